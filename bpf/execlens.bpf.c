@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * execlens BPF programs: thin wrappers only. Every wrapper extracts the
+ * syscall arguments for its attach type and calls the common logic in
+ * execlens_common.bpf.h. The loader (src/bpf/loader.ts) turns autoload on
+ * only for the wrappers of the chosen plan and sets fentry targets / kprobe
+ * symbols at run time, so the SEC() targets below are defaults, not promises.
+ *
+ *   plan        entry                         exit                      compat (x86 ia32)
+ *   fentry      fentry[.s]/__<arch>_sys_exec* fexit/__<arch>_sys_exec*  fentry[.s]+fexit __ia32_compat_sys_exec*
+ *   kprobe      kprobe/<sym>  (regs wrapper   kretprobe/<sym>           kprobe+kretprobe __ia32_compat_sys_exec*
+ *               or __se_sys_* direct args)
+ *   tracepoint  tracepoint/syscalls/sys_enter_exec*  sys_exit_exec*     (not seen: caught at sched_process_exec)
+ *   lifecycle   tp_btf/sched_process_{exec,fork,exit}, or raw_tp/ the same
+ */
+#include "execlens_common.bpf.h"
+
+#define AT_FDCWD_ -100
+
+/* ---------------- fentry / fexit (BTF trampolines) ---------------- */
+/* the arch syscall wrappers take one argument: the user pt_regs */
+
+SEC("fentry/__x64_sys_execve")
+int BPF_PROG(fentry_execve, struct pt_regs *regs)
+{
+	return trace_exec_common_enter(EL_SYS_EXECVE, AT_FDCWD_,
+				       (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
+				       PT_REGS_PARM2_CORE_SYSCALL(regs),
+				       PT_REGS_PARM3_CORE_SYSCALL(regs), 0, false);
+}
+
+SEC("fentry/__x64_sys_execveat")
+int BPF_PROG(fentry_execveat, struct pt_regs *regs)
+{
+	return trace_exec_common_enter(EL_SYS_EXECVEAT, PT_REGS_PARM1_CORE_SYSCALL(regs),
+				       (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs),
+				       PT_REGS_PARM3_CORE_SYSCALL(regs),
+				       PT_REGS_PARM4_CORE_SYSCALL(regs),
+				       PT_REGS_PARM5_CORE_SYSCALL(regs), false);
+}
+
+SEC("fentry.s/__x64_sys_execve")
+int BPF_PROG(fentry_s_execve, struct pt_regs *regs)
+{
+	return trace_exec_common_enter(EL_SYS_EXECVE, AT_FDCWD_,
+				       (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
+				       PT_REGS_PARM2_CORE_SYSCALL(regs),
+				       PT_REGS_PARM3_CORE_SYSCALL(regs), 0, false);
+}
+
+SEC("fentry.s/__x64_sys_execveat")
+int BPF_PROG(fentry_s_execveat, struct pt_regs *regs)
+{
+	return trace_exec_common_enter(EL_SYS_EXECVEAT, PT_REGS_PARM1_CORE_SYSCALL(regs),
+				       (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs),
+				       PT_REGS_PARM3_CORE_SYSCALL(regs),
+				       PT_REGS_PARM4_CORE_SYSCALL(regs),
+				       PT_REGS_PARM5_CORE_SYSCALL(regs), false);
+}
+
+SEC("fexit/__x64_sys_execve")
+int BPF_PROG(fexit_execve, struct pt_regs *regs, long ret)
+{
+	return trace_exec_common_exit(ret);
+}
+
+SEC("fexit/__x64_sys_execveat")
+int BPF_PROG(fexit_execveat, struct pt_regs *regs, long ret)
+{
+	return trace_exec_common_exit(ret);
+}
+
+/* ---------------- kprobe / kretprobe ---------------- */
+/* on the arch wrapper (argument: user pt_regs) */
+
+SEC("kprobe/__x64_sys_execve")
+int BPF_KPROBE(kprobe_execve, struct pt_regs *regs)
+{
+	return trace_exec_common_enter(EL_SYS_EXECVE, AT_FDCWD_,
+				       (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
+				       PT_REGS_PARM2_CORE_SYSCALL(regs),
+				       PT_REGS_PARM3_CORE_SYSCALL(regs), 0, false);
+}
+
+SEC("kprobe/__x64_sys_execveat")
+int BPF_KPROBE(kprobe_execveat, struct pt_regs *regs)
+{
+	return trace_exec_common_enter(EL_SYS_EXECVEAT, PT_REGS_PARM1_CORE_SYSCALL(regs),
+				       (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs),
+				       PT_REGS_PARM3_CORE_SYSCALL(regs),
+				       PT_REGS_PARM4_CORE_SYSCALL(regs),
+				       PT_REGS_PARM5_CORE_SYSCALL(regs), false);
+}
+
+/* on __se_sys_* where the arch has no wrapper (riscv64 before 6.6): direct arguments */
+SEC("kprobe/__se_sys_execve")
+int BPF_KPROBE(kprobe_direct_execve, const char *filename, __u64 argv, __u64 envp)
+{
+	return trace_exec_common_enter(EL_SYS_EXECVE, AT_FDCWD_, filename, argv, envp, 0, false);
+}
+
+SEC("kprobe/__se_sys_execveat")
+int BPF_KPROBE(kprobe_direct_execveat, long fd, const char *filename, __u64 argv, __u64 envp,
+	       long flags)
+{
+	return trace_exec_common_enter(EL_SYS_EXECVEAT, fd, filename, argv, envp, flags, false);
+}
+
+SEC("kretprobe/__x64_sys_execve")
+int BPF_KRETPROBE(kretprobe_execve, long ret)
+{
+	return trace_exec_common_exit(ret);
+}
+
+SEC("kretprobe/__x64_sys_execveat")
+int BPF_KRETPROBE(kretprobe_execveat, long ret)
+{
+	return trace_exec_common_exit(ret);
+}
+
+/* ---------------- compat: ia32 execve/execveat (x86_64 only) ---------------- */
+#if defined(__TARGET_ARCH_x86)
+/* ia32 syscall ABI: ebx, ecx, edx, esi, edi; pointers are 32-bit */
+#define IA32_ARG(regs, r) ((__u64)(__u32)BPF_CORE_READ(regs, r))
+
+static __always_inline int ia32_execve(struct pt_regs *regs)
+{
+	return trace_exec_common_enter(EL_SYS_EXECVE, AT_FDCWD_,
+				       (const char *)IA32_ARG(regs, bx), IA32_ARG(regs, cx),
+				       IA32_ARG(regs, dx), 0, true);
+}
+
+static __always_inline int ia32_execveat(struct pt_regs *regs)
+{
+	return trace_exec_common_enter(EL_SYS_EXECVEAT, (__s32)IA32_ARG(regs, bx),
+				       (const char *)IA32_ARG(regs, cx), IA32_ARG(regs, dx),
+				       IA32_ARG(regs, si), IA32_ARG(regs, di), true);
+}
+
+SEC("fentry/__ia32_compat_sys_execve")
+int BPF_PROG(fentry_compat_execve, struct pt_regs *regs) { return ia32_execve(regs); }
+
+SEC("fentry/__ia32_compat_sys_execveat")
+int BPF_PROG(fentry_compat_execveat, struct pt_regs *regs) { return ia32_execveat(regs); }
+
+SEC("fentry.s/__ia32_compat_sys_execve")
+int BPF_PROG(fentry_s_compat_execve, struct pt_regs *regs) { return ia32_execve(regs); }
+
+SEC("fentry.s/__ia32_compat_sys_execveat")
+int BPF_PROG(fentry_s_compat_execveat, struct pt_regs *regs) { return ia32_execveat(regs); }
+
+SEC("fexit/__ia32_compat_sys_execve")
+int BPF_PROG(fexit_compat_execve, struct pt_regs *regs, long ret)
+{
+	return trace_exec_common_exit(ret);
+}
+
+SEC("fexit/__ia32_compat_sys_execveat")
+int BPF_PROG(fexit_compat_execveat, struct pt_regs *regs, long ret)
+{
+	return trace_exec_common_exit(ret);
+}
+
+SEC("kprobe/__ia32_compat_sys_execve")
+int BPF_KPROBE(kprobe_compat_execve, struct pt_regs *regs) { return ia32_execve(regs); }
+
+SEC("kprobe/__ia32_compat_sys_execveat")
+int BPF_KPROBE(kprobe_compat_execveat, struct pt_regs *regs) { return ia32_execveat(regs); }
+
+SEC("kretprobe/__ia32_compat_sys_execve")
+int BPF_KRETPROBE(kretprobe_compat_execve, long ret) { return trace_exec_common_exit(ret); }
+
+SEC("kretprobe/__ia32_compat_sys_execveat")
+int BPF_KRETPROBE(kretprobe_compat_execveat, long ret) { return trace_exec_common_exit(ret); }
+#endif
+
+/* ---------------- syscall tracepoints (native ABI only) ---------------- */
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int tp_enter_execve(struct trace_event_raw_sys_enter *ctx)
+{
+	return trace_exec_common_enter(EL_SYS_EXECVE, AT_FDCWD_, (const char *)ctx->args[0],
+				       ctx->args[1], ctx->args[2], 0, false);
+}
+
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int tp_enter_execveat(struct trace_event_raw_sys_enter *ctx)
+{
+	return trace_exec_common_enter(EL_SYS_EXECVEAT, (__s32)ctx->args[0],
+				       (const char *)ctx->args[1], ctx->args[2], ctx->args[3],
+				       (__u32)ctx->args[4], false);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int tp_exit_execve(struct trace_event_raw_sys_exit *ctx)
+{
+	return trace_exec_common_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int tp_exit_execveat(struct trace_event_raw_sys_exit *ctx)
+{
+	return trace_exec_common_exit(ctx->ret);
+}
+
+/* ---------------- process lifecycle ---------------- */
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(btf_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return trace_exec_common_commit(p, old_pid, bprm);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(btf_sched_fork, struct task_struct *parent, struct task_struct *child)
+{
+	return trace_fork_common(parent, child);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(btf_sched_exit, struct task_struct *p)
+{
+	return trace_exit_common(p);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(raw_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return trace_exec_common_commit(p, old_pid, bprm);
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(raw_sched_fork, struct task_struct *parent, struct task_struct *child)
+{
+	return trace_fork_common(parent, child);
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(raw_sched_exit, struct task_struct *p)
+{
+	return trace_exit_common(p);
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Build the BPF object: bpf/execlens.bpf.c -> build/bpf/execlens.bpf.o
+#   CLANG=clang-19 ARCH=x86_64 VMLINUX_BTF=/sys/kernel/btf/vmlinux OUT=build/bpf ./scripts/build-bpf.sh
+# vmlinux.h is generated from the BTF of the build host's kernel (or VMLINUX_BTF);
+# CO-RE relocations make the object load on other kernels of the same arch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CLANG=${CLANG:-clang}
+ARCH=${ARCH:-$(uname -m)}
+OUT=${OUT:-build/bpf}
+BTF=${VMLINUX_BTF:-/sys/kernel/btf/vmlinux}
+case "$ARCH" in
+  x86_64|amd64) TARGET_ARCH=x86 ;;
+  aarch64|arm64) TARGET_ARCH=arm64 ;;
+  riscv64) TARGET_ARCH=riscv ;;
+  *) echo "build-bpf: unsupported arch $ARCH" >&2; exit 2 ;;
+esac
+command -v "$CLANG" >/dev/null || { echo "build-bpf: $CLANG not found (apt-get install clang)" >&2; exit 2; }
+command -v bpftool >/dev/null || { echo "build-bpf: bpftool not found (apt-get install bpftool)" >&2; exit 2; }
+mkdir -p "$OUT/$ARCH"
+VMH="$OUT/$ARCH/vmlinux.h"
+if [ ! -s "$VMH" ] || [ "${REGEN_VMLINUX:-0}" = 1 ]; then
+  [ -r "$BTF" ] || { echo "build-bpf: no kernel BTF at $BTF (set VMLINUX_BTF)" >&2; exit 2; }
+  bpftool btf dump file "$BTF" format c > "$VMH.tmp" && mv "$VMH.tmp" "$VMH"
+fi
+"$CLANG" -target bpf -O2 -g -Wall -Wno-unused-function -D__TARGET_ARCH_$TARGET_ARCH ${BPF_CFLAGS:-} \
+  -I "$OUT/$ARCH" -I bpf/include -I bpf -c bpf/execlens.bpf.c -o "$OUT/execlens.bpf.o.tmp"
+# strip DWARF but keep BTF/BTF.ext (CO-RE needs them)
+llvm-strip -g "$OUT/execlens.bpf.o.tmp" 2>/dev/null || true
+mv "$OUT/execlens.bpf.o.tmp" "$OUT/execlens.bpf.o"
+echo "build-bpf: $OUT/execlens.bpf.o ($("$CLANG" --version | head -1), $ARCH)"

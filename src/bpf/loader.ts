@@ -1,0 +1,305 @@
+/**
+ * Trial-load the plan's candidates in order. Each attempt opens the object
+ * afresh, enables only the chosen programs, writes the read-only config,
+ * loads and attaches. A refusal is recorded (stage, errno, program, libbpf
+ * and verifier log head) and the next candidate is tried.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CONFIG } from '../events/layout.js';
+import type { Candidate, HookSpec, LifecycleKind, LoadPlan } from '../plan/plan.js';
+import { errno, libbpf, onLibbpfPrint, view, type Ptr } from './libbpf.js';
+
+export interface TracerConfig {
+  filter: boolean;
+  sleepable: boolean;
+  blockChunks: number;
+  captureEnv: boolean;
+  captureFds: boolean;
+}
+
+export interface Attempt {
+  candidate: string;
+  lifecycle: LifecycleKind;
+  stage: 'open' | 'load' | 'attach' | 'ok';
+  ok: boolean;
+  errno?: number;
+  error?: string;
+  program?: string;
+  /** libbpf warnings and the head of the verifier log */
+  log?: string[];
+  droppedHooks?: { program: string; target: string; reason: string }[];
+}
+
+export interface ProgStats {
+  name: string;
+  kind: string;
+  target: string;
+  xlatedInsns: number;
+  verifiedInsns: number;
+  runTimeNs: number;
+  runCnt: number;
+}
+
+export const LIFECYCLE_PROGS: Record<LifecycleKind, string[]> = {
+  tp_btf: ['btf_sched_exec', 'btf_sched_fork', 'btf_sched_exit'],
+  raw_tp: ['raw_sched_exec', 'raw_sched_fork', 'raw_sched_exit'],
+};
+
+export function defaultObjectPath(): string {
+  if (process.env.EXECLENS_BPF_OBJECT) return process.env.EXECLENS_BPF_OBJECT;
+  // dist/src/bpf/loader.js -> <repo>/build/bpf/execlens.bpf.o
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ['../../..', '../..']) {
+    const p = join(here, up, 'build/bpf/execlens.bpf.o');
+    if (existsSync(p)) return p;
+  }
+  return join(here, '../../../build/bpf/execlens.bpf.o');
+}
+
+export class LoadedTracer {
+  private closed = false;
+  constructor(
+    private readonly obj: Ptr,
+    private readonly links: { program: string; link: Ptr }[],
+    readonly candidate: Candidate,
+    readonly lifecycle: LifecycleKind,
+    readonly hooks: HookSpec[],
+    readonly config: TracerConfig,
+    private readonly progs: Map<string, Ptr>,
+  ) {}
+
+  mapFd(name: string): number {
+    const m = libbpf().objectFindMap(this.obj, name);
+    if (!m) throw new Error(`map ${name} not found`);
+    return libbpf().mapFd(m);
+  }
+
+  /** Add a tgid to the followed set (filter mode). */
+  follow(tgid: number): void {
+    const key = Buffer.alloc(4);
+    key.writeUInt32LE(tgid);
+    if (libbpf().mapUpdate(this.mapFd('traced'), key, Buffer.from([1]), 0n) !== 0) throw new Error(`cannot follow pid ${tgid}: errno ${errno()}`);
+  }
+
+  /** Sum of the per-CPU counters in the stats map. */
+  readStats(nStats: number, ncpu: number): number[] {
+    const fd = this.mapFd('stats');
+    const out: number[] = [];
+    const key = Buffer.alloc(4);
+    const val = Buffer.alloc(8 * ncpu);
+    for (let i = 0; i < nStats; i++) {
+      key.writeUInt32LE(i);
+      let sum = 0n;
+      if (libbpf().mapLookup(fd, key, val) === 0) for (let c = 0; c < ncpu; c++) sum += val.readBigUInt64LE(8 * c);
+      out.push(Number(sum));
+    }
+    return out;
+  }
+
+  progStats(): ProgStats[] {
+    const out: ProgStats[] = [];
+    const enabled = [...this.hooks.map((h) => ({ name: h.program, kind: h.kind, target: h.target })),
+      ...LIFECYCLE_PROGS[this.lifecycle].map((n) => ({ name: n, kind: this.lifecycle, target: n.replace(/^(btf|raw)_sched_/, 'sched_process_') }))];
+    for (const p of enabled) {
+      const prog = this.progs.get(p.name);
+      if (!prog) continue;
+      const fd = libbpf().programFd(prog);
+      if (fd < 0) continue;
+      const info = progInfo(fd);
+      out.push({ ...p, ...info });
+    }
+    return out;
+  }
+
+  get attachedPrograms(): string[] {
+    return this.links.map((l) => l.program);
+  }
+
+  /** Detach every link and free the object (programs and maps). Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const lb = libbpf();
+    for (const l of this.links) lb.linkDestroy(l.link);
+    lb.objectClose(this.obj);
+  }
+}
+
+export function progInfo(fd: number): { xlatedInsns: number; verifiedInsns: number; runTimeNs: number; runCnt: number } {
+  const info = Buffer.alloc(256);
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(info.length);
+  if (libbpf().progGetInfo(fd, info, len) !== 0) return { xlatedInsns: 0, verifiedInsns: 0, runTimeNs: 0, runCnt: 0 };
+  const got = len.readUInt32LE();
+  return {
+    xlatedInsns: info.readUInt32LE(20) / 8,
+    runTimeNs: got >= 200 ? Number(info.readBigUInt64LE(192)) : 0,
+    runCnt: got >= 208 ? Number(info.readBigUInt64LE(200)) : 0,
+    verifiedInsns: got >= 220 ? info.readUInt32LE(216) : 0,
+  };
+}
+
+function encodeConfig(c: TracerConfig): Buffer {
+  const b = Buffer.alloc(CONFIG.size);
+  b.writeUInt32LE(c.filter ? 1 : 0, CONFIG.filter);
+  b.writeUInt32LE(c.sleepable ? 1 : 0, CONFIG.sleepable);
+  b.writeUInt32LE(c.blockChunks, CONFIG.block_chunks);
+  b.writeUInt32LE(c.captureEnv ? 1 : 0, CONFIG.capture_env);
+  b.writeUInt32LE(c.captureFds ? 1 : 0, CONFIG.capture_fds);
+  return b;
+}
+
+export interface LoadOptions {
+  objectPath: string;
+  plan: LoadPlan;
+  config: Omit<TracerConfig, 'sleepable'>;
+  ringBytes: number;
+  possibleCpus: number;
+}
+
+const LOG_HEAD = 12;
+const LOG_TAIL = 16;
+
+/** libbpf messages plus the verifier log's head and tail (the tail says why). */
+function logHead(lines: string[]): string[] {
+  const flat = lines.flatMap((l) => l.split('\n')).filter((l) => l.trim() !== '');
+  if (flat.length <= LOG_HEAD + LOG_TAIL) return flat;
+  return [...flat.slice(0, LOG_HEAD), `... (${flat.length - LOG_HEAD - LOG_TAIL} lines omitted)`, ...flat.slice(-LOG_TAIL)];
+}
+
+function failingProgram(lines: string[]): string | undefined {
+  for (const l of lines) {
+    const m = /prog '(\w+)': (?:BPF program load failed|failed to load|.*failed)/.exec(l);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+interface TryResult {
+  tracer?: LoadedTracer;
+  attempt: Attempt;
+}
+
+function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpec[]): TryResult {
+  const lb = libbpf();
+  const log: string[] = [];
+  onLibbpfPrint((level, msg) => {
+    if (level <= 1 || /BEGIN PROG LOAD LOG|END PROG LOAD LOG|^\d+: |processed \d+ insns|R\d/.test(msg)) log.push(msg.trimEnd());
+  });
+  const attempt: Attempt = { candidate: c.id, lifecycle: lc, stage: 'open', ok: false };
+  const done = (r: TryResult): TryResult => {
+    onLibbpfPrint(undefined);
+    if (!r.attempt.ok) r.attempt.log = logHead(log);
+    return r;
+  };
+  const obj = lb.objectOpenFile(o.objectPath, null);
+  if (!obj) {
+    const e = errno();
+    attempt.errno = e;
+    attempt.error = `cannot open BPF object ${o.objectPath}: ${lb.strerror(e)}`;
+    return done({ attempt });
+  }
+  const wanted = new Map<string, HookSpec | null>();
+  for (const h of hooks) wanted.set(h.program, h);
+  for (const n of LIFECYCLE_PROGS[lc]) wanted.set(n, null);
+  const progs = new Map<string, Ptr>();
+  for (let p = lb.objectNextProgram(obj, null); p; p = lb.objectNextProgram(obj, p)) {
+    const name = lb.programName(p);
+    progs.set(name, p);
+    const h = wanted.get(name);
+    lb.programSetAutoload(p, wanted.has(name));
+    if (h && (h.kind === 'fentry' || h.kind === 'fexit')) lb.programSetAttachTarget(p, 0, h.target);
+  }
+  for (const n of wanted.keys()) {
+    if (!progs.has(n)) {
+      lb.objectClose(obj);
+      attempt.error = `program ${n} is not in ${o.objectPath} (object built for another arch?)`;
+      attempt.program = n;
+      return done({ attempt });
+    }
+  }
+  const setMax = (name: string, n: number) => {
+    const m = lb.objectFindMap(obj, name);
+    if (m) lb.mapSetMaxEntries(m, n);
+  };
+  setMax('scratch', o.possibleCpus);
+  setMax('events', o.ringBytes);
+  const rodata = lb.objectFindMap(obj, '.rodata');
+  if (rodata) {
+    const sz = Buffer.alloc(8);
+    const ptr = lb.mapInitialValue(rodata, sz);
+    if (ptr && Number(sz.readBigUInt64LE()) >= CONFIG.size) {
+      new Uint8Array(view(ptr, CONFIG.size)).set(encodeConfig({ ...o.config, sleepable: c.sleepable }));
+    }
+  }
+  attempt.stage = 'load';
+  const err = lb.objectLoad(obj);
+  if (err !== 0) {
+    attempt.errno = -err;
+    attempt.error = lb.strerror(-err);
+    attempt.program = failingProgram(log);
+    lb.objectClose(obj);
+    return done({ attempt });
+  }
+  attempt.stage = 'attach';
+  const links: { program: string; link: Ptr }[] = [];
+  const dropped: NonNullable<Attempt['droppedHooks']> = [];
+  for (const [name, h] of wanted) {
+    const p = progs.get(name)!;
+    const link = h && (h.kind === 'kprobe' || h.kind === 'kretprobe') ? lb.programAttachKprobe(p, h.kind === 'kretprobe', h.target) : lb.programAttach(p);
+    if (link) {
+      links.push({ program: name, link });
+      continue;
+    }
+    const e = errno();
+    if (h?.optional) {
+      dropped.push({ program: name, target: h.target, reason: `attach failed: ${lb.strerror(e)} (errno ${e})` });
+      continue;
+    }
+    for (const l of links) lb.linkDestroy(l.link);
+    lb.objectClose(obj);
+    attempt.errno = e;
+    attempt.error = `attach ${h ? `${h.kind} ${h.target}` : name} failed: ${lb.strerror(e)}`;
+    attempt.program = name;
+    return done({ attempt });
+  }
+  attempt.stage = 'ok';
+  attempt.ok = true;
+  if (dropped.length) attempt.droppedHooks = dropped;
+  const kept = hooks.filter((h) => !dropped.some((d) => d.program === h.program));
+  const tracer = new LoadedTracer(obj, links, c, lc, kept, { ...o.config, sleepable: c.sleepable }, progs);
+  return done({ tracer, attempt });
+}
+
+/**
+ * Walk the plan: candidates in order; per candidate the lifecycle variants;
+ * a refused optional (compat) hook is retried without the optional hooks.
+ */
+export function loadPlan(o: LoadOptions): { tracer?: LoadedTracer; attempts: Attempt[] } {
+  const attempts: Attempt[] = [];
+  for (const c of o.plan.candidates) {
+    let hooks = c.hooks;
+    for (let li = 0; li < o.plan.lifecycle.length; ) {
+      const lc = o.plan.lifecycle[li]!;
+      const r = tryOnce(o, c, lc, hooks);
+      attempts.push(r.attempt);
+      if (r.tracer) return { tracer: r.tracer, attempts };
+      const failed = r.attempt.program;
+      const failedHook = hooks.find((h) => h.program === failed);
+      if (failedHook?.optional) {
+        const dropped = hooks.filter((h) => h.optional);
+        hooks = hooks.filter((h) => !h.optional);
+        r.attempt.droppedHooks = dropped.map((h) => ({ program: h.program, target: h.target, reason: `retrying without optional hooks: ${r.attempt.error ?? ''}` }));
+        continue; // same lifecycle, fewer hooks
+      }
+      if (failed && LIFECYCLE_PROGS[lc].includes(failed)) {
+        li++;
+        continue; // next lifecycle variant
+      }
+      break; // the candidate's own programs were refused: next candidate
+    }
+  }
+  return { attempts };
+}

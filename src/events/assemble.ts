@@ -1,0 +1,178 @@
+/**
+ * Chunks + commit record -> ExecEvent. Also accounts for loss: per-CPU
+ * record sequence gaps, chunks whose commit never came, malformed records.
+ */
+import { cstr, decodeRecord, splitNul } from './decode.js';
+import { Field, FD } from './layout.js';
+import type { ExecEvent, FdInfo, RawExec, RawFork, RawExit, RawChunk } from './types.js';
+
+export type Assembled = { kind: 'exec'; ev: ExecEvent } | RawFork | RawExit;
+
+export interface AssemblyStats {
+  records: number;
+  malformed: number;
+  execs: number;
+  /** execs whose chunks did not all arrive */
+  incompleteExecs: number;
+  /** records missing according to the per-CPU sequence numbers */
+  seqGaps: number;
+  /** exec ids with chunks but no commit when the trace ended */
+  orphanExecs: number;
+}
+
+interface Pending {
+  chunks: RawChunk[];
+}
+
+export class Assembler {
+  private readonly pending = new Map<bigint, Pending>();
+  private readonly cpuSeq = new Map<number, { max: bigint; seen: bigint }>();
+  readonly stats: AssemblyStats = { records: 0, malformed: 0, execs: 0, incompleteExecs: 0, seqGaps: 0, orphanExecs: 0 };
+
+  /** Feed one ring record; returns an assembled item when one completes. */
+  push(rec: Uint8Array): Assembled | null {
+    this.stats.records++;
+    const r = decodeRecord(rec);
+    if (!r) {
+      this.stats.malformed++;
+      return null;
+    }
+    const s = this.cpuSeq.get(r.cpu);
+    if (s) {
+      if (r.seq > s.max) s.max = r.seq;
+      s.seen++;
+    } else {
+      this.cpuSeq.set(r.cpu, { max: r.seq, seen: 1n });
+    }
+    switch (r.kind) {
+      case 'chunk': {
+        let p = this.pending.get(r.execId);
+        if (!p) this.pending.set(r.execId, (p = { chunks: [] }));
+        p.chunks.push(r);
+        return null;
+      }
+      case 'exec': {
+        const p = this.pending.get(r.execId);
+        this.pending.delete(r.execId);
+        this.stats.execs++;
+        const ev = buildExec(r, p?.chunks ?? []);
+        if (ev.missingChunks > 0) this.stats.incompleteExecs++;
+        return { kind: 'exec', ev };
+      }
+      default:
+        return r;
+    }
+  }
+
+  /** Close the books at the end of a trace. */
+  finish(): AssemblyStats {
+    this.stats.orphanExecs += this.pending.size;
+    this.pending.clear();
+    let gaps = 0n;
+    for (const { max, seen } of this.cpuSeq.values()) gaps += max + 1n - seen;
+    this.stats.seqGaps = Number(gaps > 0n ? gaps : 0n);
+    return this.stats;
+  }
+}
+
+function joinField(chunks: RawChunk[], field: number): Buffer | null {
+  const parts = chunks.filter((c) => c.field === field);
+  if (parts.length === 0) return null;
+  if (parts.length === 1) return parts[0]!.data;
+  parts.sort((a, b) => a.offset - b.offset);
+  return Buffer.concat(parts.map((p) => p.data));
+}
+
+/** Path from leaf-first NUL-terminated components. */
+export function pathFromComponents(b: Buffer): Buffer {
+  const comps = splitNul(b).filter((c) => c.length > 0).reverse();
+  if (comps.length === 0) return Buffer.from('/');
+  return Buffer.concat(comps.flatMap((c) => [Buffer.from('/'), c]));
+}
+
+function decodeFd(data: Buffer): FdInfo | null {
+  if (data.length < FD.size) return null;
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const pathLen = v.getUint16(FD.path_len, true);
+  const comps = data.subarray(FD.size, FD.size + pathLen);
+  return {
+    fd: v.getInt32(FD.fd, true),
+    flags: v.getUint32(FD.f_flags, true),
+    ino: v.getBigUint64(FD.ino, true),
+    dev: v.getUint32(FD.dev, true),
+    mode: v.getUint16(FD.mode, true),
+    cloexec: v.getUint32(FD.cloexec, true) !== 0,
+    path: pathLen > 0 ? pathFromComponents(comps) : Buffer.alloc(0),
+  };
+}
+
+/**
+ * Undo the kernel's #! rewriting of argv. For a script the new image's argv is
+ * [interp, (interp-arg), script-path, argv[1..]]: the caller's argv[0] is gone,
+ * so it comes from the ARGV0 chunk read at syscall entry.
+ */
+export function splitInterpreter(block: Buffer[], bprmFile: Buffer | null, argv0: Buffer | null): {
+  argv: Buffer[];
+  interpreter: Buffer[] | null;
+} {
+  if (!bprmFile) return { argv: block, interpreter: null };
+  let k = -1;
+  for (let i = 1; i < block.length; i++) {
+    if (block[i]!.equals(bprmFile)) {
+      k = i;
+      break;
+    }
+  }
+  if (k < 0) return { argv: block, interpreter: null };
+  return { argv: [argv0 ?? block[k]!, ...block.slice(k + 1)], interpreter: block.slice(0, k) };
+}
+
+export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
+  const filename = joinField(chunks, Field.FILENAME);
+  const argv0 = joinField(chunks, Field.ARGV0);
+  const argvBlock = joinField(chunks, Field.ARGV);
+  const envBlock = joinField(chunks, Field.ENV);
+  const bprmFile = joinField(chunks, Field.BPRM_FILE);
+  const interp = joinField(chunks, Field.INTERP);
+  const cwd = joinField(chunks, Field.CWD);
+  let argv = argvBlock ? splitNul(argvBlock) : [];
+  let interpreter: Buffer[] | null = null;
+  if (interp && r.ret === 0) {
+    ({ argv, interpreter } = splitInterpreter(argv, bprmFile ? cstr(bprmFile) : null, argv0 ? cstr(argv0) : null));
+  }
+  const fds: FdInfo[] = [];
+  for (const c of chunks) {
+    if (c.field !== Field.FDS) continue;
+    const fd = decodeFd(c.data);
+    if (fd) fds.push(fd);
+  }
+  fds.sort((a, b) => a.fd - b.fd);
+  return {
+    execId: r.execId,
+    tsNs: r.tsNs,
+    enterTsNs: r.enterTsNs,
+    pid: r.pid,
+    tid: r.tid,
+    ppid: r.ppid,
+    ret: r.ret,
+    flags: r.flags,
+    syscall: r.syscall,
+    atFd: r.atFd,
+    atFlags: r.atFlags,
+    uid: r.uid,
+    gid: r.gid,
+    euid: r.euid,
+    egid: r.egid,
+    comm: r.comm,
+    oldComm: r.oldComm,
+    filename: filename ? cstr(filename) : bprmFile ? cstr(bprmFile) : null,
+    argv,
+    env: envBlock ? splitNul(envBlock) : null,
+    interpreter,
+    cwd: cwd ? pathFromComponents(cwd) : null,
+    fds,
+    argvTotal: r.argvTotal,
+    envTotal: r.envTotal,
+    missingChunks: Math.max(0, r.nchunks - chunks.length),
+  };
+}

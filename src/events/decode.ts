@@ -1,0 +1,83 @@
+/** Binary ring-buffer record -> RawRecord. Never throws: malformed input returns null. */
+import { CHUNK, EXEC, EXIT, FORK, HDR, RecKind } from './layout.js';
+import type { RawRecord } from './types.js';
+
+function dv(rec: Uint8Array): DataView {
+  return new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
+}
+
+export function decodeRecord(rec: Uint8Array): RawRecord | null {
+  if (rec.byteLength < HDR.size) return null;
+  const v = dv(rec);
+  const kind = v.getUint32(HDR.kind, true);
+  const cpu = v.getUint32(HDR.cpu, true);
+  const seq = v.getBigUint64(HDR.seq, true);
+  switch (kind) {
+    case RecKind.CHUNK: {
+      if (rec.byteLength < CHUNK.size) return null;
+      const len = v.getUint32(CHUNK.len, true);
+      if (CHUNK.size + len > rec.byteLength) return null;
+      return {
+        kind: 'chunk', cpu, seq,
+        execId: v.getBigUint64(CHUNK.exec_id, true),
+        field: v.getUint32(CHUNK.field, true),
+        offset: v.getUint32(CHUNK.offset, true),
+        data: Buffer.from(rec.subarray(CHUNK.size, CHUNK.size + len)),
+      };
+    }
+    case RecKind.EXEC: {
+      if (rec.byteLength < EXEC.size) return null;
+      const u32 = (o: number) => v.getUint32(o, true);
+      return {
+        kind: 'exec', cpu, seq,
+        execId: v.getBigUint64(EXEC.exec_id, true),
+        tsNs: v.getBigUint64(EXEC.ts_ns, true),
+        enterTsNs: v.getBigUint64(EXEC.enter_ts_ns, true),
+        pid: u32(EXEC.pid), tid: u32(EXEC.tid), ppid: u32(EXEC.ppid),
+        ret: v.getInt32(EXEC.ret, true), flags: u32(EXEC.flags), syscall: u32(EXEC.syscall),
+        atFd: v.getInt32(EXEC.at_fd, true), atFlags: u32(EXEC.at_flags),
+        uid: u32(EXEC.uid), gid: u32(EXEC.gid), euid: u32(EXEC.euid), egid: u32(EXEC.egid),
+        argvLen: u32(EXEC.argv_len), envLen: u32(EXEC.env_len),
+        argvTotal: u32(EXEC.argv_total), envTotal: u32(EXEC.env_total),
+        nfds: u32(EXEC.nfds), nchunks: u32(EXEC.nchunks),
+        comm: cstr(rec.subarray(EXEC.comm, EXEC.comm + 16)),
+        oldComm: cstr(rec.subarray(EXEC.old_comm, EXEC.old_comm + 16)),
+      };
+    }
+    case RecKind.FORK:
+      if (rec.byteLength < FORK.size) return null;
+      return {
+        kind: 'fork', cpu, seq, tsNs: v.getBigUint64(FORK.ts_ns, true),
+        parentPid: v.getUint32(FORK.parent_pid, true), childPid: v.getUint32(FORK.child_pid, true),
+      };
+    case RecKind.EXIT:
+      if (rec.byteLength < EXIT.size) return null;
+      return {
+        kind: 'exit', cpu, seq, tsNs: v.getBigUint64(EXIT.ts_ns, true),
+        pid: v.getUint32(EXIT.pid, true), exitCode: v.getInt32(EXIT.exit_code, true),
+      };
+    default:
+      return null;
+  }
+}
+
+/** Bytes up to the first NUL (a copy). */
+export function cstr(b: Uint8Array): Buffer {
+  const i = b.indexOf(0);
+  return Buffer.from(i < 0 ? b : b.subarray(0, i));
+}
+
+/** Split a NUL-separated block into strings; a final unterminated piece is kept. */
+export function splitNul(b: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (;;) {
+    const i = b.indexOf(0, start);
+    if (i < 0) {
+      if (start < b.length) out.push(b.subarray(start));
+      return out;
+    }
+    out.push(b.subarray(start, i));
+    start = i + 1;
+  }
+}

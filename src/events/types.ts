@@ -1,0 +1,105 @@
+/** Event types: what the decoder produces and the formatters consume (JSON schema v1, docs/json-schema.md). */
+
+export interface RawExec {
+  kind: 'exec';
+  cpu: number;
+  seq: bigint;
+  execId: bigint;
+  tsNs: bigint;
+  enterTsNs: bigint;
+  pid: number;
+  tid: number;
+  ppid: number;
+  ret: number;
+  flags: number;
+  syscall: number;
+  atFd: number;
+  atFlags: number;
+  uid: number;
+  gid: number;
+  euid: number;
+  egid: number;
+  argvLen: number;
+  envLen: number;
+  argvTotal: number;
+  envTotal: number;
+  nfds: number;
+  nchunks: number;
+  comm: Buffer;
+  oldComm: Buffer;
+}
+
+export interface RawChunk {
+  kind: 'chunk';
+  cpu: number;
+  seq: bigint;
+  execId: bigint;
+  field: number;
+  offset: number;
+  data: Buffer; // a copy
+}
+
+export interface RawFork {
+  kind: 'fork';
+  cpu: number;
+  seq: bigint;
+  tsNs: bigint;
+  parentPid: number;
+  childPid: number;
+}
+
+export interface RawExit {
+  kind: 'exit';
+  cpu: number;
+  seq: bigint;
+  tsNs: bigint;
+  pid: number;
+  exitCode: number;
+}
+
+export type RawRecord = RawExec | RawChunk | RawFork | RawExit;
+
+export interface FdInfo {
+  fd: number;
+  path: Buffer;
+  flags: number;
+  ino: bigint;
+  dev: number;
+  mode: number;
+  /** open at entry with FD_CLOEXEC, so closed by the exec */
+  cloexec: boolean;
+}
+
+/** One exec, assembled from its chunks (bytes kept raw; formatters decide on text). */
+export interface ExecEvent {
+  execId: bigint;
+  tsNs: bigint;
+  enterTsNs: bigint;
+  pid: number;
+  tid: number;
+  ppid: number;
+  ret: number;
+  flags: number;
+  syscall: number;
+  atFd: number;
+  atFlags: number;
+  uid: number;
+  gid: number;
+  euid: number;
+  egid: number;
+  comm: Buffer;
+  oldComm: Buffer;
+  /** filename as passed to the syscall (null if the entry was not seen) */
+  filename: Buffer | null;
+  /** argv as the caller passed it (#! rewriting undone) */
+  argv: Buffer[];
+  env: Buffer[] | null;
+  /** interpreter argv from #! (or binfmt_misc), e.g. ['/bin/sh'] */
+  interpreter: Buffer[] | null;
+  cwd: Buffer | null;
+  fds: FdInfo[];
+  argvTotal: number;
+  envTotal: number;
+  /** chunk records announced by the BPF side but not received */
+  missingChunks: number;
+}

@@ -1,0 +1,182 @@
+/**
+ * Probe the running kernel -> KernelFeatures (plain JSON data, no decisions).
+ * choosePlan() decides; the matrix records one of these per cell as a fixture.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import os from 'node:os';
+
+export const FEATURES_SCHEMA = 1;
+
+/** kconfig options that matter to the plan (only these are recorded) */
+export const KCONFIG_KEYS = [
+  'CONFIG_BPF_SYSCALL', 'CONFIG_BPF_JIT', 'CONFIG_DEBUG_INFO_BTF', 'CONFIG_KPROBES', 'CONFIG_KPROBES_ON_FTRACE',
+  'CONFIG_KPROBE_EVENTS', 'CONFIG_FTRACE_SYSCALLS', 'CONFIG_FUNCTION_ERROR_INJECTION', 'CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS',
+  'CONFIG_IA32_EMULATION', 'CONFIG_X86_X32_ABI', 'CONFIG_COMPAT', 'CONFIG_BPF_LSM', 'CONFIG_ARCH_HAS_SYSCALL_WRAPPER',
+  'CONFIG_BPF_EVENTS', 'CONFIG_SECURITY_LOCKDOWN_LSM',
+] as const;
+
+/** symbols the plan may attach to, looked up in /proc/kallsyms */
+export function candidateSymbols(arch: string): string[] {
+  const p = syscallPrefix(arch);
+  const out = [`${p}sys_execve`, `${p}sys_execveat`, '__se_sys_execve', '__se_sys_execveat'];
+  if (arch === 'x86_64') out.push('__ia32_compat_sys_execve', '__ia32_compat_sys_execveat', '__x32_compat_sys_execve', '__x32_compat_sys_execveat');
+  if (arch === 'aarch64') out.push('__arm64_compat_sys_execve', '__arm64_compat_sys_execveat');
+  return out;
+}
+
+export function syscallPrefix(arch: string): string {
+  switch (arch) {
+    case 'x86_64': return '__x64_';
+    case 'aarch64': return '__arm64_';
+    case 'riscv64': return '__riscv_';
+    case 's390x': return '__s390x_';
+    default: return '__';
+  }
+}
+
+export interface KernelFeatures {
+  schema: number;
+  arch: string;
+  release: string;
+  version: [number, number, number];
+  kconfigSource: string | null;
+  kconfig: Record<string, string>;
+  btf: boolean;
+  /** kallsyms presence of candidate symbols (null: kallsyms unreadable) */
+  symbols: Record<string, boolean> | null;
+  tracefs: string | null;
+  bpffs: boolean;
+  /** syscall tracepoints present in tracefs (null: tracefs not available) */
+  syscallTracepoints: Record<string, boolean> | null;
+  kprobePmu: boolean;
+  kprobeEvents: boolean;
+  jit: number | null;
+  unprivilegedBpfDisabled: number | null;
+  lockdown: string | null;
+  euid: number;
+  /** effective capability set (hex) from /proc/self/status */
+  capEff: string | null;
+  possibleCpus: number;
+}
+
+export function parseVersion(release: string): [number, number, number] {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(release);
+  if (!m) return [0, 0, 0];
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
+export function parseKconfig(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const wanted = new Set<string>(KCONFIG_KEYS);
+  for (const line of text.split('\n')) {
+    const m = /^(CONFIG_\w+)=(.*)$/.exec(line);
+    if (m && wanted.has(m[1]!)) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+function readText(p: string): string | null {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function readKconfig(release: string): { source: string | null; text: string | null } {
+  try {
+    const gz = readFileSync('/proc/config.gz');
+    return { source: '/proc/config.gz', text: gunzipSync(gz).toString('utf8') };
+  } catch {
+    /* fall through */
+  }
+  for (const p of [`/boot/config-${release}`, `/lib/modules/${release}/config`]) {
+    const t = readText(p);
+    if (t) return { source: p, text: t };
+  }
+  return { source: null, text: null };
+}
+
+function readKallsyms(names: string[]): Record<string, boolean> | null {
+  const text = readText('/proc/kallsyms');
+  if (!text) return null;
+  const found: Record<string, boolean> = Object.fromEntries(names.map((n) => [n, false]));
+  // each line: "address type name\t[module]"; match " T name" at a line end
+  for (const n of names) found[n] = new RegExp(` [tT] ${n}$`, 'm').test(text);
+  return found;
+}
+
+export function findTracefs(): string | null {
+  for (const p of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) {
+    if (existsSync(`${p}/events`)) return p;
+  }
+  return null;
+}
+
+export function isBpffsMounted(): boolean {
+  const m = readText('/proc/mounts') ?? '';
+  return m.split('\n').some((l) => l.split(' ')[2] === 'bpf');
+}
+
+function readNum(p: string): number | null {
+  const t = readText(p);
+  if (t === null) return null;
+  const n = Number(t.trim());
+  return Number.isFinite(n) ? n : null;
+}
+
+function possibleCpus(): number {
+  const t = readText('/sys/devices/system/cpu/possible');
+  if (!t) return os.cpus().length;
+  let n = 0;
+  for (const part of t.trim().split(',')) {
+    const [a, b] = part.split('-').map(Number);
+    n += b === undefined ? 1 : b - (a ?? 0) + 1;
+  }
+  return n;
+}
+
+export function probeKernel(): KernelFeatures {
+  const release = os.release();
+  const arch = os.machine ? os.machine() : process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
+  const kc = readKconfig(release);
+  const tracefs = findTracefs();
+  let syscallTracepoints: Record<string, boolean> | null = null;
+  if (tracefs) {
+    const dir = `${tracefs}/events/syscalls`;
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      /* no syscall tracepoints */
+    }
+    syscallTracepoints = Object.fromEntries(
+      ['sys_enter_execve', 'sys_exit_execve', 'sys_enter_execveat', 'sys_exit_execveat'].map((n) => [n, entries.includes(n)]),
+    );
+  }
+  const status = readText('/proc/self/status') ?? '';
+  const capEff = /^CapEff:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? null;
+  const lockdownText = readText('/sys/kernel/security/lockdown');
+  return {
+    schema: FEATURES_SCHEMA,
+    arch,
+    release,
+    version: parseVersion(release),
+    kconfigSource: kc.source,
+    kconfig: kc.text ? parseKconfig(kc.text) : {},
+    btf: existsSync('/sys/kernel/btf/vmlinux'),
+    symbols: readKallsyms(candidateSymbols(arch)),
+    tracefs,
+    bpffs: isBpffsMounted(),
+    syscallTracepoints,
+    kprobePmu: existsSync('/sys/bus/event_source/devices/kprobe'),
+    kprobeEvents: tracefs !== null && existsSync(`${tracefs}/kprobe_events`),
+    jit: readNum('/proc/sys/net/core/bpf_jit_enable'),
+    unprivilegedBpfDisabled: readNum('/proc/sys/kernel/unprivileged_bpf_disabled'),
+    lockdown: lockdownText ? (/\[(\w+)\]/.exec(lockdownText)?.[1] ?? null) : null,
+    euid: process.geteuid ? process.geteuid() : -1,
+    capEff,
+    possibleCpus: possibleCpus(),
+  };
+}
