@@ -34,6 +34,7 @@ interface LibbpfFns {
   mmap(addr: Ptr | null, len: number, prot: number, flags: number, fd: number, off: number): Ptr;
   munmap(addr: Ptr, len: number): number;
   strerror(err: number): string;
+  clockGettime(clk: number, ts: Buffer): number;
 }
 
 let cached: LibbpfFns | undefined;
@@ -80,6 +81,7 @@ export function libbpf(): LibbpfFns {
     mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)'),
     munmap: libc.func('int munmap(void *addr, size_t len)'),
     strerror: libc.func('const char *strerror(int errnum)'),
+    clockGettime: libc.func('int clock_gettime(int clk, _Out_ uint8_t *ts)'),
   };
   const vsnprintf = libc.func('int vsnprintf(_Out_ uint8_t *buf, size_t n, const char *fmt, void *ap)');
   const proto = koffi.proto('int execlens_libbpf_print_fn(int level, const char *fmt, void *ap)');
@@ -117,3 +119,12 @@ export const PROT_READ = 1;
 export const PROT_WRITE = 2;
 export const MAP_SHARED = 1;
 export const MAP_FAILED = 0xffffffffffffffffn;
+
+const CLOCK_BOOTTIME = 7;
+
+/** CLOCK_BOOTTIME in ns: the clock of bpf_ktime_get_boot_ns() */
+export function bootTimeNs(): bigint {
+  const ts = Buffer.alloc(16);
+  libbpf().clockGettime(CLOCK_BOOTTIME, ts);
+  return ts.readBigInt64LE(0) * 1000000000n + ts.readBigInt64LE(8);
+}

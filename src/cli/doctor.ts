@@ -1,0 +1,120 @@
+/** `execlens doctor`: what the kernel offers, the plan and why, every refused attempt. */
+import { bringUp, type BpfUp } from '../tracer/bpfsession.js';
+import { missingCapabilities } from '../tracer/preflight.js';
+import type { Overrides } from '../plan/plan.js';
+import type { ProgStats } from '../bpf/loader.js';
+import { EXIT } from '../exitcodes.js';
+
+export interface DoctorReport {
+  schema: 1;
+  features: BpfUp['features'];
+  tracefs: BpfUp['mount'];
+  bpffs: string;
+  plan: BpfUp['plan'];
+  attempts: BpfUp['attempts'];
+  chosen: { candidate: string; lifecycle: string; sleepable: boolean; hooks: { program: string; kind: string; target: string; abi: string }[]; blind: string[] } | null;
+  programs: ProgStats[];
+  missingCapabilities: string[];
+  objectPath: string;
+}
+
+export function doctorReport(overrides: Overrides): DoctorReport {
+  const missing = missingCapabilities({ euid: process.geteuid?.() ?? -1, capEff: null });
+  let up: BpfUp;
+  if (missing.length) {
+    // not root: report detection and the plan without trial loads
+    up = bringUpNoLoad(overrides);
+  } else {
+    up = bringUp({ overrides, filter: true, captureEnv: true, captureFds: true, ringBytes: 1 << 20, blockChunks: 64 });
+  }
+  const t = up.tracer;
+  const report: DoctorReport = {
+    schema: 1,
+    features: up.features,
+    tracefs: up.mount,
+    bpffs: up.features.bpffs ? 'mounted (not needed: execlens pins nothing)' : 'not mounted (not needed: execlens pins nothing)',
+    plan: up.plan,
+    attempts: up.attempts,
+    chosen: t
+      ? { candidate: t.candidate.id, lifecycle: t.lifecycle, sleepable: t.candidate.sleepable, hooks: t.hooks.map((h) => ({ program: h.program, kind: h.kind, target: h.target, abi: h.abi })), blind: t.candidate.blind }
+      : null,
+    programs: t ? t.progStats() : [],
+    missingCapabilities: missing,
+    objectPath: up.objectPath,
+  };
+  t?.close();
+  return report;
+}
+
+function bringUpNoLoad(overrides: Overrides): BpfUp {
+  // import lazily to keep the pure pieces pure
+  return bringUpDetectOnly(overrides);
+}
+
+import { probeKernel } from '../kernel/features.js';
+import { choosePlan } from '../plan/plan.js';
+import { findTracefs } from '../kernel/features.js';
+import { defaultObjectPath } from '../bpf/loader.js';
+
+function bringUpDetectOnly(overrides: Overrides): BpfUp {
+  const features = probeKernel();
+  const tf = findTracefs();
+  return {
+    features,
+    plan: choosePlan(features, overrides),
+    mount: { tracefs: tf, note: tf ? `tracefs at ${tf}` : 'tracefs not mounted (not root: not mounting)' },
+    attempts: [],
+    tracer: undefined,
+    objectPath: defaultObjectPath(),
+  };
+}
+
+export function doctorExitCode(r: DoctorReport): number {
+  if (r.plan.fatal) return EXIT.KERNEL_UNSUPPORTED;
+  if (r.missingCapabilities.length) return EXIT.NO_PERMISSION;
+  return r.chosen ? EXIT.OK : EXIT.BPF_REFUSED;
+}
+
+export function formatDoctor(r: DoctorReport): string {
+  const f = r.features;
+  const L: string[] = [];
+  const yn = (b: boolean | null | undefined) => (b === null || b === undefined ? '?' : b ? 'yes' : 'no');
+  L.push(`kernel      ${f.release} (${f.arch}), version ${f.version.join('.')}`);
+  L.push(`kconfig     ${f.kconfigSource ?? 'not found (/proc/config.gz, /boot/config-*)'}`);
+  for (const [k, v] of Object.entries(f.kconfig)) L.push(`              ${k}=${v}`);
+  L.push(`BTF         ${yn(f.btf)} (/sys/kernel/btf/vmlinux)`);
+  L.push(`tracefs     ${r.tracefs.note}`);
+  L.push(`bpffs       ${r.bpffs}`);
+  L.push(`kprobes     PMU ${yn(f.kprobePmu)}, kprobe_events ${yn(f.kprobeEvents)}`);
+  L.push(`JIT         bpf_jit_enable=${f.jit ?? '?'}; unprivileged_bpf_disabled=${f.unprivilegedBpfDisabled ?? '?'}; lockdown=${f.lockdown ?? '?'}`);
+  L.push(`privileges  euid ${f.euid}, CapEff ${f.capEff ?? '?'}${r.missingCapabilities.length ? `; MISSING ${r.missingCapabilities.join(', ')}` : ''}`);
+  if (f.symbols) L.push(`symbols     ${Object.entries(f.symbols).map(([k, v]) => `${k}${v ? '' : ' (absent)'}`).join(', ')}`);
+  if (f.syscallTracepoints) L.push(`tracepoints ${Object.entries(f.syscallTracepoints).map(([k, v]) => `${k}${v ? '' : ' (absent)'}`).join(', ')}`);
+  L.push('');
+  L.push('plan');
+  if (r.plan.fatal) L.push(`  FATAL: ${r.plan.fatal}`);
+  L.push(`  candidates, in order: ${r.plan.candidates.map((c) => c.id + (c.forced ? ' (forced)' : '')).join(' -> ') || 'none'}`);
+  for (const rj of r.plan.rejected) L.push(`  ruled out  ${rj.id}: ${rj.reason}`);
+  L.push(`  sleepable  ${r.plan.sleepableWhy}`);
+  L.push(`  compat     ${r.plan.compatWhy}`);
+  L.push(`  lifecycle  ${r.plan.lifecycleWhy}`);
+  L.push('');
+  L.push('trial loads');
+  if (r.attempts.length === 0) L.push('  none (not root, or the plan is fatal)');
+  for (const a of r.attempts) {
+    L.push(`  ${a.ok ? 'OK    ' : 'FAILED'} ${a.candidate} + ${a.lifecycle}${a.ok ? '' : `: ${a.stage} failed${a.program ? ` in ${a.program}` : ''}: ${a.error ?? '?'}${a.errno !== undefined ? ` (errno ${a.errno})` : ''}`}`);
+    for (const d of a.droppedHooks ?? []) L.push(`         dropped ${d.program} (${d.target}): ${d.reason}`);
+    if (!a.ok) for (const l of (a.log ?? []).slice(0, 12)) L.push(`         | ${l}`);
+  }
+  L.push('');
+  if (r.chosen) {
+    L.push(`chosen      ${r.chosen.candidate} + ${r.chosen.lifecycle}${r.chosen.sleepable ? ' (sleepable)' : ''}`);
+    for (const h of r.chosen.hooks) L.push(`              ${h.kind.padEnd(10)} ${h.target} [${h.abi}] -> ${h.program}`);
+    for (const b of r.chosen.blind) L.push(`blind spot  ${b}`);
+    L.push('programs    name                 verified insns   xlated insns');
+    for (const p of r.programs) L.push(`              ${p.name.padEnd(20)} ${String(p.verifiedInsns).padStart(14)} ${String(p.xlatedInsns).padStart(14)}`);
+  } else {
+    L.push('chosen      nothing: execlens cannot trace with eBPF here');
+  }
+  return L.join('\n') + '\n';
+}

@@ -1,0 +1,114 @@
+/** Command-line entry: argument parsing only; the work is in src/tracer and src/cli/doctor. */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EXIT, ExeclensError } from '../exitcodes.js';
+import { overridesFromEnv, type AttachKind, type Overrides } from '../plan/plan.js';
+import { runLog } from '../tracer/log.js';
+import { doctorExitCode, doctorReport, formatDoctor } from './doctor.js';
+import type { ColorMode } from '../output/color.js';
+
+const VERSION = '0.1.0';
+
+interface CommonOpts {
+  attach?: AttachKind;
+  sleep?: boolean;
+  lifecycle?: 'tp_btf' | 'raw_tp';
+}
+
+function overrides(opts: CommonOpts): Overrides {
+  const o = overridesFromEnv(process.env);
+  if (opts.attach) o.attach = opts.attach;
+  if (opts.sleep === false) o.noSleep = true;
+  if (opts.lifecycle) o.lifecycle = opts.lifecycle;
+  return o;
+}
+
+function intArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('not an integer');
+  return n;
+}
+
+function planOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--attach <kind>', 'force the syscall attach method (env EXECLENS_ATTACH)').choices(['fentry', 'kprobe', 'tracepoint']))
+    .option('--no-sleep', 'forbid sleepable programs (env EXECLENS_NO_SLEEP=1)')
+    .addOption(new Option('--lifecycle <kind>', 'force the sched_process_* program type (env EXECLENS_LIFECYCLE)').choices(['tp_btf', 'raw_tp']));
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('execlens')
+    .description('Trace every execve/execveat of a command tree (or the whole system) with eBPF.')
+    .version(VERSION)
+    .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  planOptions(
+    program
+      .command('log')
+      .description('run CMD and print every exec in its process tree; without CMD trace the whole system until Ctrl-C')
+      .argument('[cmd...]', 'command to run (put it after --)')
+      .passThroughOptions()
+      .option('--json', 'JSON Lines output (schema: docs/json-schema.md)')
+      .option('-o, --output <file>', 'write events to FILE instead of stdout')
+      .option('--show-env', 'print the whole environment instead of the diff against the parent')
+      .option('--no-fds', 'do not print inherited file descriptors')
+      .option('--show-cmdline', 'print a shell command that reproduces each exec')
+      .option('-u, --user <user>', 'run CMD as USER (default: the sudo caller, else as is)')
+      .addOption(new Option('--color <when>', 'colour output').choices(['auto', 'always', 'never']).default('auto'))
+      .option('--ring-size <MiB>', 'BPF ring buffer size in MiB (power of two)', intArg, 32)
+      .option('-q, --quiet', 'no summary line on stderr')
+      .option('-v, --verbose', 'say which attach plan was chosen and why, on stderr'),
+  ).action(async (cmd: string[], opts: CommonOpts & Record<string, unknown>) => {
+    const code = await runLog({
+      command: cmd,
+      json: opts.json === true,
+      output: (opts.output as string | undefined) ?? null,
+      fullEnv: opts.showEnv === true,
+      showFds: opts.fds !== false,
+      showCmdline: opts.showCmdline === true,
+      color: opts.color as ColorMode,
+      user: (opts.user as string | undefined) ?? null,
+      overrides: overrides(opts),
+      ringMiB: opts.ringSize as number,
+      quiet: opts.quiet === true,
+      verbose: opts.verbose === true,
+    });
+    setExit(code);
+  });
+
+  planOptions(
+    program
+      .command('doctor')
+      .description('show what this kernel offers, the load plan with reasons, and every refused attempt')
+      .option('--json', 'machine-readable report (what the kernel matrix records)'),
+  ).action((opts: CommonOpts & { json?: boolean }) => {
+    const r = doctorReport(overrides(opts));
+    process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatDoctor(r));
+    setExit(doctorExitCode(r));
+  });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let code: number = EXIT.OK;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit 0; usage errors were already printed by commander
+      code = e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    } else if (e instanceof ExeclensError) {
+      process.stderr.write(`execlens: ${e.message}\n`);
+      code = e.exitCode;
+    } else if (e instanceof Error && /^EXECLENS_/.test(e.message)) {
+      process.stderr.write(`execlens: ${e.message}\n`);
+      code = EXIT.USAGE;
+    } else {
+      process.stderr.write(`execlens: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      code = EXIT.SOFTWARE;
+    }
+  }
+  process.exitCode = code;
+}

@@ -1,0 +1,41 @@
+/** Environment diff between an exec and the environment its process had before. */
+
+export interface EnvDiff {
+  added: [string, string][];
+  removed: string[];
+  changed: [string, string, string][]; // key, old, new
+}
+
+/** env entries keyed by name; bytes kept losslessly as latin1 strings */
+export function envMap(env: readonly Uint8Array[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const e of env) {
+    const s = Buffer.from(e).toString('latin1');
+    const i = s.indexOf('=');
+    if (i < 0) m.set(s, '');
+    else m.set(s.slice(0, i), s.slice(i + 1));
+  }
+  return m;
+}
+
+export function diffEnv(before: readonly Uint8Array[], after: readonly Uint8Array[]): EnvDiff {
+  const a = envMap(before);
+  const b = envMap(after);
+  const d: EnvDiff = { added: [], removed: [], changed: [] };
+  for (const [k, v] of b) {
+    const old = a.get(k);
+    if (old === undefined) d.added.push([k, v]);
+    else if (old !== v) d.changed.push([k, old, v]);
+  }
+  for (const k of a.keys()) if (!b.has(k)) d.removed.push(k);
+  return d;
+}
+
+export function isEmptyDiff(d: EnvDiff): boolean {
+  return d.added.length === 0 && d.removed.length === 0 && d.changed.length === 0;
+}
+
+/** latin1-carried string back to its bytes */
+export function bytes(s: string): Buffer {
+  return Buffer.from(s, 'latin1');
+}

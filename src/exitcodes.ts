@@ -1,0 +1,31 @@
+/**
+ * Exit codes. `execlens log -- CMD` exits with CMD's code (128+n if a signal
+ * killed it); execlens's own failures use these (documented in the README).
+ */
+export const EXIT = {
+  OK: 0,
+  /** bad flags or arguments */
+  USAGE: 64,
+  /** BPF could not be loaded or attached by any candidate */
+  BPF_REFUSED: 69,
+  /** internal error */
+  SOFTWARE: 70,
+  /** not root / missing CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN */
+  NO_PERMISSION: 77,
+  /** kernel lacks something required (BTF, ring buffer, libbpf) */
+  KERNEL_UNSUPPORTED: 78,
+  /** the command exists but is not executable */
+  NOT_EXECUTABLE: 126,
+  /** the command was not found */
+  NOT_FOUND: 127,
+} as const;
+
+/** An error that ends execlens with one line on stderr and a distinct exit code. */
+export class ExeclensError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}

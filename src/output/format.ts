@@ -1,0 +1,183 @@
+/**
+ * ExecEvent -> one text line or one JSON Lines record (schema in
+ * docs/json-schema.md and schema/exec-event.v1.json).
+ */
+import type { EnvDiff } from '../events/envdiff.js';
+import { bytes, isEmptyDiff } from '../events/envdiff.js';
+import { fdFlags, fdPath, fdType } from '../events/fdinfo.js';
+import { ExecFlag, SYSCALL_NAMES, type ExecFlagName } from '../events/layout.js';
+import type { ExecEvent } from '../events/types.js';
+import type { Palette } from './color.js';
+import { errnoName } from './errno.js';
+import { isUtf8, lossy, shellJoin, shellQuote } from './quote.js';
+
+export const JSON_SCHEMA_VERSION = 1;
+
+export interface FormatOptions {
+  /** print the whole environment instead of the diff */
+  fullEnv: boolean;
+  showFds: boolean;
+  showCmdline: boolean;
+  /** boot-clock ns of the trace start */
+  startNs: bigint;
+  /** wall-clock ns minus boot-clock ns */
+  bootToWallNs: bigint;
+}
+
+export interface ExecContext {
+  ev: ExecEvent;
+  diff: EnvDiff | null;
+}
+
+export function flagNames(flags: number): ExecFlagName[] {
+  return (Object.keys(ExecFlag) as ExecFlagName[]).filter((k) => (flags & ExecFlag[k]) !== 0);
+}
+
+function wallTime(tsNs: bigint, o: FormatOptions): Date {
+  return new Date(Number((tsNs + o.bootToWallNs) / 1000000n));
+}
+
+function clock(tsNs: bigint, o: FormatOptions): string {
+  const d = wallTime(tsNs, o);
+  const us = Number(((tsNs + o.bootToWallNs) / 1000n) % 1000000n);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(us, 6)}`;
+}
+
+export function envDiffWords(d: EnvDiff): string[] {
+  const out: string[] = [];
+  for (const [k, v] of d.added) out.push(`+${shellQuote(bytes(`${k}=${v}`))}`);
+  for (const [k, , v] of d.changed) out.push(`~${shellQuote(bytes(`${k}=${v}`))}`);
+  for (const k of d.removed) out.push(`-${shellQuote(bytes(k))}`);
+  return out;
+}
+
+/** A shell command that reproduces the exec when pasted (cwd, env changes, argv). */
+export function reconstructCmdline(c: ExecContext): string {
+  const { ev, diff } = c;
+  const parts: string[] = [];
+  if (ev.cwd) parts.push(`cd ${shellQuote(ev.cwd)} &&`);
+  const envArgs: string[] = [];
+  if (diff) {
+    for (const k of diff.removed) envArgs.push('-u', shellQuote(bytes(k)));
+    for (const [k, v] of diff.added) envArgs.push(shellQuote(bytes(`${k}=${v}`)));
+    for (const [k, , v] of diff.changed) envArgs.push(shellQuote(bytes(`${k}=${v}`)));
+  }
+  const file = ev.filename ?? ev.argv[0] ?? Buffer.from('?');
+  const argv0 = ev.argv[0];
+  const sameName = argv0 !== undefined && argv0.equals(file);
+  if (envArgs.length) parts.push('env', ...envArgs);
+  if (sameName || argv0 === undefined) parts.push(shellJoin([file, ...ev.argv.slice(1)]));
+  else parts.push(`bash -c 'exec -a "$0" "$@"'`, shellJoin([argv0, file, ...ev.argv.slice(1)]));
+  return parts.join(' ');
+}
+
+/** [3,4,5,9] -> "3-5,9" */
+export function ranges(nums: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < nums.length; ) {
+    let j = i;
+    while (j + 1 < nums.length && nums[j + 1] === nums[j]! + 1) j++;
+    out.push(j > i ? `${nums[i]}-${nums[j]}` : String(nums[i]));
+    i = j + 1;
+  }
+  return out.join(',');
+}
+
+export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string {
+  const { ev } = c;
+  const ok = ev.ret === 0;
+  const fields: string[] = [];
+  fields.push(p.dim(clock(ev.tsNs, o)));
+  fields.push(`${p.bold(String(ev.pid))}${p.dim(`<${ev.ppid}>`)}`);
+  fields.push(p.cyan(lossy(ok ? ev.oldComm : ev.comm) || '?'));
+  fields.push(ok ? p.green('ok') : p.red(errnoName(ev.ret)));
+  if (ev.flags & ExecFlag.COMPAT) fields.push(p.magenta('[ia32]'));
+  fields.push(p.yellow(ev.filename ? shellQuote(ev.filename) : '?'));
+  if (ev.interpreter && ev.interpreter.length) fields.push(p.dim(`#!${shellJoin(ev.interpreter)}`));
+  fields.push(`argv: ${shellJoin(ev.argv)}`);
+  if (ev.cwd) fields.push(`${p.dim('cwd:')} ${shellQuote(ev.cwd)}`);
+  if (o.fullEnv && ev.env) fields.push(`${p.dim('env:')} ${shellJoin(ev.env)}`);
+  else if (c.diff && !isEmptyDiff(c.diff)) fields.push(`${p.dim('env:')} ${envDiffWords(c.diff).join(' ')}`);
+  if (ok && ev.euid !== ev.uid) fields.push(p.magenta(`euid=${ev.euid}`));
+  if (ok && ev.egid !== ev.gid) fields.push(p.magenta(`egid=${ev.egid}`));
+  if (o.showFds && ev.fds.length) {
+    const fds = ev.fds.filter((f) => !f.cloexec).map((f) => `${f.fd}:${shellQuote(fdPath(f))}`);
+    const closed = ranges(ev.fds.filter((f) => f.cloexec).map((f) => f.fd));
+    if (closed) fds.push(p.dim(`cloexec:${closed}`));
+    fields.push(`${p.dim('fds:')} ${fds.join(' ')}`);
+  }
+  const warn: string[] = flagNames(ev.flags).filter((f) => f !== 'COMPAT' && f !== 'FAILED_PATH' && f !== 'NO_ENTRY');
+  if (ev.missingChunks) warn.push('CHUNK_LOST');
+  if (warn.length) fields.push(p.red(`!${[...new Set(warn)].join(',').toLowerCase()}`));
+  let line = fields.join(' ');
+  if (o.showCmdline) line += `\n  ${p.dim('$')} ${reconstructCmdline(c)}`;
+  return line + '\n';
+}
+
+/** string list as JSON: lossy strings, plus base64 of every item when any is not UTF-8 */
+function jsonStrings(list: Buffer[] | null): { v: string[] | null; b64?: string[] } {
+  if (!list) return { v: null };
+  const r: { v: string[]; b64?: string[] } = { v: list.map(lossy) };
+  if (list.some((b) => !isUtf8(b))) r.b64 = list.map((b) => b.toString('base64'));
+  return r;
+}
+
+function jsonString(b: Buffer | null): { v: string | null; b64?: string } {
+  if (!b) return { v: null };
+  return isUtf8(b) ? { v: lossy(b) } : { v: lossy(b), b64: b.toString('base64') };
+}
+
+export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, unknown> {
+  const { ev } = c;
+  const argv = jsonStrings(ev.argv);
+  const env = jsonStrings(ev.env);
+  const fn = jsonString(ev.filename);
+  const cwd = jsonString(ev.cwd);
+  const rec: Record<string, unknown> = {
+    type: 'exec',
+    schema: JSON_SCHEMA_VERSION,
+    time: wallTime(ev.tsNs, o).toISOString(),
+    t: Number(ev.tsNs - o.startNs) / 1e9,
+    pid: ev.pid,
+    tid: ev.tid,
+    ppid: ev.ppid,
+    comm: lossy(ev.comm),
+    old_comm: lossy(ev.oldComm),
+    syscall: SYSCALL_NAMES[ev.syscall] ?? 'unknown',
+    filename: fn.v,
+    argv: argv.v,
+    interpreter: ev.interpreter ? ev.interpreter.map(lossy) : null,
+    cwd: cwd.v,
+    env_diff: c.diff
+      ? { added: Object.fromEntries(c.diff.added.map(([k, v]) => [k, v])), removed: c.diff.removed, changed: Object.fromEntries(c.diff.changed.map(([k, , v]) => [k, v])) }
+      : null,
+    result: ev.ret,
+    errno: ev.ret === 0 ? null : errnoName(ev.ret),
+    compat: (ev.flags & ExecFlag.COMPAT) !== 0,
+    uid: ev.uid,
+    gid: ev.gid,
+    euid: ev.euid,
+    egid: ev.egid,
+    fds: ev.fds.map((f) => ({ fd: f.fd, path: lossy(fdPath(f)), type: fdType(f), flags: fdFlags(f), cloexec: f.cloexec })),
+    truncated: {
+      argv: (ev.flags & ExecFlag.ARGV_TRUNC) !== 0,
+      env: (ev.flags & ExecFlag.ENV_TRUNC) !== 0,
+      filename: (ev.flags & ExecFlag.FILENAME_TRUNC) !== 0,
+      cwd: (ev.flags & ExecFlag.CWD_TRUNC) !== 0,
+      fds: (ev.flags & ExecFlag.FDS_TRUNC) !== 0,
+    },
+    argv_bytes: ev.argvTotal,
+    env_bytes: ev.envTotal,
+    flags: flagNames(ev.flags),
+    lost_chunks: ev.missingChunks,
+  };
+  if (ev.execId !== undefined) rec.id = ev.execId.toString(16);
+  if (o.fullEnv) rec.env = env.v;
+  if (argv.b64) rec.argv_b64 = argv.b64;
+  if (o.fullEnv && env.b64) rec.env_b64 = env.b64;
+  if (fn.b64) rec.filename_b64 = fn.b64;
+  if (cwd.b64) rec.cwd_b64 = cwd.b64;
+  if (o.showCmdline) rec.cmdline = reconstructCmdline(c);
+  return rec;
+}

@@ -1,0 +1,70 @@
+/**
+ * POSIX-shell quoting of raw bytes so a printed argv pastes back exactly.
+ * Plain words stay bare, printable UTF-8 goes in '...', anything else
+ * (control characters, quotes mixed with them, bytes that are not UTF-8) uses
+ * bash/zsh/ksh $'...' with \xHH escapes: lossless, never dropped.
+ */
+const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function isUtf8(b: Uint8Array): boolean {
+  try {
+    utf8.decode(b);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function shellQuote(arg: Uint8Array | string): string {
+  const b = typeof arg === 'string' ? Buffer.from(arg, 'utf8') : arg;
+  if (b.length === 0) return "''";
+  if (!isUtf8(b)) return dollarQuote(b);
+  const s = utf8.decode(b);
+  if (SAFE.test(s)) return s;
+  // eslint-disable-next-line no-control-regex
+  if (!/[\x00-\x1f\x7f]/.test(s)) return `'${s.replace(/'/g, `'\\''`)}'`;
+  return dollarQuote(b);
+}
+
+function dollarQuote(b: Uint8Array): string {
+  let out = "$'";
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const seq = c >= 0x80 ? utf8SeqLen(b, i) : 1;
+    if (c >= 0x80 && seq > 1) {
+      out += Buffer.from(b.subarray(i, i + seq)).toString('utf8');
+      i += seq;
+      continue;
+    }
+    switch (c) {
+      case 0x5c: out += '\\\\'; break;
+      case 0x27: out += "\\'"; break;
+      case 0x0a: out += '\\n'; break;
+      case 0x09: out += '\\t'; break;
+      case 0x0d: out += '\\r'; break;
+      default:
+        out += c < 0x20 || c >= 0x7f ? `\\x${c.toString(16).padStart(2, '0')}` : String.fromCharCode(c);
+    }
+    i++;
+  }
+  return out + "'";
+}
+
+/** length of a valid UTF-8 sequence at i, or 0 */
+function utf8SeqLen(b: Uint8Array, i: number): number {
+  const c = b[i]!;
+  const n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+  if (n === 0 || i + n > b.length) return 0;
+  return isUtf8(b.subarray(i, i + n)) ? n : 0;
+}
+
+export function shellJoin(args: readonly (Uint8Array | string)[]): string {
+  return args.map(shellQuote).join(' ');
+}
+
+/** Lossy text for display where quoting is not wanted (invalid bytes -> U+FFFD). */
+export function lossy(b: Uint8Array): string {
+  return Buffer.from(b).toString('utf8');
+}

@@ -1,0 +1,63 @@
+/**
+ * Bring the eBPF backend up: probe, plan, mount tracefs if needed, trial-load.
+ * Shared by `log` (which then reads events) and `doctor` (which reports).
+ */
+import { EXIT, ExeclensError } from '../exitcodes.js';
+import { LibbpfMissing } from '../bpf/libbpf.js';
+import { defaultObjectPath, loadPlan, type Attempt, type LoadedTracer } from '../bpf/loader.js';
+import { probeKernel, type KernelFeatures } from '../kernel/features.js';
+import { ensureTracefs, type MountResult } from '../kernel/mounts.js';
+import { choosePlan, type LoadPlan, type Overrides } from '../plan/plan.js';
+import { existsSync } from 'node:fs';
+
+export interface BpfUpOptions {
+  overrides: Overrides;
+  filter: boolean;
+  captureEnv: boolean;
+  captureFds: boolean;
+  ringBytes: number;
+  /** argv/env block limit in 32 KiB chunks (64 = 2 MiB) */
+  blockChunks: number;
+}
+
+export interface BpfUp {
+  features: KernelFeatures;
+  plan: LoadPlan;
+  mount: MountResult;
+  attempts: Attempt[];
+  tracer: LoadedTracer | undefined;
+  objectPath: string;
+}
+
+export function bringUp(o: BpfUpOptions): BpfUp {
+  const features = probeKernel();
+  const plan = choosePlan(features, o.overrides);
+  const mount = ensureTracefs();
+  const objectPath = defaultObjectPath();
+  const up: BpfUp = { features, plan, mount, attempts: [], tracer: undefined, objectPath };
+  if (plan.fatal) return up;
+  if (!existsSync(objectPath))
+    throw new ExeclensError(`BPF object not found at ${objectPath}: run 'npm run build:bpf' (or set EXECLENS_BPF_OBJECT)`, EXIT.SOFTWARE);
+  try {
+    const r = loadPlan({
+      objectPath,
+      plan,
+      config: { filter: o.filter, blockChunks: o.blockChunks, captureEnv: o.captureEnv, captureFds: o.captureFds },
+      ringBytes: o.ringBytes,
+      possibleCpus: features.possibleCpus,
+    });
+    up.attempts = r.attempts;
+    up.tracer = r.tracer;
+  } catch (e) {
+    if (e instanceof LibbpfMissing) throw new ExeclensError(e.message, EXIT.KERNEL_UNSUPPORTED);
+    throw e;
+  }
+  return up;
+}
+
+/** One line for the error when no candidate loaded. */
+export function refusalLine(up: BpfUp): string {
+  if (up.plan.fatal) return up.plan.fatal;
+  const last = up.attempts.map((a) => `${a.candidate}/${a.lifecycle}: ${a.stage} failed${a.program ? ` (${a.program})` : ''}: ${a.error ?? '?'}`);
+  return `BPF refused on every candidate [${last.join('; ')}]; run 'execlens doctor' for details, or use --backend ptrace`;
+}

@@ -1,0 +1,293 @@
+/**
+ * `execlens log`: load the BPF plan, run the command (or trace the whole
+ * system), stream formatted events, and end with a summary. Returns the exit
+ * code: the command's (128+signal if killed) or execlens's own.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { RingBufferReader } from '../bpf/ringbuf.js';
+import { bootTimeNs } from '../bpf/libbpf.js';
+import type { LoadedTracer } from '../bpf/loader.js';
+import { Assembler } from '../events/assemble.js';
+import { Stat } from '../events/layout.js';
+import { ProcessTree } from '../events/tree.js';
+import { EXIT, ExeclensError } from '../exitcodes.js';
+import { palette, useColor, type ColorMode } from '../output/color.js';
+import { formatText, toJsonRecord, type FormatOptions } from '../output/format.js';
+import type { Overrides } from '../plan/plan.js';
+import { bringUp, refusalLine } from './bpfsession.js';
+import { checkPrivileges, resolveCommand } from './preflight.js';
+import { probeKernel } from '../kernel/features.js';
+import os from 'node:os';
+
+export interface LogOptions {
+  command: string[];
+  json: boolean;
+  output: string | null;
+  fullEnv: boolean;
+  showFds: boolean;
+  showCmdline: boolean;
+  color: ColorMode;
+  user: string | null;
+  overrides: Overrides;
+  ringMiB: number;
+  quiet: boolean;
+  verbose: boolean;
+}
+
+export interface Summary {
+  execs: number;
+  failed: number;
+  processes: number;
+  lostRecords: number;
+  ringDrops: { exec: number; chunk: number; other: number };
+  incompleteExecs: number;
+  orphanChunks: number;
+  malformed: number;
+  truncated: { argv: number; env: number };
+  readFaults: number;
+  untrackedChildren: number;
+  stashFull: number;
+  durationS: number;
+  plan: string;
+  exitCode: number | null;
+  exitSignal: string | null;
+}
+
+interface Writer {
+  write(s: string): void;
+  close(): void;
+}
+
+function makeWriter(path: string | null): Writer {
+  if (!path) return { write: (s) => void process.stdout.write(s), close: () => undefined };
+  const fd = openSync(path, 'w');
+  return { write: (s) => void writeSync(fd, s), close: () => closeSync(fd) };
+}
+
+/** --user NAME|UID -> uid/gid from /etc/passwd; default: the sudo caller, else ourselves */
+export function resolveUser(user: string | null, env: NodeJS.ProcessEnv): { uid: number; gid: number } | null {
+  if (user === null) {
+    if (process.geteuid?.() === 0 && env.SUDO_UID && env.SUDO_GID) return { uid: Number(env.SUDO_UID), gid: Number(env.SUDO_GID) };
+    return null;
+  }
+  const lines = readFileSync('/etc/passwd', 'utf8').split('\n');
+  for (const l of lines) {
+    const f = l.split(':');
+    if (f[0] === user || f[2] === user) return { uid: Number(f[2]), gid: Number(f[3]) };
+  }
+  if (/^\d+$/.test(user)) return { uid: Number(user), gid: Number(user) };
+  throw new ExeclensError(`--user ${user}: no such user`, EXIT.USAGE);
+}
+
+function ringBytesFor(mib: number): number {
+  if (!Number.isInteger(mib) || mib < 1 || mib > 1024 || (mib & (mib - 1)) !== 0)
+    throw new ExeclensError(`--ring-size ${mib}: must be a power of two between 1 and 1024 (MiB)`, EXIT.USAGE);
+  return mib << 20;
+}
+
+export async function runLog(o: LogOptions): Promise<number> {
+  const ringBytes = ringBytesFor(o.ringMiB);
+  const systemWide = o.command.length === 0;
+  checkPrivileges(probeKernel());
+  const cmdPath = systemWide ? null : resolveCommand(o.command[0]!);
+  const creds = systemWide ? null : resolveUser(o.user, process.env);
+  const up = bringUp({ overrides: o.overrides, filter: !systemWide, captureEnv: true, captureFds: o.showFds || o.json, ringBytes, blockChunks: 64 });
+  if (!up.tracer) throw new ExeclensError(refusalLine(up), up.plan.fatal ? EXIT.KERNEL_UNSUPPORTED : EXIT.BPF_REFUSED);
+  const tracer = up.tracer;
+  const err = (s: string) => process.stderr.write(`execlens: ${s}\n`);
+  if (o.verbose) {
+    for (const a of up.attempts) err(`attempt ${a.candidate}/${a.lifecycle}: ${a.ok ? 'ok' : `${a.stage} failed: ${a.error ?? ''}${a.program ? ` (${a.program})` : ''}`}`);
+    err(`plan: ${tracer.candidate.id} + ${tracer.lifecycle} (${tracer.candidate.why})`);
+    for (const b of tracer.candidate.blind) err(`blind spot: ${b}`);
+  }
+  let reader: RingBufferReader | undefined;
+  let writer: Writer | undefined;
+  try {
+    reader = new RingBufferReader(tracer.mapFd('events'), ringBytes);
+    writer = makeWriter(o.output);
+    return await traceLoop(o, tracer, reader, writer, cmdPath, creds, systemWide);
+  } finally {
+    reader?.close();
+    tracer.close();
+    writer?.close();
+  }
+}
+
+async function traceLoop(
+  o: LogOptions,
+  tracer: LoadedTracer,
+  reader: RingBufferReader,
+  writer: Writer,
+  cmdPath: string | null,
+  creds: { uid: number; gid: number } | null,
+  systemWide: boolean,
+): Promise<number> {
+  const startNs = bootTimeNs();
+  const fmt: FormatOptions = {
+    fullEnv: o.fullEnv,
+    showFds: o.showFds,
+    showCmdline: o.showCmdline,
+    startNs,
+    bootToWallNs: BigInt(Date.now()) * 1000000n - startNs,
+  };
+  const pal = palette(!o.json && useColor(o.color, o.output ? false : process.stdout.isTTY === true, process.env));
+  const asm = new Assembler();
+  const tree = new ProcessTree();
+  const env = { ...process.env };
+  tree.addRoot(process.pid, Object.entries(env).map(([k, v]) => Buffer.from(`${k}=${v ?? ''}`)), Buffer.from(process.cwd()));
+  const counts = { execs: 0, failed: 0, processes: 0 };
+  let out: string[] = [];
+
+  const onRecord = (rec: Uint8Array) => {
+    const item = asm.push(rec);
+    if (!item) return;
+    if (item.kind === 'fork') {
+      tree.onFork(item.parentPid, item.childPid);
+      counts.processes++;
+    } else if (item.kind === 'exit') {
+      tree.onExit(item.pid);
+    } else {
+      const ev = item.ev;
+      const { diff } = tree.onExec(ev);
+      counts.execs++;
+      if (ev.ret !== 0) counts.failed++;
+      const ctx = { ev, diff };
+      out.push(o.json ? JSON.stringify(toJsonRecord(ctx, fmt)) + '\n' : formatText(ctx, fmt, pal));
+    }
+  };
+  const drain = (): boolean => {
+    const n = reader.drain(onRecord, 8 << 20);
+    if (out.length) {
+      writer.write(out.join(''));
+      out = [];
+    }
+    return n > 0;
+  };
+
+  let child: ChildProcess | null = null;
+  let childExit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  let stopSignal: NodeJS.Signals | null = null;
+  let wake: (() => void) | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    stopSignal = sig;
+    wake?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+
+  if (!systemWide) {
+    tracer.follow(process.pid);
+    child = spawn(cmdPath!, o.command.slice(1), {
+      argv0: o.command[0],
+      stdio: 'inherit',
+      env,
+      ...(creds ? { uid: creds.uid, gid: creds.gid } : {}),
+    });
+    child.on('exit', (code, signal) => {
+      childExit = { code, signal };
+      wake?.();
+    });
+    child.on('error', (e) => {
+      childExit = { code: EXIT.NOT_FOUND, signal: null };
+      process.stderr.write(`execlens: ${o.command[0]}: ${e.message}\n`);
+      wake?.();
+    });
+  } else if (!o.quiet) {
+    process.stderr.write('execlens: tracing every exec on the system; Ctrl-C to stop\n');
+  }
+
+  // Drain until the command and every process it started are gone (as strace -f),
+  // or a signal asks us to stop. Records are polled: no wakeup per event.
+  let lastLiveCheck = 0;
+  for (;;) {
+    const got = drain();
+    if (stopSignal) break;
+    if (childExit) {
+      if (tree.liveCount === 0) break;
+      const now = Date.now();
+      if (now - lastLiveCheck > 200) {
+        lastLiveCheck = now;
+        pruneDead(tree);
+      }
+    }
+    if (!got) {
+      await new Promise<void>((res) => {
+        wake = res;
+        setTimeout(res, 10);
+      });
+      wake = null;
+    } else {
+      await new Promise<void>((res) => setImmediate(res));
+    }
+  }
+  // final drain: records committed before we stopped
+  while (drain()) {
+    /* empty */
+  }
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onSignal);
+
+  const st = asm.finish();
+  const k = tracer.readStats(Stat.MAX, probeCpus());
+  const exit = childExit as { code: number | null; signal: NodeJS.Signals | null } | null;
+  const summary: Summary = {
+    execs: counts.execs,
+    failed: counts.failed,
+    processes: counts.processes,
+    lostRecords: st.seqGaps,
+    ringDrops: { exec: k[Stat.RB_DROP_EXEC]!, chunk: k[Stat.RB_DROP_CHUNK]!, other: k[Stat.RB_DROP_OTHER]! },
+    incompleteExecs: st.incompleteExecs,
+    orphanChunks: st.orphanExecs,
+    malformed: st.malformed,
+    truncated: { argv: k[Stat.ARGV_TRUNC]!, env: k[Stat.ENV_TRUNC]! },
+    readFaults: k[Stat.READ_FAULT]!,
+    untrackedChildren: k[Stat.TRACE_FULL]!,
+    stashFull: k[Stat.STASH_FULL]!,
+    durationS: Number(bootTimeNs() - startNs) / 1e9,
+    plan: `${tracer.candidate.id}+${tracer.lifecycle}`,
+    exitCode: exit?.code ?? null,
+    exitSignal: exit?.signal ?? null,
+  };
+  if (o.json) writer.write(JSON.stringify({ type: 'summary', schema: 1, ...summary, stopped_by: stopSignal }) + '\n');
+  else if (!o.quiet) process.stderr.write(summaryLine(summary, stopSignal));
+
+  if (stopSignal) return 128 + (os.constants.signals[stopSignal] ?? 2);
+  if (!exit) return EXIT.OK;
+  if (exit.signal) return 128 + (os.constants.signals[exit.signal] ?? 0);
+  return exit.code ?? EXIT.SOFTWARE;
+}
+
+function probeCpus(): number {
+  return probeKernel().possibleCpus;
+}
+
+function pruneDead(tree: ProcessTree): void {
+  for (const pid of tree.livePids()) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      tree.onExit(pid);
+    }
+  }
+}
+
+export function summaryLine(s: Summary, stopped: NodeJS.Signals | null): string {
+  const lost = s.lostRecords + s.ringDrops.exec + s.ringDrops.chunk + s.ringDrops.other;
+  const parts = [
+    `${s.execs} exec${s.execs === 1 ? '' : 's'} (${s.failed} failed)`,
+    `${s.processes} processes`,
+    `${s.durationS.toFixed(2)} s`,
+    `plan ${s.plan}`,
+    lost ? `LOST ${s.lostRecords} records (ring drops: exec ${s.ringDrops.exec}, chunk ${s.ringDrops.chunk}, other ${s.ringDrops.other})` : 'lost 0',
+  ];
+  if (s.incompleteExecs) parts.push(`${s.incompleteExecs} execs incomplete`);
+  if (s.truncated.argv || s.truncated.env) parts.push(`truncated: argv ${s.truncated.argv}, env ${s.truncated.env}`);
+  if (s.readFaults) parts.push(`${s.readFaults} read faults`);
+  if (s.untrackedChildren) parts.push(`${s.untrackedChildren} children not followed (map full)`);
+  if (s.malformed) parts.push(`${s.malformed} malformed records`);
+  if (stopped) parts.push(`stopped by ${stopped}`);
+  return `execlens: ${parts.join(', ')}\n`;
+}

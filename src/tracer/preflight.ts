@@ -1,0 +1,54 @@
+/** Checks before loading anything: privileges and the command to run. */
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { EXIT, ExeclensError } from '../exitcodes.js';
+import type { KernelFeatures } from '../kernel/features.js';
+
+const CAP_SYS_ADMIN = 21n;
+const CAP_PERFMON = 38n;
+const CAP_BPF = 39n;
+
+export function missingCapabilities(f: Pick<KernelFeatures, 'euid' | 'capEff'>): string[] {
+  const eff = f.capEff ? BigInt(`0x${f.capEff}`) : f.euid === 0 ? -1n : 0n;
+  const has = (c: bigint) => eff === -1n || ((eff >> c) & 1n) === 1n;
+  if (has(CAP_SYS_ADMIN)) return [];
+  const missing: string[] = [];
+  if (!has(CAP_BPF)) missing.push('CAP_BPF');
+  if (!has(CAP_PERFMON)) missing.push('CAP_PERFMON');
+  // attaching tracepoints and reading kernel memory still wants CAP_SYS_ADMIN on most kernels
+  missing.push('CAP_SYS_ADMIN');
+  return missing;
+}
+
+export function checkPrivileges(f: Pick<KernelFeatures, 'euid' | 'capEff'>): void {
+  const missing = missingCapabilities(f);
+  if (missing.length)
+    throw new ExeclensError(`the eBPF backend needs root (missing ${missing.join(', ')}): run with sudo`, EXIT.NO_PERMISSION);
+}
+
+/** Resolve CMD like execvp does, so "not found" is reported before any BPF is loaded. */
+export function resolveCommand(cmd: string, path = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'): string {
+  const check = (p: string): string | null => {
+    try {
+      if (statSync(p).isDirectory()) return null;
+    } catch {
+      return null;
+    }
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      throw new ExeclensError(`${cmd}: permission denied (not executable)`, EXIT.NOT_EXECUTABLE);
+    }
+  };
+  if (cmd.includes('/')) {
+    const r = check(cmd);
+    if (r) return r;
+    throw new ExeclensError(`${cmd}: no such file or directory`, EXIT.NOT_FOUND);
+  }
+  for (const dir of path.split(delimiter)) {
+    const r = check(join(dir || '.', cmd));
+    if (r) return r;
+  }
+  throw new ExeclensError(`${cmd}: command not found`, EXIT.NOT_FOUND);
+}
