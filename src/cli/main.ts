@@ -58,7 +58,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .addOption(new Option('--color <when>', 'colour output').choices(['auto', 'always', 'never']).default('auto'))
       .option('--ring-size <MiB>', 'BPF ring buffer size in MiB (power of two)', intArg, 32)
       .option('-q, --quiet', 'no summary line on stderr')
-      .option('-v, --verbose', 'say which attach plan was chosen and why, on stderr'),
+      .option('-v, --verbose', 'say which attach plan was chosen and why, on stderr')
+      .addOption(new Option('--record-raw <file>', 'also save raw ring records (fixtures, benchmarks)').hideHelp()),
   ).action(async (cmd: string[], opts: CommonOpts & Record<string, unknown>) => {
     const code = await runLog({
       command: cmd,
@@ -73,6 +74,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       ringMiB: opts.ringSize as number,
       quiet: opts.quiet === true,
       verbose: opts.verbose === true,
+      recordRaw: (opts.recordRaw as string | undefined) ?? null,
     });
     setExit(code);
   });

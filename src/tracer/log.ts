@@ -33,6 +33,8 @@ export interface LogOptions {
   ringMiB: number;
   quiet: boolean;
   verbose: boolean;
+  /** also append every raw ring record (u32 length + bytes) to this file: fixtures, decode benchmark */
+  recordRaw?: string | null;
 }
 
 export interface Summary {
@@ -139,7 +141,14 @@ async function traceLoop(
   const counts = { execs: 0, failed: 0, processes: 0 };
   let out: string[] = [];
 
+  const rawFd = o.recordRaw ? openSync(o.recordRaw, 'w') : null;
   const onRecord = (rec: Uint8Array) => {
+    if (rawFd !== null) {
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(rec.byteLength);
+      writeSync(rawFd, len);
+      writeSync(rawFd, rec);
+    }
     const item = asm.push(rec);
     if (!item) return;
     if (item.kind === 'fork') {
@@ -226,6 +235,7 @@ async function traceLoop(
   while (drain()) {
     /* empty */
   }
+  if (rawFd !== null) closeSync(rawFd);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.off('SIGHUP', onSignal);

@@ -1,0 +1,108 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Assembler, splitInterpreter, type Assembled } from '../../src/events/assemble.js';
+import { readRawRecords } from '../../src/events/rawfile.js';
+import { ExecFlag } from '../../src/events/layout.js';
+import type { ExecEvent } from '../../src/events/types.js';
+import { fixture } from '../helpers/paths.js';
+
+// Recorded on this project's dev machine (6.18, tracepoint plan) with
+//   env -i PATH=/usr/bin:/bin HOME=/root BAR=gone execlens log --record-raw ... -- sh -c \
+//     'cd /tmp; unset BAR; env FOO=1 /bin/echo "a b" "$(printf "\377x")" >/dev/null; /nonexistent 2>/dev/null; /tmp/fx/script.sh arg1; true'
+// (run from /tmp/fx; script.sh is "#!/bin/sh").
+function execs(): { evs: ExecEvent[]; items: Assembled[]; asm: Assembler } {
+  const asm = new Assembler();
+  const items: Assembled[] = [];
+  for (const r of readRawRecords(fixture('records/x86_64-tracepoint.bin'))) {
+    const x = asm.push(r);
+    if (x) items.push(x);
+  }
+  return { evs: items.flatMap((i) => (i.kind === 'exec' ? [i.ev] : [])), items, asm };
+}
+
+const s = (b: Buffer | null) => (b ? b.toString('latin1') : null);
+
+test('recorded run decodes into the five execs with argv, cwd, result', () => {
+  const { evs, asm } = execs();
+  assert.deepEqual(evs.map((e) => s(e.filename)), ['/usr/bin/sh', '/usr/bin/env', '/bin/echo', '/nonexistent', '/tmp/fx/script.sh']);
+  const [sh, env, echo, missing, script] = evs as [ExecEvent, ExecEvent, ExecEvent, ExecEvent, ExecEvent];
+  assert.equal(s(sh.cwd), '/tmp/fx');
+  assert.deepEqual(env.argv.map(s), ['env', 'FOO=1', '/bin/echo', 'a b', '\xffx']);
+  assert.deepEqual(echo.argv.map(s), ['/bin/echo', 'a b', '\xffx']);
+  assert.equal(s(echo.cwd), '/tmp');
+  assert.equal(env.pid, echo.pid, 'env execs echo in the same process');
+  assert.equal(env.ppid, sh.pid);
+  assert.equal(missing.ret, -2);
+  assert.ok(missing.flags & ExecFlag.FAILED_PATH);
+  assert.deepEqual(missing.argv.map(s), ['/nonexistent']);
+  assert.deepEqual(script.argv.map(s), ['/tmp/fx/script.sh', 'arg1']);
+  assert.deepEqual(script.interpreter!.map(s), ['/bin/sh']);
+  assert.ok(echo.env!.some((e) => s(e) === 'FOO=1'));
+  assert.ok(!echo.env!.some((e) => s(e)!.startsWith('BAR=')));
+  assert.ok(sh.env!.some((e) => s(e) === 'BAR=gone'));
+  const st = asm.finish();
+  assert.equal(st.seqGaps, 0);
+  assert.equal(st.malformed, 0);
+  assert.equal(st.incompleteExecs, 0);
+});
+
+test('fork and exit records link the tree', () => {
+  const { items } = execs();
+  const forks = items.filter((i) => i.kind === 'fork');
+  const exits = items.filter((i) => i.kind === 'exit');
+  assert.ok(forks.length >= 4);
+  assert.ok(exits.length >= 4);
+});
+
+test('a dropped record shows up as a sequence gap and an incomplete exec', () => {
+  const recs = readRawRecords(fixture('records/x86_64-tracepoint.bin'));
+  const asm = new Assembler();
+  // drop the first ARGV chunk of the second exec (kind 2 = chunk, field 3 = argv)
+  let seenArgv = 0;
+  let dropped = false;
+  for (const r of recs) {
+    if (!dropped && r.readUInt32LE(0) === 2 && r.readUInt32LE(24) === 3 && ++seenArgv === 2) {
+      dropped = true;
+      continue;
+    }
+    asm.push(r);
+  }
+  const st = asm.finish();
+  assert.ok(dropped);
+  assert.equal(st.seqGaps, 1);
+  assert.equal(st.incompleteExecs, 1);
+});
+
+test('fuzz: random and truncated records never throw and are counted as malformed', () => {
+  const recs = readRawRecords(fixture('records/x86_64-tracepoint.bin'));
+  const asm = new Assembler();
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  let pushed = 0;
+  for (let i = 0; i < 20000; i++) {
+    const base = recs[Math.floor(rnd() * recs.length)]!;
+    let r: Buffer;
+    const mode = i % 3;
+    if (mode === 0) r = base.subarray(0, Math.floor(rnd() * base.length)); // truncated
+    else if (mode === 1) r = Buffer.from(Array.from({ length: Math.floor(rnd() * 200) }, () => Math.floor(rnd() * 256)));
+    else {
+      r = Buffer.from(base);
+      for (let k = 0; k < 4; k++) r[Math.floor(rnd() * r.length)] = Math.floor(rnd() * 256);
+    }
+    assert.doesNotThrow(() => asm.push(r));
+    pushed++;
+  }
+  const st = asm.finish();
+  assert.equal(st.records, pushed);
+  assert.ok(st.malformed > 5000, `malformed counted: ${st.malformed}`);
+});
+
+test('#! argv reconstruction keeps argv[0] as passed and the interpreter apart', () => {
+  const B = (...x: string[]) => x.map((y) => Buffer.from(y));
+  const r = splitInterpreter(B('/usr/bin/python3', '-u', './s.py', 'a', 'b'), Buffer.from('./s.py'), Buffer.from('myname'));
+  assert.deepEqual(r.argv.map(String), ['myname', 'a', 'b']);
+  assert.deepEqual(r.interpreter!.map(String), ['/usr/bin/python3', '-u']);
+  const nested = splitInterpreter(B('/bin/sh', '/opt/wrap', '/opt/tool', 'x'), Buffer.from('/opt/tool'), null);
+  assert.deepEqual(nested.argv.map(String), ['/opt/tool', 'x']);
+  assert.deepEqual(nested.interpreter!.map(String), ['/bin/sh', '/opt/wrap']);
+});

@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { diffEnv, isEmptyDiff } from '../../src/events/envdiff.js';
+import { envDiffWords } from '../../src/output/format.js';
+
+const b = (...s: string[]) => s.map((x) => Buffer.from(x));
+
+test('added, removed and changed variables', () => {
+  const d = diffEnv(b('A=1', 'B=2', 'C=3'), b('A=1', 'B=20', 'D=4'));
+  assert.deepEqual(d.added, [['D', '4']]);
+  assert.deepEqual(d.removed, ['C']);
+  assert.deepEqual(d.changed, [['B', '2', '20']]);
+  assert.deepEqual(envDiffWords(d), ['+D=4', '~B=20', '-C']);
+});
+
+test('values with "=" and odd bytes survive', () => {
+  const d = diffEnv(b('X=a=b'), [Buffer.from('X=a=b'), Buffer.from([0x59, 0x3d, 0xff, 0x20])]);
+  assert.equal(d.added.length, 1);
+  assert.equal(d.added[0]![0], 'Y');
+  assert.deepEqual(envDiffWords(d), [`+$'Y=\\xff '`]);
+  assert.ok(isEmptyDiff(diffEnv(b('A=1'), b('A=1'))));
+});

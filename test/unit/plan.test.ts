@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { choosePlan, overridesFromEnv } from '../../src/plan/plan.js';
+import type { KernelFeatures } from '../../src/kernel/features.js';
+import { fixture } from '../helpers/paths.js';
+
+function features(name: string): KernelFeatures {
+  return JSON.parse(readFileSync(fixture(`features/${name}.json`), 'utf8')) as KernelFeatures;
+}
+const ids = (p: ReturnType<typeof choosePlan>) => p.candidates.map((c) => c.id);
+
+test('this machine (6.18 Firecracker): kprobe ruled out by config, fentry tried first, tracepoint as fallback', () => {
+  const p = choosePlan(features('host-6.18-firecracker-x86_64'));
+  assert.equal(p.fatal, null);
+  assert.deepEqual(ids(p), ['fentry', 'tracepoint']);
+  assert.match(p.rejected.find((r) => r.id === 'kprobe')!.reason, /CONFIG_KPROBES is not set/);
+  assert.match(p.rejected.find((r) => r.id === 'fentry.s')!.reason, /< 7\.1/);
+  const tp = p.candidates.find((c) => c.id === 'tracepoint')!;
+  assert.ok(tp.blind.some((b) => /ia32/.test(b)), 'tracepoint plan must say compat failures are invisible');
+  const fe = p.candidates[0]!;
+  assert.ok(fe.hooks.some((h) => h.target === '__ia32_compat_sys_execve' && h.optional));
+  assert.deepEqual(p.lifecycle, ['tp_btf', 'raw_tp']);
+});
+
+test('Debian 6.1 cloud: fentry, then kprobe on __x64_sys_execve, then tracepoint; not sleepable', () => {
+  const p = choosePlan(features('debian-6.1-cloud-amd64'));
+  assert.deepEqual(ids(p), ['fentry', 'kprobe', 'tracepoint']);
+  const kp = p.candidates[1]!;
+  assert.deepEqual(kp.hooks.filter((h) => h.abi === 'native' && h.role === 'enter').map((h) => [h.program, h.target]), [
+    ['kprobe_execve', '__x64_sys_execve'],
+    ['kprobe_execveat', '__x64_sys_execveat'],
+  ]);
+  assert.ok(kp.hooks.some((h) => h.program === 'kprobe_compat_execve' && h.target === '__ia32_compat_sys_execve'));
+  assert.ok(p.candidates.every((c) => !c.sleepable));
+});
+
+test('arm64 6.1: no DIRECT_CALLS -> fentry ruled out (ENOTSUPP), kprobe on __arm64_sys_execve', () => {
+  const p = choosePlan(features('debian-6.1-arm64'));
+  assert.deepEqual(ids(p), ['kprobe', 'tracepoint']);
+  assert.match(p.rejected.find((r) => r.id === 'fentry')!.reason, /DIRECT_CALLS/);
+  assert.equal(p.candidates[0]!.hooks[0]!.target, '__arm64_sys_execve');
+  assert.ok(p.candidates[0]!.hooks.every((h) => h.abi === 'native'));
+});
+
+test('riscv64 6.5: no syscall wrappers -> kprobe would use __se_sys_execve directly, but KPROBES_ON_FTRACE is absent -> tracepoint', () => {
+  const p = choosePlan(features('riscv64-6.5'));
+  assert.deepEqual(ids(p), ['tracepoint']);
+  assert.match(p.rejected.find((r) => r.id === 'kprobe')!.reason, /KPROBES_ON_FTRACE/);
+  const forced = choosePlan(features('riscv64-6.5'), { attach: 'kprobe' });
+  assert.deepEqual(ids(forced), ['kprobe']);
+  assert.ok(forced.candidates[0]!.forced);
+  assert.deepEqual(forced.candidates[0]!.hooks.map((h) => [h.program, h.target]).slice(0, 2), [
+    ['kprobe_direct_execve', '__se_sys_execve'],
+    ['kretprobe_execve', '__se_sys_execve'],
+  ]);
+});
+
+test('kernel without IA32 emulation: no compat hooks and no compat blind spot', () => {
+  const p = choosePlan(features('x86_64-6.1-no-ia32'));
+  assert.ok(p.candidates.every((c) => c.hooks.every((h) => h.abi === 'native')));
+  assert.ok(p.candidates.every((c) => c.blind.length === 0));
+  assert.match(p.compatWhy, /IA32_EMULATION is not set/);
+});
+
+test('error injection -> sleepable fentry first; EXECLENS_NO_SLEEP forbids it', () => {
+  const p = choosePlan(features('x86_64-6.12-error-injection'));
+  assert.deepEqual(ids(p), ['fentry.s', 'fentry', 'kprobe', 'tracepoint']);
+  assert.ok(p.candidates[0]!.sleepable);
+  assert.ok(p.candidates[0]!.hooks.some((h) => h.program === 'fentry_s_execve'));
+  assert.ok(p.candidates[0]!.hooks.some((h) => h.program === 'fexit_execve'), 'exit stays non-sleepable fexit');
+  const ns = choosePlan(features('x86_64-6.12-error-injection'), overridesFromEnv({ EXECLENS_NO_SLEEP: '1' }));
+  assert.deepEqual(ids(ns), ['fentry', 'kprobe', 'tracepoint']);
+});
+
+test('7.2 allows sleepable fentry without error injection', () => {
+  const p = choosePlan(features('debian-7.2-amd64'));
+  assert.equal(p.candidates[0]!.id, 'fentry.s');
+  assert.match(p.sleepableWhy, /7\.1/);
+});
+
+test('overrides force one attach kind, even one detection rules out', () => {
+  const host = features('host-6.18-firecracker-x86_64');
+  const kp = choosePlan(host, overridesFromEnv({ EXECLENS_ATTACH: 'kprobe' }));
+  assert.deepEqual(ids(kp), ['kprobe']);
+  assert.match(kp.candidates[0]!.forced!, /CONFIG_KPROBES/);
+  assert.deepEqual(ids(choosePlan(host, { attach: 'tracepoint' })), ['tracepoint']);
+  assert.deepEqual(choosePlan(host, { lifecycle: 'raw_tp' }).lifecycle, ['raw_tp']);
+  assert.throws(() => overridesFromEnv({ EXECLENS_ATTACH: 'uprobe' }), /EXECLENS_ATTACH=uprobe/);
+});
+
+test('no BTF is fatal with an actionable message', () => {
+  const p = choosePlan(features('no-btf'));
+  assert.match(p.fatal!, /no BTF.*ptrace/);
+  assert.equal(p.candidates.length, 0);
+});
+
+test('kernels older than the ring buffer are fatal', () => {
+  const f = { ...features('debian-6.1-cloud-amd64'), release: '5.4.0', version: [5, 4, 0] as [number, number, number] };
+  assert.match(choosePlan(f).fatal!, /older than 5\.8/);
+});
