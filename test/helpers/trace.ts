@@ -1,0 +1,107 @@
+/** Run real commands under `execlens log --json` and read back what it saw. */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { EXECLENS } from './paths.js';
+
+export interface JsonExec {
+  type: 'exec';
+  pid: number;
+  ppid: number;
+  tid: number;
+  comm: string;
+  syscall: string;
+  filename: string | null;
+  filename_b64?: string;
+  argv: string[];
+  argv_b64?: string[];
+  interpreter: string[] | null;
+  cwd: string | null;
+  env_diff: { added: Record<string, string>; removed: string[]; changed: Record<string, string> } | null;
+  env?: string[];
+  result: number;
+  errno: string | null;
+  compat: boolean;
+  uid: number;
+  euid: number;
+  fds: { fd: number; path: string; type: string; flags: string[]; cloexec: boolean }[];
+  truncated: { argv: boolean; env: boolean };
+  argv_bytes: number;
+  flags: string[];
+  lost_chunks: number;
+}
+
+export interface JsonSummary {
+  type: 'summary';
+  execs: number;
+  failed: number;
+  lostRecords: number;
+  ringDrops: { exec: number; chunk: number; other: number };
+  incompleteExecs: number;
+  plan: string;
+}
+
+export interface TraceResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  execs: JsonExec[];
+  summary: JsonSummary | undefined;
+  stderr: string;
+  stdout: string;
+}
+
+export function isRoot(): boolean {
+  return process.geteuid?.() === 0;
+}
+
+/**
+ * Root tests skip visibly when not root; with EXECLENS_REQUIRE_ROOT_TESTS=1
+ * (set by .ci/run) not being root is a failure instead.
+ */
+export function requireRoot(t: TestContext): boolean {
+  if (isRoot()) return true;
+  if (process.env.EXECLENS_REQUIRE_ROOT_TESTS === '1') throw new Error('root tests are required here (EXECLENS_REQUIRE_ROOT_TESTS=1) but we are not root');
+  t.skip('needs root (BPF): run the test suite as root');
+  return false;
+}
+
+export function trace(cmd: string[], opts: { extra?: string[]; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): TraceResult {
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-test-'));
+  const out = join(dir, 'events.jsonl');
+  try {
+    const r: SpawnSyncReturns<string> = spawnSync(EXECLENS, ['log', '--json', '-o', out, ...(opts.extra ?? []), '--', ...cmd], {
+      encoding: 'utf8',
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      timeout: opts.timeoutMs ?? 120000,
+      maxBuffer: 64 << 20,
+    });
+    let lines: Record<string, unknown>[] = [];
+    try {
+      lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    } catch {
+      /* no output file: the error is in stderr */
+    }
+    return {
+      code: r.status,
+      signal: r.signal,
+      execs: lines.filter((l) => l.type === 'exec') as unknown as JsonExec[],
+      summary: lines.find((l) => l.type === 'summary') as unknown as JsonSummary | undefined,
+      stderr: r.stderr,
+      stdout: r.stdout,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function argvBytes(e: JsonExec): Buffer[] {
+  return e.argv_b64 ? e.argv_b64.map((b) => Buffer.from(b, 'base64')) : e.argv.map((s) => Buffer.from(s));
+}
+
+/** events whose filename ends with name */
+export function byFile(r: TraceResult, name: string): JsonExec[] {
+  return r.execs.filter((e) => e.filename !== null && (e.filename === name || e.filename.endsWith(`/${name}`)));
+}

@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EXECLENS } from '../helpers/paths.js';
+import { byFile, requireRoot, trace } from '../helpers/trace.js';
+
+/** ids of every BPF program, link and map on the system */
+function bpfObjects(): Set<string> {
+  const ids = new Set<string>();
+  for (const kind of ['prog', 'link', 'map']) {
+    const out = JSON.parse(execFileSync('bpftool', ['-j', kind, 'show'], { encoding: 'utf8' })) as { id: number }[];
+    for (const o of out) ids.add(`${kind}:${o.id}`);
+  }
+  return ids;
+}
+
+async function waitFor(pred: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  test(`${sig} during a run: summary printed, exit 128+n, no BPF program, link or map left`, async (t) => {
+    if (!requireRoot(t)) return;
+    const before = bpfObjects();
+    const dir = mkdtempSync(join(tmpdir(), 'execlens-sig-'));
+    const out = join(dir, 'ev.jsonl');
+    const p = spawn(EXECLENS, ['log', '--json', '-o', out, '--', 'sh', '-c', 'while :; do /bin/true; sleep 0.02; done'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let during = new Set<string>();
+    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('/bin/true'), 30000);
+    during = bpfObjects();
+    const code = new Promise<number | null>((res) => p.on('exit', (c) => res(c)));
+    p.kill(sig);
+    const c = await code;
+    // the tracee was detached from us on purpose: stop it now
+    try {
+      process.kill(-p.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    assert.equal(c, sig === 'SIGINT' ? 130 : 143);
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; stopped_by?: string });
+    const summary = lines.at(-1)!;
+    assert.equal(summary.type, 'summary');
+    assert.equal(summary.stopped_by, sig);
+    assert.ok([...during].some((id) => !before.has(id)), 'the tracer had BPF objects while running');
+    const after = bpfObjects();
+    const leaked = [...after].filter((id) => !before.has(id));
+    assert.deepEqual(leaked, [], 'nothing of ours is left after the signal');
+  });
+}
+
+test('SIGKILL of the tracer: the kernel frees everything and the next run works', async (t) => {
+  if (!requireRoot(t)) return;
+  const before = bpfObjects();
+  const p = spawn(EXECLENS, ['log', '-q', '-o', '/dev/null', '--', 'sleep', '30'], { stdio: 'ignore' });
+  await waitFor(() => [...bpfObjects()].some((id) => !before.has(id)), 30000);
+  const exited = new Promise((res) => p.on('exit', res));
+  p.kill('SIGKILL');
+  await exited;
+  spawnSync('pkill', ['-f', '^sleep 30$']);
+  await waitFor(() => [...bpfObjects()].every((id) => before.has(id)), 10000);
+  const r = trace(['/bin/true']);
+  assert.equal(r.code, 0);
+  assert.equal(byFile(r, 'true').length, 1);
+});
+
+test('a tracee that forks and exits before its children: the children are still followed', (t) => {
+  if (!requireRoot(t)) return;
+  const r = trace(['sh', '-c', '(sleep 0.3; /bin/echo late >/dev/null) & exit 0']);
+  assert.equal(r.code, 0);
+  const [late] = byFile(r, 'echo');
+  assert.ok(late, 'the orphaned child exec is reported');
+  assert.deepEqual(late.argv, ['/bin/echo', 'late']);
+});
+
+test('a tracee that never execs: no exec events, clean summary', (t) => {
+  if (!requireRoot(t)) return;
+  // python is the tracee itself; it forks but never execs again
+  const r = trace(['/usr/bin/python3', '-c', 'import os\npid = os.fork()\nos._exit(0) if pid == 0 else os.waitpid(pid, 0)']);
+  assert.equal(r.code, 0);
+  assert.equal(r.execs.length, 1, 'only the tracee itself');
+  assert.equal(r.summary!.lostRecords, 0);
+});
+
+const IA32 = process.env.EXECLENS_IA32_BINARY ?? '/opt/execlens-test/i386/busybox';
+function ia32Skip(): string | false {
+  if (!existsSync(IA32)) return `no i386 test binary at ${IA32} (set EXECLENS_IA32_BINARY; the kernel matrix provides one)`;
+  const r = spawnSync(IA32, ['true']);
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOEXEC')
+    return 'this host cannot run 32-bit programs (exec gives ENOEXEC under its hypervisor although CONFIG_IA32_EMULATION=y); runs in the kernel-matrix guests';
+  if (r.status !== 0) return `${IA32} does not run here (status ${r.status})`;
+  return false;
+}
+
+test('a 32-bit (ia32) static program is reported with the compat flag', { skip: ia32Skip() }, (t) => {
+  if (!requireRoot(t)) return;
+  const r = trace([IA32, 'sh', '-c', `${IA32} echo hi`]);
+  assert.equal(r.code, 0, r.stderr);
+  const compat = r.execs.filter((e) => e.compat);
+  assert.ok(compat.length >= 1, `saw ${JSON.stringify(r.execs.map((e) => [e.filename, e.compat]))}`);
+  assert.ok(compat.some((e) => e.argv.includes('echo') && e.argv.includes('hi')));
+});

@@ -1,0 +1,185 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { argvBytes, byFile, requireRoot, trace } from '../helpers/trace.js';
+
+const PY = '/usr/bin/python3';
+
+test('the README example: both execs with argv, cwd, env diff and ppid', (t) => {
+  if (!requireRoot(t)) return;
+  const r = trace(['sh', '-c', 'cd /tmp; env FOO=1 /bin/echo "a b"']);
+  assert.equal(r.code, 0, r.stderr);
+  const [sh] = byFile(r, 'sh');
+  const [env] = byFile(r, 'env');
+  const [echo] = byFile(r, 'echo');
+  assert.ok(sh && env && echo, `saw ${r.execs.map((e) => e.filename).join(', ')}`);
+  assert.deepEqual(env.argv, ['env', 'FOO=1', '/bin/echo', 'a b']);
+  assert.deepEqual(echo.argv, ['/bin/echo', 'a b']);
+  assert.equal(env.cwd, '/tmp');
+  assert.equal(echo.cwd, '/tmp');
+  assert.equal(env.ppid, sh.pid);
+  assert.equal(echo.pid, env.pid);
+  assert.equal(echo.env_diff!.added.FOO, '1');
+  assert.equal(echo.result, 0);
+  assert.equal(r.summary!.execs, 3);
+  assert.equal(r.summary!.lostRecords, 0);
+});
+
+test('argv with spaces, quotes, newlines and bytes that are not UTF-8 comes back byte for byte', (t) => {
+  if (!requireRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-argv-'));
+  const script = join(dir, 'run.sh');
+  writeFileSync(script, Buffer.concat([Buffer.from(`exec /bin/true 'a b' "it's" 'say "hi"' 'line1\nline2' $'\\xff\\xfe' '' $'tab\\there'\n`)]));
+  const r = trace(['bash', script]);
+  assert.equal(r.code, 0, r.stderr);
+  const [e] = byFile(r, 'true');
+  assert.ok(e);
+  assert.deepEqual(argvBytes(e), [
+    Buffer.from('/bin/true'), Buffer.from('a b'), Buffer.from("it's"), Buffer.from('say "hi"'), Buffer.from('line1\nline2'),
+    Buffer.from([0xff, 0xfe]), Buffer.from(''), Buffer.from('tab\there'),
+  ]);
+  assert.ok(e.argv_b64, 'non-UTF-8 argv carries base64');
+});
+
+test('a 10,000-argument exec is captured whole', (t) => {
+  if (!requireRoot(t)) return;
+  const r = trace(['bash', '-c', '/bin/true $(seq 1 10000)']);
+  assert.equal(r.code, 0, r.stderr);
+  const [e] = byFile(r, 'true');
+  assert.ok(e);
+  assert.equal(e.argv.length, 10001);
+  assert.equal(e.argv[10000], '10000');
+  assert.equal(e.truncated.argv, false);
+});
+
+test('env set and unset by a parent shell shows as a diff', (t) => {
+  if (!requireRoot(t)) return;
+  const r = trace(['sh', '-c', 'export NEWVAR=hello; unset GOAWAY; CHANGED=2; export CHANGED; exec /bin/true'], {
+    env: { PATH: '/usr/bin:/bin', GOAWAY: 'x', CHANGED: '1' },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const [e] = byFile(r, 'true');
+  assert.ok(e?.env_diff);
+  assert.equal(e.env_diff.added.NEWVAR, 'hello');
+  assert.ok(e.env_diff.removed.includes('GOAWAY'));
+  assert.equal(e.env_diff.changed.CHANGED, '2');
+});
+
+test('cwd follows cd', (t) => {
+  if (!requireRoot(t)) return;
+  const r = trace(['sh', '-c', 'cd /usr/share && /bin/true; cd / && /bin/true'], { cwd: '/tmp' });
+  const cwds = byFile(r, 'true').map((e) => e.cwd);
+  assert.deepEqual(cwds, ['/usr/share', '/']);
+  assert.equal(byFile(r, 'sh')[0]!.cwd, '/tmp');
+});
+
+test('inherited fds with paths, cloexec ones marked', (t) => {
+  if (!requireRoot(t)) return;
+  const code = `import os
+a = os.open('/etc/hostname', os.O_RDONLY); os.set_inheritable(a, True)
+b = os.open('/etc/passwd', os.O_RDONLY)
+os.dup2(a, 9)
+os.execv('/bin/true', ['true', str(a), str(b)])`;
+  const r = trace([PY, '-c', code]);
+  assert.equal(r.code, 0, r.stderr);
+  const [e] = byFile(r, 'true');
+  assert.ok(e);
+  const a = Number(e.argv[1]);
+  const b = Number(e.argv[2]);
+  const fa = e.fds.find((f) => f.fd === a);
+  const fb = e.fds.find((f) => f.fd === b);
+  const f9 = e.fds.find((f) => f.fd === 9);
+  assert.equal(fa?.path, '/etc/hostname');
+  assert.deepEqual(fa?.flags, ['O_RDONLY']);
+  assert.equal(fa?.cloexec, false);
+  assert.equal(f9?.path, '/etc/hostname');
+  assert.equal(fb?.cloexec, true, 'python opens fds O_CLOEXEC by default');
+});
+
+test('failed execs report ENOENT and EACCES with the argv that was passed', (t) => {
+  if (!requireRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-fail-'));
+  const noexec = join(dir, 'notexec');
+  writeFileSync(noexec, '#!/bin/sh\n');
+  chmodSync(noexec, 0o644);
+  const r = trace(['sh', '-c', `/nonexistent/cmd one two 2>/dev/null; ${noexec} x 2>/dev/null; true`]);
+  assert.equal(r.code, 0, r.stderr);
+  const [enoent] = byFile(r, 'cmd');
+  const [eacces] = byFile(r, 'notexec');
+  assert.equal(enoent?.errno, 'ENOENT');
+  assert.deepEqual(enoent?.argv, ['/nonexistent/cmd', 'one', 'two']);
+  assert.equal(eacces?.errno, 'EACCES');
+  assert.equal(eacces?.result, -13);
+  assert.equal(r.summary!.failed, 2);
+});
+
+test('execveat with AT_EMPTY_PATH (fexecve)', (t) => {
+  if (!requireRoot(t)) return;
+  const code = `import os
+fd = os.open('/bin/true', os.O_RDONLY)
+os.execve(fd, ['fexecd', 'arg'], {'K': 'v'})`;
+  const r = trace([PY, '-c', code]);
+  assert.equal(r.code, 0, r.stderr);
+  const e = r.execs.find((x) => x.argv[0] === 'fexecd');
+  assert.ok(e, `saw ${JSON.stringify(r.execs.map((x) => x.argv))}`);
+  assert.equal(e.syscall, 'execveat');
+  assert.deepEqual(e.argv, ['fexecd', 'arg']);
+  assert.equal(e.result, 0);
+});
+
+test('a #! script: argv as passed, interpreter reported', (t) => {
+  if (!requireRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-script-'));
+  const s = join(dir, 'hello.sh');
+  writeFileSync(s, '#!/bin/sh -e\nexit 0\n');
+  chmodSync(s, 0o755);
+  const r = trace(['sh', '-c', `${s} first "second arg"`]);
+  assert.equal(r.code, 0, r.stderr);
+  const [e] = byFile(r, 'hello.sh');
+  assert.ok(e);
+  assert.deepEqual(e.argv, [s, 'first', 'second arg']);
+  assert.deepEqual(e.interpreter, ['/bin/sh', '-e']);
+});
+
+test('a 3-level process tree has correct parent links', (t) => {
+  if (!requireRoot(t)) return;
+  const r = trace(['sh', '-c', 'sh -c "sh -c \\"/bin/true; true\\"; true"; true']);
+  assert.equal(r.code, 0, r.stderr);
+  const shs = byFile(r, 'sh');
+  assert.equal(shs.length, 3);
+  const [t1] = byFile(r, 'true');
+  assert.equal(shs[1]!.ppid, shs[0]!.pid);
+  assert.equal(shs[2]!.ppid, shs[1]!.pid);
+  assert.equal(t1!.ppid, shs[2]!.pid);
+  assert.equal(shs[0]!.ppid, r.execs[0]!.ppid, 'root of the tree is the tracer child');
+});
+
+test('exit code is the command\'s; 128+n when a signal kills it', (t) => {
+  if (!requireRoot(t)) return;
+  assert.equal(trace(['sh', '-c', 'exit 7']).code, 7);
+  assert.equal(trace(['sh', '-c', 'kill -TERM $$']).code, 143);
+});
+
+test('unknown command: exit 127 and one clear line, nothing traced', (t) => {
+  if (!requireRoot(t)) return;
+  const r = trace(['no-such-command-xyz']);
+  assert.equal(r.code, 127);
+  assert.match(r.stderr, /^execlens: no-such-command-xyz: command not found\n$/);
+});
+
+test('only the traced tree is reported, not other processes on the system', (t) => {
+  if (!requireRoot(t)) return;
+  const neighbour = spawn('sh', ['-c', 'while :; do /usr/bin/id >/dev/null; done'], { stdio: 'ignore' });
+  try {
+    const r = trace(['sh', '-c', 'for i in 1 2 3 4 5; do /bin/true; sleep 0.05; done']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(byFile(r, 'true').length, 5);
+    assert.equal(byFile(r, 'id').length, 0, 'the neighbour loop must not be reported');
+    assert.deepEqual([...new Set(r.execs.map((e) => e.filename))].sort(), ['/bin/true', '/usr/bin/sh', '/usr/bin/sleep']);
+  } finally {
+    neighbour.kill('SIGKILL');
+  }
+});
