@@ -4,7 +4,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXECLENS } from '../helpers/paths.js';
+import { EXECLENS, ROOT } from '../helpers/paths.js';
 import { byFile, requireRoot, trace } from '../helpers/trace.js';
 
 /** ids of every BPF program, link and map on the system */
@@ -89,13 +89,14 @@ test('a tracee that never execs: no exec events, clean summary', (t) => {
   assert.equal(r.summary!.lostRecords, 0);
 });
 
-const IA32 = process.env.EXECLENS_IA32_BINARY ?? '/opt/execlens-test/i386/busybox';
+const IA32 = process.env.EXECLENS_IA32_BINARY ?? join(ROOT, 'build/i386/busybox');
 function ia32Skip(): string | false {
-  if (!existsSync(IA32)) return `no i386 test binary at ${IA32} (set EXECLENS_IA32_BINARY; the kernel matrix provides one)`;
-  const r = spawnSync(IA32, ['true']);
-  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOEXEC')
+  if (!existsSync(IA32)) return `no i386 test binary at ${IA32} (scripts/fetch-ia32-busybox.sh fetches Debian's busybox-static:i386)`;
+  // a direct execv (execvp would retry an ENOEXEC file with /bin/sh and hide the errno)
+  const r = spawnSync('/usr/bin/python3', ['-c', 'import os,sys\ntry:\n  os.execv(sys.argv[1], [sys.argv[1], "true"])\nexcept OSError as e:\n  print(e.errno); sys.exit(3)', IA32], { encoding: 'utf8' });
+  if (r.status === 3 && r.stdout.trim() === '8')
     return 'this host cannot run 32-bit programs (exec gives ENOEXEC under its hypervisor although CONFIG_IA32_EMULATION=y); runs in the kernel-matrix guests';
-  if (r.status !== 0) return `${IA32} does not run here (status ${r.status})`;
+  if (r.status !== 0) return `${IA32} does not run here (status ${r.status}: ${r.stdout.trim()})`;
   return false;
 }
 

@@ -9,7 +9,11 @@ function bashRoundTrip(words: Buffer[]): Buffer[] {
   const out = execFileSync('bash', ['-c', script]);
   const parts: Buffer[] = [];
   let s = 0;
-  for (let i = 0; i < out.length; i++) if (out[i] === 0) (parts.push(out.subarray(s, i)), (s = i + 1));
+  for (let i = 0; i < out.length; i++) {
+    if (out[i] !== 0) continue;
+    parts.push(out.subarray(s, i));
+    s = i + 1;
+  }
   return parts;
 }
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Everything a fresh Debian 12 machine needs: apt packages, npm packages, the
+# BPF object and TypeScript build, and the i386 busybox for the ia32 test.
+# Idempotent: a second run only rebuilds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+pkgs=(clang llvm libbpf-dev libbpf1 bpftool python3 file)
+need=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: apt-get install ${need[*]}"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build
+./scripts/fetch-ia32-busybox.sh || echo "setup: could not fetch busybox-static:i386; the ia32 test will skip" >&2
