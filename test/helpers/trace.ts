@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { EXECLENS } from './paths.js';
+import { Ajv } from 'ajv';
+import { EXECLENS, ROOT } from './paths.js';
 
 export interface JsonExec {
   type: 'exec';
@@ -50,6 +51,7 @@ export interface TraceResult {
   summary: JsonSummary | undefined;
   stderr: string;
   stdout: string;
+  records: Record<string, unknown>[];
 }
 
 export function isRoot(): boolean {
@@ -91,6 +93,7 @@ export function trace(cmd: string[], opts: { extra?: string[]; env?: NodeJS.Proc
       summary: lines.find((l) => l.type === 'summary') as unknown as JsonSummary | undefined,
       stderr: r.stderr,
       stdout: r.stdout,
+      records: lines,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -104,4 +107,15 @@ export function argvBytes(e: JsonExec): Buffer[] {
 /** events whose filename ends with name */
 export function byFile(r: TraceResult, name: string): JsonExec[] {
   return r.execs.filter((e) => e.filename !== null && (e.filename === name || e.filename.endsWith(`/${name}`)));
+}
+
+
+let validator: ((x: unknown) => boolean) & { errors?: unknown } | undefined;
+/** Validate a JSON Lines record against schema/exec-event.v1.json; returns the errors or null. */
+export function schemaErrors(rec: unknown): string | null {
+  if (!validator) {
+    const schema = JSON.parse(readFileSync(join(ROOT, 'schema/exec-event.v1.json'), 'utf8')) as object;
+    validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  }
+  return validator(rec) ? null : JSON.stringify(validator.errors);
 }

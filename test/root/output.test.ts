@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EXECLENS } from '../helpers/paths.js';
+import { byFile, requireRoot, schemaErrors, trace, type JsonExec } from '../helpers/trace.js';
+
+test('every JSON record validates against schema/exec-event.v1.json', (t) => {
+  if (!requireRoot(t)) return;
+  const r = trace(['bash', '-c', `cd /tmp && X=1 /bin/true $'\\xff' 'a b'; /nonexistent 2>/dev/null; exit 0`], { extra: ['--show-env', '--show-cmdline'] });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.records.length >= 4);
+  for (const rec of r.records) assert.equal(schemaErrors(rec), null, JSON.stringify(rec).slice(0, 300));
+  assert.equal(r.records.at(-1)!.type, 'summary');
+});
+
+test('--show-cmdline prints a command that reproduces the exec (argv, env, cwd) when pasted into a shell', (t) => {
+  if (!requireRoot(t)) return;
+  const r = trace(['sh', '-c', `cd /usr && unset HOME; FOO='x y' exec /usr/bin/env`], { extra: ['--show-cmdline', '--show-env'] });
+  assert.equal(r.code, 0, r.stderr);
+  const [e] = byFile(r, 'env') as (JsonExec & { cmdline: string })[];
+  assert.ok(e?.cmdline, 'cmdline present');
+  // replay it with the env the traced shell started from, and compare what /usr/bin/env prints
+  const [sh] = byFile(r, 'sh') as (JsonExec & { env: string[] })[];
+  const baseEnv = Object.fromEntries(sh!.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const replay = execFileSync('bash', ['-c', e.cmdline], { env: baseEnv, encoding: 'utf8' });
+  const lines = new Set(replay.trim().split('\n'));
+  assert.ok(lines.has('FOO=x y'), replay);
+  assert.ok(![...lines].some((l) => l.startsWith('HOME=')), 'HOME unset');
+  assert.ok(lines.has('PWD=/usr') || e.cmdline.startsWith('cd /usr'), e.cmdline);
+});
+
+test('--user runs the command unprivileged; a setuid exec shows euid != uid', (t) => {
+  if (!requireRoot(t)) return;
+  const setuid = ['/usr/bin/passwd', '/usr/bin/chsh', '/usr/bin/newgrp', '/usr/bin/su'].find((p) => existsSync(p));
+  if (!setuid) return t.skip('no setuid-root binary on this machine');
+  const r = trace(['sh', '-c', `id -u; ${setuid} --help >/dev/null 2>&1; true`], { extra: ['--user', 'nobody'] });
+  assert.equal(r.code, 0, r.stderr);
+  const [sh] = byFile(r, 'sh');
+  assert.equal(sh!.uid, 65534);
+  const [s] = r.execs.filter((e) => e.filename === setuid);
+  assert.ok(s, `saw ${r.execs.map((e) => e.filename).join(',')}`);
+  assert.equal(s.uid, 65534);
+  assert.equal(s.euid, 0, 'setuid-root binary runs with euid 0');
+});
+
+test('system-wide mode (no command) sees execs of unrelated processes until SIGINT', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-sys-'));
+  const out = join(dir, 'ev.jsonl');
+  const p = spawn(EXECLENS, ['log', '--json', '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const end = Date.now() + 30000;
+  const marker = `execlens-marker-${process.pid}`;
+  // keep exec'ing a marker until the tracer has reported one
+  while (Date.now() < end) {
+    spawnSync('/bin/echo', [marker], { stdio: 'ignore' });
+    if (existsSync(out) && readFileSync(out, 'utf8').includes(marker)) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  const exited = new Promise<number | null>((res) => p.on('exit', (c) => res(c)));
+  p.kill('SIGINT');
+  assert.equal(await exited, 130, stderr);
+  const recs = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as JsonExec & { type: string });
+  const mine = recs.filter((r) => r.type === 'exec' && r.argv[1] === marker);
+  assert.ok(mine.length >= 1, 'marker exec seen system-wide');
+  assert.equal(mine[0]!.ppid, process.pid, 'its parent is this test process');
+  assert.equal(recs.at(-1)!.type, 'summary');
+  assert.match(stderr, /tracing every exec on the system/);
+});
