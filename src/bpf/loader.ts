@@ -30,6 +30,18 @@ export interface Attempt {
   /** libbpf warnings and the head of the verifier log */
   log?: string[];
   droppedHooks?: { program: string; target: string; reason: string }[];
+  /** what the failure usually means */
+  hint?: string;
+}
+
+/** A human reading of common refusals. */
+export function refusalHint(a: Pick<Attempt, 'candidate' | 'stage' | 'errno'>): string | undefined {
+  if (a.stage === 'load' && a.errno === 1 && a.candidate.startsWith('fentry'))
+    return 'fentry refused before the verifier (EPERM as root): lockdown, an LSM or the hypervisor forbids BPF trampolines here';
+  if (a.stage === 'load' && a.errno === 7) return 'verifier gave up (E2BIG): program too complex for this kernel; see the log tail';
+  if (a.stage === 'attach' && a.candidate === 'kprobe') return 'no kprobe support (kprobe PMU / kprobe_events) for this symbol';
+  if (a.stage === 'attach' && a.errno === 524) return 'ENOTSUPP: this kernel cannot attach BPF trampolines (no DYNAMIC_FTRACE_WITH_DIRECT_CALLS)';
+  return undefined;
 }
 
 export interface ProgStats {
@@ -191,7 +203,11 @@ function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpe
   const attempt: Attempt = { candidate: c.id, lifecycle: lc, stage: 'open', ok: false };
   const done = (r: TryResult): TryResult => {
     onLibbpfPrint(undefined);
-    if (!r.attempt.ok) r.attempt.log = logHead(log);
+    if (!r.attempt.ok) {
+      r.attempt.log = logHead(log);
+      const h = refusalHint(r.attempt);
+      if (h) r.attempt.hint = h;
+    }
     return r;
   };
   const obj = lb.objectOpenFile(o.objectPath, null);

@@ -103,6 +103,7 @@ export function formatDoctor(r: DoctorReport): string {
   if (r.attempts.length === 0) L.push('  none (not root, or the plan is fatal)');
   for (const a of r.attempts) {
     L.push(`  ${a.ok ? 'OK    ' : 'FAILED'} ${a.candidate} + ${a.lifecycle}${a.ok ? '' : `: ${a.stage} failed${a.program ? ` in ${a.program}` : ''}: ${a.error ?? '?'}${a.errno !== undefined ? ` (errno ${a.errno})` : ''}`}`);
+    if (a.hint) L.push(`         -> ${a.hint}`);
     for (const d of a.droppedHooks ?? []) L.push(`         dropped ${d.program} (${d.target}): ${d.reason}`);
     if (!a.ok) for (const l of (a.log ?? []).slice(0, 12)) L.push(`         | ${l}`);
   }

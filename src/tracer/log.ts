@@ -54,6 +54,10 @@ export interface Summary {
   plan: string;
   exitCode: number | null;
   exitSignal: string | null;
+  /** CPU seconds used by execlens itself (user + system) */
+  tracerCpuS: number;
+  /** per-program run time, when kernel.bpf_stats_enabled=1 */
+  bpf: { name: string; runTimeNs: number; runCnt: number }[];
 }
 
 interface Writer {
@@ -260,6 +264,11 @@ async function traceLoop(
     plan: `${tracer.candidate.id}+${tracer.lifecycle}`,
     exitCode: exit?.code ?? null,
     exitSignal: exit?.signal ?? null,
+    tracerCpuS: (() => {
+      const c = process.cpuUsage();
+      return (c.user + c.system) / 1e6;
+    })(),
+    bpf: tracer.progStats().filter((p) => p.runCnt > 0).map((p) => ({ name: p.name, runTimeNs: p.runTimeNs, runCnt: p.runCnt })),
   };
   if (o.json) writer.write(JSON.stringify({ type: 'summary', schema: 1, ...summary, stopped_by: stopSignal }) + '\n');
   else if (!o.quiet) process.stderr.write(summaryLine(summary, stopSignal));
