@@ -191,6 +191,7 @@ int tp_enter_execveat(struct trace_event_raw_sys_enter *ctx)
 				       (__u32)ctx->args[4], false);
 }
 
+/* also attached to sys_exit_execveat by the loader (one program, verified once) */
 SEC("tracepoint/syscalls/sys_exit_execve")
 int tp_exit_execve(struct trace_event_raw_sys_exit *ctx)
 {

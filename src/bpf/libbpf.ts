@@ -22,6 +22,7 @@ interface LibbpfFns {
   programFd(prog: Ptr): number;
   programAttach(prog: Ptr): Ptr | null;
   programAttachKprobe(prog: Ptr, ret: boolean, fn: string): Ptr | null;
+  programAttachTracepoint(prog: Ptr, category: string, name: string): Ptr | null;
   linkDestroy(link: Ptr): number;
   mapFd(map: Ptr): number;
   mapSetMaxEntries(map: Ptr, n: number): number;
@@ -69,6 +70,7 @@ export function libbpf(): LibbpfFns {
     programFd: f('int bpf_program__fd(void *prog)'),
     programAttach: f('void *bpf_program__attach(void *prog)'),
     programAttachKprobe: f('void *bpf_program__attach_kprobe(void *prog, bool retprobe, const char *fn)'),
+    programAttachTracepoint: f('void *bpf_program__attach_tracepoint(void *prog, const char *category, const char *name)'),
     linkDestroy: f('int bpf_link__destroy(void *link)'),
     mapFd: f('int bpf_map__fd(void *map)'),
     mapSetMaxEntries: f('int bpf_map__set_max_entries(void *map, uint32_t n)'),

@@ -114,7 +114,10 @@ export class LoadedTracer {
     const out: ProgStats[] = [];
     const enabled = [...this.hooks.map((h) => ({ name: h.program, kind: h.kind, target: h.target })),
       ...LIFECYCLE_PROGS[this.lifecycle].map((n) => ({ name: n, kind: this.lifecycle, target: n.replace(/^(btf|raw)_sched_/, 'sched_process_') }))];
+    const seen = new Set<string>();
     for (const p of enabled) {
+      if (seen.has(p.name)) continue;
+      seen.add(p.name);
       const prog = this.progs.get(p.name);
       if (!prog) continue;
       const fd = libbpf().programFd(prog);
@@ -217,14 +220,15 @@ function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpe
     attempt.error = `cannot open BPF object ${o.objectPath}: ${lb.strerror(e)}`;
     return done({ attempt });
   }
-  const wanted = new Map<string, HookSpec | null>();
-  for (const h of hooks) wanted.set(h.program, h);
-  for (const n of LIFECYCLE_PROGS[lc]) wanted.set(n, null);
+  // program name -> the hooks it serves (a program may be attached at several targets)
+  const wanted = new Map<string, HookSpec[]>();
+  for (const h of hooks) wanted.set(h.program, [...(wanted.get(h.program) ?? []), h]);
+  for (const n of LIFECYCLE_PROGS[lc]) wanted.set(n, []);
   const progs = new Map<string, Ptr>();
   for (let p = lb.objectNextProgram(obj, null); p; p = lb.objectNextProgram(obj, p)) {
     const name = lb.programName(p);
     progs.set(name, p);
-    const h = wanted.get(name);
+    const h = wanted.get(name)?.[0];
     lb.programSetAutoload(p, wanted.has(name));
     if (h && (h.kind === 'fentry' || h.kind === 'fexit')) lb.programSetAttachTarget(p, 0, h.target);
   }
@@ -262,29 +266,40 @@ function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpe
   attempt.stage = 'attach';
   const links: { program: string; link: Ptr }[] = [];
   const dropped: NonNullable<Attempt['droppedHooks']> = [];
-  for (const [name, h] of wanted) {
+  const attachOne = (p: Ptr, h: HookSpec | null): Ptr | null => {
+    if (!h) return lb.programAttach(p);
+    if (h.kind === 'kprobe' || h.kind === 'kretprobe') return lb.programAttachKprobe(p, h.kind === 'kretprobe', h.target);
+    if (h.kind === 'tracepoint') {
+      const [cat, tp] = h.target.split('/') as [string, string];
+      return lb.programAttachTracepoint(p, cat, tp);
+    }
+    return lb.programAttach(p);
+  };
+  for (const [name, hs] of wanted) {
     const p = progs.get(name)!;
-    const link = h && (h.kind === 'kprobe' || h.kind === 'kretprobe') ? lb.programAttachKprobe(p, h.kind === 'kretprobe', h.target) : lb.programAttach(p);
-    if (link) {
-      links.push({ program: name, link });
-      continue;
+    for (const h of hs.length ? hs : [null]) {
+      const link = attachOne(p, h);
+      if (link) {
+        links.push({ program: name, link });
+        continue;
+      }
+      const e = errno();
+      if (h?.optional) {
+        dropped.push({ program: name, target: h.target, reason: `attach failed: ${lb.strerror(e)} (errno ${e})` });
+        continue;
+      }
+      for (const l of links) lb.linkDestroy(l.link);
+      lb.objectClose(obj);
+      attempt.errno = e;
+      attempt.error = `attach ${h ? `${h.kind} ${h.target}` : name} failed: ${lb.strerror(e)}`;
+      attempt.program = name;
+      return done({ attempt });
     }
-    const e = errno();
-    if (h?.optional) {
-      dropped.push({ program: name, target: h.target, reason: `attach failed: ${lb.strerror(e)} (errno ${e})` });
-      continue;
-    }
-    for (const l of links) lb.linkDestroy(l.link);
-    lb.objectClose(obj);
-    attempt.errno = e;
-    attempt.error = `attach ${h ? `${h.kind} ${h.target}` : name} failed: ${lb.strerror(e)}`;
-    attempt.program = name;
-    return done({ attempt });
   }
   attempt.stage = 'ok';
   attempt.ok = true;
   if (dropped.length) attempt.droppedHooks = dropped;
-  const kept = hooks.filter((h) => !dropped.some((d) => d.program === h.program));
+  const kept = hooks.filter((h) => !dropped.some((d) => d.program === h.program && d.target === h.target));
   const tracer = new LoadedTracer(obj, links, c, lc, kept, { ...o.config, sleepable: c.sleepable }, progs);
   return done({ tracer, attempt });
 }

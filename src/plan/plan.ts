@@ -138,7 +138,7 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
         out.push({ program: `fexit_compat_${sc}`, kind: 'fexit', role: 'exit', syscall: sc, abi: 'ia32', target, optional: true });
       } else {
         out.push({ program: `kprobe_compat_${sc}`, kind: 'kprobe', role: 'enter', syscall: sc, abi: 'ia32', target, optional: true });
-        out.push({ program: `kretprobe_compat_${sc}`, kind: 'kretprobe', role: 'exit', syscall: sc, abi: 'ia32', target, optional: true });
+        out.push({ program: 'kretprobe_compat_execve', kind: 'kretprobe', role: 'exit', syscall: sc, abi: 'ia32', target, optional: true });
       }
     }
     return out;
@@ -202,7 +202,8 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
         hooks: [
           ...(['execve', 'execveat'] as const).flatMap((sc): HookSpec[] => [
             { program: `${direct ? 'kprobe_direct' : 'kprobe'}_${sc}`, kind: 'kprobe', role: 'enter', syscall: sc, abi: 'native', target: sc === 'execve' ? target : targetAt, optional: false },
-            { program: `kretprobe_${sc}`, kind: 'kretprobe', role: 'exit', syscall: sc, abi: 'native', target: sc === 'execve' ? target : targetAt, optional: false },
+            // one exit program serves both syscalls (attached twice): verified once
+            { program: 'kretprobe_execve', kind: 'kretprobe', role: 'exit', syscall: sc, abi: 'native', target: sc === 'execve' ? target : targetAt, optional: false },
           ]),
           ...compatHooks('kprobe', false),
         ],
@@ -228,7 +229,8 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
         sleepable: false,
         hooks: (['execve', 'execveat'] as const).flatMap((sc): HookSpec[] => [
           { program: `tp_enter_${sc}`, kind: 'tracepoint', role: 'enter', syscall: sc, abi: 'native', target: `syscalls/sys_enter_${sc}`, optional: false },
-          { program: `tp_exit_${sc}`, kind: 'tracepoint', role: 'exit', syscall: sc, abi: 'native', target: `syscalls/sys_exit_${sc}`, optional: false },
+          // one exit program serves both syscalls (attached twice): verified once
+          { program: 'tp_exit_execve', kind: 'tracepoint', role: 'exit', syscall: sc, abi: 'native', target: `syscalls/sys_exit_${sc}`, optional: false },
         ]),
         why: 'syscall tracepoints: stable everywhere, slower than fentry, native ABI only',
         blind:

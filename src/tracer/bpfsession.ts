@@ -11,6 +11,8 @@ import { choosePlan, type LoadPlan, type Overrides } from '../plan/plan.js';
 import { existsSync } from 'node:fs';
 
 export interface BpfUpOptions {
+  /** already probed (probing reads kallsyms and the kernel config: do it once) */
+  features?: KernelFeatures;
   overrides: Overrides;
   filter: boolean;
   captureEnv: boolean;
@@ -30,7 +32,7 @@ export interface BpfUp {
 }
 
 export function bringUp(o: BpfUpOptions): BpfUp {
-  const features = probeKernel();
+  const features = o.features ?? probeKernel();
   const plan = choosePlan(features, o.overrides);
   const mount = ensureTracefs();
   const objectPath = defaultObjectPath();

@@ -95,10 +95,11 @@ function ringBytesFor(mib: number): number {
 export async function runLog(o: LogOptions): Promise<number> {
   const ringBytes = ringBytesFor(o.ringMiB);
   const systemWide = o.command.length === 0;
-  checkPrivileges(probeKernel());
+  const features = probeKernel();
+  checkPrivileges(features);
   const cmdPath = systemWide ? null : resolveCommand(o.command[0]!);
   const creds = systemWide ? null : resolveUser(o.user, process.env);
-  const up = bringUp({ overrides: o.overrides, filter: !systemWide, captureEnv: true, captureFds: o.showFds || o.json, ringBytes, blockChunks: 64 });
+  const up = bringUp({ features, overrides: o.overrides, filter: !systemWide, captureEnv: true, captureFds: o.showFds || o.json, ringBytes, blockChunks: 64 });
   if (!up.tracer) throw new ExeclensError(refusalLine(up), up.plan.fatal ? EXIT.KERNEL_UNSUPPORTED : EXIT.BPF_REFUSED);
   const tracer = up.tracer;
   const err = (s: string) => process.stderr.write(`execlens: ${s}\n`);
@@ -112,7 +113,7 @@ export async function runLog(o: LogOptions): Promise<number> {
   try {
     reader = new RingBufferReader(tracer.mapFd('events'), ringBytes);
     writer = makeWriter(o.output);
-    return await traceLoop(o, tracer, reader, writer, cmdPath, creds, systemWide);
+    return await traceLoop(o, tracer, reader, writer, cmdPath, creds, systemWide, features.possibleCpus);
   } finally {
     reader?.close();
     tracer.close();
@@ -128,6 +129,7 @@ async function traceLoop(
   cmdPath: string | null,
   creds: { uid: number; gid: number } | null,
   systemWide: boolean,
+  ncpu: number,
 ): Promise<number> {
   const startNs = bootTimeNs();
   const fmt: FormatOptions = {
@@ -245,7 +247,7 @@ async function traceLoop(
   process.off('SIGHUP', onSignal);
 
   const st = asm.finish();
-  const k = tracer.readStats(Stat.MAX, probeCpus());
+  const k = tracer.readStats(Stat.MAX, ncpu);
   const exit = childExit as { code: number | null; signal: NodeJS.Signals | null } | null;
   const summary: Summary = {
     execs: counts.execs,
@@ -277,10 +279,6 @@ async function traceLoop(
   if (!exit) return EXIT.OK;
   if (exit.signal) return 128 + (os.constants.signals[exit.signal] ?? 0);
   return exit.code ?? EXIT.SOFTWARE;
-}
-
-function probeCpus(): number {
-  return probeKernel().possibleCpus;
 }
 
 function pruneDead(tree: ProcessTree): void {
