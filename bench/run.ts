@@ -60,7 +60,8 @@ const WORKLOADS: Workload[] = [
   { name: 'make-j2', script: `cd ${join(work, 'proj')} && make -s clean && make -s -j2`, expectArgs: -1, expected: 0, setup: makeProject },
   {
     name: 'heavy',
-    script: `export BIG=$(head -c 1048576 /dev/zero | tr '\\0' x); i=0; while [ $i -lt ${NH} ]; do /bin/true ${ARG1000}; i=$((i+1)); done`,
+    // 1 MiB of environment in 16 variables (one string may not exceed 128 KiB, MAX_ARG_STRLEN)
+    script: `v=$(head -c 65536 /dev/zero | tr '\\0' x); for j in $(seq 16); do export BIG$j=$v; done; i=0; while [ $i -lt ${NH} ]; do /bin/true ${ARG1000}; i=$((i+1)); done`,
     expectArgs: 1001,
     expected: NH,
   },
@@ -70,7 +71,8 @@ interface Mode {
   name: string;
   cmd(script: string, out: string): string[];
   /** count /bin/true execs in the output whose argv has n entries */
-  count?(out: string, n: number): number;
+  /** [execs of /bin/true with the whole argv (n entries), execs of /bin/true seen at all] */
+  count?(out: string, n: number): [number, number];
   available(): boolean;
 }
 
@@ -82,24 +84,28 @@ const MODES: Mode[] = [
   {
     name: 'execlens',
     cmd: (s, out) => [EXECLENS, 'log', '-q', '-o', out, '--', 'sh', '-c', s],
-    count: (out, n) => readFileSync(out, 'utf8').split('\n').filter((l) => l.includes(' /bin/true argv: /bin/true') && l.split(' argv: ')[1]!.split(' cwd: ')[0]!.split(' ').length === n).length,
+    count: (out, n) => {
+      const ls = readFileSync(out, 'utf8').split('\n').filter((l) => l.includes(' /bin/true argv: /bin/true'));
+      return [ls.filter((l) => l.split(' argv: ')[1]!.split(' cwd: ')[0]!.split(' ').length === n).length, ls.length];
+    },
     available: () => true,
   },
   {
     name: 'execlens --json',
     cmd: (s, out) => [EXECLENS, 'log', '-q', '--json', '-o', out, '--', 'sh', '-c', s],
-    count: (out, n) =>
-      readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { filename?: string; argv?: string[] }).filter((e) => e.filename === '/bin/true' && e.argv?.length === n).length,
+    count: (out, n) => {
+      const es = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { filename?: string; argv?: string[] }).filter((e) => e.filename === '/bin/true');
+      return [es.filter((e) => e.argv?.length === n).length, es.length];
+    },
     available: () => true,
   },
   {
     name: 'strace -f',
     cmd: (s, out) => ['strace', '-f', '-qq', '-v', '-s', '256', '-e', 'trace=execve,execveat', '-o', out, 'sh', '-c', s],
-    count: (out, n) =>
-      readFileSync(out, 'utf8').split('\n').filter((l) => {
-        const m = /execve\("\/bin\/true", \[(.*?)\], /.exec(l);
-        return m !== null && m[1]!.split('", "').length === n;
-      }).length,
+    count: (out, n) => {
+      const ms = readFileSync(out, 'utf8').split('\n').map((l) => /execve\("\/bin\/true", \[(.*?)\], /.exec(l)).filter((m) => m !== null);
+      return [ms.filter((m) => m[1]!.split('", "').length === n).length, ms.length];
+    },
     available: () => has('strace'),
   },
   {
@@ -110,8 +116,15 @@ const MODES: Mode[] = [
   },
   {
     name: 'bpftrace',
-    cmd: (s, out) => ['sh', '-c', `exec bpftrace -o ${out} -e '${BT_SCRIPT}' -c "sh -c '${s.replace(/'/g, `'\\''`).replace(/"/g, '\\"').replace(/\$/g, '\\$')}'"`],
-    count: (out, n) => readFileSync(out, 'utf8').split('\n').filter((l) => / \/bin\/true \/bin\/true/.test(l) && l.trim().split(/\s+/).length - 2 === n).length,
+    cmd: (s, out) => {
+      const f = `${out}.sh`;
+      writeFileSync(f, s);
+      return ['bpftrace', '-o', out, '-e', BT_SCRIPT, '-c', `/bin/sh ${f}`];
+    },
+    count: (out, n) => {
+      const ls = readFileSync(out, 'utf8').split('\n').filter((l) => / \/bin\/true \/bin\/true/.test(l));
+      return [ls.filter((l) => l.trim().split(/\s+/).length - 2 === n).length, ls.length];
+    },
     available: () => has('bpftrace'),
   },
 ];
@@ -121,6 +134,7 @@ interface Sample {
   cpu: number;
   rss: number;
   captured: number | null;
+  seen: number | null;
   exit: number | null;
 }
 
@@ -133,29 +147,25 @@ function runOnce(m: Mode, w: Workload): Sample {
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const [u, s, rss] = readFileSync(join(work, 'time'), 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
   let captured: number | null = null;
-  if (m.count && w.expectArgs > 0 && existsSync(out)) captured = m.count(out, w.expectArgs);
-  return { wall, cpu: u! + s!, rss: rss!, captured, exit: r.status };
+  let seen: number | null = null;
+  if (m.count && w.expectArgs > 0 && existsSync(out)) [captured, seen] = m.count(out, w.expectArgs);
+  return { wall, cpu: u! + s!, rss: rss!, captured, seen, exit: r.status };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** in-kernel BPF ns per exec, from bpf_stats for a tracer running system-wide in the background */
-async function bpfTimePerExec(tracer: string[], ready: RegExp, progFilter: (name: string) => boolean, w: Workload): Promise<number | null> {
+async function bpfTimePerExec(tracer: string[], progFilter: (name: string) => boolean, w: Workload): Promise<number | null> {
   execFileSync('sysctl', ['-q', 'kernel.bpf_stats_enabled=1']);
-  const p = spawn(tracer[0]!, tracer.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(tracer[0]!, tracer.slice(1), { stdio: 'ignore' });
   try {
-    let buf = '';
-    await new Promise<void>((res, rej) => {
-      const t = setTimeout(() => rej(new Error(`${tracer[0]} did not become ready`)), 30000);
-      const on = (d: Buffer) => {
-        buf += d.toString();
-        if (!ready.test(buf)) return;
-        clearTimeout(t);
-        res();
-      };
-      p.stdout!.on('data', on);
-      p.stderr!.on('data', on);
-    });
+    // ready when its programs are loaded, plus a moment for the attach
+    const end = Date.now() + 30000;
+    while (!hasProg(progFilter)) {
+      if (Date.now() > end) throw new Error(`${tracer[0]} did not load its programs`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await new Promise((res) => setTimeout(res, 500));
     const before = progStats(progFilter);
     spawnSync('sh', ['-c', w.script], { stdio: 'ignore' });
     const after = progStats(progFilter);
@@ -165,6 +175,11 @@ async function bpfTimePerExec(tracer: string[], ready: RegExp, progFilter: (name
     await new Promise((res) => p.on('exit', res));
     execFileSync('sysctl', ['-q', 'kernel.bpf_stats_enabled=0']);
   }
+}
+
+function hasProg(filter: (name: string) => boolean): boolean {
+  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { name?: string }[];
+  return progs.some((p) => p.name !== undefined && filter(p.name));
 }
 
 function progStats(filter: (name: string) => boolean): number {
@@ -211,7 +226,7 @@ async function main(): Promise<void> {
         const s = runOnce(m, w);
         const k = `${w.name}\t${m.name}`;
         samples.set(k, [...(samples.get(k) ?? []), s]);
-        process.stderr.write(`rep ${rep + 1}/${REPS} ${w.name.padEnd(9)} ${m.name.padEnd(24)} ${s.wall.toFixed(2)} s${s.captured !== null ? ` captured ${s.captured}/${w.expected}` : ''}\n`);
+        process.stderr.write(`rep ${rep + 1}/${REPS} ${w.name.padEnd(9)} ${m.name.padEnd(24)} ${s.wall.toFixed(2)} s${s.captured !== null ? ` complete ${s.captured} seen ${s.seen}/${w.expected}` : ''}\n`);
       }
     }
   }
@@ -233,8 +248,8 @@ async function main(): Promise<void> {
 
   const storm50 = WORKLOADS.find((w) => w.name === 'storm50')!;
   const bpfNs: Record<string, number | null> = {};
-  bpfNs.execlens = await bpfTimePerExec([EXECLENS, 'log', '-v', '-o', '/dev/null'], /tracing every exec/, (n) => /^(tp_|btf_sched|raw_sched|fentry|fexit|kprobe|kretprobe)/.test(n), storm50);
-  if (has('bpftrace')) bpfNs.bpftrace = await bpfTimePerExec(['bpftrace', '-o', '/dev/null', '-e', BT_SCRIPT], /Attaching/, (n) => n.startsWith('sys_enter_execv'), storm50).catch(() => null);
+  bpfNs.execlens = await bpfTimePerExec([EXECLENS, 'log', '-q', '-o', '/dev/null'], (n) => /^(tp_|btf_sched|raw_sched|fentry|fexit|kprobe|kretprobe)/.test(n), storm50);
+  if (has('bpftrace')) bpfNs.bpftrace = await bpfTimePerExec(['bpftrace', '-o', '/dev/null', '-e', BT_SCRIPT], (n) => n.startsWith('sys_enter_execv'), storm50).catch(() => null);
   const decode = decodeBench();
 
   const rows: Record<string, unknown>[] = [];
@@ -256,6 +271,7 @@ async function main(): Promise<void> {
         cpu_ratio: median(ss.map((s) => s.cpu)) / bc,
         peak_rss_mib: Math.max(...ss.map((s) => s.rss)) / 1024,
         captured: ss[0]!.captured === null ? null : Math.min(...ss.map((s) => s.captured!)),
+        seen: ss[0]!.seen === null ? null : Math.min(...ss.map((s) => s.seen!)),
         expected: w.expectArgs > 0 && m.name !== 'untraced' ? w.expected : null,
       });
     }
@@ -285,11 +301,11 @@ function renderMarkdown(r: { meta: Record<string, unknown>; rows: Record<string,
   const L = [
     `### Benchmark ${String(r.meta.date)} — kernel ${String(r.meta.kernel)}, plan ${String(r.meta.plan)}, ${String(r.meta.reps)} reps (median), scale ${String(r.meta.scale)}`,
     '',
-    '| workload | mode | wall s (min–max) | × untraced | CPU s | CPU × | peak RSS MiB | captured / expected |',
+    '| workload | mode | wall s (min–max) | × untraced | CPU s | CPU × | peak RSS MiB | execs seen / complete argv / expected |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const x of r.rows)
-    L.push(`| ${String(x.workload)} | ${String(x.mode)} | ${f(x.wall_median_s)} (${f(x.wall_min_s)}–${f(x.wall_max_s)}) | ${f(x.ratio, 3)} | ${f(x.cpu_s)} | ${f(x.cpu_ratio)} | ${f(x.peak_rss_mib, 0)} | ${x.expected === null ? '–' : `${String(x.captured)} / ${String(x.expected)}`} |`);
+    L.push(`| ${String(x.workload)} | ${String(x.mode)} | ${f(x.wall_median_s)} (${f(x.wall_min_s)}–${f(x.wall_max_s)}) | ${f(x.ratio, 3)} | ${f(x.cpu_s)} | ${f(x.cpu_ratio)} | ${f(x.peak_rss_mib, 0)} | ${x.expected === null ? '–' : `${String(x.seen)} / ${String(x.captured)} / ${String(x.expected)}`} |`);
   L.push('', `Start-up (tracer -- /bin/true minus /bin/true): ${Object.entries(r.startup_s).map(([k, v]) => `${k} ${v.toFixed(3)} s`).join(', ')}`);
   L.push(`In-kernel BPF time per exec, storm50 (bpf_stats): ${Object.entries(r.bpf_ns_per_exec_storm50).map(([k, v]) => `${k} ${v === null ? '–' : (v / 1000).toFixed(1) + ' µs'}`).join(', ')}`);
   L.push(`Userspace decode (recorded records, events/s, one core): ${Object.entries(r.decode.eventsPerSec).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(', ')}`, '');
