@@ -386,9 +386,13 @@ static __always_inline void emit_fds(struct scratch *s, struct task_struct *t,
 	fd_bitmaps(t, &open, &cloexec, &more);
 	if (more || (open >> FD_SCAN))
 		s->e.flags |= EL_EXEC_FDS_TRUNC;
+	/* a register copy: reloading the address-taken stack slot at the top of the
+	 * loop made clang end the latch with a load that falls through into the
+	 * header, a back-edge older verifiers refuse (scripts/check-backedges.py) */
+	__u64 open_now = open;
 	for (i = 0; i < FD_SCAN; i++) {
 		__u64 bit = 1ULL << i;
-		if (open & bit) {
+		if (open_now & bit) {
 			struct file *f = NULL;
 			bpf_probe_read_kernel(&f, sizeof(f), &fdarr[i]);
 			if (!f)

@@ -1,0 +1,65 @@
+/**
+ * The kernel matrix: which kernels (Debian suite + flavour, resolved to the
+ * newest package at run time), which arches, which clang versions. Pure.
+ */
+export type Arch = 'x86_64' | 'arm64' | 'riscv64';
+
+export interface KernelDef {
+  /** label used in cell ids */
+  label: string;
+  suite: string;
+  /** Debian flavour per arch (linux-image-<flavour> meta package) */
+  flavour: Partial<Record<Arch, string>>;
+}
+
+export const KERNELS: KernelDef[] = [
+  { label: '5.10', suite: 'bullseye', flavour: { x86_64: 'cloud-amd64', arm64: 'cloud-arm64' } },
+  { label: '6.1', suite: 'bookworm', flavour: { x86_64: 'cloud-amd64', arm64: 'cloud-arm64' } },
+  { label: '6.1-generic', suite: 'bookworm', flavour: { x86_64: 'amd64', arm64: 'arm64' } },
+  { label: '6.12', suite: 'trixie', flavour: { x86_64: 'cloud-amd64', arm64: 'cloud-arm64', riscv64: 'riscv64' } },
+  { label: '7.2', suite: 'sid', flavour: { x86_64: 'cloud-amd64', arm64: 'cloud-arm64', riscv64: 'riscv64' } },
+  { label: '7.3', suite: 'trixie-backports', flavour: { x86_64: 'cloud-amd64', arm64: 'cloud-arm64', riscv64: 'riscv64' } },
+  { label: '7.3-rc', suite: 'experimental', flavour: { x86_64: 'cloud-amd64' } },
+];
+
+export const DEBIAN_ARCH: Record<Arch, string> = { x86_64: 'amd64', arm64: 'arm64', riscv64: 'riscv64' };
+
+export interface Cell {
+  id: string;
+  kernel: KernelDef | 'host';
+  arch: Arch;
+  clang: number;
+}
+
+export function cellId(kernel: string, arch: Arch, clang: number): string {
+  return `${kernel}/${arch}/clang${clang}`;
+}
+
+export interface ExpandOptions {
+  kernels: string[];
+  arches: Arch[];
+  clangs: number[];
+  /** exact cell ids to keep (e.g. 6.12/x86_64/clang19) */
+  only?: string[];
+}
+
+/** kernels × arches × clangs, dropping combinations Debian does not ship */
+export function expandCells(o: ExpandOptions): Cell[] {
+  const out: Cell[] = [];
+  for (const k of o.kernels) {
+    if (k === 'host') {
+      for (const c of o.clangs) out.push({ id: cellId('host', 'x86_64', c), kernel: 'host', arch: 'x86_64', clang: c });
+      continue;
+    }
+    const def = KERNELS.find((d) => d.label === k);
+    if (!def) throw new Error(`unknown kernel ${k}; known: ${KERNELS.map((d) => d.label).join(', ')}, host`);
+    for (const a of o.arches) {
+      if (!def.flavour[a]) continue;
+      for (const c of o.clangs) out.push({ id: cellId(k, a, c), kernel: def, arch: a, clang: c });
+    }
+  }
+  return o.only?.length ? out.filter((c) => o.only!.includes(c.id)) : out;
+}
+
+/** The default set run by .ci/run: one real cell. */
+export const CI_CELLS = { kernels: ['6.1'], arches: ['x86_64' as Arch], clangs: [14] };

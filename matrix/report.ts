@@ -1,0 +1,163 @@
+/** Parse a cell's console, JUnit and doctor output; render the reports. Pure. */
+import { gunzipSync } from 'node:zlib';
+
+export interface TestCounts {
+  tests: number;
+  failures: number;
+  skipped: number;
+}
+
+export interface ProgramStat {
+  name: string;
+  verifiedInsns: number;
+  xlatedInsns: number;
+}
+
+export interface CellResult {
+  id: string;
+  kernelRelease: string | null;
+  status: 'pass' | 'fail' | 'timeout' | 'boot-failure' | 'error';
+  reason: string | null;
+  counts: TestCounts | null;
+  plan: string | null;
+  programs: ProgramStat[];
+  refused: { candidate: string; error: string; insns: number | null }[];
+  seconds: number;
+  junit: string | null;
+  doctor: unknown;
+}
+
+export const M = {
+  booted: 'EXECLENS-GUEST: kernel ',
+  payloadExit: 'EXECLENS-GUEST: payload exit ',
+  doctorBegin: '===EXECLENS-DOCTOR-BEGIN===',
+  doctorEnd: '===EXECLENS-DOCTOR-END===',
+  junitBegin: '===EXECLENS-JUNIT-BEGIN===',
+  junitEnd: '===EXECLENS-JUNIT-END===',
+  testExit: '===EXECLENS-TEST-EXIT ',
+} as const;
+
+function between(text: string, a: string, b: string): string | null {
+  const i = text.indexOf(a);
+  if (i < 0) return null;
+  const j = text.indexOf(b, i + a.length);
+  if (j < 0) return null;
+  return text.slice(i + a.length, j);
+}
+
+function unpack(b64: string | null): string | null {
+  if (b64 === null) return null;
+  const clean = b64.replace(/[^A-Za-z0-9+/=]/g, '');
+  if (!clean) return null;
+  try {
+    return gunzipSync(Buffer.from(clean, 'base64')).toString('utf8');
+  } catch {
+    return null;
+  }
+}
+
+export interface ConsoleParse {
+  booted: boolean;
+  kernelRelease: string | null;
+  payloadExit: number | null;
+  testExit: number | null;
+  doctor: unknown;
+  junit: string | null;
+}
+
+export function parseConsole(text: string): ConsoleParse {
+  const bootLine = text.split('\n').find((l) => l.includes(M.booted));
+  const rel = bootLine ? /kernel (\S+) booted/.exec(bootLine)?.[1] ?? null : null;
+  const pe = new RegExp(`${M.payloadExit}(\\d+)`).exec(text);
+  const te = /===EXECLENS-TEST-EXIT (\d+)===/.exec(text);
+  const doc = unpack(between(text, M.doctorBegin, M.doctorEnd));
+  let doctor: unknown = null;
+  try {
+    doctor = doc ? JSON.parse(doc) : null;
+  } catch {
+    doctor = null;
+  }
+  return {
+    booted: bootLine !== undefined,
+    kernelRelease: rel,
+    payloadExit: pe ? Number(pe[1]) : null,
+    testExit: te ? Number(te[1]) : null,
+    doctor,
+    junit: unpack(between(text, M.junitBegin, M.junitEnd)),
+  };
+}
+
+/** Test counts from JUnit XML (node's junit reporter or any other) */
+export function junitCounts(xml: string): TestCounts {
+  const cases = xml.match(/<testcase\b[^>]*?(\/>|>[\s\S]*?<\/testcase>)/g) ?? [];
+  let failures = 0;
+  let skipped = 0;
+  for (const c of cases) {
+    if (/<failure\b|<error\b/.test(c)) failures++;
+    else if (/<skipped\b/.test(c)) skipped++;
+  }
+  return { tests: cases.length, failures, skipped };
+}
+
+/** Merge several JUnit documents into one <testsuites>, one <testsuite> per cell. */
+export function mergeJunit(cells: { id: string; junit: string | null; status: string; reason: string | null }[]): string {
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+  const parts = cells.map((c) => {
+    const inner = c.junit ? (c.junit.match(/<testcase\b[^>]*?(\/>|>[\s\S]*?<\/testcase>)/g) ?? []).join('\n') : '';
+    const cellCase = c.status === 'pass' ? '' : `<testcase name="cell ${esc(c.id)}" classname="matrix"><failure message="${esc(c.reason ?? c.status)}"/></testcase>`;
+    const counts = c.junit ? junitCounts(c.junit) : { tests: 0, failures: 0, skipped: 0 };
+    return `  <testsuite name="${esc(c.id)}" tests="${counts.tests + (cellCase ? 1 : 0)}" failures="${counts.failures + (cellCase ? 1 : 0)}" skipped="${counts.skipped}">\n${inner}\n${cellCase}\n  </testsuite>`;
+  });
+  return `<?xml version="1.0" encoding="utf-8"?>\n<testsuites>\n${parts.join('\n')}\n</testsuites>\n`;
+}
+
+interface DoctorLike {
+  chosen?: { candidate: string; lifecycle: string; sleepable?: boolean } | null;
+  programs?: { name: string; verifiedInsns: number; xlatedInsns: number }[];
+  attempts?: { candidate: string; ok: boolean; error?: string; log?: string[] }[];
+  features?: { release?: string };
+}
+
+export function planOf(doctor: unknown): { plan: string | null; programs: ProgramStat[]; refused: CellResult['refused'] } {
+  const d = (doctor ?? {}) as DoctorLike;
+  const plan = d.chosen ? `${d.chosen.candidate}+${d.chosen.lifecycle}` : null;
+  const programs = (d.programs ?? []).map((p) => ({ name: p.name, verifiedInsns: p.verifiedInsns, xlatedInsns: p.xlatedInsns }));
+  const refused = (d.attempts ?? [])
+    .filter((a) => !a.ok)
+    .map((a) => {
+      const m = (a.log ?? []).map((l) => /processed (\d+) insns/.exec(l)).find((x) => x);
+      return { candidate: a.candidate, error: a.error ?? '?', insns: m ? Number(m[1]) : null };
+    });
+  return { plan, programs, refused };
+}
+
+/** Markdown: rows kernel × arch, columns clang versions */
+export function renderSummary(results: CellResult[]): string {
+  const rows = new Map<string, Map<number, CellResult>>();
+  const clangs = new Set<number>();
+  for (const r of results) {
+    const [k, a, c] = r.id.split('/') as [string, string, string];
+    const clang = Number(c.replace('clang', ''));
+    clangs.add(clang);
+    const key = `${k} ${a}`;
+    if (!rows.has(key)) rows.set(key, new Map());
+    rows.get(key)!.set(clang, r);
+  }
+  const cs = [...clangs].sort((a, b) => a - b);
+  const L = ['| kernel × arch | release | ' + cs.map((c) => `clang ${c}`).join(' | ') + ' |', '|---|---|' + cs.map(() => '---|').join('')];
+  for (const [key, m] of rows) {
+    const rel = [...m.values()].find((r) => r.kernelRelease)?.kernelRelease ?? '?';
+    const cells = cs.map((c) => {
+      const r = m.get(c);
+      if (!r) return '';
+      const maxInsns = r.programs.length ? Math.max(...r.programs.map((p) => p.verifiedInsns)) : null;
+      const counts = r.counts ? `${r.counts.tests - r.counts.failures - r.counts.skipped}✓ ${r.counts.failures}✗ ${r.counts.skipped}⊘` : '';
+      const head = r.status === 'pass' ? '**pass**' : `**${r.status.toUpperCase()}**`;
+      return [head, counts, r.plan ?? '', maxInsns !== null ? `max ${maxInsns.toLocaleString('en')} insns` : '', r.status !== 'pass' && r.reason ? r.reason.slice(0, 80) : '', `${Math.round(r.seconds)} s`]
+        .filter(Boolean)
+        .join('<br>');
+    });
+    L.push(`| ${key} | ${rel} | ${cells.join(' | ')} |`);
+  }
+  return L.join('\n') + '\n';
+}

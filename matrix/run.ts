@@ -1,0 +1,154 @@
+/**
+ * execlens kernel matrix: boot Debian kernels under QEMU and run the tracer's
+ * root tests and `doctor --json` inside each, per clang version.
+ *   npm run matrix -- --kernel 6.1,6.12 --arch x86_64 --clang 14,19 [--only 6.1/x86_64/clang14]
+ *                     [--timeout 900] [--jobs N] [--payload 'shell command'] [--out DIR] [--append '...']
+ * Writes DIR/results.json, DIR/summary.md (also to $GITHUB_STEP_SUMMARY), DIR/junit.xml,
+ * DIR/<cell>/console.log, and test/fixtures/features/matrix-<cell>.json (with --save-fixtures).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEBIAN_ARCH, expandCells, type Arch, type Cell } from './cells.js';
+import { boot } from './qemu.js';
+import { junitCounts, M, mergeJunit, parseConsole, planOf, renderSummary, type CellResult } from './report.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+function opt(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
+}
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+const CACHE = process.env.EXECLENS_MATRIX_CACHE ?? join(homedir(), '.cache/execlens-matrix');
+
+function log(msg: string): void {
+  process.stderr.write(`[matrix ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+/** BPF object built by one clang version (installed from apt on demand) */
+function bpfObject(clang: number, arch: Arch): string {
+  const out = join(ROOT, `build/matrix/clang${clang}-${arch}`);
+  const obj = join(out, 'execlens.bpf.o');
+  if (existsSync(obj)) return obj;
+  const bin = `clang-${clang}`;
+  if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) {
+    log(`installing ${bin} from apt`);
+    execFileSync('apt-get', ['install', '-y', '-qq', bin, `llvm-${clang}`], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  if (arch !== 'x86_64') throw new Error(`building for ${arch} needs that arch's vmlinux.h: not implemented yet`);
+  execFileSync(join(ROOT, 'scripts/build-bpf.sh'), { env: { ...process.env, CLANG: bin, ARCH: arch, OUT: out }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return obj;
+}
+
+function payloadScript(obj: string, custom: string | null): string {
+  const tests = 'dist/test/root/';
+  return `#!/bin/sh
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run TMPDIR=/run/tmp
+export EXECLENS_BPF_OBJECT=${obj} EXECLENS_IA32_BINARY=${ROOT}/build/i386/busybox EXECLENS_REQUIRE_ROOT_TESTS=1
+mkdir -p /run/tmp
+cd ${ROOT}
+echo '${M.doctorBegin}'
+./bin/execlens doctor --json | gzip -c | base64
+echo '${M.doctorEnd}'
+${custom ?? `node --test --test-concurrency=1 --test-reporter=junit --test-reporter-destination=/run/junit.xml --test-reporter=tap --test-reporter-destination=stdout ${tests}`}
+echo "${M.testExit}$?==="
+echo '${M.junitBegin}'
+[ -f /run/junit.xml ] && gzip -c /run/junit.xml | base64
+echo '${M.junitEnd}'
+`;
+}
+
+async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom: string | null; append: string; saveFixtures: boolean }): Promise<CellResult> {
+  const dir = join(o.outDir, cell.id.replace(/\//g, '_'));
+  mkdirSync(dir, { recursive: true });
+  const t0 = Date.now();
+  const base: CellResult = { id: cell.id, kernelRelease: null, status: 'error', reason: null, counts: null, plan: null, programs: [], refused: [], seconds: 0, junit: null, doctor: null };
+  try {
+    const obj = bpfObject(cell.clang, cell.arch);
+    if (cell.kernel === 'host') return runHost(cell, obj, base, t0);
+    const k = cell.kernel;
+    const [kdir, kver, vmlinuz] = execFileSync(join(ROOT, 'scripts/matrix-kernel.sh'), [k.suite, DEBIAN_ARCH[cell.arch], k.flavour[cell.arch]!, CACHE], { encoding: 'utf8' }).trim().split(' ') as [string, string, string];
+    base.kernelRelease = kver;
+    const payload = join(dir, 'payload.sh');
+    writeFileSync(payload, payloadScript(obj, o.custom));
+    const initrd = join(dir, 'initrd.gz');
+    execFileSync(join(ROOT, 'scripts/matrix-initramfs.sh'), [kdir, kver, payload, initrd]);
+    log(`${cell.id}: booting ${kver}`);
+    const b = await boot({ arch: cell.arch, kernel: vmlinuz, initrd, memMiB: 2048, timeoutS: o.timeoutS, consoleLog: join(dir, 'console.log'), workDir: dir, extraAppend: o.append });
+    const p = parseConsole(b.console);
+    base.seconds = (Date.now() - t0) / 1000;
+    base.junit = p.junit;
+    base.doctor = p.doctor;
+    Object.assign(base, planOf(p.doctor));
+    if (p.junit) base.counts = junitCounts(p.junit);
+    if (o.saveFixtures && p.doctor) {
+      const f = (p.doctor as { features?: unknown }).features;
+      writeFileSync(join(ROOT, `test/fixtures/features/matrix-${cell.id.replace(/\//g, '_')}.json`), JSON.stringify({ ...(f as object), _source: `recorded by the kernel matrix, cell ${cell.id}` }, null, 2) + '\n');
+    }
+    if (b.timedOut) return { ...base, status: 'timeout', reason: `no power-off within ${o.timeoutS} s (console: ${dir}/console.log)` };
+    if (!p.booted) return { ...base, status: 'boot-failure', reason: `kernel did not reach /init (console: ${dir}/console.log)` };
+    if (p.testExit === null) return { ...base, status: 'fail', reason: 'payload did not finish' };
+    if (p.testExit !== 0 || (base.counts && base.counts.failures > 0)) return { ...base, status: 'fail', reason: `tests exited ${p.testExit}${base.counts ? `, ${base.counts.failures} failed` : ''}` };
+    if (base.counts && base.counts.tests === 0) return { ...base, status: 'fail', reason: 'no tests ran' };
+    return { ...base, status: 'pass' };
+  } catch (e) {
+    return { ...base, status: 'error', reason: (e as Error).message.split('\n')[0]!, seconds: (Date.now() - t0) / 1000 };
+  }
+}
+
+function runHost(cell: Cell, obj: string, base: CellResult, t0: number): CellResult {
+  const env = { ...process.env, EXECLENS_BPF_OBJECT: obj, EXECLENS_REQUIRE_ROOT_TESTS: '1' };
+  const doctor = JSON.parse(execFileSync(join(ROOT, 'bin/execlens'), ['doctor', '--json'], { env, encoding: 'utf8' })) as unknown;
+  const junitPath = join(ROOT, 'build/matrix/host-junit.xml');
+  const r = spawnSync('node', ['--test', '--test-concurrency=1', '--test-reporter=junit', `--test-reporter-destination=${junitPath}`, 'dist/test/root/'], { cwd: ROOT, env, stdio: 'ignore' });
+  const junit = existsSync(junitPath) ? execFileSync('cat', [junitPath], { encoding: 'utf8' }) : null;
+  const counts = junit ? junitCounts(junit) : null;
+  const res: CellResult = { ...base, kernelRelease: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(), doctor, junit, counts, ...planOf(doctor), seconds: (Date.now() - t0) / 1000 };
+  return r.status === 0 ? { ...res, status: 'pass' } : { ...res, status: 'fail', reason: `tests exited ${r.status}` };
+}
+
+async function main(): Promise<void> {
+  const cells = expandCells({
+    kernels: list(opt('kernel', '6.1')),
+    arches: list(opt('arch', 'x86_64')) as Arch[],
+    clangs: list(opt('clang', '14')).map(Number),
+    only: list(opt('only', '')),
+  });
+  if (!cells.length) throw new Error('no cells selected');
+  const outDir = opt('out', join(ROOT, 'build/matrix/results'));
+  mkdirSync(outDir, { recursive: true });
+  const jobs = Number(opt('jobs', String(Math.max(1, cpus().length))));
+  const o = { timeoutS: Number(opt('timeout', '1200')), outDir, custom: process.argv.includes('--payload') ? opt('payload', 'true') : null, append: opt('append', ''), saveFixtures: process.argv.includes('--save-fixtures') };
+  log(`${cells.length} cell(s), ${jobs} at a time: ${cells.map((c) => c.id).join(' ')}`);
+  const results: CellResult[] = [];
+  const queue = [...cells];
+  await Promise.all(
+    Array.from({ length: Math.min(jobs, queue.length) }, async () => {
+      for (let c = queue.shift(); c; c = queue.shift()) {
+        log(`${c.id}: started`);
+        const r = await runCell(c, o);
+        results.push(r);
+        log(`${c.id}: ${r.status}${r.reason ? ` (${r.reason})` : ''} in ${Math.round(r.seconds)} s${r.counts ? ` — ${r.counts.tests} tests, ${r.counts.failures} failed, ${r.counts.skipped} skipped` : ''}${r.plan ? `, plan ${r.plan}` : ''}`);
+      }
+    }),
+  );
+  results.sort((a, b) => a.id.localeCompare(b.id));
+  const summary = renderSummary(results);
+  writeFileSync(join(outDir, 'summary.md'), summary);
+  writeFileSync(join(outDir, 'junit.xml'), mergeJunit(results));
+  writeFileSync(join(outDir, 'results.json'), JSON.stringify(results.map(({ junit: _j, ...r }) => r), null, 2) + '\n');
+  if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, `## execlens kernel matrix\n\n${summary}`);
+  process.stdout.write(summary);
+  const failed = results.filter((r) => r.status !== 'pass');
+  const expectFail = process.argv.includes('--expect-fail');
+  process.exitCode = expectFail ? (failed.length === results.length ? 0 : 1) : failed.length ? 1 : 0;
+}
+
+main().catch((e) => {
+  process.stderr.write(`matrix: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 2;
+});
