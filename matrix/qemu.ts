@@ -1,6 +1,6 @@
 /** Boot one kernel under QEMU (TCG; KVM when usable) with the host root over virtiofs; capture the console. */
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Arch } from './cells.js';
 
@@ -63,8 +63,13 @@ export async function boot(o: BootOptions): Promise<BootResult> {
   const t0 = Date.now();
   const q = spawn(qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  q.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
-  q.stderr.on('data', (d: Buffer) => (out += d.toString('latin1')));
+  const logStream = createWriteStream(o.consoleLog);
+  const onData = (d: Buffer) => {
+    out += d.toString('latin1');
+    logStream.write(d);
+  };
+  q.stdout.on('data', onData);
+  q.stderr.on('data', onData);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -73,6 +78,6 @@ export async function boot(o: BootOptions): Promise<BootResult> {
   const exitCode = await new Promise<number | null>((res) => q.on('exit', (c) => res(c)));
   clearTimeout(timer);
   vfs.kill('SIGTERM');
-  writeFileSync(o.consoleLog, out);
+  await new Promise((res) => logStream.end(res));
   return { console: out, timedOut, exitCode, seconds: (Date.now() - t0) / 1000 };
 }

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { expandCells } from '../../matrix/cells.js';
+import { junitCounts, M, mergeJunit, parseConsole, planOf, renderSummary, type CellResult } from '../../matrix/report.js';
+
+test('cells: kernels × arches × clangs, skipping what Debian does not ship, --only filters', () => {
+  const cells = expandCells({ kernels: ['6.1', '6.12', '7.3-rc'], arches: ['x86_64', 'riscv64'], clangs: [14, 19] });
+  const ids = cells.map((c) => c.id);
+  assert.ok(ids.includes('6.1/x86_64/clang14'));
+  assert.ok(ids.includes('6.12/riscv64/clang19'));
+  assert.ok(!ids.some((i) => i.startsWith('6.1/riscv64')), 'no riscv64 kernels in bookworm');
+  assert.ok(!ids.some((i) => i.startsWith('7.3-rc/riscv64')));
+  assert.equal(cells.length, 2 + 2 + 2 + 2 + 0 + 2 - 2); // 6.1 x86 (2), 6.12 x86+riscv (4), 7.3-rc x86 (2)
+  const only = expandCells({ kernels: ['6.1', '6.12'], arches: ['x86_64'], clangs: [14, 19], only: ['6.12/x86_64/clang19'] });
+  assert.deepEqual(only.map((c) => c.id), ['6.12/x86_64/clang19']);
+  assert.throws(() => expandCells({ kernels: ['4.19'], arches: ['x86_64'], clangs: [14] }), /unknown kernel 4\.19/);
+  assert.deepEqual(expandCells({ kernels: ['host'], arches: ['x86_64'], clangs: [14] }).map((c) => c.id), ['host/x86_64/clang14']);
+});
+
+const JUNIT = `<?xml version="1.0" encoding="utf-8"?>
+<testsuites>
+  <testcase name="a" time="0.1" classname="test"/>
+  <testcase name="b" time="0.1" classname="test"><failure type="testCodeFailure" message="boom">x</failure></testcase>
+  <testcase name="c" time="0.1" classname="test"><skipped type="skipped" message="no i386"/></testcase>
+</testsuites>`;
+
+test('junit counts and merge (a failed cell becomes a failing test case)', () => {
+  assert.deepEqual(junitCounts(JUNIT), { tests: 3, failures: 1, skipped: 1 });
+  const merged = mergeJunit([
+    { id: '6.1/x86_64/clang14', junit: JUNIT, status: 'fail', reason: 'tests exited 1' },
+    { id: '7.2/x86_64/clang19', junit: null, status: 'timeout', reason: 'no power-off within 900 s' },
+  ]);
+  assert.match(merged, /<testsuite name="6.1\/x86_64\/clang14" tests="4" failures="2" skipped="1">/);
+  assert.match(merged, /<testsuite name="7.2\/x86_64\/clang19" tests="1" failures="1"/);
+  assert.match(merged, /message="no power-off within 900 s"/);
+});
+
+test('console parsing: boot line, doctor and junit blocks, exit codes', () => {
+  const doctor = { chosen: { candidate: 'kprobe', lifecycle: 'tp_btf' }, programs: [{ name: 'btf_sched_exec', verifiedInsns: 241961, xlatedInsns: 1641 }], attempts: [{ candidate: 'fentry', ok: false, error: 'Argument list too long', log: ['processed 1000001 insns (limit 1000000)'] }] };
+  const b64 = (s: string) => gzipSync(s).toString('base64').replace(/(.{76})/g, '$1\n');
+  const consoleText = [
+    '[    0.000000] Linux version 6.1.0-50-cloud-amd64',
+    'EXECLENS-GUEST: kernel 6.1.0-50-cloud-amd64 booted',
+    M.doctorBegin, b64(JSON.stringify(doctor)), M.doctorEnd,
+    'TAP version 13', `${M.testExit}1===`,
+    M.junitBegin, b64(JUNIT), M.junitEnd,
+    'EXECLENS-GUEST: payload exit 0',
+  ].join('\r\n');
+  const p = parseConsole(consoleText);
+  assert.equal(p.booted, true);
+  assert.equal(p.kernelRelease, '6.1.0-50-cloud-amd64');
+  assert.equal(p.testExit, 1);
+  assert.equal(p.payloadExit, 0);
+  assert.deepEqual(p.doctor, doctor);
+  assert.equal(p.junit, JUNIT);
+  const plan = planOf(p.doctor);
+  assert.equal(plan.plan, 'kprobe+tp_btf');
+  assert.deepEqual(plan.refused, [{ candidate: 'fentry', error: 'Argument list too long', insns: 1000001 }]);
+  const noBoot = parseConsole('qemu: could not load kernel');
+  assert.equal(noBoot.booted, false);
+  assert.equal(noBoot.doctor, null);
+});
+
+test('summary table: rows kernel × arch, columns clang, failures shown with reason', () => {
+  const mk = (id: string, status: CellResult['status'], extra: Partial<CellResult> = {}): CellResult => ({
+    id, kernelRelease: '6.1.0-50-cloud-amd64', status, reason: null, counts: { tests: 45, failures: 0, skipped: 1 }, plan: 'kprobe+tp_btf',
+    programs: [{ name: 'btf_sched_exec', verifiedInsns: 241961, xlatedInsns: 1 }], refused: [], seconds: 300, junit: null, doctor: null, ...extra,
+  });
+  const md = renderSummary([mk('6.1/x86_64/clang14', 'pass'), mk('6.1/x86_64/clang19', 'fail', { reason: 'tests exited 1', counts: { tests: 45, failures: 2, skipped: 1 } })]);
+  assert.match(md, /\| kernel × arch \| release \| clang 14 \| clang 19 \|/);
+  assert.match(md, /\| 6\.1 x86_64 \| 6\.1\.0-50-cloud-amd64 \| \*\*pass\*\*<br>44✓ 0✗ 1⊘<br>kprobe\+tp_btf<br>max 241,961 insns<br>300 s \| \*\*FAIL\*\*<br>42✓ 2✗ 1⊘/);
+  assert.match(md, /tests exited 1/);
+});
