@@ -17,46 +17,37 @@
 
 #define AT_FDCWD_ -100
 
+/* native syscall wrappers take one argument: the user pt_regs */
+static __always_inline int native_execve(struct pt_regs *regs)
+{
+	return trace_exec_common_enter(EL_SYS_EXECVE, AT_FDCWD_,
+				       (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
+				       PT_REGS_PARM2_CORE_SYSCALL(regs),
+				       PT_REGS_PARM3_CORE_SYSCALL(regs), 0, false);
+}
+
+static __always_inline int native_execveat(struct pt_regs *regs)
+{
+	return trace_exec_common_enter(EL_SYS_EXECVEAT, PT_REGS_PARM1_CORE_SYSCALL(regs),
+				       (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs),
+				       PT_REGS_PARM3_CORE_SYSCALL(regs),
+				       PT_REGS_PARM4_CORE_SYSCALL(regs),
+				       PT_REGS_PARM5_CORE_SYSCALL(regs), false);
+}
+
 /* ---------------- fentry / fexit (BTF trampolines) ---------------- */
-/* the arch syscall wrappers take one argument: the user pt_regs */
 
 SEC("fentry/__x64_sys_execve")
-int BPF_PROG(fentry_execve, struct pt_regs *regs)
-{
-	return trace_exec_common_enter(EL_SYS_EXECVE, AT_FDCWD_,
-				       (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
-				       PT_REGS_PARM2_CORE_SYSCALL(regs),
-				       PT_REGS_PARM3_CORE_SYSCALL(regs), 0, false);
-}
+int BPF_PROG(fentry_execve, struct pt_regs *regs) { return native_execve(regs); }
 
 SEC("fentry/__x64_sys_execveat")
-int BPF_PROG(fentry_execveat, struct pt_regs *regs)
-{
-	return trace_exec_common_enter(EL_SYS_EXECVEAT, PT_REGS_PARM1_CORE_SYSCALL(regs),
-				       (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs),
-				       PT_REGS_PARM3_CORE_SYSCALL(regs),
-				       PT_REGS_PARM4_CORE_SYSCALL(regs),
-				       PT_REGS_PARM5_CORE_SYSCALL(regs), false);
-}
+int BPF_PROG(fentry_execveat, struct pt_regs *regs) { return native_execveat(regs); }
 
 SEC("fentry.s/__x64_sys_execve")
-int BPF_PROG(fentry_s_execve, struct pt_regs *regs)
-{
-	return trace_exec_common_enter(EL_SYS_EXECVE, AT_FDCWD_,
-				       (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
-				       PT_REGS_PARM2_CORE_SYSCALL(regs),
-				       PT_REGS_PARM3_CORE_SYSCALL(regs), 0, false);
-}
+int BPF_PROG(fentry_s_execve, struct pt_regs *regs) { return native_execve(regs); }
 
 SEC("fentry.s/__x64_sys_execveat")
-int BPF_PROG(fentry_s_execveat, struct pt_regs *regs)
-{
-	return trace_exec_common_enter(EL_SYS_EXECVEAT, PT_REGS_PARM1_CORE_SYSCALL(regs),
-				       (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs),
-				       PT_REGS_PARM3_CORE_SYSCALL(regs),
-				       PT_REGS_PARM4_CORE_SYSCALL(regs),
-				       PT_REGS_PARM5_CORE_SYSCALL(regs), false);
-}
+int BPF_PROG(fentry_s_execveat, struct pt_regs *regs) { return native_execveat(regs); }
 
 SEC("fexit/__x64_sys_execve")
 int BPF_PROG(fexit_execve, struct pt_regs *regs, long ret)
@@ -74,23 +65,10 @@ int BPF_PROG(fexit_execveat, struct pt_regs *regs, long ret)
 /* on the arch wrapper (argument: user pt_regs) */
 
 SEC("kprobe/__x64_sys_execve")
-int BPF_KPROBE(kprobe_execve, struct pt_regs *regs)
-{
-	return trace_exec_common_enter(EL_SYS_EXECVE, AT_FDCWD_,
-				       (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
-				       PT_REGS_PARM2_CORE_SYSCALL(regs),
-				       PT_REGS_PARM3_CORE_SYSCALL(regs), 0, false);
-}
+int BPF_KPROBE(kprobe_execve, struct pt_regs *regs) { return native_execve(regs); }
 
 SEC("kprobe/__x64_sys_execveat")
-int BPF_KPROBE(kprobe_execveat, struct pt_regs *regs)
-{
-	return trace_exec_common_enter(EL_SYS_EXECVEAT, PT_REGS_PARM1_CORE_SYSCALL(regs),
-				       (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs),
-				       PT_REGS_PARM3_CORE_SYSCALL(regs),
-				       PT_REGS_PARM4_CORE_SYSCALL(regs),
-				       PT_REGS_PARM5_CORE_SYSCALL(regs), false);
-}
+int BPF_KPROBE(kprobe_execveat, struct pt_regs *regs) { return native_execveat(regs); }
 
 /* on __se_sys_* where the arch has no wrapper (riscv64 before 6.6): direct arguments */
 SEC("kprobe/__se_sys_execve")
@@ -106,14 +84,9 @@ int BPF_KPROBE(kprobe_direct_execveat, long fd, const char *filename, __u64 argv
 	return trace_exec_common_enter(EL_SYS_EXECVEAT, fd, filename, argv, envp, flags, false);
 }
 
+/* also attached to the execveat symbol by the loader (one program, verified once) */
 SEC("kretprobe/__x64_sys_execve")
 int BPF_KRETPROBE(kretprobe_execve, long ret)
-{
-	return trace_exec_common_exit(ret);
-}
-
-SEC("kretprobe/__x64_sys_execveat")
-int BPF_KRETPROBE(kretprobe_execveat, long ret)
 {
 	return trace_exec_common_exit(ret);
 }
@@ -167,11 +140,10 @@ int BPF_KPROBE(kprobe_compat_execve, struct pt_regs *regs) { return ia32_execve(
 SEC("kprobe/__ia32_compat_sys_execveat")
 int BPF_KPROBE(kprobe_compat_execveat, struct pt_regs *regs) { return ia32_execveat(regs); }
 
+/* also attached to __ia32_compat_sys_execveat */
 SEC("kretprobe/__ia32_compat_sys_execve")
 int BPF_KRETPROBE(kretprobe_compat_execve, long ret) { return trace_exec_common_exit(ret); }
 
-SEC("kretprobe/__ia32_compat_sys_execveat")
-int BPF_KRETPROBE(kretprobe_compat_execveat, long ret) { return trace_exec_common_exit(ret); }
 #endif
 
 /* ---------------- syscall tracepoints (native ABI only) ---------------- */
@@ -198,11 +170,6 @@ int tp_exit_execve(struct trace_event_raw_sys_exit *ctx)
 	return trace_exec_common_exit(ctx->ret);
 }
 
-SEC("tracepoint/syscalls/sys_exit_execveat")
-int tp_exit_execveat(struct trace_event_raw_sys_exit *ctx)
-{
-	return trace_exec_common_exit(ctx->ret);
-}
 
 /* ---------------- process lifecycle ---------------- */
 

@@ -48,7 +48,7 @@ function payloadScript(obj: string, custom: string | null): string {
   const tests = 'dist/test/root/';
   return `#!/bin/sh
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run TMPDIR=/run/tmp
-export EXECLENS_BPF_OBJECT=${obj} EXECLENS_IA32_BINARY=${ROOT}/build/i386/busybox EXECLENS_REQUIRE_ROOT_TESTS=1
+export EXECLENS_BPF_OBJECT=${obj} EXECLENS_IA32_BINARY=${ROOT}/build/i386/busybox EXECLENS_REQUIRE_ROOT_TESTS=1 EXECLENS_IN_MATRIX=1
 mkdir -p /run/tmp
 cd ${ROOT}
 echo '${M.doctorBegin}'

@@ -92,8 +92,34 @@ function ringBytesFor(mib: number): number {
   return mib << 20;
 }
 
+/** SIGINT/SIGTERM/SIGHUP handling, installed before anything is loaded so an early Ctrl-C still detaches cleanly. */
+class StopSignals {
+  signal: NodeJS.Signals | null = null;
+  wake: (() => void) | null = null;
+  private readonly on = (sig: NodeJS.Signals) => {
+    this.signal = sig;
+    this.wake?.();
+  };
+  install(): void {
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, this.on);
+  }
+  remove(): void {
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, this.on);
+  }
+}
+
 export async function runLog(o: LogOptions): Promise<number> {
   const ringBytes = ringBytesFor(o.ringMiB);
+  const stop = new StopSignals();
+  stop.install();
+  try {
+    return await runLogInner(o, ringBytes, stop);
+  } finally {
+    stop.remove();
+  }
+}
+
+async function runLogInner(o: LogOptions, ringBytes: number, stop: StopSignals): Promise<number> {
   const systemWide = o.command.length === 0;
   const features = probeKernel();
   checkPrivileges(features);
@@ -113,7 +139,13 @@ export async function runLog(o: LogOptions): Promise<number> {
   try {
     reader = new RingBufferReader(tracer.mapFd('events'), ringBytes);
     writer = makeWriter(o.output);
-    return await traceLoop(o, tracer, reader, writer, cmdPath, creds, systemWide, features.possibleCpus);
+    // loading is synchronous: a signal that came meanwhile is delivered now
+    await new Promise<void>((res) => setImmediate(res));
+    if (stop.signal) {
+      process.stderr.write(`execlens: stopped by ${stop.signal} before tracing started\n`);
+      return 128 + (os.constants.signals[stop.signal] ?? 2);
+    }
+    return await traceLoop(o, tracer, reader, writer, cmdPath, creds, systemWide, features.possibleCpus, stop);
   } finally {
     reader?.close();
     tracer.close();
@@ -130,6 +162,7 @@ async function traceLoop(
   creds: { uid: number; gid: number } | null,
   systemWide: boolean,
   ncpu: number,
+  stop: StopSignals,
 ): Promise<number> {
   const startNs = bootTimeNs();
   const fmt: FormatOptions = {
@@ -182,15 +215,6 @@ async function traceLoop(
 
   let child: ChildProcess | null = null;
   let childExit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  let stopSignal: NodeJS.Signals | null = null;
-  let wake: (() => void) | null = null;
-  const onSignal = (sig: NodeJS.Signals) => {
-    stopSignal = sig;
-    wake?.();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
 
   if (!systemWide) {
     tracer.follow(process.pid);
@@ -202,12 +226,12 @@ async function traceLoop(
     });
     child.on('exit', (code, signal) => {
       childExit = { code, signal };
-      wake?.();
+      stop.wake?.();
     });
     child.on('error', (e) => {
       childExit = { code: EXIT.NOT_FOUND, signal: null };
       process.stderr.write(`execlens: ${o.command[0]}: ${e.message}\n`);
-      wake?.();
+      stop.wake?.();
     });
   } else if (!o.quiet) {
     process.stderr.write('execlens: tracing every exec on the system; Ctrl-C to stop\n');
@@ -218,7 +242,7 @@ async function traceLoop(
   let lastLiveCheck = 0;
   for (;;) {
     const got = drain();
-    if (stopSignal) break;
+    if (stop.signal) break;
     if (childExit) {
       if (tree.liveCount === 0) break;
       const now = Date.now();
@@ -229,10 +253,10 @@ async function traceLoop(
     }
     if (!got) {
       await new Promise<void>((res) => {
-        wake = res;
+        stop.wake = res;
         setTimeout(res, 10);
       });
-      wake = null;
+      stop.wake = null;
     } else {
       await new Promise<void>((res) => setImmediate(res));
     }
@@ -242,9 +266,7 @@ async function traceLoop(
     /* empty */
   }
   if (rawFd !== null) closeSync(rawFd);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  process.off('SIGHUP', onSignal);
+  const stopSignal = stop.signal;
 
   const st = asm.finish();
   const k = tracer.readStats(Stat.MAX, ncpu);

@@ -99,3 +99,10 @@ test('kernels older than the ring buffer are fatal', () => {
   const f = { ...features('debian-6.1-cloud-amd64'), release: '5.4.0', version: [5, 4, 0] as [number, number, number] };
   assert.match(choosePlan(f).fatal!, /older than 5\.8/);
 });
+
+test('recorded by the kernel matrix on Debian 6.1 cloud amd64: fentry, kprobe, tracepoint; compat hooks', () => {
+  const p = choosePlan(features('matrix-6.1_x86_64_clang14'));
+  assert.deepEqual(ids(p), ['fentry', 'kprobe', 'tracepoint']);
+  assert.ok(p.candidates[0]!.hooks.some((h) => h.abi === 'ia32' && h.program === 'fentry_compat_execve'));
+  assert.ok(!p.candidates[0]!.sleepable);
+});
