@@ -13,7 +13,8 @@ cp /bin/busybox "$tmp/bin/busybox"
 cp "$here/matrix/guest/init.sh" "$tmp/init"
 chmod +x "$tmp/init"
 cp "$payload" "$tmp/payload.sh"
-cp "$kdir/root/boot/config-$kver" "$tmp/" 2>/dev/null || true
+cfg=$(find "$kdir/root" -name "config-$kver" -type f | head -n1)
+[ -n "$cfg" ] && cp "$cfg" "$tmp/config-$kver"
 modroot="$kdir/root"
 [ -d "$modroot/lib/modules/$kver" ] || modroot="$kdir/root/usr"
 : > "$tmp/modules.order"

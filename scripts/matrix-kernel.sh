@@ -19,9 +19,15 @@ kver=${pkg#linux-image-}
 kver=${kver%-unsigned}
 if [ ! -f "$dir/.done" ]; then
   rm -rf "$dir" && mkdir -p "$dir"
-  (cd "$dir" && papt get -qq download "$pkg=$ver" >&2 && dpkg-deb -x ./*.deb root && rm -f ./*.deb)
-  depmod -b "$dir/root" "$kver" 2>/dev/null || depmod -b "$dir/root/usr" "$kver"
+  # the image package, plus where newer Debian packaging (sid, 7.x) moved the
+  # kernel and modules: linux-binary-<kver> / linux-modules-<kver>
+  extra=$(papt cache depends "$pkg" 2>/dev/null | awk '/Depends: linux-(binary|modules)-/{print $2}' | sort -u)
+  (cd "$dir" && papt get -qq download "$pkg=$ver" $extra >&2 && for d in ./*.deb; do dpkg-deb -x "$d" root; done && rm -f ./*.deb)
+  if [ -d "$dir/root/lib/modules/$kver" ]; then depmod -b "$dir/root" "$kver"
+  elif [ -d "$dir/root/usr/lib/modules/$kver" ]; then depmod -b "$dir/root/usr" "$kver"
+  fi
   touch "$dir/.done"
 fi
-vmlinuz=$(ls "$dir"/root/boot/vmlinuz-* | head -n1)
+vmlinuz=$(find "$dir/root" \( -name "vmlinuz-$kver" -o -name "vmlinuz" \) -type f | head -n1)
+[ -n "$vmlinuz" ] || { echo "matrix-kernel: no vmlinuz in $pkg (and its linux-binary/modules packages)" >&2; exit 3; }
 echo "$dir $kver $vmlinuz"
