@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # Guest /init: load virtiofs, mount the host root read-only, prepare a chroot
-# with fresh proc/sys/dev/bpffs/tracefs and tmpfs scratch, run the payload,
+# with fresh proc/sys/dev/bpffs/tracefs and tmpfs scratch on /run, run the payload,
 # print its results between markers on the console, power off.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -22,12 +22,13 @@ mkdir -p /mnt/dev/pts 2>/dev/null; mount -t devpts devpts /mnt/dev/pts 2>/dev/nu
 mount -t bpf bpf /mnt/sys/fs/bpf 2>/dev/null
 mount -t tracefs tracefs /mnt/sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs /mnt/sys/kernel/debug 2>/dev/null
-for d in tmp run root boot; do mount -t tmpfs tmpfs "/mnt/$d"; done
-chmod 1777 /mnt/tmp
+# writable scratch only where nothing of the host is hidden: the checkout may
+# live under /tmp or /root (the payload sets TMPDIR=/run/tmp)
+for d in run boot; do mount -t tmpfs tmpfs "/mnt/$d"; done
 cp /config-* /mnt/boot/ 2>/dev/null
-cp /payload.sh /mnt/tmp/payload.sh
+cp /payload.sh /mnt/run/payload.sh
 echo "EXECLENS-GUEST: payload start"
-chroot /mnt /bin/sh /tmp/payload.sh
+chroot /mnt /bin/sh /run/payload.sh
 echo "EXECLENS-GUEST: payload exit $?"
 sync
 poweroff -f
