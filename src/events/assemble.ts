@@ -83,11 +83,31 @@ function joinField(chunks: RawChunk[], field: number): Buffer | null {
   return Buffer.concat(parts.map((p) => p.data));
 }
 
-/** Path from leaf-first NUL-terminated components. */
+/** Path from leaf-first NUL-terminated components, built with one allocation. */
 export function pathFromComponents(b: Buffer): Buffer {
-  const comps = splitNul(b).filter((c) => c.length > 0).reverse();
-  if (comps.length === 0) return Buffer.from('/');
-  return Buffer.concat(comps.flatMap((c) => [Buffer.from('/'), c]));
+  // component boundaries, leaf first
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let total = 0;
+  let start = 0;
+  for (let i = 0; i <= b.length; i++) {
+    if (i === b.length || b[i] === 0) {
+      if (i > start) {
+        starts.push(start);
+        ends.push(i);
+        total += i - start + 1;
+      }
+      start = i + 1;
+    }
+  }
+  if (starts.length === 0) return Buffer.from('/');
+  const out = Buffer.allocUnsafe(total);
+  let o = 0;
+  for (let k = starts.length - 1; k >= 0; k--) {
+    out[o++] = 0x2f;
+    o += b.copy(out, o, starts[k], ends[k]);
+  }
+  return out;
 }
 
 function decodeFd(data: Buffer): FdInfo | null {
