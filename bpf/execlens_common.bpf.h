@@ -258,24 +258,29 @@ static __always_inline __u32 emit_ustr(__u64 exec_id, __u32 field, const void *p
 	return 0;
 }
 
-static __always_inline long read_user(void *dst, __u32 size, const void *src)
+/*
+ * may_sleep: only the syscall-entry programs of a sleepable plan (fentry.s)
+ * may fault pages in; exit and lifecycle programs are never sleepable, so
+ * they pass false and the copy_from_user branch is compiled out for them
+ * (the verifier refuses a sleeping helper in a non-sleepable program).
+ */
+static __always_inline long read_user(void *dst, __u32 size, const void *src, bool may_sleep)
 {
-	/* Sleepable entry programs may fault the page in; others must not sleep. */
-	if (cfg_sleepable)
+	if (may_sleep && cfg_sleepable)
 		return bpf_copy_from_user(dst, size, src);
 	return bpf_probe_read_user(dst, size, src);
 }
 
 /* user pointer at index i of a native or compat (32-bit) pointer array */
-static __always_inline long read_uptr(__u64 *out, __u64 arr, __u32 i, bool compat)
+static __always_inline long read_uptr(__u64 *out, __u64 arr, __u32 i, bool compat, bool may_sleep)
 {
 	if (compat) {
 		__u32 p32 = 0;
-		long err = read_user(&p32, sizeof(p32), (const void *)(arr + (__u64)i * 4));
+		long err = read_user(&p32, sizeof(p32), (const void *)(arr + (__u64)i * 4), may_sleep);
 		*out = p32;
 		return err;
 	}
-	return read_user(out, sizeof(*out), (const void *)(arr + (__u64)i * 8));
+	return read_user(out, sizeof(*out), (const void *)(arr + (__u64)i * 8), may_sleep);
 }
 
 /* ---- process context ---- */
@@ -472,7 +477,7 @@ static __always_inline __u32 emit_str_array(struct scratch *s, __u32 field, __u6
 		return 0;
 	for (i = 0; i < STR_ARRAY_MAX; i++) {
 		__u64 p = 0;
-		if (read_uptr(&p, arr, i, compat)) {
+		if (read_uptr(&p, arr, i, compat, false)) {
 			s->e.flags |= fault_flag;
 			stat_inc(EL_ST_READ_FAULT);
 			s->trunc = 0;
@@ -568,7 +573,7 @@ static __always_inline int trace_exec_common_enter(__u32 syscall, __s32 at_fd,
 
 	st.flags |= emit_ustr(st.exec_id, EL_F_FILENAME, filename, EL_EXEC_FILENAME_FAULT,
 			      EL_EXEC_FILENAME_TRUNC, &st.nchunks);
-	if (argv && read_uptr(&a0, argv, 0, compat) == 0 && a0)
+	if (argv && read_uptr(&a0, argv, 0, compat, true) == 0 && a0)
 		st.flags |= emit_ustr(st.exec_id, EL_F_ARGV0, (const void *)a0, EL_EXEC_ARGV_FAULT,
 				      EL_EXEC_ARGV0_TRUNC, &st.nchunks);
 
