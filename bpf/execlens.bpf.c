@@ -116,12 +116,7 @@ int BPF_PROG(fentry_compat_execve, struct pt_regs *regs) { return ia32_execve(re
 SEC("fentry/__ia32_compat_sys_execveat")
 int BPF_PROG(fentry_compat_execveat, struct pt_regs *regs) { return ia32_execveat(regs); }
 
-SEC("fentry.s/__ia32_compat_sys_execve")
-int BPF_PROG(fentry_s_compat_execve, struct pt_regs *regs) { return ia32_execve(regs); }
-
-SEC("fentry.s/__ia32_compat_sys_execveat")
-int BPF_PROG(fentry_s_compat_execveat, struct pt_regs *regs) { return ia32_execveat(regs); }
-
+/* no fentry.s for compat: the kernel refuses sleepable programs on the ia32 wrappers */
 SEC("fexit/__ia32_compat_sys_execve")
 int BPF_PROG(fexit_compat_execve, struct pt_regs *regs, long ret)
 {

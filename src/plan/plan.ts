@@ -128,13 +128,15 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
     plan.sleepableWhy = 'CONFIG_FUNCTION_ERROR_INJECTION=y allows sleepable fentry on syscalls';
   } else plan.sleepableWhy = `kernel ${f.version.join('.')} < 7.1 and CONFIG_FUNCTION_ERROR_INJECTION is ${errInj === null ? 'unknown' : 'unset'}: non-sleepable, bpf_probe_read_user`;
 
-  const compatHooks = (k: 'fentry' | 'kprobe', sleep: boolean): HookSpec[] => {
+  const compatHooks = (k: 'fentry' | 'kprobe'): HookSpec[] => {
     if (compat !== 'hook') return [];
     const out: HookSpec[] = [];
     for (const sc of ['execve', 'execveat'] as const) {
       const target = `__ia32_compat_sys_${sc}`;
       if (k === 'fentry') {
-        out.push({ program: `${sleep ? 'fentry_s' : 'fentry'}_compat_${sc}`, kind: 'fentry', role: 'enter', syscall: sc, abi: 'ia32', target, optional: true });
+        // never sleepable: 7.2 allows sleepable fentry on native syscalls only
+        // ("__ia32_compat_sys_execve is not sleepable", seen in the kernel matrix)
+        out.push({ program: `fentry_compat_${sc}`, kind: 'fentry', role: 'enter', syscall: sc, abi: 'ia32', target, optional: true });
         out.push({ program: `fexit_compat_${sc}`, kind: 'fexit', role: 'exit', syscall: sc, abi: 'ia32', target, optional: true });
       } else {
         out.push({ program: `kprobe_compat_${sc}`, kind: 'kprobe', role: 'enter', syscall: sc, abi: 'ia32', target, optional: true });
@@ -163,7 +165,7 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
           { program: `${sleep ? 'fentry_s' : 'fentry'}_${sc}`, kind: 'fentry', role: 'enter', syscall: sc, abi: 'native', target: sc === 'execve' ? wrapper : wrapperAt, optional: false },
           { program: `fexit_${sc}`, kind: 'fexit', role: 'exit', syscall: sc, abi: 'native', target: sc === 'execve' ? wrapper : wrapperAt, optional: false },
         ]),
-        ...compatHooks('fentry', sleep),
+        ...compatHooks('fentry'),
       ],
       why: sleep ? `fastest path; sleepable (${plan.sleepableWhy})` : 'fastest path (BPF trampoline on the syscall wrapper)',
       blind: compatBlind,
@@ -205,7 +207,7 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
             // one exit program serves both syscalls (attached twice): verified once
             { program: 'kretprobe_execve', kind: 'kretprobe', role: 'exit', syscall: sc, abi: 'native', target: sc === 'execve' ? target : targetAt, optional: false },
           ]),
-          ...compatHooks('kprobe', false),
+          ...compatHooks('kprobe'),
         ],
         why: direct ? `no syscall wrappers on this kernel: kprobe on ${target} with direct arguments` : `kprobe on ${target}`,
         blind: compatBlind,

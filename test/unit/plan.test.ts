@@ -69,6 +69,7 @@ test('error injection -> sleepable fentry first; EXECLENS_NO_SLEEP forbids it', 
   assert.ok(p.candidates[0]!.sleepable);
   assert.ok(p.candidates[0]!.hooks.some((h) => h.program === 'fentry_s_execve'));
   assert.ok(p.candidates[0]!.hooks.some((h) => h.program === 'fexit_execve'), 'exit stays non-sleepable fexit');
+  assert.ok(p.candidates[0]!.hooks.some((h) => h.program === 'fentry_compat_execve'), 'compat entry is never sleepable');
   const ns = choosePlan(features('x86_64-6.12-error-injection'), overridesFromEnv({ EXECLENS_NO_SLEEP: '1' }));
   assert.deepEqual(ids(ns), ['fentry', 'kprobe', 'tracepoint']);
 });
