@@ -17,6 +17,9 @@ function bpfObjects(): Set<string> {
   return ids;
 }
 
+/** generous: under an emulated kernel (matrix cells, TCG) start-up takes tens of seconds */
+const STARTUP_MS = 240000;
+
 async function waitFor(pred: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
@@ -33,7 +36,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     const out = join(dir, 'ev.jsonl');
     const p = spawn(EXECLENS, ['log', '--json', '-o', out, '--', 'sh', '-c', 'while :; do /bin/true; sleep 0.02; done'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let during = new Set<string>();
-    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('/bin/true'), 30000);
+    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('/bin/true'), STARTUP_MS);
     during = bpfObjects();
     const code = new Promise<number | null>((res) => p.on('exit', (c) => res(c)));
     p.kill(sig);
@@ -60,12 +63,12 @@ test('SIGKILL of the tracer: the kernel frees everything and the next run works'
   if (!requireRoot(t)) return;
   const before = bpfObjects();
   const p = spawn(EXECLENS, ['log', '-q', '-o', '/dev/null', '--', 'sleep', '30'], { stdio: 'ignore' });
-  await waitFor(() => [...bpfObjects()].some((id) => !before.has(id)), 30000);
+  await waitFor(() => [...bpfObjects()].some((id) => !before.has(id)), STARTUP_MS);
   const exited = new Promise((res) => p.on('exit', res));
   p.kill('SIGKILL');
   await exited;
   spawnSync('pkill', ['-f', '^sleep 30$']);
-  await waitFor(() => [...bpfObjects()].every((id) => before.has(id)), 10000);
+  await waitFor(() => [...bpfObjects()].every((id) => before.has(id)), STARTUP_MS);
   const r = trace(['/bin/true']);
   assert.equal(r.code, 0);
   assert.equal(byFile(r, 'true').length, 1);
