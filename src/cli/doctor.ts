@@ -4,6 +4,9 @@ import { missingCapabilities } from '../tracer/preflight.js';
 import type { Overrides } from '../plan/plan.js';
 import type { ProgStats } from '../bpf/loader.js';
 import { EXIT } from '../exitcodes.js';
+import { findTracefs, probeKernel } from '../kernel/features.js';
+import { choosePlan } from '../plan/plan.js';
+import { defaultObjectPath } from '../bpf/loader.js';
 
 export interface DoctorReport {
   schema: 1;
@@ -23,7 +26,7 @@ export function doctorReport(overrides: Overrides): DoctorReport {
   let up: BpfUp;
   if (missing.length) {
     // not root: report detection and the plan without trial loads
-    up = bringUpNoLoad(overrides);
+    up = bringUpDetectOnly(overrides);
   } else {
     up = bringUp({ overrides, filter: true, captureEnv: true, captureFds: true, ringBytes: 1 << 20, blockChunks: 64 });
   }
@@ -45,16 +48,6 @@ export function doctorReport(overrides: Overrides): DoctorReport {
   t?.close();
   return report;
 }
-
-function bringUpNoLoad(overrides: Overrides): BpfUp {
-  // import lazily to keep the pure pieces pure
-  return bringUpDetectOnly(overrides);
-}
-
-import { probeKernel } from '../kernel/features.js';
-import { choosePlan } from '../plan/plan.js';
-import { findTracefs } from '../kernel/features.js';
-import { defaultObjectPath } from '../bpf/loader.js';
 
 function bringUpDetectOnly(overrides: Overrides): BpfUp {
   const features = probeKernel();
