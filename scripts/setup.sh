@@ -6,7 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
-pkgs=(clang llvm libbpf-dev libbpf1 bpftool python3 file)
+# clang/llvm/libbpf/bpftool: BPF build and load. qemu-system-x86, busybox-static,
+# cpio, kmod, xz-utils, zstd: the kernel-matrix cell that runs in the test suite.
+# strace, bpftrace, time: the peers and the CPU/RSS figures of `npm run bench`.
+pkgs=(clang llvm libbpf-dev libbpf1 bpftool python3 file
+      qemu-system-x86 busybox-static cpio kmod xz-utils zstd gzip
+      strace bpftrace time)
 need=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
