@@ -523,6 +523,23 @@ static __always_inline void fill_creds(struct el_exec *e, struct task_struct *t)
 	e->egid = BPF_CORE_READ(c, egid.val);
 }
 
+/*
+ * The process's pid in its own pid namespace (what getpid() returns there):
+ * numbers[level] of the group leader's struct pid. pid/ppid stay in the
+ * initial namespace, where the tree filter lives.
+ */
+static __always_inline void fill_ns_pid(struct el_exec *e, struct task_struct *t)
+{
+	struct pid *p = BPF_CORE_READ(t, group_leader, thread_pid);
+	unsigned int level = BPF_CORE_READ(p, level);
+	struct upid up = {};
+
+	level &= 31; /* MAX_PID_NS_LEVEL is 32 */
+	bpf_core_read(&up, sizeof(up), &p->numbers[level]);
+	e->ns_pid = up.nr;
+	e->ns_level = level;
+}
+
 static __always_inline bool task_compat(struct task_struct *t)
 {
 #if defined(__TARGET_ARCH_x86)
@@ -628,6 +645,7 @@ static __always_inline int trace_exec_common_commit(struct task_struct *t, __u32
 	e->tid = old_tid;
 	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
 	fill_creds(e, t);
+	fill_ns_pid(e, t);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 
 	mm = BPF_CORE_READ(t, mm);
@@ -706,6 +724,7 @@ static __always_inline int trace_exec_common_exit(long ret)
 	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
 	e->ret = ret;
 	fill_creds(e, t);
+	fill_ns_pid(e, t);
 
 	e->argv_len = emit_str_array(s, EL_F_ARGV, argv, compat, EL_EXEC_ARGV_TRUNC, EL_EXEC_ARGV_FAULT);
 	e->argv_total = e->argv_len;

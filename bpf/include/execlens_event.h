@@ -92,6 +92,8 @@ struct el_exec {
 	__u32 nchunks;      /* chunk records emitted for this exec (all fields) */
 	char comm[16];      /* after exec (task comm) */
 	char old_comm[16];  /* before exec */
+	__u32 ns_pid;       /* pid as seen inside the process's own pid namespace */
+	__u32 ns_level;     /* depth of that namespace (0: the initial one) */
 };
 
 struct el_fork {

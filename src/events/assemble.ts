@@ -185,6 +185,8 @@ export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
     egid: r.egid,
     comm: r.comm,
     oldComm: r.oldComm,
+    nsPid: r.nsPid,
+    nsLevel: r.nsLevel,
     filename: filename ? cstr(filename) : bprmFile ? cstr(bprmFile) : null,
     argv,
     env: envBlock ? splitNul(envBlock) : null,

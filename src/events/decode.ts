@@ -26,8 +26,10 @@ export function decodeRecord(rec: Uint8Array): RawRecord | null {
       };
     }
     case RecKind.EXEC: {
-      if (rec.byteLength < EXEC.size) return null;
+      // records written before ns_pid existed (layout 1 without it) end at ns_pid
+      if (rec.byteLength < EXEC.ns_pid) return null;
       const u32 = (o: number) => v.getUint32(o, true);
+      const hasNs = rec.byteLength >= EXEC.size;
       return {
         kind: 'exec', cpu, seq,
         execId: v.getBigUint64(EXEC.exec_id, true),
@@ -42,6 +44,7 @@ export function decodeRecord(rec: Uint8Array): RawRecord | null {
         nfds: u32(EXEC.nfds), nchunks: u32(EXEC.nchunks),
         comm: cstr(rec.subarray(EXEC.comm, EXEC.comm + 16)),
         oldComm: cstr(rec.subarray(EXEC.old_comm, EXEC.old_comm + 16)),
+        nsPid: hasNs ? u32(EXEC.ns_pid) : u32(EXEC.pid), nsLevel: hasNs ? u32(EXEC.ns_level) : 0,
       };
     }
     case RecKind.FORK:

@@ -57,7 +57,7 @@ export const EXEC = {
   exec_id: 16, ts_ns: 24, enter_ts_ns: 32, pid: 40, tid: 44, ppid: 48, ret: 52, flags: 56,
   syscall: 60, at_fd: 64, at_flags: 68, uid: 72, gid: 76, euid: 80, egid: 84, argv_len: 88,
   env_len: 92, argv_total: 96, env_total: 100, nfds: 104, nchunks: 108, comm: 112, old_comm: 128,
-  size: 144,
+  ns_pid: 144, ns_level: 148, size: 152,
 } as const;
 /** struct el_fork */
 export const FORK = { ts_ns: 16, parent_pid: 24, child_pid: 28, size: 32 } as const;

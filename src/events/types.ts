@@ -27,6 +27,9 @@ export interface RawExec {
   nchunks: number;
   comm: Buffer;
   oldComm: Buffer;
+  /** pid in the process's own pid namespace, and that namespace's depth (0: initial) */
+  nsPid: number;
+  nsLevel: number;
 }
 
 export interface RawChunk {
@@ -89,6 +92,9 @@ export interface ExecEvent {
   egid: number;
   comm: Buffer;
   oldComm: Buffer;
+  /** pid in the process's own pid namespace, and that namespace's depth (0: initial) */
+  nsPid: number;
+  nsLevel: number;
   /** filename as passed to the syscall (null if the entry was not seen) */
   filename: Buffer | null;
   /** argv as the caller passed it (#! rewriting undone) */

@@ -89,7 +89,7 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string
   const ok = ev.ret === 0;
   const fields: string[] = [];
   fields.push(p.dim(clock(ev.tsNs, o)));
-  fields.push(`${p.bold(String(ev.pid))}${p.dim(`<${ev.ppid}>`)}`);
+  fields.push(`${p.bold(String(ev.pid))}${p.dim(`<${ev.ppid}>`)}${ev.nsLevel > 0 ? p.dim(`[ns:${ev.nsPid}]`) : ''}`);
   fields.push(p.cyan(lossy(ok ? ev.oldComm : ev.comm) || '?'));
   fields.push(ok ? p.green('ok') : p.red(errnoName(ev.ret)));
   if (ev.flags & ExecFlag.COMPAT) fields.push(p.magenta('[ia32]'));
@@ -142,6 +142,8 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
     pid: ev.pid,
     tid: ev.tid,
     ppid: ev.ppid,
+    ns_pid: ev.nsPid,
+    ns_level: ev.nsLevel,
     comm: lossy(ev.comm),
     old_comm: lossy(ev.oldComm),
     syscall: SYSCALL_NAMES[ev.syscall] ?? 'unknown',

@@ -16,7 +16,7 @@ import { palette, useColor, type ColorMode } from '../output/color.js';
 import { formatText, toJsonRecord, type FormatOptions } from '../output/format.js';
 import type { Overrides } from '../plan/plan.js';
 import { bringUp, refusalLine } from './bpfsession.js';
-import { checkPrivileges, resolveCommand } from './preflight.js';
+import { checkPidNamespace, checkPrivileges, readPidNamespace, resolveCommand } from './preflight.js';
 import { probeKernel } from '../kernel/features.js';
 import os from 'node:os';
 
@@ -123,6 +123,7 @@ async function runLogInner(o: LogOptions, ringBytes: number, stop: StopSignals):
   const systemWide = o.command.length === 0;
   const features = probeKernel();
   checkPrivileges(features);
+  if (!systemWide) checkPidNamespace(readPidNamespace());
   const cmdPath = systemWide ? null : resolveCommand(o.command[0]!);
   const creds = systemWide ? null : resolveUser(o.user, process.env);
   const up = bringUp({ features, overrides: o.overrides, filter: !systemWide, captureEnv: true, captureFds: o.showFds || o.json, ringBytes, blockChunks: 64 });
@@ -295,7 +296,9 @@ async function traceLoop(
     bpf: tracer.progStats().filter((p) => p.runCnt > 0).map((p) => ({ name: p.name, runTimeNs: p.runTimeNs, runCnt: p.runCnt })),
   };
   if (o.json) writer.write(JSON.stringify({ type: 'summary', schema: 1, ...summary, stopped_by: stopSignal }) + '\n');
-  else if (!o.quiet) process.stderr.write(summaryLine(summary, stopSignal));
+  // JSON to stdout carries its own summary record; otherwise (and always when
+  // something was lost) a line on stderr says how the run went
+  if (!o.quiet && (!o.json || o.output !== null || lostTotal(summary) > 0)) process.stderr.write(summaryLine(summary, stopSignal));
 
   if (stopSignal) return 128 + (os.constants.signals[stopSignal] ?? 2);
   if (!exit) return EXIT.OK;
@@ -313,8 +316,12 @@ function pruneDead(tree: ProcessTree): void {
   }
 }
 
+export function lostTotal(s: Summary): number {
+  return s.lostRecords + s.ringDrops.exec + s.ringDrops.chunk + s.ringDrops.other;
+}
+
 export function summaryLine(s: Summary, stopped: NodeJS.Signals | null): string {
-  const lost = s.lostRecords + s.ringDrops.exec + s.ringDrops.chunk + s.ringDrops.other;
+  const lost = lostTotal(s);
   const parts = [
     `${s.execs} exec${s.execs === 1 ? '' : 's'} (${s.failed} failed)`,
     `${s.processes} processes`,

@@ -1,5 +1,5 @@
 /** Checks before loading anything: privileges and the command to run. */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readlinkSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { EXIT, ExeclensError } from '../exitcodes.js';
 import type { KernelFeatures } from '../kernel/features.js';
@@ -24,6 +24,30 @@ export function checkPrivileges(f: Pick<KernelFeatures, 'euid' | 'capEff'>): voi
   const missing = missingCapabilities(f);
   if (missing.length)
     throw new ExeclensError(`the eBPF backend needs root (missing ${missing.join(', ')}): run with sudo`, EXIT.NO_PERMISSION);
+}
+
+/** inode of the initial pid namespace (PROC_PID_INIT_INO in include/linux/proc_ns.h) */
+const INIT_PID_NS = 'pid:[4026531836]';
+
+/**
+ * The tree filter seeds itself with our pid as the kernel sees it in the
+ * initial pid namespace. Inside a container our pid differs: refuse with
+ * what to do instead. `nsLink` is readlink(/proc/self/ns/pid), null if unreadable.
+ */
+export function checkPidNamespace(nsLink: string | null): void {
+  if (nsLink !== null && nsLink !== INIT_PID_NS)
+    throw new ExeclensError(
+      `execlens runs inside a nested pid namespace (${nsLink}), where its pids differ from the kernel's: run it on the host or with the host's pid namespace (docker run --pid=host), or trace system-wide without a command`,
+      EXIT.KERNEL_UNSUPPORTED,
+    );
+}
+
+export function readPidNamespace(): string | null {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
 }
 
 /** Resolve CMD like execvp does, so "not found" is reported before any BPF is loaded. */

@@ -1,6 +1,7 @@
 /** Run real commands under `execlens log --json` and read back what it saw. */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -11,6 +12,8 @@ export interface JsonExec {
   type: 'exec';
   pid: number;
   ppid: number;
+  ns_pid: number;
+  ns_level: number;
   tid: number;
   comm: string;
   syscall: string;
@@ -118,4 +121,47 @@ export function schemaErrors(rec: unknown): string | null {
     validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
   }
   return validator(rec) ? null : JSON.stringify(validator.errors);
+}
+
+export async function waitFor(pred: () => boolean, ms: number, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Read a JSON Lines file line by line (outputs of 100,000 execs are too big for one string). */
+export async function readJsonLines(path: string, each: (rec: Record<string, unknown>) => void): Promise<void> {
+  const rl = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  for await (const line of rl) if (line) each(JSON.parse(line) as Record<string, unknown>);
+}
+
+/** `execlens log --json` in the background: resolves when it exits, like trace() but concurrent. */
+export function traceAsync(cmd: string[], opts: { extra?: string[]; timeoutMs?: number } = {}): Promise<TraceResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-test-'));
+  const out = join(dir, 'events.jsonl');
+  const p = spawn(EXECLENS, ['log', '--json', '-o', out, ...(opts.extra ?? []), '--', ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 300000);
+  return new Promise((resolve) => {
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      let lines: Record<string, unknown>[] = [];
+      try {
+        lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      } catch {
+        /* no output file: the error is in stderr */
+      }
+      rmSync(dir, { recursive: true, force: true });
+      resolve({
+        code, signal, stdout, stderr, records: lines,
+        execs: lines.filter((l) => l.type === 'exec') as unknown as JsonExec[],
+        summary: lines.find((l) => l.type === 'summary') as unknown as JsonSummary | undefined,
+      });
+    });
+  });
 }

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { EXECLENS } from '../helpers/paths.js';
+import { checkPidNamespace } from '../../src/tracer/preflight.js';
+import { ExeclensError } from '../../src/exitcodes.js';
 
 const run = (args: string[], opts: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}) =>
   spawnSync(EXECLENS, args, { encoding: 'utf8', ...opts });
@@ -30,4 +32,10 @@ test('not root: a clear error naming the missing capabilities, exit 77', { skip:
   const d = run(['doctor'], { uid: 65534, gid: 65534 });
   assert.equal(d.status, 77);
   assert.match(d.stdout, /MISSING CAP_BPF/);
+});
+
+test('pid namespace check: the initial namespace passes, a nested one is refused with exit 78', () => {
+  assert.doesNotThrow(() => checkPidNamespace('pid:[4026531836]'));
+  assert.doesNotThrow(() => checkPidNamespace(null));
+  assert.throws(() => checkPidNamespace('pid:[4026532512]'), (e: unknown) => e instanceof ExeclensError && e.exitCode === 78 && /--pid=host/.test(e.message));
 });
