@@ -7,7 +7,7 @@
  * DIR/<cell>/console.log, and test/fixtures/features/matrix-<cell>.json (with --save-fixtures).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,11 +29,22 @@ function log(msg: string): void {
   process.stderr.write(`[matrix ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
 
+/** mtime of the newest file under bpf/: a cached object older than it is rebuilt */
+function newestBpfSource(): number {
+  const walk = (d: string): number[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [statSync(join(d, e.name)).mtimeMs]));
+  return Math.max(...walk(join(ROOT, 'bpf')));
+}
+
+/** root test files to run as a cell's payload (the matrix's own tests would boot QEMU inside the cell) */
+function rootTestFiles(prefix: string): string[] {
+  return readdirSync(join(ROOT, 'dist/test/root')).filter((f) => f.endsWith('.test.js') && f !== 'matrix.test.js').sort().map((f) => `${prefix}${f}`);
+}
+
 /** BPF object built by one clang version (installed from apt on demand) */
 function bpfObject(clang: number, arch: Arch): string {
   const out = join(ROOT, `build/matrix/clang${clang}-${arch}`);
   const obj = join(out, 'execlens.bpf.o');
-  if (existsSync(obj)) return obj;
+  if (existsSync(obj) && statSync(obj).mtimeMs >= newestBpfSource()) return obj;
   const bin = `clang-${clang}`;
   if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) {
     log(`installing ${bin} from apt`);
@@ -45,7 +56,7 @@ function bpfObject(clang: number, arch: Arch): string {
 }
 
 function payloadScript(obj: string, custom: string | null): string {
-  const tests = 'dist/test/root/';
+  const tests = rootTestFiles('dist/test/root/').join(' ');
   return `#!/bin/sh
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run TMPDIR=/run/tmp
 export EXECLENS_BPF_OBJECT=${obj} EXECLENS_IA32_BINARY=${ROOT}/build/i386/busybox EXECLENS_REQUIRE_ROOT_TESTS=1 EXECLENS_IN_MATRIX=1
@@ -104,7 +115,7 @@ function runHost(cell: Cell, obj: string, base: CellResult, t0: number): CellRes
   const env = { ...process.env, EXECLENS_BPF_OBJECT: obj, EXECLENS_REQUIRE_ROOT_TESTS: '1' };
   const doctor = JSON.parse(execFileSync(join(ROOT, 'bin/execlens'), ['doctor', '--json'], { env, encoding: 'utf8' })) as unknown;
   const junitPath = join(ROOT, 'build/matrix/host-junit.xml');
-  const r = spawnSync('node', ['--test', '--test-concurrency=1', '--test-reporter=junit', `--test-reporter-destination=${junitPath}`, 'dist/test/root/'], { cwd: ROOT, env, stdio: 'ignore' });
+  const r = spawnSync('node', ['--test', '--test-concurrency=1', '--test-reporter=junit', `--test-reporter-destination=${junitPath}`, ...rootTestFiles('dist/test/root/')], { cwd: ROOT, env, stdio: 'ignore' });
   const junit = existsSync(junitPath) ? execFileSync('cat', [junitPath], { encoding: 'utf8' }) : null;
   const counts = junit ? junitCounts(junit) : null;
   const res: CellResult = { ...base, kernelRelease: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(), doctor, junit, counts, ...planOf(doctor), seconds: (Date.now() - t0) / 1000 };
