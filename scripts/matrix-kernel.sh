@@ -8,12 +8,14 @@ suite=$1 arch=$2 flavour=$3 cache=$4
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/private-apt.sh"
 suites="$suite"
-case "$suite" in *-backports) suites="${suite%-backports} $suite" ;; esac
+rel=()
+# backports are not the candidate by default: make the named suite the default release
+case "$suite" in *-backports) suites="${suite%-backports} $suite"; rel=(-o "APT::Default-Release=$suite") ;; esac
 papt_init "$cache/apt/$suite-$arch" "$arch" "$suites" >&2
 meta=linux-image-$flavour
-pkg=$(papt cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+pkg=$(papt cache "${rel[@]}" depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
 [ -n "$pkg" ] || { echo "matrix-kernel: $meta not found in $suite/$arch" >&2; exit 3; }
-ver=$(papt cache policy "$pkg" | awk '/Candidate:/{print $2; exit}')
+ver=$(papt cache "${rel[@]}" policy "$pkg" | awk '/Candidate:/{print $2; exit}')
 dir="$cache/kernels/${pkg}_${ver}"
 kver=${pkg#linux-image-}
 kver=${kver%-unsigned}
@@ -21,8 +23,8 @@ if [ ! -f "$dir/.done" ]; then
   rm -rf "$dir" && mkdir -p "$dir"
   # the image package, plus where newer Debian packaging (sid, 7.x) moved the
   # kernel and modules: linux-binary-<kver> / linux-modules-<kver>
-  extra=$(papt cache depends "$pkg" 2>/dev/null | awk '/Depends: linux-(binary|modules)-/{print $2}' | sort -u)
-  (cd "$dir" && papt get -qq download "$pkg=$ver" $extra >&2 && for d in ./*.deb; do dpkg-deb -x "$d" root; done && rm -f ./*.deb)
+  extra=$(papt cache "${rel[@]}" depends "$pkg" 2>/dev/null | awk '/Depends: linux-(binary|modules)-/{print $2}' | sort -u)
+  (cd "$dir" && papt get "${rel[@]}" -qq download "$pkg=$ver" $extra >&2 && for d in ./*.deb; do dpkg-deb -x "$d" root; done && rm -f ./*.deb)
   if [ -d "$dir/root/lib/modules/$kver" ]; then depmod -b "$dir/root" "$kver"
   elif [ -d "$dir/root/usr/lib/modules/$kver" ]; then depmod -b "$dir/root/usr" "$kver"
   fi
