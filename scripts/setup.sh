@@ -6,10 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
-# clang/llvm/libbpf/bpftool: BPF build and load. qemu-system-x86, busybox-static,
+# clang/llvm/libbpf/bpftool: BPF build and load. gcc: the ptrace backend's helper. qemu-system-x86, busybox-static,
 # cpio, kmod, xz-utils, zstd: the kernel-matrix cell that runs in the test suite.
 # strace, bpftrace, time: the peers and the CPU/RSS figures of `npm run bench`.
-pkgs=(clang llvm libbpf-dev libbpf1 bpftool python3 file
+pkgs=(clang llvm libbpf-dev libbpf1 bpftool python3 file gcc libc6-dev
       qemu-system-x86 busybox-static cpio kmod xz-utils zstd gzip
       strace bpftrace time)
 need=()

@@ -22,6 +22,12 @@ function overrides(opts: CommonOpts): Overrides {
   return o;
 }
 
+function backendOf(flag: string | undefined): 'ebpf' | 'ptrace' | 'auto' {
+  const v = flag ?? process.env.EXECLENS_BACKEND ?? 'ebpf';
+  if (v === 'ebpf' || v === 'ptrace' || v === 'auto') return v;
+  throw new ExeclensError(`EXECLENS_BACKEND=${v}: expected ebpf, ptrace or auto`, EXIT.USAGE);
+}
+
 function intArg(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('not an integer');
@@ -57,6 +63,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('-u, --user <user>', 'run CMD as USER (default: the sudo caller, else as is)')
       .addOption(new Option('--color <when>', 'colour output').choices(['auto', 'always', 'never']).default('auto'))
       .option('--ring-size <MiB>', 'BPF ring buffer size in MiB (power of two)', intArg, 32)
+      .addOption(new Option('--backend <kind>', 'ebpf, ptrace (no BPF, no root needed), or auto: eBPF where it can load, else ptrace (env EXECLENS_BACKEND)').choices(['ebpf', 'ptrace', 'auto']))
       .option('-q, --quiet', 'no summary line on stderr')
       .option('-v, --verbose', 'say which attach plan was chosen and why, on stderr')
       .addOption(new Option('--record-raw <file>', 'also save raw ring records (fixtures, benchmarks)').hideHelp()),
@@ -74,6 +81,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       ringMiB: opts.ringSize as number,
       quiet: opts.quiet === true,
       verbose: opts.verbose === true,
+      backend: backendOf(opts.backend as string | undefined),
       recordRaw: (opts.recordRaw as string | undefined) ?? null,
     });
     setExit(code);

@@ -3,20 +3,19 @@
  * system), stream formatted events, and end with a summary. Returns the exit
  * code: the command's (128+signal if killed) or execlens's own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { RingBufferReader } from '../bpf/ringbuf.js';
 import { bootTimeNs } from '../bpf/libbpf.js';
-import type { LoadedTracer } from '../bpf/loader.js';
 import { Assembler } from '../events/assemble.js';
-import { Stat } from '../events/layout.js';
 import { ProcessTree } from '../events/tree.js';
 import { EXIT, ExeclensError } from '../exitcodes.js';
 import { palette, useColor, type ColorMode } from '../output/color.js';
 import { formatText, toJsonRecord, type FormatOptions } from '../output/format.js';
 import type { Overrides } from '../plan/plan.js';
 import { bringUp, refusalLine } from './bpfsession.js';
-import { checkPidNamespace, checkPrivileges, readPidNamespace, resolveCommand } from './preflight.js';
+import { checkPidNamespace, checkPrivileges, missingCapabilities, readPidNamespace, resolveCommand } from './preflight.js';
+import { EbpfSource } from './ebpfsource.js';
+import { PtraceSource } from './ptracesource.js';
+import type { TraceSource } from './source.js';
 import { probeKernel } from '../kernel/features.js';
 import os from 'node:os';
 
@@ -33,6 +32,8 @@ export interface LogOptions {
   ringMiB: number;
   quiet: boolean;
   verbose: boolean;
+  /** ebpf (default), ptrace, or auto: eBPF where it can load, else ptrace */
+  backend: 'ebpf' | 'ptrace' | 'auto';
   /** also append every raw ring record (u32 length + bytes) to this file: fixtures, decode benchmark */
   recordRaw?: string | null;
 }
@@ -121,24 +122,47 @@ export async function runLog(o: LogOptions): Promise<number> {
 
 async function runLogInner(o: LogOptions, ringBytes: number, stop: StopSignals): Promise<number> {
   const systemWide = o.command.length === 0;
-  const features = probeKernel();
-  checkPrivileges(features);
-  if (!systemWide) checkPidNamespace(readPidNamespace());
+  const err = (s: string) => process.stderr.write(`execlens: ${s}\n`);
+  let backend = o.backend;
+  if (backend === 'ptrace' && systemWide) throw new ExeclensError('the ptrace backend traces a command: give one after --, or use --backend ebpf for system-wide tracing', EXIT.USAGE);
+  if (backend === 'auto' && !systemWide && missingCapabilities({ euid: process.geteuid?.() ?? -1, capEff: readCapEff() }).length) {
+    backend = 'ptrace';
+    if (o.verbose) err('backend: ptrace (auto: no privileges for BPF)');
+  }
   const cmdPath = systemWide ? null : resolveCommand(o.command[0]!);
   const creds = systemWide ? null : resolveUser(o.user, process.env);
-  const up = bringUp({ features, overrides: o.overrides, filter: !systemWide, captureEnv: true, captureFds: o.showFds || o.json, ringBytes, blockChunks: 64 });
-  if (!up.tracer) throw new ExeclensError(refusalLine(up), up.plan.fatal ? EXIT.KERNEL_UNSUPPORTED : EXIT.BPF_REFUSED);
-  const tracer = up.tracer;
-  const err = (s: string) => process.stderr.write(`execlens: ${s}\n`);
-  if (o.verbose) {
-    for (const a of up.attempts) err(`attempt ${a.candidate}/${a.lifecycle}: ${a.ok ? 'ok' : `${a.stage} failed: ${a.error ?? ''}${a.program ? ` (${a.program})` : ''}`}`);
-    err(`plan: ${tracer.candidate.id} + ${tracer.lifecycle} (${tracer.candidate.why})`);
-    for (const b of tracer.candidate.blind) err(`blind spot: ${b}`);
+  let source: TraceSource | undefined;
+  let ncpu = 1;
+  if (backend === 'ptrace') {
+    source = new PtraceSource(process.env.EXECLENS_PTRACE_NO_SECCOMP !== '1');
+  } else {
+    const features = probeKernel();
+    ncpu = features.possibleCpus;
+    checkPrivileges(features);
+    if (!systemWide) checkPidNamespace(readPidNamespace());
+    const up = bringUp({ features, overrides: o.overrides, filter: !systemWide, captureEnv: true, captureFds: o.showFds || o.json, ringBytes, blockChunks: 64 });
+    if (!up.tracer) {
+      if (backend === 'auto' && !systemWide) {
+        err(`BPF refused (${refusalLine(up)}); falling back to ptrace`);
+        source = new PtraceSource(true);
+      } else throw new ExeclensError(refusalLine(up), up.plan.fatal ? EXIT.KERNEL_UNSUPPORTED : EXIT.BPF_REFUSED);
+    } else {
+      const tracer = up.tracer;
+      if (o.verbose) {
+        for (const a of up.attempts) err(`attempt ${a.candidate}/${a.lifecycle}: ${a.ok ? 'ok' : `${a.stage} failed: ${a.error ?? ''}${a.program ? ` (${a.program})` : ''}`}`);
+        err(`plan: ${tracer.candidate.id} + ${tracer.lifecycle} (${tracer.candidate.why})`);
+        for (const b of tracer.candidate.blind) err(`blind spot: ${b}`);
+      }
+      try {
+        source = new EbpfSource(tracer, ringBytes, ncpu);
+      } catch (e) {
+        tracer.close();
+        throw e;
+      }
+    }
   }
-  let reader: RingBufferReader | undefined;
   let writer: Writer | undefined;
   try {
-    reader = new RingBufferReader(tracer.mapFd('events'), ringBytes);
     writer = makeWriter(o.output);
     // loading is synchronous: a signal that came meanwhile is delivered now
     await new Promise<void>((res) => setImmediate(res));
@@ -146,25 +170,22 @@ async function runLogInner(o: LogOptions, ringBytes: number, stop: StopSignals):
       process.stderr.write(`execlens: stopped by ${stop.signal} before tracing started\n`);
       return 128 + (os.constants.signals[stop.signal] ?? 2);
     }
-    return await traceLoop(o, tracer, reader, writer, cmdPath, creds, systemWide, features.possibleCpus, stop);
+    return await traceLoop(o, source, writer, cmdPath, creds, stop);
   } finally {
-    reader?.close();
-    tracer.close();
+    source.close();
     writer?.close();
   }
 }
 
 async function traceLoop(
   o: LogOptions,
-  tracer: LoadedTracer,
-  reader: RingBufferReader,
+  source: TraceSource,
   writer: Writer,
   cmdPath: string | null,
   creds: { uid: number; gid: number } | null,
-  systemWide: boolean,
-  ncpu: number,
   stop: StopSignals,
 ): Promise<number> {
+  const systemWide = cmdPath === null;
   const startNs = bootTimeNs();
   const fmt: FormatOptions = {
     fullEnv: o.fullEnv,
@@ -177,7 +198,7 @@ async function traceLoop(
   const asm = new Assembler();
   const tree = new ProcessTree();
   const env = { ...process.env };
-  tree.addRoot(process.pid, Object.entries(env).map(([k, v]) => Buffer.from(`${k}=${v ?? ''}`)), Buffer.from(process.cwd()));
+  const envList = Object.entries(env).map(([k, v]) => Buffer.from(`${k}=${v ?? ''}`));
   const counts = { execs: 0, failed: 0, processes: 0 };
   let out: string[] = [];
 
@@ -206,7 +227,7 @@ async function traceLoop(
     }
   };
   const drain = (): boolean => {
-    const n = reader.drain(onRecord, 8 << 20);
+    const n = source.drain(onRecord, 8 << 20);
     if (out.length) {
       writer.write(out.join(''));
       out = [];
@@ -214,28 +235,25 @@ async function traceLoop(
     return n > 0;
   };
 
-  let child: ChildProcess | null = null;
   let childExit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  let waitForTree = true;
 
   if (!systemWide) {
-    tracer.follow(process.pid);
-    child = spawn(cmdPath!, o.command.slice(1), {
-      argv0: o.command[0],
-      stdio: 'inherit',
-      env,
-      ...(creds ? { uid: creds.uid, gid: creds.gid } : {}),
-    });
-    child.on('exit', (code, signal) => {
+    const started = source.start({ path: cmdPath, argv: o.command, env, creds });
+    tree.addRoot(started.rootPid, envList, Buffer.from(process.cwd()));
+    waitForTree = started.waitForTree;
+    started.child.on(started.doneEvent, (code: number | null, signal: NodeJS.Signals | null) => {
       childExit = { code, signal };
       stop.wake?.();
     });
-    child.on('error', (e) => {
+    started.child.on('error', (e) => {
       childExit = { code: EXIT.NOT_FOUND, signal: null };
       process.stderr.write(`execlens: ${o.command[0]}: ${e.message}\n`);
       stop.wake?.();
     });
-  } else if (!o.quiet) {
-    process.stderr.write('execlens: tracing every exec on the system; Ctrl-C to stop\n');
+  } else {
+    tree.addRoot(process.pid, envList, Buffer.from(process.cwd()));
+    if (!o.quiet) process.stderr.write('execlens: tracing every exec on the system; Ctrl-C to stop\n');
   }
 
   // Drain until the command and every process it started are gone (as strace -f),
@@ -245,7 +263,7 @@ async function traceLoop(
     const got = drain();
     if (stop.signal) break;
     if (childExit) {
-      if (tree.liveCount === 0) break;
+      if (!waitForTree || tree.liveCount === 0) break;
       const now = Date.now();
       if (now - lastLiveCheck > 200) {
         lastLiveCheck = now;
@@ -270,30 +288,30 @@ async function traceLoop(
   const stopSignal = stop.signal;
 
   const st = asm.finish();
-  const k = tracer.readStats(Stat.MAX, ncpu);
+  const k = source.counters();
   const exit = childExit as { code: number | null; signal: NodeJS.Signals | null } | null;
   const summary: Summary = {
     execs: counts.execs,
     failed: counts.failed,
     processes: counts.processes,
     lostRecords: st.seqGaps,
-    ringDrops: { exec: k[Stat.RB_DROP_EXEC]!, chunk: k[Stat.RB_DROP_CHUNK]!, other: k[Stat.RB_DROP_OTHER]! },
+    ringDrops: k.ringDrops,
     incompleteExecs: st.incompleteExecs,
     orphanChunks: st.orphanExecs,
     malformed: st.malformed,
-    truncated: { argv: k[Stat.ARGV_TRUNC]!, env: k[Stat.ENV_TRUNC]! },
-    readFaults: k[Stat.READ_FAULT]!,
-    untrackedChildren: k[Stat.TRACE_FULL]!,
-    stashFull: k[Stat.STASH_FULL]!,
+    truncated: k.truncated,
+    readFaults: k.readFaults,
+    untrackedChildren: k.untrackedChildren,
+    stashFull: k.stashFull,
     durationS: Number(bootTimeNs() - startNs) / 1e9,
-    plan: `${tracer.candidate.id}+${tracer.lifecycle}`,
+    plan: source.plan,
     exitCode: exit?.code ?? null,
     exitSignal: exit?.signal ?? null,
     tracerCpuS: (() => {
       const c = process.cpuUsage();
       return (c.user + c.system) / 1e6;
     })(),
-    bpf: tracer.progStats().filter((p) => p.runCnt > 0).map((p) => ({ name: p.name, runTimeNs: p.runTimeNs, runCnt: p.runCnt })),
+    bpf: source.bpfStats(),
   };
   if (o.json) writer.write(JSON.stringify({ type: 'summary', schema: 1, ...summary, stopped_by: stopSignal }) + '\n');
   // JSON to stdout carries its own summary record; otherwise (and always when
@@ -304,6 +322,15 @@ async function traceLoop(
   if (!exit) return EXIT.OK;
   if (exit.signal) return 128 + (os.constants.signals[exit.signal] ?? 0);
   return exit.code ?? EXIT.SOFTWARE;
+}
+
+/** CapEff of this process, hex, from /proc/self/status */
+function readCapEff(): string | null {
+  try {
+    return /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function pruneDead(tree: ProcessTree): void {

@@ -1,12 +1,20 @@
-import { test } from 'node:test';
+import { test as nodeTest, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { argvBytes, byFile, requireRoot, trace } from '../helpers/trace.js';
+import { argvBytes, byFile, requireRoot, trace as traceAny } from '../helpers/trace.js';
 
 const PY = '/usr/bin/python3';
+
+/*
+ * One behavioural suite for both backends: the eBPF one (names as they are)
+ * and the ptrace one (names prefixed "ptrace:").
+ */
+for (const backend of ['ebpf', 'ptrace'] as const) {
+const trace: typeof traceAny = (cmd, opts = {}) => traceAny(cmd, { ...opts, extra: ['--backend', backend, ...(opts.extra ?? [])] });
+const test = (name: string, fn: (t: TestContext) => void | Promise<void>) => nodeTest(backend === 'ebpf' ? name : `ptrace: ${name}`, fn);
 
 test('the README example: both execs with argv, cwd, env diff and ppid', (t) => {
   if (!requireRoot(t)) return;
@@ -189,3 +197,4 @@ test('only the traced tree is reported, not other processes on the system', (t) 
     neighbour.kill('SIGKILL');
   }
 });
+}

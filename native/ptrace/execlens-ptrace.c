@@ -1,0 +1,898 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * execlens-ptrace: the ptrace backend's tracer process.
+ *
+ *   execlens-ptrace [--no-seccomp] [--uid N --gid N] -- PATH ARGV0 ARGS...
+ *
+ * Starts PATH stopped, seizes it (TRACEEXEC|TRACEFORK|TRACEVFORK|TRACECLONE|
+ * TRACESECCOMP|EXITKILL) and follows its whole tree. A seccomp filter,
+ * installed in the child before its first exec, makes only execve/execveat
+ * stop the tracee (SECCOMP_RET_TRACE); with --no-seccomp (or where seccomp is
+ * unavailable) every syscall stops and the entries are filtered here.
+ *
+ * It writes the same records as the BPF program (bpf/include/execlens_event.h)
+ * to fd 3, each preceded by its u32 length, so decoding, assembly and output
+ * are shared with the eBPF backend. Exit status: the command's (128+n if a
+ * signal killed it); 125 if the tracer itself could not start.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/types.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "execlens_event.h"
+
+#define CHUNK_MAX (32 * 1024)
+#define BLOCK_MAX (2u << 20) /* argv / env bytes per exec, as the BPF side */
+#define EXIT_SETUP 125
+
+#if defined(__x86_64__)
+#define NATIVE_ARCH AUDIT_ARCH_X86_64
+#define COMPAT_ARCH AUDIT_ARCH_I386
+#define COMPAT_NR_EXECVE 11
+#define COMPAT_NR_EXECVEAT 358
+#elif defined(__aarch64__)
+#define NATIVE_ARCH AUDIT_ARCH_AARCH64
+#elif defined(__riscv) && __riscv_xlen == 64
+#define NATIVE_ARCH AUDIT_ARCH_RISCV64
+#else
+#error "unsupported architecture"
+#endif
+
+static FILE *out;
+static uint64_t seq;
+static uint64_t next_exec_id = 1;
+static int use_seccomp = 1;
+
+/* ---- records ---- */
+
+static void emit(const void *a, uint32_t alen, const void *b, uint32_t blen)
+{
+	uint32_t len = alen + blen;
+	fwrite(&len, 4, 1, out);
+	fwrite(a, 1, alen, out);
+	if (blen)
+		fwrite(b, 1, blen, out);
+}
+
+static void hdr(struct rec_hdr *h, uint32_t kind)
+{
+	h->kind = kind;
+	h->cpu = 0;
+	h->seq = seq++;
+}
+
+static uint64_t boot_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* one field as CHUNK records; returns how many were written */
+static uint32_t emit_field(uint64_t exec_id, uint32_t field, const char *data, size_t len)
+{
+	uint32_t n = 0;
+	for (size_t off = 0; off < len; off += CHUNK_MAX) {
+		struct el_chunk c = {0};
+		size_t part = len - off < CHUNK_MAX ? len - off : CHUNK_MAX;
+		hdr(&c.hdr, EL_REC_CHUNK);
+		c.exec_id = exec_id;
+		c.field = field;
+		c.len = (uint32_t)part;
+		c.offset = (uint32_t)off;
+		emit(&c, sizeof(c), data + off, (uint32_t)part);
+		n++;
+	}
+	return n;
+}
+
+/* ---- growable byte buffer ---- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void buf_put(struct buf *b, const void *d, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n)
+			cap *= 2;
+		char *np = realloc(b->p, cap);
+		if (!np) {
+			perror("execlens-ptrace: realloc");
+			exit(EXIT_SETUP);
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, d, n);
+	b->len += n;
+}
+
+/* ---- tracee memory ---- */
+
+static ssize_t read_mem(pid_t pid, uint64_t addr, void *dst, size_t len)
+{
+	struct iovec l = {dst, len}, r = {(void *)(uintptr_t)addr, len};
+	return process_vm_readv(pid, &l, 1, &r, 1, 0);
+}
+
+/* NUL-terminated string at addr, appended with its NUL; 0 ok, -1 fault, 1 truncated */
+static int read_str(pid_t pid, uint64_t addr, struct buf *b, size_t max)
+{
+	char tmp[4096];
+	size_t got = 0;
+	while (got < max) {
+		/* never cross a page boundary in one read: the next page may be unmapped */
+		size_t room = 4096 - ((addr + got) & 4095);
+		if (room > max - got)
+			room = max - got;
+		ssize_t n = read_mem(pid, addr + got, tmp, room);
+		if (n <= 0)
+			return -1;
+		char *nul = memchr(tmp, 0, (size_t)n);
+		if (nul) {
+			buf_put(b, tmp, (size_t)(nul - tmp) + 1);
+			return 0;
+		}
+		buf_put(b, tmp, (size_t)n);
+		got += (size_t)n;
+	}
+	buf_put(b, "", 1);
+	return 1;
+}
+
+/* argv/envp array: strings NUL-separated into b; sets *flags bits */
+static void read_str_array(pid_t pid, uint64_t arr, int compat, struct buf *b, uint32_t *flags, uint32_t trunc, uint32_t fault)
+{
+	size_t psz = compat ? 4 : 8;
+	for (uint64_t i = 0; arr; i++) {
+		uint64_t p = 0;
+		if (read_mem(pid, arr + i * psz, &p, psz) != (ssize_t)psz) {
+			*flags |= fault;
+			return;
+		}
+		if (!p)
+			return;
+		if (b->len >= BLOCK_MAX) {
+			*flags |= trunc;
+			return;
+		}
+		int r = read_str(pid, p, b, BLOCK_MAX - b->len);
+		if (r < 0) {
+			*flags |= fault;
+			return;
+		}
+		if (r > 0)
+			*flags |= trunc;
+	}
+}
+
+/* ---- /proc ---- */
+
+static ssize_t read_file(const char *path, char *dst, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, dst, cap - 1);
+	close(fd);
+	if (n >= 0)
+		dst[n] = 0;
+	return n;
+}
+
+static void proc_comm(pid_t pid, char comm[16])
+{
+	char path[64], tmp[64];
+	memset(comm, 0, 16);
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (read_file(path, tmp, sizeof(tmp)) > 0) {
+		size_t n = strcspn(tmp, "\n");
+		memcpy(comm, tmp, n < 15 ? n : 15);
+	}
+}
+
+struct status {
+	int tgid, ppid;
+	unsigned uid, euid, gid, egid;
+	unsigned ns_pid, ns_level;
+};
+
+static int proc_status(pid_t pid, struct status *s)
+{
+	char path[64], tmp[4096];
+	memset(s, 0, sizeof(*s));
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (read_file(path, tmp, sizeof(tmp)) <= 0)
+		return -1;
+	for (char *line = strtok(tmp, "\n"); line; line = strtok(NULL, "\n")) {
+		if (!strncmp(line, "Tgid:", 5))
+			s->tgid = atoi(line + 5);
+		else if (!strncmp(line, "PPid:", 5))
+			s->ppid = atoi(line + 5);
+		else if (!strncmp(line, "Uid:", 4))
+			sscanf(line + 4, "%u %u", &s->uid, &s->euid);
+		else if (!strncmp(line, "Gid:", 4))
+			sscanf(line + 4, "%u %u", &s->gid, &s->egid);
+		else if (!strncmp(line, "NSpid:", 6)) {
+			/* pids from the outermost visible namespace inwards: the last is the process's own */
+			char *p = line + 6, *end;
+			unsigned level = 0;
+			for (;;) {
+				unsigned long v = strtoul(p, &end, 10);
+				if (end == p)
+					break;
+				s->ns_pid = (unsigned)v;
+				level++;
+				p = end;
+			}
+			s->ns_level = level ? level - 1 : 0;
+		}
+	}
+	return 0;
+}
+
+/* path -> leaf-first NUL-terminated components (the BPF path walk's format) */
+static void path_components(const char *path, struct buf *b)
+{
+	size_t n = strlen(path);
+	size_t end = n;
+	while (end > 0) {
+		while (end > 0 && path[end - 1] == '/')
+			end--;
+		size_t start = end;
+		while (start > 0 && path[start - 1] != '/')
+			start--;
+		if (end > start) {
+			buf_put(b, path + start, end - start);
+			buf_put(b, "", 1);
+		}
+		end = start;
+	}
+}
+
+static uint32_t emit_cwd(pid_t pid, uint64_t exec_id)
+{
+	char path[64], target[PATH_MAX];
+	struct buf b = {0};
+	snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return 0;
+	target[n] = 0;
+	path_components(target, &b);
+	if (!b.len)
+		buf_put(&b, "", 1); /* "/" */
+	uint32_t k = emit_field(exec_id, EL_F_CWD, b.p, b.len);
+	free(b.p);
+	return k;
+}
+
+/* one FDS chunk per open fd: struct el_fd + path components */
+static uint32_t emit_fds(pid_t pid, uint64_t exec_id, uint32_t *nfds)
+{
+	char dpath[64];
+	uint32_t k = 0;
+	snprintf(dpath, sizeof(dpath), "/proc/%d/fd", pid);
+	DIR *d = opendir(dpath);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		int fd = atoi(e->d_name);
+		char p[96], info[512], target[PATH_MAX];
+		struct stat st;
+		struct el_fd f = {0};
+		struct buf b = {0};
+		f.fd = fd;
+		snprintf(p, sizeof(p), "/proc/%d/fd/%d", pid, fd);
+		if (stat(p, &st) == 0) {
+			f.ino = st.st_ino;
+			f.dev = (uint32_t)st.st_dev;
+			f.mode = (uint16_t)st.st_mode;
+		}
+		ssize_t n = readlink(p, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = 0;
+		if (target[0] == '/')
+			path_components(target, &b);
+		else if (!strncmp(target, "anon_inode:", 11))
+			path_components(target + 11, &b);
+		/* pipe:[ino] and socket:[ino] are rebuilt from mode and inode */
+		snprintf(p, sizeof(p), "/proc/%d/fdinfo/%d", pid, fd);
+		if (read_file(p, info, sizeof(info)) > 0) {
+			char *fl = strstr(info, "flags:");
+			if (fl) {
+				unsigned long v = strtoul(fl + 6, NULL, 8);
+				f.cloexec = (v & O_CLOEXEC) ? 1 : 0;
+				f.f_flags = (uint32_t)(v & ~(unsigned long)O_CLOEXEC);
+			}
+		}
+		f.path_len = (uint16_t)b.len;
+		struct buf rec = {0};
+		buf_put(&rec, &f, sizeof(f));
+		if (b.len)
+			buf_put(&rec, b.p, b.len);
+		k += emit_field(exec_id, EL_F_FDS, rec.p, rec.len);
+		(*nfds)++;
+		free(b.p);
+		free(rec.p);
+	}
+	closedir(d);
+	return k;
+}
+
+/* ---- per-thread exec in progress ---- */
+
+struct pending {
+	pid_t tid;
+	int used;
+	uint64_t exec_id, ts;
+	uint32_t syscall, compat, flags, nchunks, argv_len, env_len, nfds;
+	int32_t at_fd;
+	uint32_t at_flags;
+	char comm[16];
+	/* read at entry: used as is for a failed exec; a successful one is re-read from the new image */
+	struct buf filename, argv, env;
+	size_t argv0_len;
+	char interp[256]; /* #! line of a script: "interp\0arg\0" */
+	size_t interp_len;
+};
+
+static struct pending *pend;
+static size_t npend;
+
+static struct pending *find_pending(pid_t tid)
+{
+	for (size_t i = 0; i < npend; i++)
+		if (pend[i].used && pend[i].tid == tid)
+			return &pend[i];
+	return NULL;
+}
+
+static void drop_pending(struct pending *p)
+{
+	free(p->filename.p);
+	free(p->argv.p);
+	free(p->env.p);
+	memset(p, 0, sizeof(*p));
+}
+
+static struct pending *new_pending(pid_t tid)
+{
+	struct pending *p = find_pending(tid);
+	if (p) {
+		drop_pending(p);
+		return p;
+	}
+	for (size_t i = 0; i < npend; i++)
+		if (!pend[i].used)
+			return &pend[i];
+	struct pending *np = realloc(pend, (npend + 16) * sizeof(*pend));
+	if (!np) {
+		perror("execlens-ptrace: realloc");
+		exit(EXIT_SETUP);
+	}
+	pend = np;
+	memset(pend + npend, 0, 16 * sizeof(*pend));
+	npend += 16;
+	return &pend[npend - 16];
+}
+
+/*
+ * If the file being exec'd is a #! script, remember its interpreter line the
+ * way the kernel splits it (interpreter, then at most one argument), so that
+ * the rewritten argv of the new image can be undone as for the BPF backend.
+ */
+static void script_interp(pid_t tid, struct pending *p)
+{
+	char path[PATH_MAX + 64], head[256];
+	const char *fn = p->filename.p;
+	if (fn[0] == '/')
+		snprintf(path, sizeof(path), "%s", fn);
+	else if (p->syscall == EL_SYS_EXECVEAT && p->at_fd != -100)
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d%s%s", tid, p->at_fd, fn[0] ? "/" : "", fn);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/cwd/%s", tid, fn);
+	ssize_t n = read_file(path, head, sizeof(head));
+	if (n < 3 || head[0] != '#' || head[1] != '!')
+		return;
+	char *q = head + 2, *end = head + n;
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	char *i0 = q;
+	while (q < end && *q != ' ' && *q != '\t' && *q != '\n' && *q)
+		q++;
+	if (q == i0)
+		return;
+	size_t ilen = (size_t)(q - i0);
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	char *a0 = q;
+	char *nl = q < end ? memchr(q, '\n', (size_t)(end - q)) : NULL;
+	char *aend = nl ? nl : end;
+	while (aend > a0 && (aend[-1] == ' ' || aend[-1] == '\t'))
+		aend--;
+	size_t alen = (size_t)(aend - a0);
+	if (ilen + alen + 2 > sizeof(p->interp))
+		return;
+	memcpy(p->interp, i0, ilen);
+	p->interp[ilen] = 0;
+	p->interp_len = ilen + 1;
+	if (alen) {
+		memcpy(p->interp + p->interp_len, a0, alen);
+		p->interp[p->interp_len + alen] = 0;
+		p->interp_len += alen + 1;
+	}
+}
+
+/* whole /proc file into b (cmdline, environ); returns bytes read */
+static size_t read_proc_block(pid_t pid, const char *name, struct buf *b, uint32_t *flags, uint32_t trunc)
+{
+	char path[64], tmp[65536];
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n;
+	while ((n = read(fd, tmp, sizeof(tmp))) > 0) {
+		if (b->len + (size_t)n > BLOCK_MAX) {
+			buf_put(b, tmp, BLOCK_MAX - b->len);
+			*flags |= trunc;
+			break;
+		}
+		buf_put(b, tmp, (size_t)n);
+	}
+	close(fd);
+	return b->len;
+}
+
+/* A syscall entry (seccomp or syscall stop). Returns 1 when it is an exec we now follow. */
+static int on_entry(pid_t tid, uint32_t arch, uint64_t nr, const uint64_t *args)
+{
+	int compat = 0, sc = -1;
+	if (arch == NATIVE_ARCH) {
+		if (nr == __NR_execve)
+			sc = EL_SYS_EXECVE;
+		else if (nr == __NR_execveat)
+			sc = EL_SYS_EXECVEAT;
+	}
+#ifdef COMPAT_ARCH
+	else if (arch == COMPAT_ARCH) {
+		compat = 1;
+		if (nr == COMPAT_NR_EXECVE)
+			sc = EL_SYS_EXECVE;
+		else if (nr == COMPAT_NR_EXECVEAT)
+			sc = EL_SYS_EXECVEAT;
+	}
+#endif
+	if (sc < 0)
+		return 0;
+	uint64_t mask = compat ? 0xffffffffull : ~0ull;
+	uint64_t fn = (sc == EL_SYS_EXECVE ? args[0] : args[1]) & mask;
+	uint64_t argv = (sc == EL_SYS_EXECVE ? args[1] : args[2]) & mask;
+	uint64_t envp = (sc == EL_SYS_EXECVE ? args[2] : args[3]) & mask;
+	struct pending *p = new_pending(tid);
+	memset(p, 0, sizeof(*p));
+	p->used = 1;
+	p->tid = tid;
+	p->exec_id = next_exec_id++;
+	p->ts = boot_ns();
+	p->syscall = (uint32_t)sc;
+	p->compat = (uint32_t)compat;
+	p->at_fd = sc == EL_SYS_EXECVEAT ? (int32_t)args[0] : -100;
+	p->at_flags = sc == EL_SYS_EXECVEAT ? (uint32_t)args[4] : 0;
+	if (compat)
+		p->flags |= EL_EXEC_COMPAT;
+	proc_comm(tid, p->comm);
+
+	int r = read_str(tid, fn, &p->filename, PATH_MAX);
+	if (r < 0)
+		p->flags |= EL_EXEC_FILENAME_FAULT;
+	else if (r > 0)
+		p->flags |= EL_EXEC_FILENAME_TRUNC;
+	p->nchunks += emit_field(p->exec_id, EL_F_FILENAME, p->filename.p, p->filename.len);
+	read_str_array(tid, argv, compat, &p->argv, &p->flags, EL_EXEC_ARGV_TRUNC, EL_EXEC_ARGV_FAULT);
+	p->argv0_len = p->argv.len ? strnlen(p->argv.p, p->argv.len) + 1 : 0;
+	read_str_array(tid, envp, compat, &p->env, &p->flags, EL_EXEC_ENV_TRUNC, EL_EXEC_ENV_FAULT);
+	if (p->filename.len)
+		script_interp(tid, p);
+	p->nchunks += emit_cwd(tid, p->exec_id);
+	p->nchunks += emit_fds(tid, p->exec_id, &p->nfds);
+	return 1;
+}
+
+/* The exec finished: ret 0 (pid is the new image's) or -errno. */
+static void on_result(struct pending *p, pid_t pid, int64_t ret)
+{
+	struct el_exec e = {0};
+	struct status s;
+	if (ret == 0) {
+		/* the new image's argv and env, as the BPF side reads them at sched_process_exec */
+		struct buf a = {0}, v = {0};
+		p->flags &= ~(uint32_t)(EL_EXEC_ARGV_TRUNC | EL_EXEC_ENV_TRUNC | EL_EXEC_ARGV_FAULT | EL_EXEC_ENV_FAULT);
+		read_proc_block(pid, "cmdline", &a, &p->flags, EL_EXEC_ARGV_TRUNC);
+		read_proc_block(pid, "environ", &v, &p->flags, EL_EXEC_ENV_TRUNC);
+		p->argv_len = (uint32_t)a.len;
+		p->env_len = (uint32_t)v.len;
+		p->nchunks += emit_field(p->exec_id, EL_F_ARGV, a.p, a.len);
+		p->nchunks += emit_field(p->exec_id, EL_F_ENV, v.p, v.len);
+		if (p->interp_len) {
+			p->nchunks += emit_field(p->exec_id, EL_F_ARGV0, p->argv.p, p->argv0_len);
+			p->nchunks += emit_field(p->exec_id, EL_F_BPRM_FILE, p->filename.p, p->filename.len);
+			p->nchunks += emit_field(p->exec_id, EL_F_INTERP, p->interp, strlen(p->interp) + 1);
+		}
+		free(a.p);
+		free(v.p);
+	} else {
+		p->flags |= EL_EXEC_FAILED_PATH;
+		p->argv_len = (uint32_t)p->argv.len;
+		p->env_len = (uint32_t)p->env.len;
+		p->nchunks += emit_field(p->exec_id, EL_F_ARGV, p->argv.p, p->argv.len);
+		p->nchunks += emit_field(p->exec_id, EL_F_ENV, p->env.p, p->env.len);
+	}
+	hdr(&e.hdr, EL_REC_EXEC);
+	proc_status(pid, &s);
+	e.exec_id = p->exec_id;
+	e.ts_ns = boot_ns();
+	e.enter_ts_ns = p->ts;
+	e.pid = (uint32_t)(s.tgid ? s.tgid : pid);
+	e.tid = (uint32_t)p->tid;
+	e.ppid = (uint32_t)s.ppid;
+	e.ret = (int32_t)ret;
+	e.flags = p->flags;
+	e.syscall = p->syscall;
+	e.at_fd = p->at_fd;
+	e.at_flags = p->at_flags;
+	e.uid = s.uid;
+	e.gid = s.gid;
+	e.euid = s.euid;
+	e.egid = s.egid;
+	e.argv_len = e.argv_total = p->argv_len;
+	e.env_len = e.env_total = p->env_len;
+	e.nfds = p->nfds;
+	e.nchunks = p->nchunks;
+	memcpy(e.old_comm, p->comm, 16);
+	if (ret == 0)
+		proc_comm(pid, e.comm);
+	else
+		memcpy(e.comm, p->comm, 16);
+	e.ns_pid = s.ns_pid ? s.ns_pid : e.pid;
+	e.ns_level = s.ns_level;
+	emit(&e, sizeof(e), NULL, 0);
+	drop_pending(p);
+}
+
+static void emit_fork(pid_t parent, pid_t child)
+{
+	struct el_fork f = {0};
+	hdr(&f.hdr, EL_REC_FORK);
+	f.ts_ns = boot_ns();
+	f.parent_pid = (uint32_t)parent;
+	f.child_pid = (uint32_t)child;
+	emit(&f, sizeof(f), NULL, 0);
+}
+
+static void emit_exit(pid_t pid, int status)
+{
+	struct el_exit x = {0};
+	hdr(&x.hdr, EL_REC_EXIT);
+	x.ts_ns = boot_ns();
+	x.pid = (uint32_t)pid;
+	x.exit_code = status;
+	emit(&x, sizeof(x), NULL, 0);
+}
+
+/* ---- the child ---- */
+
+static int install_filter(void)
+{
+	/* 0-4: native execve/execveat; 5-8: compat ones; 9: trace; 10: allow */
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 5, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 4, 5),
+#ifdef COMPAT_ARCH
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_ARCH, 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_NR_EXECVE, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_NR_EXECVEAT, 0, 1),
+#else
+		BPF_STMT(BPF_JMP | BPF_JA, 4), /* other arch: allow */
+		BPF_STMT(BPF_JMP | BPF_JA, 3),
+		BPF_STMT(BPF_JMP | BPF_JA, 2),
+		BPF_STMT(BPF_JMP | BPF_JA, 1),
+#endif
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {(unsigned short)(sizeof(f) / sizeof(f[0])), f};
+	/* unprivileged filters need no_new_privs (setuid programs then run unprivileged, as under strace) */
+	if (geteuid() != 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+static void child(char **argv, const char *path, int uid, int gid)
+{
+	close(3);
+	if (gid >= 0 && (setgroups(0, NULL) || setgid((gid_t)gid))) {
+		perror("execlens-ptrace: setgid");
+		_exit(EXIT_SETUP);
+	}
+	if (uid >= 0 && setuid((uid_t)uid)) {
+		perror("execlens-ptrace: setuid");
+		_exit(EXIT_SETUP);
+	}
+	if (use_seccomp && install_filter()) {
+		perror("execlens-ptrace: seccomp");
+		_exit(EXIT_SETUP);
+	}
+	raise(SIGSTOP);
+	execv(path, argv);
+	fprintf(stderr, "execlens-ptrace: %s: %s\n", path, strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+/* ---- tracees, for detaching on SIGTERM ---- */
+
+static pid_t *tracees;
+static size_t ntracees, captracees;
+static volatile sig_atomic_t detach_requested;
+
+static void tracee_add(pid_t t)
+{
+	for (size_t i = 0; i < ntracees; i++)
+		if (tracees[i] == t)
+			return;
+	if (ntracees == captracees) {
+		size_t cap = captracees ? captracees * 2 : 64;
+		pid_t *n = realloc(tracees, cap * sizeof(*n));
+		if (!n)
+			return;
+		tracees = n;
+		captracees = cap;
+	}
+	tracees[ntracees++] = t;
+}
+
+static void tracee_del(pid_t t)
+{
+	for (size_t i = 0; i < ntracees; i++)
+		if (tracees[i] == t) {
+			tracees[i] = tracees[--ntracees];
+			return;
+		}
+}
+
+static void on_detach_signal(int sig)
+{
+	(void)sig;
+	detach_requested = 1;
+}
+
+/*
+ * Let every tracee go on untraced: interrupt each, and detach it at its
+ * next stop (passing on a signal it was about to receive). Their seccomp
+ * filter stays (it cannot be removed); without a tracer, SECCOMP_RET_TRACE
+ * makes exec fail with ENOSYS, as documented.
+ */
+static void detach_all(void)
+{
+	for (size_t i = 0; i < ntracees; i++)
+		ptrace(PTRACE_INTERRUPT, tracees[i], 0, 0);
+	while (ntracees) {
+		int status;
+		pid_t pid = waitpid(-1, &status, __WALL);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			emit_exit(pid, status);
+			tracee_del(pid);
+			continue;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		int sig = WSTOPSIG(status), event = status >> 16;
+		int pass = (event == 0 && sig != (SIGTRAP | 0x80)) ? sig : 0;
+		ptrace(PTRACE_DETACH, pid, 0, pass);
+		tracee_del(pid);
+	}
+}
+
+/* ---- the tracer loop ---- */
+
+static void resume(pid_t pid, int sig)
+{
+	int op = (!use_seccomp || find_pending(pid)) ? PTRACE_SYSCALL : PTRACE_CONT;
+	ptrace(op, pid, 0, sig);
+}
+
+static int is_process(pid_t pid)
+{
+	struct status s;
+	return proc_status(pid, &s) == 0 && s.tgid == pid;
+}
+
+int main(int argc, char **argv)
+{
+	int uid = -1, gid = -1, i = 1;
+	for (; i < argc; i++) {
+		if (!strcmp(argv[i], "--no-seccomp"))
+			use_seccomp = 0;
+		else if (!strcmp(argv[i], "--uid") && i + 1 < argc)
+			uid = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--gid") && i + 1 < argc)
+			gid = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
+	}
+	if (argc - i < 2) {
+		fprintf(stderr, "usage: execlens-ptrace [--no-seccomp] [--uid N --gid N] -- PATH ARGV0 [ARGS...]\n");
+		return EXIT_SETUP;
+	}
+	const char *path = argv[i];
+	char **cargv = argv + i + 1;
+	out = fdopen(3, "w");
+	if (!out) {
+		perror("execlens-ptrace: fd 3");
+		return EXIT_SETUP;
+	}
+	setvbuf(out, NULL, _IOFBF, 1 << 16);
+	/* a Ctrl-C reaches the tracees from the terminal; we stay to report it */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	/* SIGTERM/SIGHUP (execlens stopping): detach and let the tree run on */
+	struct sigaction sa = {0};
+	sa.sa_handler = on_detach_signal;
+	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: waitpid returns EINTR */
+	sigaction(SIGHUP, &sa, NULL);
+
+	pid_t root = fork();
+	if (root < 0) {
+		perror("execlens-ptrace: fork");
+		return EXIT_SETUP;
+	}
+	if (root == 0)
+		child(cargv, path, uid, gid);
+	int status;
+	if (waitpid(root, &status, WSTOPPED) != root || !WIFSTOPPED(status)) {
+		fprintf(stderr, "execlens-ptrace: the command did not start\n");
+		return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_SETUP;
+	}
+	long opts = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
+		    PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | (use_seccomp ? PTRACE_O_TRACESECCOMP : 0);
+	if (ptrace(PTRACE_SEIZE, root, 0, opts)) {
+		fprintf(stderr, "execlens-ptrace: PTRACE_SEIZE: %s\n", strerror(errno));
+		kill(root, SIGKILL);
+		return EXIT_SETUP;
+	}
+	emit_fork(getpid(), root);
+	tracee_add(root);
+	kill(root, SIGCONT);
+
+	int root_status = -1;
+	for (;;) {
+		fflush(out);
+		if (detach_requested) {
+			detach_all();
+			fflush(out);
+			return 128 + SIGTERM;
+		}
+		pid_t pid = waitpid(-1, &status, __WALL);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* ECHILD: every tracee is gone */
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			tracee_del(pid);
+			struct pending *p = find_pending(pid);
+			if (p)
+				drop_pending(p);
+			emit_exit(pid, status);
+			if (pid == root)
+				root_status = status;
+			continue;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		int sig = WSTOPSIG(status);
+		int event = status >> 16;
+		if (event == PTRACE_EVENT_STOP) {
+			/* group-stop: stay stopped until SIGCONT; otherwise (a new tracee's first stop) go on */
+			if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+				ptrace(PTRACE_LISTEN, pid, 0, 0);
+			else
+				resume(pid, 0);
+			continue;
+		}
+		if (sig == SIGTRAP && event) {
+			unsigned long msg = 0;
+			ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg);
+			if (event == PTRACE_EVENT_SECCOMP) {
+				struct __ptrace_syscall_info si;
+				if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(si), &si) > 0 && si.op == PTRACE_SYSCALL_INFO_SECCOMP)
+					on_entry(pid, si.arch, si.seccomp.nr, (const uint64_t *)si.seccomp.args);
+			} else if (event == PTRACE_EVENT_EXEC) {
+				/* msg: the thread that called exec (differs when a non-leader thread exec'd) */
+				struct pending *p = find_pending((pid_t)msg);
+				if (!p)
+					p = find_pending(pid);
+				if (p) {
+					on_result(p, pid, 0);
+					/* its syscall-exit stop is not needed: resume without syscall stops */
+					ptrace(use_seccomp ? PTRACE_CONT : PTRACE_SYSCALL, pid, 0, 0);
+					continue;
+				}
+			} else if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK || event == PTRACE_EVENT_CLONE) {
+				pid_t c = (pid_t)msg;
+				tracee_add(c);
+				if (event != PTRACE_EVENT_CLONE || is_process(c)) {
+					struct status s;
+					proc_status(pid, &s);
+					emit_fork(s.tgid ? s.tgid : pid, c);
+				}
+			}
+			resume(pid, 0);
+			continue;
+		}
+		if (sig == (SIGTRAP | 0x80)) {
+			struct __ptrace_syscall_info si;
+			if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(si), &si) > 0) {
+				if (si.op == PTRACE_SYSCALL_INFO_ENTRY && !use_seccomp)
+					on_entry(pid, si.arch, si.entry.nr, (const uint64_t *)si.entry.args);
+				else if (si.op == PTRACE_SYSCALL_INFO_EXIT) {
+					struct pending *p = find_pending(pid);
+					if (p) {
+						on_result(p, pid, si.exit.is_error ? si.exit.rval : 0);
+						ptrace(use_seccomp ? PTRACE_CONT : PTRACE_SYSCALL, pid, 0, 0);
+						continue;
+					}
+				}
+			}
+			resume(pid, 0);
+			continue;
+		}
+		/* signal-delivery-stop: pass the signal on */
+		resume(pid, sig);
+	}
+	fflush(out);
+	if (root_status < 0)
+		return EXIT_SETUP;
+	return WIFEXITED(root_status) ? WEXITSTATUS(root_status) : 128 + WTERMSIG(root_status);
+}

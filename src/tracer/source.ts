@@ -1,0 +1,43 @@
+/**
+ * Where a `log` run gets its records from. Both backends deliver the same
+ * record layout (bpf/include/execlens_event.h): the eBPF backend from the BPF
+ * ring buffer, the ptrace backend from its helper's pipe.
+ */
+import type { ChildProcess } from 'node:child_process';
+
+export interface CommandSpec {
+  path: string;
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  creds: { uid: number; gid: number } | null;
+}
+
+export interface Started {
+  /** the process whose end ends the run's wait (the command, or the ptrace helper) */
+  child: ChildProcess;
+  /** pid that parents the traced tree (its environment and cwd are the diff baseline) */
+  rootPid: number;
+  /** child event that means "no more records will come from it" */
+  doneEvent: 'exit' | 'close';
+  /** true: after the child ends, wait until every process of the tree is gone (eBPF); false: the child waited for them */
+  waitForTree: boolean;
+}
+
+export interface SourceCounters {
+  ringDrops: { exec: number; chunk: number; other: number };
+  untrackedChildren: number;
+  stashFull: number;
+  truncated: { argv: number; env: number };
+  readFaults: number;
+}
+
+export interface TraceSource {
+  /** e.g. "tracepoint+tp_btf" or "ptrace+seccomp" */
+  readonly plan: string;
+  start(cmd: CommandSpec): Started;
+  /** hand every record available now to onRecord; returns how many */
+  drain(onRecord: (rec: Uint8Array) => void, maxBytes: number): number;
+  counters(): SourceCounters;
+  bpfStats(): { name: string; runTimeNs: number; runCnt: number }[];
+  close(): void;
+}
