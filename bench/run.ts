@@ -100,6 +100,12 @@ const MODES: Mode[] = [
     available: () => true,
   },
   {
+    name: 'execlens --backend ptrace',
+    cmd: (s, out) => [EXECLENS, 'log', '-q', '--backend', 'ptrace', '-o', out, '--', 'sh', '-c', s],
+    count: (out, n) => MODES[1]!.count!(out, n),
+    available: () => true,
+  },
+  {
     name: 'strace -f',
     cmd: (s, out) => ['strace', '-f', '-qq', '-v', '-s', '256', '-e', 'trace=execve,execveat', '-o', out, 'sh', '-c', s],
     count: (out, n) => {
@@ -111,7 +117,7 @@ const MODES: Mode[] = [
   {
     name: 'strace -f --seccomp-bpf',
     cmd: (s, out) => ['strace', '-f', '-qq', '--seccomp-bpf', '-v', '-s', '256', '-e', 'trace=execve,execveat', '-o', out, 'sh', '-c', s],
-    count: (out, n) => MODES[3]!.count!(out, n),
+    count: (out, n) => MODES.find((m) => m.name === 'strace -f')!.count!(out, n),
     available: () => has('strace'),
   },
   {
