@@ -7,6 +7,8 @@ import { EXIT } from '../exitcodes.js';
 import { findTracefs, probeKernel } from '../kernel/features.js';
 import { choosePlan } from '../plan/plan.js';
 import { defaultObjectPath } from '../bpf/loader.js';
+import { ptraceHelperPath } from '../tracer/ptracesource.js';
+import { existsSync } from 'node:fs';
 
 export interface DoctorReport {
   schema: 1;
@@ -19,6 +21,8 @@ export interface DoctorReport {
   programs: ProgStats[];
   missingCapabilities: string[];
   objectPath: string;
+  /** what `log --backend auto` would use here, and why */
+  backend: { auto: 'ebpf' | 'ptrace'; why: string; ptraceHelper: string | null };
 }
 
 export function doctorReport(overrides: Overrides): DoctorReport {
@@ -44,9 +48,18 @@ export function doctorReport(overrides: Overrides): DoctorReport {
     programs: t ? t.progStats() : [],
     missingCapabilities: missing,
     objectPath: up.objectPath,
+    backend: autoBackend(missing, t !== undefined),
   };
   t?.close();
   return report;
+}
+
+function autoBackend(missing: string[], loaded: boolean): DoctorReport['backend'] {
+  const helper = ptraceHelperPath();
+  const ptraceHelper = existsSync(helper) ? helper : null;
+  if (missing.length) return { auto: 'ptrace', why: `no privileges for BPF (missing ${missing.join(', ')})`, ptraceHelper };
+  if (!loaded) return { auto: 'ptrace', why: 'BPF refused by every candidate (see the trial loads)', ptraceHelper };
+  return { auto: 'ebpf', why: 'the eBPF plan loads', ptraceHelper };
 }
 
 function bringUpDetectOnly(overrides: Overrides): BpfUp {
@@ -110,5 +123,6 @@ export function formatDoctor(r: DoctorReport): string {
   } else {
     L.push('chosen      nothing: execlens cannot trace with eBPF here');
   }
+  L.push(`backend     --backend auto would use ${r.backend.auto}: ${r.backend.why}; ptrace helper ${r.backend.ptraceHelper ?? 'not built (npm run build)'}`);
   return L.join('\n') + '\n';
 }
