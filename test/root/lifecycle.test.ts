@@ -103,11 +103,13 @@ function ia32Skip(): string | false {
   return false;
 }
 
-test('a 32-bit (ia32) static program is reported with the compat flag', { skip: ia32Skip() }, (t) => {
-  if (!requireRoot(t)) return;
-  const r = trace([IA32, 'sh', '-c', `${IA32} echo hi`]);
-  assert.equal(r.code, 0, r.stderr);
-  const compat = r.execs.filter((e) => e.compat);
-  assert.ok(compat.length >= 1, `saw ${JSON.stringify(r.execs.map((e) => [e.filename, e.compat]))}`);
-  assert.ok(compat.some((e) => e.argv.includes('echo') && e.argv.includes('hi')));
-});
+for (const backend of ['ebpf', 'ptrace'] as const) {
+  test(`${backend === 'ptrace' ? 'ptrace: ' : ''}a 32-bit (ia32) static program is reported with the compat flag`, { skip: ia32Skip() }, (t) => {
+    if (!requireRoot(t)) return;
+    const r = trace([IA32, 'sh', '-c', `${IA32} echo hi`], { extra: ['--backend', backend] });
+    assert.equal(r.code, 0, r.stderr);
+    const compat = r.execs.filter((e) => e.compat);
+    assert.ok(compat.length >= 1, `saw ${JSON.stringify(r.execs.map((e) => [e.filename, e.compat]))}`);
+    assert.ok(compat.some((e) => e.argv.includes('echo') && e.argv.includes('hi')));
+  });
+}
