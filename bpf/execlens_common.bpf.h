@@ -88,6 +88,8 @@ struct stash {
 	__u32 compat;
 	__u32 flags;        /* EL_EXEC_* found at entry */
 	__u32 nchunks;
+	__u32 ns_pid;       /* the caller's pid in its pid namespace (for a failed exec's record) */
+	__u32 ns_level;
 	char comm[16];
 };
 
@@ -528,16 +530,13 @@ static __always_inline void fill_creds(struct el_exec *e, struct task_struct *t)
  * numbers[level] of the group leader's struct pid. pid/ppid stay in the
  * initial namespace, where the tree filter lives.
  */
-static __always_inline void fill_ns_pid(struct el_exec *e, struct task_struct *t)
+static __always_inline void read_ns_pid(struct task_struct *t, __u32 *ns_pid, __u32 *ns_level)
 {
 	struct pid *p = BPF_CORE_READ(t, group_leader, thread_pid);
-	unsigned int level = BPF_CORE_READ(p, level);
-	struct upid up = {};
+	unsigned int level = BPF_CORE_READ(p, level) & 31; /* MAX_PID_NS_LEVEL is 32 */
 
-	level &= 31; /* MAX_PID_NS_LEVEL is 32 */
-	bpf_core_read(&up, sizeof(up), &p->numbers[level]);
-	e->ns_pid = up.nr;
-	e->ns_level = level;
+	*ns_level = level;
+	bpf_core_read(ns_pid, sizeof(*ns_pid), &p->numbers[level].nr);
 }
 
 static __always_inline bool task_compat(struct task_struct *t)
@@ -586,6 +585,8 @@ static __always_inline int trace_exec_common_enter(__u32 syscall, __s32 at_fd,
 	st.syscall = syscall;
 	st.compat = compat;
 	bpf_get_current_comm(st.comm, sizeof(st.comm));
+	/* here, not in the exit program: there it doubled the verifier's work (201K -> 465K insns on 6.18) */
+	read_ns_pid((struct task_struct *)bpf_get_current_task(), &st.ns_pid, &st.ns_level);
 	fd_bitmaps(cur_task(), &st.open_fds, &st.cloexec_fds, &more);
 
 	st.flags |= emit_ustr(st.exec_id, EL_F_FILENAME, filename, EL_EXEC_FILENAME_FAULT,
@@ -645,7 +646,7 @@ static __always_inline int trace_exec_common_commit(struct task_struct *t, __u32
 	e->tid = old_tid;
 	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
 	fill_creds(e, t);
-	fill_ns_pid(e, t);
+	read_ns_pid(t, &e->ns_pid, &e->ns_level);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 
 	mm = BPF_CORE_READ(t, mm);
@@ -716,6 +717,8 @@ static __always_inline int trace_exec_common_exit(long ret)
 		e->flags |= EL_EXEC_COMPAT;
 	__builtin_memcpy(e->old_comm, st->comm, sizeof(e->old_comm));
 	__builtin_memcpy(e->comm, st->comm, sizeof(e->comm));
+	e->ns_pid = st->ns_pid;
+	e->ns_level = st->ns_level;
 	argv = st->argv;
 	envp = st->envp;
 	bpf_map_delete_elem(&stashes, &tid);
@@ -724,7 +727,6 @@ static __always_inline int trace_exec_common_exit(long ret)
 	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
 	e->ret = ret;
 	fill_creds(e, t);
-	fill_ns_pid(e, t);
 
 	e->argv_len = emit_str_array(s, EL_F_ARGV, argv, compat, EL_EXEC_ARGV_TRUNC, EL_EXEC_ARGV_FAULT);
 	e->argv_total = e->argv_len;

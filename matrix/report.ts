@@ -9,8 +9,12 @@ export interface TestCounts {
 
 export interface ProgramStat {
   name: string;
+  /** processed instructions (prog info from 5.16, else the verifier's stats log) */
   verifiedInsns: number;
   xlatedInsns: number;
+  totalStates?: number;
+  peakStates?: number;
+  verifyUs?: number | null;
 }
 
 export interface CellResult {
@@ -116,12 +120,18 @@ interface DoctorLike {
   programs?: { name: string; verifiedInsns: number; xlatedInsns: number }[];
   attempts?: { candidate: string; ok: boolean; error?: string; log?: string[] }[];
   features?: { release?: string };
+  verifier?: Record<string, { processedInsns: number; totalStates: number; peakStates: number; verifyUs: number | null }> | null;
 }
 
 export function planOf(doctor: unknown): { plan: string | null; programs: ProgramStat[]; refused: CellResult['refused'] } {
   const d = (doctor ?? {}) as DoctorLike;
   const plan = d.chosen ? `${d.chosen.candidate}+${d.chosen.lifecycle}` : null;
-  const programs = (d.programs ?? []).map((p) => ({ name: p.name, verifiedInsns: p.verifiedInsns, xlatedInsns: p.xlatedInsns }));
+  const programs = (d.programs ?? []).map((p): ProgramStat => {
+    const v = d.verifier?.[p.name];
+    return v
+      ? { name: p.name, verifiedInsns: p.verifiedInsns || v.processedInsns, xlatedInsns: p.xlatedInsns, totalStates: v.totalStates, peakStates: v.peakStates, verifyUs: v.verifyUs }
+      : { name: p.name, verifiedInsns: p.verifiedInsns, xlatedInsns: p.xlatedInsns };
+  });
   const refused = (d.attempts ?? [])
     .filter((a) => !a.ok)
     .map((a) => {
@@ -150,10 +160,11 @@ export function renderSummary(results: CellResult[]): string {
     const cells = cs.map((c) => {
       const r = m.get(c);
       if (!r) return '';
-      const maxInsns = r.programs.length ? Math.max(...r.programs.map((p) => p.verifiedInsns)) : null;
+      const top = r.programs.length ? r.programs.reduce((a, b) => (b.verifiedInsns > a.verifiedInsns ? b : a)) : null;
+      const maxInsns = top && top.verifiedInsns > 0 ? `max ${top.verifiedInsns.toLocaleString('en')} insns (${top.name}${top.totalStates !== undefined ? `, ${top.totalStates.toLocaleString('en')} states` : ''})` : null;
       const counts = r.counts ? `${r.counts.tests - r.counts.failures - r.counts.skipped}✓ ${r.counts.failures}✗ ${r.counts.skipped}⊘` : '';
       const head = r.status === 'pass' ? '**pass**' : `**${r.status.toUpperCase()}**`;
-      return [head, counts, r.plan ?? '', maxInsns !== null ? `max ${maxInsns.toLocaleString('en')} insns` : '', r.status !== 'pass' && r.reason ? r.reason.slice(0, 80) : '', `${Math.round(r.seconds)} s`]
+      return [head, counts, r.plan ?? '', maxInsns ?? '', r.status !== 'pass' && r.reason ? r.reason.slice(0, 80) : '', `${Math.round(r.seconds)} s`]
         .filter(Boolean)
         .join('<br>');
     });

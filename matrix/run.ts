@@ -2,14 +2,16 @@
  * execlens kernel matrix: boot Debian kernels under QEMU and run the tracer's
  * root tests and `doctor --json` inside each, per clang version.
  *   npm run matrix -- --kernel 6.1,6.12 --arch x86_64 --clang 14,19 [--only 6.1/x86_64/clang14]
- *                     [--timeout 900] [--jobs N] [--payload 'shell command'] [--out DIR] [--append '...']
+ *                     [--timeout 900] [--jobs N] [--payload CMD] [--out DIR] [--append ARGS]
+ *                     [--tests log,lifecycle] [--test-pattern REGEX] [--save-fixtures]
+ *   npm run matrix -- --report DIR1,DIR2 [--out DIR]     (reports from earlier, even interrupted, runs)
  * Writes DIR/results.json, DIR/summary.md (also to $GITHUB_STEP_SUMMARY), DIR/junit.xml,
  * DIR/<cell>/console.log, and test/fixtures/features/matrix-<cell>.json (with --save-fixtures).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEBIAN_ARCH, expandCells, type Arch, type Cell } from './cells.js';
 import { boot } from './qemu.js';
@@ -55,15 +57,16 @@ function bpfObject(clang: number, arch: Arch): string {
   return obj;
 }
 
-function payloadScript(obj: string, custom: string | null): string {
-  const tests = rootTestFiles('dist/test/root/').join(' ');
+function payloadScript(obj: string, custom: string | null, sel: TestSelection): string {
+  const files = rootTestFiles('dist/test/root/').filter((f) => !sel.files.length || sel.files.some((n) => f.endsWith(`/${n}.test.js`)));
+  const tests = `${sel.pattern ? `--test-name-pattern='${sel.pattern.replace(/'/g, `'\\''`)}' ` : ''}${files.join(' ')}`;
   return `#!/bin/sh
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run TMPDIR=/run/tmp
 export EXECLENS_BPF_OBJECT=${obj} EXECLENS_IA32_BINARY=${ROOT}/build/i386/busybox EXECLENS_REQUIRE_ROOT_TESTS=1 EXECLENS_IN_MATRIX=1
 mkdir -p /run/tmp
 cd ${ROOT}
 echo '${M.doctorBegin}'
-./bin/execlens doctor --json | gzip -c | base64
+./bin/execlens doctor --json --verifier-stats | gzip -c | base64
 echo '${M.doctorEnd}'
 ${custom ?? `node --test --test-concurrency=1 --test-reporter=junit --test-reporter-destination=/run/junit.xml --test-reporter=tap --test-reporter-destination=stdout ${tests}`}
 echo "${M.testExit}$?==="
@@ -73,7 +76,27 @@ echo '${M.junitEnd}'
 `;
 }
 
-async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom: string | null; append: string; saveFixtures: boolean }): Promise<CellResult> {
+/** which root tests a cell runs: file basenames (log, lifecycle, ...; empty: all) and a name pattern */
+interface TestSelection {
+  files: string[];
+  pattern: string | null;
+}
+
+/** A cell's verdict from its console log (also used to re-report cells of an interrupted run). */
+function verdict(base: CellResult, consoleText: string, timedOut: boolean, timeoutS: number, consolePath: string): CellResult {
+  const p = parseConsole(consoleText);
+  const r: CellResult = { ...base, junit: p.junit, doctor: p.doctor, kernelRelease: base.kernelRelease ?? p.kernelRelease };
+  Object.assign(r, planOf(p.doctor));
+  if (p.junit) r.counts = junitCounts(p.junit);
+  if (timedOut) return { ...r, status: 'timeout', reason: `no power-off within ${timeoutS} s (console: ${consolePath})` };
+  if (!p.booted) return { ...r, status: 'boot-failure', reason: `kernel did not reach /init (console: ${consolePath})` };
+  if (p.testExit === null) return { ...r, status: 'fail', reason: 'payload did not finish' };
+  if (p.testExit !== 0 || (r.counts && r.counts.failures > 0)) return { ...r, status: 'fail', reason: `tests exited ${p.testExit}${r.counts ? `, ${r.counts.failures} failed` : ''}` };
+  if (r.counts && r.counts.tests === 0) return { ...r, status: 'fail', reason: 'no tests ran' };
+  return { ...r, status: 'pass' };
+}
+
+async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom: string | null; append: string; saveFixtures: boolean; tests: TestSelection }): Promise<CellResult> {
   const dir = join(o.outDir, cell.id.replace(/\//g, '_'));
   mkdirSync(dir, { recursive: true });
   const t0 = Date.now();
@@ -85,27 +108,18 @@ async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom
     const [kdir, kver, vmlinuz] = execFileSync(join(ROOT, 'scripts/matrix-kernel.sh'), [k.suite, DEBIAN_ARCH[cell.arch], k.flavour[cell.arch]!, CACHE], { encoding: 'utf8' }).trim().split(' ') as [string, string, string];
     base.kernelRelease = kver;
     const payload = join(dir, 'payload.sh');
-    writeFileSync(payload, payloadScript(obj, o.custom));
+    writeFileSync(payload, payloadScript(obj, o.custom, o.tests));
     const initrd = join(dir, 'initrd.gz');
     execFileSync(join(ROOT, 'scripts/matrix-initramfs.sh'), [kdir, kver, payload, initrd]);
     log(`${cell.id}: booting ${kver}`);
     const b = await boot({ arch: cell.arch, kernel: vmlinuz, initrd, memMiB: 2048, timeoutS: o.timeoutS, consoleLog: join(dir, 'console.log'), workDir: dir, extraAppend: o.append });
-    const p = parseConsole(b.console);
     base.seconds = (Date.now() - t0) / 1000;
-    base.junit = p.junit;
-    base.doctor = p.doctor;
-    Object.assign(base, planOf(p.doctor));
-    if (p.junit) base.counts = junitCounts(p.junit);
-    if (o.saveFixtures && p.doctor) {
-      const f = (p.doctor as { features?: unknown }).features;
+    const r = verdict(base, b.console, b.timedOut, o.timeoutS, join(dir, 'console.log'));
+    if (o.saveFixtures && r.doctor) {
+      const f = (r.doctor as { features?: unknown }).features;
       writeFileSync(join(ROOT, `test/fixtures/features/matrix-${cell.id.replace(/\//g, '_')}.json`), JSON.stringify({ ...(f as object), _source: `recorded by the kernel matrix, cell ${cell.id}` }, null, 2) + '\n');
     }
-    if (b.timedOut) return { ...base, status: 'timeout', reason: `no power-off within ${o.timeoutS} s (console: ${dir}/console.log)` };
-    if (!p.booted) return { ...base, status: 'boot-failure', reason: `kernel did not reach /init (console: ${dir}/console.log)` };
-    if (p.testExit === null) return { ...base, status: 'fail', reason: 'payload did not finish' };
-    if (p.testExit !== 0 || (base.counts && base.counts.failures > 0)) return { ...base, status: 'fail', reason: `tests exited ${p.testExit}${base.counts ? `, ${base.counts.failures} failed` : ''}` };
-    if (base.counts && base.counts.tests === 0) return { ...base, status: 'fail', reason: 'no tests ran' };
-    return { ...base, status: 'pass' };
+    return r;
   } catch (e) {
     return { ...base, status: 'error', reason: (e as Error).message.split('\n')[0]!, seconds: (Date.now() - t0) / 1000 };
   }
@@ -113,7 +127,7 @@ async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom
 
 function runHost(cell: Cell, obj: string, base: CellResult, t0: number): CellResult {
   const env = { ...process.env, EXECLENS_BPF_OBJECT: obj, EXECLENS_REQUIRE_ROOT_TESTS: '1' };
-  const doctor = JSON.parse(execFileSync(join(ROOT, 'bin/execlens'), ['doctor', '--json'], { env, encoding: 'utf8' })) as unknown;
+  const doctor = JSON.parse(execFileSync(join(ROOT, 'bin/execlens'), ['doctor', '--json', '--verifier-stats'], { env, encoding: 'utf8' })) as unknown;
   const junitPath = join(ROOT, 'build/matrix/host-junit.xml');
   const r = spawnSync('node', ['--test', '--test-concurrency=1', '--test-reporter=junit', `--test-reporter-destination=${junitPath}`, ...rootTestFiles('dist/test/root/')], { cwd: ROOT, env, stdio: 'ignore' });
   const junit = existsSync(junitPath) ? execFileSync('cat', [junitPath], { encoding: 'utf8' }) : null;
@@ -123,6 +137,10 @@ function runHost(cell: Cell, obj: string, base: CellResult, t0: number): CellRes
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--report')) {
+    reportOnly(list(opt('report', '')), opt('out', join(ROOT, 'build/matrix/results')));
+    return;
+  }
   const cells = expandCells({
     kernels: list(opt('kernel', '6.1')),
     arches: list(opt('arch', 'x86_64')) as Arch[],
@@ -133,7 +151,8 @@ async function main(): Promise<void> {
   const outDir = opt('out', join(ROOT, 'build/matrix/results'));
   mkdirSync(outDir, { recursive: true });
   const jobs = Number(opt('jobs', String(Math.max(1, cpus().length))));
-  const o = { timeoutS: Number(opt('timeout', '1200')), outDir, custom: process.argv.includes('--payload') ? opt('payload', 'true') : null, append: opt('append', ''), saveFixtures: process.argv.includes('--save-fixtures') };
+  const tests: TestSelection = { files: list(opt('tests', '')), pattern: opt('test-pattern', '') || null };
+  const o = { timeoutS: Number(opt('timeout', '1200')), outDir, custom: process.argv.includes('--payload') ? opt('payload', 'true') : null, append: opt('append', ''), saveFixtures: process.argv.includes('--save-fixtures'), tests };
   log(`${cells.length} cell(s), ${jobs} at a time: ${cells.map((c) => c.id).join(' ')}`);
   const results: CellResult[] = [];
   const queue = [...cells];
@@ -143,10 +162,19 @@ async function main(): Promise<void> {
         log(`${c.id}: started`);
         const r = await runCell(c, o);
         results.push(r);
+        // each cell's result as soon as it is known: an interrupted run can still be reported (--report)
+        writeFileSync(join(outDir, c.id.replace(/\//g, '_'), 'result.json'), JSON.stringify(r) + '\n');
         log(`${c.id}: ${r.status}${r.reason ? ` (${r.reason})` : ''} in ${Math.round(r.seconds)} s${r.counts ? ` — ${r.counts.tests} tests, ${r.counts.failures} failed, ${r.counts.skipped} skipped` : ''}${r.plan ? `, plan ${r.plan}` : ''}`);
       }
     }),
   );
+  writeReports(results, outDir);
+  const failed = results.filter((r) => r.status !== 'pass');
+  const expectFail = process.argv.includes('--expect-fail');
+  process.exitCode = expectFail ? (failed.length === results.length ? 0 : 1) : failed.length ? 1 : 0;
+}
+
+function writeReports(results: CellResult[], outDir: string): void {
   results.sort((a, b) => a.id.localeCompare(b.id));
   const summary = renderSummary(results);
   writeFileSync(join(outDir, 'summary.md'), summary);
@@ -154,9 +182,34 @@ async function main(): Promise<void> {
   writeFileSync(join(outDir, 'results.json'), JSON.stringify(results.map(({ junit: _j, ...r }) => r), null, 2) + '\n');
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, `## execlens kernel matrix\n\n${summary}`);
   process.stdout.write(summary);
-  const failed = results.filter((r) => r.status !== 'pass');
-  const expectFail = process.argv.includes('--expect-fail');
-  process.exitCode = expectFail ? (failed.length === results.length ? 0 : 1) : failed.length ? 1 : 0;
+}
+
+/**
+ * --report DIR[,DIR...]: rebuild the reports from cell directories of earlier
+ * (possibly interrupted) runs: their result.json, or else their console.log.
+ */
+function reportOnly(dirs: string[], outDir: string): void {
+  const byId = new Map<string, CellResult>();
+  for (const d of dirs) {
+    for (const cellDir of readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(d, e.name))) {
+      const m = /^(.+)_(x86_64|arm64|riscv64)_(clang\d+)$/.exec(basename(cellDir));
+      if (!m) continue;
+      const id = `${m[1]}/${m[2]}/${m[3]}`;
+      const resPath = join(cellDir, 'result.json');
+      const consolePath = join(cellDir, 'console.log');
+      let r: CellResult | null = null;
+      if (existsSync(resPath)) r = JSON.parse(readFileSync(resPath, 'utf8')) as CellResult;
+      else if (existsSync(consolePath)) {
+        const text = readFileSync(consolePath, 'utf8');
+        const base: CellResult = { id, kernelRelease: null, status: 'error', reason: null, counts: null, plan: null, programs: [], refused: [], seconds: (statSync(consolePath).mtimeMs - statSync(join(cellDir, 'payload.sh')).mtimeMs) / 1000, junit: null, doctor: null };
+        r = verdict(base, text, false, 0, consolePath);
+        if (r.status === 'fail' && r.reason === 'payload did not finish') r = { ...r, status: 'error', reason: 'run interrupted before the cell finished' };
+      }
+      if (r) byId.set(id, r); // later directories win
+    }
+  }
+  mkdirSync(outDir, { recursive: true });
+  writeReports([...byId.values()], outDir);
 }
 
 main().catch((e) => {

@@ -192,6 +192,101 @@ function failingProgram(lines: string[]): string | undefined {
   return undefined;
 }
 
+interface Prepared {
+  obj: Ptr;
+  progs: Map<string, Ptr>;
+  /** program name -> the hooks it serves (a program may be attached at several targets) */
+  wanted: Map<string, HookSpec[]>;
+}
+
+/** Open the object, enable the wanted programs, set fentry targets, map sizes and the read-only config. */
+function prepare(o: LoadOptions, c: Candidate, hooks: HookSpec[], lifecycleProgs: readonly string[]): Prepared | { error: string; errno?: number; program?: string } {
+  const lb = libbpf();
+  const obj = lb.objectOpenFile(o.objectPath, null);
+  if (!obj) {
+    const e = errno();
+    return { errno: e, error: `cannot open BPF object ${o.objectPath}: ${lb.strerror(e)}` };
+  }
+  const wanted = new Map<string, HookSpec[]>();
+  for (const h of hooks) wanted.set(h.program, [...(wanted.get(h.program) ?? []), h]);
+  for (const n of lifecycleProgs) wanted.set(n, []);
+  const progs = new Map<string, Ptr>();
+  for (let p = lb.objectNextProgram(obj, null); p; p = lb.objectNextProgram(obj, p)) {
+    const name = lb.programName(p);
+    progs.set(name, p);
+    const h = wanted.get(name)?.[0];
+    lb.programSetAutoload(p, wanted.has(name));
+    if (h && (h.kind === 'fentry' || h.kind === 'fexit')) lb.programSetAttachTarget(p, 0, h.target);
+  }
+  for (const n of wanted.keys()) {
+    if (!progs.has(n)) {
+      lb.objectClose(obj);
+      return { error: `program ${n} is not in ${o.objectPath} (object built for another arch?)`, program: n };
+    }
+  }
+  const setMax = (name: string, n: number) => {
+    const m = lb.objectFindMap(obj, name);
+    if (m) lb.mapSetMaxEntries(m, n);
+  };
+  setMax('scratch', o.possibleCpus);
+  setMax('events', o.ringBytes);
+  const rodata = lb.objectFindMap(obj, '.rodata');
+  if (rodata) {
+    const sz = Buffer.alloc(8);
+    const ptr = lb.mapInitialValue(rodata, sz);
+    if (ptr && Number(sz.readBigUInt64LE()) >= CONFIG.size) {
+      new Uint8Array(view(ptr, CONFIG.size)).set(encodeConfig({ ...o.config, sleepable: c.sleepable }));
+    }
+  }
+  return { obj, progs, wanted };
+}
+
+/** What the verifier says about one program (log level 4, BPF_LOG_STATS). */
+export interface VerifierStat {
+  processedInsns: number;
+  totalStates: number;
+  peakStates: number;
+  maxStatesPerInsn: number;
+  verifyUs: number | null;
+  stackDepth: string | null;
+}
+
+export function parseVerifierStats(log: string): VerifierStat | null {
+  const m = /processed (\d+) insns \(limit \d+\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+)/.exec(log);
+  if (!m) return null;
+  const t = /verification time (\d+) usec/.exec(log);
+  const d = /stack depth ([\d+]+)/.exec(log);
+  return { processedInsns: Number(m[1]), maxStatesPerInsn: Number(m[2]), totalStates: Number(m[3]), peakStates: Number(m[4]), verifyUs: t ? Number(t[1]) : null, stackDepth: d ? d[1]! : null };
+}
+
+/**
+ * Load the chosen programs once more with verifier statistics (log level 4)
+ * and without attaching: processed instructions, states and verification time
+ * per program, on every kernel (prog info has verified_insns only from 5.16).
+ */
+export function verifierStats(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpec[]): Record<string, VerifierStat> {
+  const lb = libbpf();
+  const prep = prepare(o, c, hooks, LIFECYCLE_PROGS[lc]);
+  if ('error' in prep) return {};
+  const bufs = new Map<string, Buffer>();
+  for (const name of prep.wanted.keys()) {
+    const b = Buffer.alloc(16384);
+    bufs.set(name, b);
+    const p = prep.progs.get(name)!;
+    lb.programSetLogBuf(p, b, b.length);
+    lb.programSetLogLevel(p, 4);
+  }
+  const out: Record<string, VerifierStat> = {};
+  if (lb.objectLoad(prep.obj) === 0) {
+    for (const [name, b] of bufs) {
+      const st = parseVerifierStats(b.toString('utf8', 0, Math.max(0, b.indexOf(0))));
+      if (st) out[name] = st;
+    }
+  }
+  lb.objectClose(prep.obj);
+  return out;
+}
+
 interface TryResult {
   tracer?: LoadedTracer;
   attempt: Attempt;
@@ -213,47 +308,14 @@ function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpe
     }
     return r;
   };
-  const obj = lb.objectOpenFile(o.objectPath, null);
-  if (!obj) {
-    const e = errno();
-    attempt.errno = e;
-    attempt.error = `cannot open BPF object ${o.objectPath}: ${lb.strerror(e)}`;
+  const prep = prepare(o, c, hooks, LIFECYCLE_PROGS[lc]);
+  if ('error' in prep) {
+    attempt.errno = prep.errno;
+    attempt.error = prep.error;
+    attempt.program = prep.program;
     return done({ attempt });
   }
-  // program name -> the hooks it serves (a program may be attached at several targets)
-  const wanted = new Map<string, HookSpec[]>();
-  for (const h of hooks) wanted.set(h.program, [...(wanted.get(h.program) ?? []), h]);
-  for (const n of LIFECYCLE_PROGS[lc]) wanted.set(n, []);
-  const progs = new Map<string, Ptr>();
-  for (let p = lb.objectNextProgram(obj, null); p; p = lb.objectNextProgram(obj, p)) {
-    const name = lb.programName(p);
-    progs.set(name, p);
-    const h = wanted.get(name)?.[0];
-    lb.programSetAutoload(p, wanted.has(name));
-    if (h && (h.kind === 'fentry' || h.kind === 'fexit')) lb.programSetAttachTarget(p, 0, h.target);
-  }
-  for (const n of wanted.keys()) {
-    if (!progs.has(n)) {
-      lb.objectClose(obj);
-      attempt.error = `program ${n} is not in ${o.objectPath} (object built for another arch?)`;
-      attempt.program = n;
-      return done({ attempt });
-    }
-  }
-  const setMax = (name: string, n: number) => {
-    const m = lb.objectFindMap(obj, name);
-    if (m) lb.mapSetMaxEntries(m, n);
-  };
-  setMax('scratch', o.possibleCpus);
-  setMax('events', o.ringBytes);
-  const rodata = lb.objectFindMap(obj, '.rodata');
-  if (rodata) {
-    const sz = Buffer.alloc(8);
-    const ptr = lb.mapInitialValue(rodata, sz);
-    if (ptr && Number(sz.readBigUInt64LE()) >= CONFIG.size) {
-      new Uint8Array(view(ptr, CONFIG.size)).set(encodeConfig({ ...o.config, sleepable: c.sleepable }));
-    }
-  }
+  const { obj, progs, wanted } = prep;
   attempt.stage = 'load';
   const err = lb.objectLoad(obj);
   if (err !== 0) {

@@ -2,7 +2,7 @@
 import { bringUp, type BpfUp } from '../tracer/bpfsession.js';
 import { missingCapabilities } from '../tracer/preflight.js';
 import type { Overrides } from '../plan/plan.js';
-import type { ProgStats } from '../bpf/loader.js';
+import type { ProgStats, VerifierStat } from '../bpf/loader.js';
 import { EXIT } from '../exitcodes.js';
 import { findTracefs, probeKernel } from '../kernel/features.js';
 import { choosePlan } from '../plan/plan.js';
@@ -23,16 +23,18 @@ export interface DoctorReport {
   objectPath: string;
   /** what `log --backend auto` would use here, and why */
   backend: { auto: 'ebpf' | 'ptrace'; why: string; ptraceHelper: string | null };
+  /** per program of the chosen plan, with --verifier-stats */
+  verifier: Record<string, VerifierStat> | null;
 }
 
-export function doctorReport(overrides: Overrides): DoctorReport {
+export function doctorReport(overrides: Overrides, opts: { verifierStats?: boolean } = {}): DoctorReport {
   const missing = missingCapabilities({ euid: process.geteuid?.() ?? -1, capEff: null });
   let up: BpfUp;
   if (missing.length) {
     // not root: report detection and the plan without trial loads
     up = bringUpDetectOnly(overrides);
   } else {
-    up = bringUp({ overrides, filter: true, captureEnv: true, captureFds: true, ringBytes: 1 << 20, blockChunks: 64 });
+    up = bringUp({ overrides, filter: true, captureEnv: true, captureFds: true, ringBytes: 1 << 20, blockChunks: 64, verifierStats: opts.verifierStats === true });
   }
   const t = up.tracer;
   const report: DoctorReport = {
@@ -49,6 +51,7 @@ export function doctorReport(overrides: Overrides): DoctorReport {
     missingCapabilities: missing,
     objectPath: up.objectPath,
     backend: autoBackend(missing, t !== undefined),
+    verifier: up.verifier ?? null,
   };
   t?.close();
   return report;
@@ -120,6 +123,10 @@ export function formatDoctor(r: DoctorReport): string {
     for (const b of r.chosen.blind) L.push(`blind spot  ${b}`);
     L.push('programs    name                 verified insns   xlated insns');
     for (const p of r.programs) L.push(`              ${p.name.padEnd(20)} ${String(p.verifiedInsns).padStart(14)} ${String(p.xlatedInsns).padStart(14)}`);
+    if (r.verifier) {
+      L.push('verifier    name                 processed insns  total states  peak states  verify ms');
+      for (const [n, v] of Object.entries(r.verifier)) L.push(`              ${n.padEnd(20)} ${String(v.processedInsns).padStart(15)} ${String(v.totalStates).padStart(13)} ${String(v.peakStates).padStart(12)} ${v.verifyUs === null ? '?' : (v.verifyUs / 1000).toFixed(1).padStart(10)}`);
+    }
   } else {
     L.push('chosen      nothing: execlens cannot trace with eBPF here');
   }

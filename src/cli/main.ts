@@ -91,9 +91,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     program
       .command('doctor')
       .description('show what this kernel offers, the load plan with reasons, and every refused attempt')
-      .option('--json', 'machine-readable report (what the kernel matrix records)'),
-  ).action((opts: CommonOpts & { json?: boolean }) => {
-    const r = doctorReport(overrides(opts));
+      .option('--json', 'machine-readable report (what the kernel matrix records)')
+      .option('--verifier-stats', 'load the chosen programs once more with verifier statistics (processed insns, states, time)'),
+  ).action((opts: CommonOpts & { json?: boolean; verifierStats?: boolean }) => {
+    const r = doctorReport(overrides(opts), { verifierStats: opts.verifierStats === true });
     process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatDoctor(r));
     setExit(doctorExitCode(r));
   });

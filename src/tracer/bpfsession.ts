@@ -4,7 +4,7 @@
  */
 import { EXIT, ExeclensError } from '../exitcodes.js';
 import { LibbpfMissing } from '../bpf/libbpf.js';
-import { defaultObjectPath, loadPlan, type Attempt, type LoadedTracer } from '../bpf/loader.js';
+import { defaultObjectPath, loadPlan, verifierStats, type Attempt, type LoadedTracer, type VerifierStat } from '../bpf/loader.js';
 import { probeKernel, type KernelFeatures } from '../kernel/features.js';
 import { ensureTracefs, type MountResult } from '../kernel/mounts.js';
 import { choosePlan, type LoadPlan, type Overrides } from '../plan/plan.js';
@@ -20,6 +20,8 @@ export interface BpfUpOptions {
   ringBytes: number;
   /** argv/env block limit in 32 KiB chunks (64 = 2 MiB) */
   blockChunks: number;
+  /** load the chosen programs once more with verifier statistics (doctor --verifier-stats) */
+  verifierStats?: boolean;
 }
 
 export interface BpfUp {
@@ -29,6 +31,7 @@ export interface BpfUp {
   attempts: Attempt[];
   tracer: LoadedTracer | undefined;
   objectPath: string;
+  verifier?: Record<string, VerifierStat>;
 }
 
 export function bringUp(o: BpfUpOptions): BpfUp {
@@ -41,15 +44,17 @@ export function bringUp(o: BpfUpOptions): BpfUp {
   if (!existsSync(objectPath))
     throw new ExeclensError(`BPF object not found at ${objectPath}: run 'npm run build:bpf' (or set EXECLENS_BPF_OBJECT)`, EXIT.SOFTWARE);
   try {
-    const r = loadPlan({
+    const lo = {
       objectPath,
       plan,
       config: { filter: o.filter, blockChunks: o.blockChunks, captureEnv: o.captureEnv, captureFds: o.captureFds },
       ringBytes: o.ringBytes,
       possibleCpus: features.possibleCpus,
-    });
+    };
+    const r = loadPlan(lo);
     up.attempts = r.attempts;
     up.tracer = r.tracer;
+    if (o.verifierStats && r.tracer) up.verifier = verifierStats(lo, r.tracer.candidate, r.tracer.lifecycle, r.tracer.hooks);
   } catch (e) {
     if (e instanceof LibbpfMissing) throw new ExeclensError(e.message, EXIT.KERNEL_UNSUPPORTED);
     throw e;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { expandCells } from '../../matrix/cells.js';
 import { junitCounts, M, mergeJunit, parseConsole, planOf, renderSummary, type CellResult } from '../../matrix/report.js';
+import { parseVerifierStats } from '../../src/bpf/loader.js';
 
 test('cells: kernels × arches × clangs, skipping what Debian does not ship, --only filters', () => {
   const cells = expandCells({ kernels: ['6.1', '6.12', '7.3-rc'], arches: ['x86_64', 'riscv64'], clangs: [14, 19] });
@@ -69,6 +70,18 @@ test('summary table: rows kernel × arch, columns clang, failures shown with rea
   });
   const md = renderSummary([mk('6.1/x86_64/clang14', 'pass'), mk('6.1/x86_64/clang19', 'fail', { reason: 'tests exited 1', counts: { tests: 45, failures: 2, skipped: 1 } })]);
   assert.match(md, /\| kernel × arch \| release \| clang 14 \| clang 19 \|/);
-  assert.match(md, /\| 6\.1 x86_64 \| 6\.1\.0-50-cloud-amd64 \| \*\*pass\*\*<br>44✓ 0✗ 1⊘<br>kprobe\+tp_btf<br>max 241,961 insns<br>300 s \| \*\*FAIL\*\*<br>42✓ 2✗ 1⊘/);
+  assert.match(md, /\| 6\.1 x86_64 \| 6\.1\.0-50-cloud-amd64 \| \*\*pass\*\*<br>44✓ 0✗ 1⊘<br>kprobe\+tp_btf<br>max 241,961 insns \(btf_sched_exec\)<br>300 s \| \*\*FAIL\*\*<br>42✓ 2✗ 1⊘/);
   assert.match(md, /tests exited 1/);
+});
+
+test('verifier statistics: parsed from a BPF_LOG_STATS log, and used where prog info has no verified_insns (< 5.16)', () => {
+  const log = 'func#0 @0\nverification time 212096 usec\nstack depth 64+0\nprocessed 241409 insns (limit 1000000) max_states_per_insn 14 total_states 7827 peak_states 569 mark_read 43\n';
+  assert.deepEqual(parseVerifierStats(log), { processedInsns: 241409, maxStatesPerInsn: 14, totalStates: 7827, peakStates: 569, verifyUs: 212096, stackDepth: '64+0' });
+  assert.equal(parseVerifierStats('no stats here'), null);
+  const p = planOf({
+    chosen: { candidate: 'kprobe', lifecycle: 'tp_btf' },
+    programs: [{ name: 'kprobe_execve', verifiedInsns: 0, xlatedInsns: 500 }],
+    verifier: { kprobe_execve: { processedInsns: 1234, totalStates: 56, peakStates: 7, verifyUs: 800 } },
+  });
+  assert.deepEqual(p.programs, [{ name: 'kprobe_execve', verifiedInsns: 1234, xlatedInsns: 500, totalStates: 56, peakStates: 7, verifyUs: 800 }]);
 });
