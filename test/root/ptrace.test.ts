@@ -6,14 +6,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXECLENS } from '../helpers/paths.js';
+import { EXECLENS, ROOT } from '../helpers/paths.js';
 import { byFile, requireRoot, trace, waitFor, type JsonExec } from '../helpers/trace.js';
 
 const NOBODY = 65534;
 const README_CMD = ['sh', '-c', 'cd /tmp; env FOO=1 /bin/echo "a b"'];
+
+/**
+ * The runtime files of execlens in a directory every user can reach: the
+ * checkout may live where an unprivileged user cannot go (e.g. under /root).
+ */
+let nobodyCopy: string | null = null;
+function execlensForNobody(): string {
+  if (nobodyCopy) return join(nobodyCopy, 'bin/execlens');
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-nobody-install-'));
+  for (const p of ['bin', 'dist/src', 'package.json', 'build/native', 'node_modules/commander', 'node_modules/koffi', 'node_modules/@koromix']) {
+    if (existsSync(join(ROOT, p))) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
+  }
+  spawnSync('chmod', ['-R', 'a+rX', dir]);
+  nobodyCopy = dir;
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'bin/execlens');
+}
 
 /** Run execlens as an unprivileged user; JSON events land in a directory it can write. */
 function runAsNobody(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stderr: string; execs: JsonExec[]; records: Record<string, unknown>[] } {
@@ -21,9 +38,10 @@ function runAsNobody(args: string[], env: NodeJS.ProcessEnv = {}): { code: numbe
   chmodSync(dir, 0o777);
   const out = join(dir, 'ev.jsonl');
   try {
-    const r = spawnSync(EXECLENS, ['log', '--json', '-o', out, ...args], {
+    const r = spawnSync(execlensForNobody(), ['log', '--json', '-o', out, ...args], {
       encoding: 'utf8', uid: NOBODY, gid: NOBODY, cwd: '/', env: { PATH: '/usr/bin:/bin', HOME: '/', ...env }, timeout: 120000,
     });
+    if (r.error) throw r.error;
     const records = existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
     return { code: r.status, stderr: r.stderr, records, execs: records.filter((x) => x.type === 'exec') as unknown as JsonExec[] };
   } finally {
