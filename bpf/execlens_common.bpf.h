@@ -591,7 +591,8 @@ static __always_inline int trace_exec_common_enter(__u32 syscall, __s32 at_fd,
 
 	st.flags |= emit_ustr(st.exec_id, EL_F_FILENAME, filename, EL_EXEC_FILENAME_FAULT,
 			      EL_EXEC_FILENAME_TRUNC, &st.nchunks);
-	if (argv && read_uptr(&a0, argv, 0, compat, true) == 0 && a0)
+	/* compat entry programs are never sleepable (the ia32 wrappers refuse fentry.s) */
+	if (argv && read_uptr(&a0, argv, 0, compat, !compat) == 0 && a0)
 		st.flags |= emit_ustr(st.exec_id, EL_F_ARGV0, (const void *)a0, EL_EXEC_ARGV_FAULT,
 				      EL_EXEC_ARGV0_TRUNC, &st.nchunks);
 
