@@ -107,3 +107,21 @@ test('recorded by the kernel matrix on Debian 6.1 cloud amd64: fentry, kprobe, t
   assert.ok(p.candidates[0]!.hooks.some((h) => h.abi === 'ia32' && h.program === 'fentry_compat_execve'));
   assert.ok(!p.candidates[0]!.sleepable);
 });
+
+/* every kernel-matrix cell's recorded features: the order the cell then walked (its chosen plan in the comment) */
+for (const [cell, expected] of [
+  ['matrix-5.10_x86_64_clang14', ['fentry', 'kprobe', 'tracepoint']], // fentry refused (EACCES in fentry_execveat) -> kprobe
+  ['matrix-6.1-generic_x86_64_clang14', ['fentry', 'kprobe', 'tracepoint']], // fentry
+  ['matrix-6.12_x86_64_clang14', ['fentry', 'kprobe', 'tracepoint']], // fentry
+  ['matrix-7.2_x86_64_clang14', ['fentry.s', 'fentry', 'kprobe', 'tracepoint']], // fentry.s (>= 7.1)
+  ['matrix-7.3_x86_64_clang14', ['fentry.s', 'fentry', 'kprobe', 'tracepoint']], // fentry.s
+] as const) {
+  test(`recorded by the kernel matrix (${cell}): candidates ${expected.join(' -> ')}, ia32 hooks on every candidate`, () => {
+    const p = choosePlan(features(cell));
+    assert.equal(p.fatal ?? null, null);
+    assert.deepEqual(ids(p), expected);
+    for (const c of p.candidates.filter((x) => x.id !== 'tracepoint')) assert.ok(c.hooks.some((h) => h.abi === 'ia32'), `${c.id} has compat hooks`);
+    // compat entry hooks are never sleepable, even in the fentry.s candidate
+    for (const c of p.candidates) assert.ok(!c.hooks.some((h) => h.abi === 'ia32' && h.program.startsWith('fentry_s_')));
+  });
+}
