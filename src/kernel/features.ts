@@ -155,8 +155,7 @@ export function probeKernel(): KernelFeatures {
       ['sys_enter_execve', 'sys_exit_execve', 'sys_enter_execveat', 'sys_exit_execveat'].map((n) => [n, entries.includes(n)]),
     );
   }
-  const status = readText('/proc/self/status') ?? '';
-  const capEff = /^CapEff:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? null;
+  const capEff = readCapEff();
   const lockdownText = readText('/sys/kernel/security/lockdown');
   return {
     schema: FEATURES_SCHEMA,
@@ -179,4 +178,9 @@ export function probeKernel(): KernelFeatures {
     capEff,
     possibleCpus: possibleCpus(),
   };
+}
+
+/** Effective capabilities of this process (hex, from /proc/self/status), null if unreadable. */
+export function readCapEff(): string | null {
+  return /^CapEff:\s*([0-9a-f]+)/m.exec(readText('/proc/self/status') ?? '')?.[1] ?? null;
 }

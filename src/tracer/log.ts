@@ -16,7 +16,7 @@ import { checkPidNamespace, checkPrivileges, missingCapabilities, readPidNamespa
 import { EbpfSource } from './ebpfsource.js';
 import { PtraceSource } from './ptracesource.js';
 import type { TraceSource } from './source.js';
-import { probeKernel } from '../kernel/features.js';
+import { probeKernel, readCapEff } from '../kernel/features.js';
 import os from 'node:os';
 
 export interface LogOptions {
@@ -322,15 +322,6 @@ async function traceLoop(
   if (!exit) return EXIT.OK;
   if (exit.signal) return 128 + (os.constants.signals[exit.signal] ?? 0);
   return exit.code ?? EXIT.SOFTWARE;
-}
-
-/** CapEff of this process, hex, from /proc/self/status */
-function readCapEff(): string | null {
-  try {
-    return /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? null;
-  } catch {
-    return null;
-  }
 }
 
 function pruneDead(tree: ProcessTree): void {

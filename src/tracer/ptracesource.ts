@@ -20,7 +20,6 @@ export function ptraceHelperPath(): string {
 export class PtraceSource implements TraceSource {
   readonly plan: string;
   private readonly queue: Buffer[] = [];
-  private queued = 0;
   private pending: Buffer = Buffer.alloc(0);
   private helper: ReturnType<typeof spawn> | null = null;
 
@@ -39,7 +38,6 @@ export class PtraceSource implements TraceSource {
     const pipe = child.stdio[3] as Readable;
     pipe.on('data', (b: Buffer) => {
       this.queue.push(b);
-      this.queued += b.length;
     });
     return { child, rootPid: child.pid ?? 0, doneEvent: 'close', waitForTree: false };
   }
@@ -47,7 +45,6 @@ export class PtraceSource implements TraceSource {
   drain(onRecord: (rec: Uint8Array) => void, maxBytes: number): number {
     if (!this.queue.length && this.pending.length < 4) return 0;
     const data = this.queue.length ? Buffer.concat([this.pending, ...this.queue.splice(0)]) : this.pending;
-    this.queued = 0;
     let i = 0;
     let n = 0;
     while (i + 4 <= data.length && i < maxBytes) {

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXECLENS, ROOT } from '../helpers/paths.js';
-import { byFile, requireRoot, trace } from '../helpers/trace.js';
+import { byFile, requireRoot, trace, waitFor } from '../helpers/trace.js';
 
 /** ids of every BPF program, link and map on the system */
 function bpfObjects(): Set<string> {
@@ -19,14 +19,6 @@ function bpfObjects(): Set<string> {
 
 /** generous: under an emulated kernel (matrix cells, TCG) start-up takes tens of seconds */
 const STARTUP_MS = 240000;
-
-async function waitFor(pred: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   test(`${sig} during a run: summary printed, exit 128+n, no BPF program, link or map left`, async (t) => {
