@@ -1,5 +1,5 @@
 /** Boot one kernel under QEMU (TCG; KVM when usable) with the host root over virtiofs; capture the console. */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { accessSync, constants, createWriteStream, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Arch } from './cells.js';
@@ -15,69 +15,114 @@ export interface BootOptions {
   extraAppend?: string;
 }
 
+export type Accel = 'kvm' | 'tcg';
+
 export interface BootResult {
   console: string;
   timedOut: boolean;
   exitCode: number | null;
   seconds: number;
+  /** the accelerator the guest ran under, and why that one */
+  accel: Accel;
+  accelReason: string;
 }
 
-function kvmUsable(): boolean {
+/**
+ * Which accelerator to try first. EXECLENS_MATRIX_ACCEL=kvm|tcg forces one;
+ * otherwise (auto) KVM when the guest has the host's arch and /dev/kvm can be
+ * opened read-write, else TCG. Whether KVM then really runs a guest is only
+ * known by booting (a /dev/kvm that opens can still refuse the guest's MSRs, as
+ * on this project's Firecracker hosts): boot() falls back to TCG and says so.
+ * No "qemu -daemonize" probe: QEMU unlinks its -pidfile on exit, and a probe
+ * with -pidfile /dev/null once deleted the host's /dev/null.
+ */
+export function chooseAccel(arch: Arch, hostArch: string, env: NodeJS.ProcessEnv, kvmOpens: () => boolean): { accel: Accel; reason: string; forced: boolean } {
+  const want = (env.EXECLENS_MATRIX_ACCEL ?? 'auto').toLowerCase();
+  if (want === 'kvm' || want === 'tcg') return { accel: want, reason: `EXECLENS_MATRIX_ACCEL=${want}`, forced: true };
+  if (want !== 'auto') throw new Error(`EXECLENS_MATRIX_ACCEL=${want}: expected kvm, tcg or auto`);
+  const native = (arch === 'x86_64' && hostArch === 'x64') || (arch === 'arm64' && hostArch === 'arm64') || (arch === 'riscv64' && hostArch === 'riscv64');
+  if (!native) return { accel: 'tcg', reason: `guest ${arch} on a ${hostArch} host`, forced: false };
+  if (!kvmOpens()) return { accel: 'tcg', reason: '/dev/kvm cannot be opened read-write', forced: false };
+  return { accel: 'kvm', reason: '/dev/kvm opens', forced: false };
+}
+
+function kvmOpens(): boolean {
   try {
     accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    return true;
   } catch {
     return false;
   }
-  // /dev/kvm can exist and still refuse: ask qemu
-  const r = spawnSync('qemu-system-x86_64', ['-accel', 'kvm', '-M', 'none', '-display', 'none', '-S', '-no-user-config', '-nodefaults', '-daemonize', '-pidfile', '/dev/null'], { timeout: 5000 });
-  return r.status === 0;
+}
+
+export async function boot(o: BootOptions): Promise<BootResult> {
+  const first = chooseAccel(o.arch, process.arch, process.env, kvmOpens);
+  const r = await bootWith(o, first.accel);
+  // KVM that opened but could not run the guest: QEMU exits before the kernel prints anything of ours
+  if (first.accel === 'kvm' && !first.forced && !r.timedOut && !r.console.includes('EXECLENS-GUEST:')) {
+    const why = r.console.split('\n').find((l) => l.trim()) ?? `qemu exited ${r.exitCode}`;
+    const note = `execlens-matrix: KVM did not run the guest (${why.trim()}); booting again under TCG\n`;
+    const again = await bootWith(o, 'tcg', note);
+    return { ...again, accelReason: `KVM failed: ${why.trim().slice(0, 160)}` };
+  }
+  return { ...r, accelReason: first.reason };
 }
 
 const VIRTIOFSD = ['/usr/lib/qemu/virtiofsd', '/usr/libexec/virtiofsd'];
 
-export async function boot(o: BootOptions): Promise<BootResult> {
+async function bootWith(o: BootOptions, accel: Accel, preface = ''): Promise<Omit<BootResult, 'accelReason'>> {
   const sock = join(o.workDir, 'vfs.sock');
   rmSync(sock, { force: true });
   const vfsBin = VIRTIOFSD.find((p) => existsSync(p));
   if (!vfsBin) throw new Error('virtiofsd not found (apt-get install qemu-system-common)');
   // the host root, read-only in the guest (virtiofsd itself has no ro option)
   const vfs = spawn(vfsBin, [`--socket-path=${sock}`, '-o', 'source=/', '-o', 'sandbox=chroot', '-o', 'cache=auto'], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
-  const x86 = o.arch === 'x86_64';
-  const qemu = x86 ? 'qemu-system-x86_64' : o.arch === 'arm64' ? 'qemu-system-aarch64' : 'qemu-system-riscv64';
-  const accel = x86 && process.arch === 'x64' && kvmUsable() ? 'kvm' : 'tcg';
-  const args = [
-    ...(x86 ? ['-M', 'pc', '-cpu', 'max'] : o.arch === 'arm64' ? ['-M', 'virt', '-cpu', 'max'] : ['-M', 'virt']),
-    '-accel', accel,
-    '-smp', '1',
-    '-m', `${o.memMiB}`,
-    '-object', `memory-backend-memfd,id=mem,size=${o.memMiB}M,share=on`,
-    '-numa', 'node,memdev=mem',
-    '-chardev', `socket,id=vfs,path=${sock}`,
-    '-device', 'vhost-user-fs-pci,queue-size=1024,chardev=vfs,tag=hostroot',
-    '-kernel', o.kernel,
-    '-initrd', o.initrd,
-    '-append', `console=${x86 ? 'ttyS0' : 'ttyAMA0'} panic=-1 loglevel=4 ${o.extraAppend ?? ''}`.trim(),
-    '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio',
-  ];
-  const t0 = Date.now();
-  const q = spawn(qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const logStream = createWriteStream(o.consoleLog);
-  const onData = (d: Buffer) => {
-    out += d.toString('latin1');
-    logStream.write(d);
-  };
-  q.stdout.on('data', onData);
-  q.stderr.on('data', onData);
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    q.kill('SIGKILL');
-  }, o.timeoutS * 1000);
-  const exitCode = await new Promise<number | null>((res) => q.on('exit', (c) => res(c)));
-  clearTimeout(timer);
-  vfs.kill('SIGTERM');
-  await new Promise((res) => logStream.end(res));
-  return { console: out, timedOut, exitCode, seconds: (Date.now() - t0) / 1000 };
+  try {
+    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    const x86 = o.arch === 'x86_64';
+    const qemu = x86 ? 'qemu-system-x86_64' : o.arch === 'arm64' ? 'qemu-system-aarch64' : 'qemu-system-riscv64';
+    const args = [
+      ...(x86 ? ['-M', 'pc', '-cpu', 'max'] : o.arch === 'arm64' ? ['-M', 'virt', '-cpu', 'max'] : ['-M', 'virt']),
+      '-accel', accel,
+      '-smp', '1',
+      '-m', `${o.memMiB}`,
+      '-object', `memory-backend-memfd,id=mem,size=${o.memMiB}M,share=on`,
+      '-numa', 'node,memdev=mem',
+      '-chardev', `socket,id=vfs,path=${sock}`,
+      '-device', 'vhost-user-fs-pci,queue-size=1024,chardev=vfs,tag=hostroot',
+      '-kernel', o.kernel,
+      '-initrd', o.initrd,
+      '-append', `console=${x86 ? 'ttyS0' : 'ttyAMA0'} panic=-1 loglevel=4 ${o.extraAppend ?? ''}`.trim(),
+      '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio',
+    ];
+    const t0 = Date.now();
+    const logStream = createWriteStream(o.consoleLog);
+    let out = preface;
+    logStream.write(preface);
+    const onData = (d: Buffer) => {
+      out += d.toString('latin1');
+      logStream.write(d);
+    };
+    const q = spawn(qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    q.stdout.on('data', onData);
+    q.stderr.on('data', onData);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      q.kill('SIGKILL');
+    }, o.timeoutS * 1000);
+    const exitCode = await new Promise<number | null>((res) => {
+      q.on('exit', (c) => res(c));
+      // not installed, or not startable: a boot failure with the reason on the console, not a crash
+      q.on('error', (e) => {
+        onData(Buffer.from(`execlens-matrix: cannot start ${qemu}: ${e.message}\n`));
+        res(null);
+      });
+    });
+    clearTimeout(timer);
+    await new Promise((res) => logStream.end(res));
+    return { console: out, timedOut, exitCode, seconds: (Date.now() - t0) / 1000, accel };
+  } finally {
+    vfs.kill('SIGTERM');
+  }
 }

@@ -27,6 +27,8 @@ export interface CellResult {
   programs: ProgramStat[];
   refused: { candidate: string; error: string; insns: number | null }[];
   seconds: number;
+  /** QEMU accelerator the guest ran under (kvm/tcg) and why; null for the host cell */
+  accel?: { used: string; reason: string } | null;
   junit: string | null;
   doctor: unknown;
 }
@@ -164,7 +166,7 @@ export function renderSummary(results: CellResult[]): string {
       const maxInsns = top && top.verifiedInsns > 0 ? `max ${top.verifiedInsns.toLocaleString('en')} insns (${top.name}${top.totalStates !== undefined ? `, ${top.totalStates.toLocaleString('en')} states` : ''})` : null;
       const counts = r.counts ? `${r.counts.tests - r.counts.failures - r.counts.skipped}✓ ${r.counts.failures}✗ ${r.counts.skipped}⊘` : '';
       const head = r.status === 'pass' ? '**pass**' : `**${r.status.toUpperCase()}**`;
-      return [head, counts, r.plan ?? '', maxInsns ?? '', r.status !== 'pass' && r.reason ? r.reason.slice(0, 80) : '', `${Math.round(r.seconds)} s`]
+      return [head, counts, r.plan ?? '', maxInsns ?? '', r.status !== 'pass' && r.reason ? r.reason.slice(0, 80) : '', `${Math.round(r.seconds)} s${r.accel ? ` (${r.accel.used})` : ''}`]
         .filter(Boolean)
         .join('<br>');
     });

@@ -114,6 +114,8 @@ async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom
     log(`${cell.id}: booting ${kver}`);
     const b = await boot({ arch: cell.arch, kernel: vmlinuz, initrd, memMiB: 2048, timeoutS: o.timeoutS, consoleLog: join(dir, 'console.log'), workDir: dir, extraAppend: o.append });
     base.seconds = (Date.now() - t0) / 1000;
+    base.accel = { used: b.accel, reason: b.accelReason };
+    log(`${cell.id}: ran under ${b.accel} (${b.accelReason})`);
     const r = verdict(base, b.console, b.timedOut, o.timeoutS, join(dir, 'console.log'));
     if (o.saveFixtures && r.doctor) {
       const f = (r.doctor as { features?: unknown }).features;

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { expandCells } from '../../matrix/cells.js';
+import { chooseAccel } from '../../matrix/qemu.js';
 import { junitCounts, M, mergeJunit, parseConsole, planOf, renderSummary, type CellResult } from '../../matrix/report.js';
 import { parseVerifierStats } from '../../src/bpf/loader.js';
 
@@ -84,4 +85,16 @@ test('verifier statistics: parsed from a BPF_LOG_STATS log, and used where prog 
     verifier: { kprobe_execve: { processedInsns: 1234, totalStates: 56, peakStates: 7, verifyUs: 800 } },
   });
   assert.deepEqual(p.programs, [{ name: 'kprobe_execve', verifiedInsns: 1234, xlatedInsns: 500, totalStates: 56, peakStates: 7, verifyUs: 800 }]);
+});
+
+test('accelerator: KVM only for a native guest with a usable /dev/kvm; EXECLENS_MATRIX_ACCEL forces one', () => {
+  const yes = () => true;
+  const no = () => false;
+  assert.deepEqual(chooseAccel('x86_64', 'x64', {}, yes), { accel: 'kvm', reason: '/dev/kvm opens', forced: false });
+  assert.equal(chooseAccel('x86_64', 'x64', {}, no).accel, 'tcg');
+  assert.match(chooseAccel('x86_64', 'x64', {}, no).reason, /cannot be opened/);
+  assert.equal(chooseAccel('arm64', 'x64', {}, yes).accel, 'tcg');
+  assert.deepEqual(chooseAccel('x86_64', 'x64', { EXECLENS_MATRIX_ACCEL: 'tcg' }, yes), { accel: 'tcg', reason: 'EXECLENS_MATRIX_ACCEL=tcg', forced: true });
+  assert.equal(chooseAccel('x86_64', 'x64', { EXECLENS_MATRIX_ACCEL: 'KVM' }, no).forced, true);
+  assert.throws(() => chooseAccel('x86_64', 'x64', { EXECLENS_MATRIX_ACCEL: 'hvf' }, yes), /expected kvm, tcg or auto/);
 });
