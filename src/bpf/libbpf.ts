@@ -24,6 +24,8 @@ interface LibbpfFns {
   programAttachKprobe(prog: Ptr, ret: boolean, fn: string): Ptr | null;
   programAttachTracepoint(prog: Ptr, category: string, name: string): Ptr | null;
   linkDestroy(link: Ptr): number;
+  /** the same call on a worker thread: detaching waits for an RCU grace period, so links go in parallel */
+  linkDestroyAsync(link: Ptr): Promise<number>;
   mapFd(map: Ptr): number;
   mapSetMaxEntries(map: Ptr, n: number): number;
   mapInitialValue(map: Ptr, size: Buffer): Ptr | null;
@@ -72,6 +74,8 @@ export function libbpf(): LibbpfFns {
     programAttachKprobe: f('void *bpf_program__attach_kprobe(void *prog, bool retprobe, const char *fn)'),
     programAttachTracepoint: f('void *bpf_program__attach_tracepoint(void *prog, const char *category, const char *name)'),
     linkDestroy: f('int bpf_link__destroy(void *link)'),
+    linkDestroyAsync: ((fn: { async: (link: Ptr, cb: (err: unknown, r: number) => void) => void }) => (link: Ptr) =>
+      new Promise<number>((res, rej) => fn.async(link, (err, r) => (err ? rej(err instanceof Error ? err : new Error(String(err))) : res(r)))))(f('int bpf_link__destroy(void *link)')),
     mapFd: f('int bpf_map__fd(void *map)'),
     mapSetMaxEntries: f('int bpf_map__set_max_entries(void *map, uint32_t n)'),
     mapInitialValue: f('void *bpf_map__initial_value(void *map, void *psize)'),

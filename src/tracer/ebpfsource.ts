@@ -49,8 +49,8 @@ export class EbpfSource implements TraceSource {
     return this.tracer.progStats().filter((p) => p.runCnt > 0).map((p) => ({ name: p.name, runTimeNs: p.runTimeNs, runCnt: p.runCnt }));
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.reader.close();
-    this.tracer.close();
+    await this.tracer.closeConcurrently();
   }
 }

@@ -172,7 +172,7 @@ async function runLogInner(o: LogOptions, ringBytes: number, stop: StopSignals):
     }
     return await traceLoop(o, source, writer, cmdPath, creds, stop);
   } finally {
-    source.close();
+    await source.close();
     writer?.close();
   }
 }

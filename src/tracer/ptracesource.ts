@@ -79,8 +79,9 @@ export class PtraceSource implements TraceSource {
     return [];
   }
 
-  close(): void {
+  close(): Promise<void> {
     // the helper set PTRACE_O_EXITKILL: if it goes, the tracees go with it
     if (this.helper && this.helper.exitCode === null && this.helper.signalCode === null) this.helper.kill('SIGTERM');
+    return Promise.resolve();
   }
 }

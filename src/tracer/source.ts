@@ -39,5 +39,6 @@ export interface TraceSource {
   drain(onRecord: (rec: Uint8Array) => void, maxBytes: number): number;
   counters(): SourceCounters;
   bpfStats(): { name: string; runTimeNs: number; runCnt: number }[];
-  close(): void;
+  /** release everything the source holds (BPF links, programs, maps; the ptrace helper) */
+  close(): Promise<void>;
 }
