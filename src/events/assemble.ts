@@ -75,9 +75,16 @@ export class Assembler {
   }
 }
 
-function joinField(chunks: RawChunk[], field: number): Buffer | null {
-  const parts = chunks.filter((c) => c.field === field);
-  if (parts.length === 0) return null;
+/** chunks of one exec grouped by field number, in one pass */
+function byField(chunks: RawChunk[]): (RawChunk[] | undefined)[] {
+  const out: (RawChunk[] | undefined)[] = [];
+  for (const c of chunks) (out[c.field] ??= []).push(c);
+  return out;
+}
+
+function joinField(fields: (RawChunk[] | undefined)[], field: number): Buffer | null {
+  const parts = fields[field];
+  if (!parts || parts.length === 0) return null;
   if (parts.length === 1) return parts[0]!.data;
   parts.sort((a, b) => a.offset - b.offset);
   return Buffer.concat(parts.map((p) => p.data));
@@ -148,21 +155,21 @@ export function splitInterpreter(block: Buffer[], bprmFile: Buffer | null, argv0
 }
 
 export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
-  const filename = joinField(chunks, Field.FILENAME);
-  const argv0 = joinField(chunks, Field.ARGV0);
-  const argvBlock = joinField(chunks, Field.ARGV);
-  const envBlock = joinField(chunks, Field.ENV);
-  const bprmFile = joinField(chunks, Field.BPRM_FILE);
-  const interp = joinField(chunks, Field.INTERP);
-  const cwd = joinField(chunks, Field.CWD);
+  const f = byField(chunks);
+  const filename = joinField(f, Field.FILENAME);
+  const argv0 = joinField(f, Field.ARGV0);
+  const argvBlock = joinField(f, Field.ARGV);
+  const envBlock = joinField(f, Field.ENV);
+  const bprmFile = joinField(f, Field.BPRM_FILE);
+  const interp = joinField(f, Field.INTERP);
+  const cwd = joinField(f, Field.CWD);
   let argv = argvBlock ? splitNul(argvBlock) : [];
   let interpreter: Buffer[] | null = null;
   if (interp && r.ret === 0) {
     ({ argv, interpreter } = splitInterpreter(argv, bprmFile ? cstr(bprmFile) : null, argv0 ? cstr(argv0) : null));
   }
   const fds: FdInfo[] = [];
-  for (const c of chunks) {
-    if (c.field !== Field.FDS) continue;
+  for (const c of f[Field.FDS] ?? []) {
     const fd = decodeFd(c.data);
     if (fd) fds.push(fd);
   }

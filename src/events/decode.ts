@@ -2,8 +2,48 @@
 import { CHUNK, EXEC, EXIT, FORK, HDR, RecKind } from './layout.js';
 import type { RawRecord } from './types.js';
 
-function dv(rec: Uint8Array): DataView {
-  return new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
+/*
+ * Records are views into one big buffer (the mmap'd ring, a raw file): one
+ * DataView per underlying buffer, addressed at the record's byte offset,
+ * instead of a new DataView per record (decoding is allocation-bound).
+ */
+let lastBuf: ArrayBufferLike | null = null;
+let lastView: DataView | null = null;
+
+/** A DataView-like reader over one record, without allocating per record. */
+class RecordView {
+  private v!: DataView;
+  private base = 0;
+  at(rec: Uint8Array): this {
+    if (rec.buffer !== lastBuf || !lastView) {
+      lastBuf = rec.buffer;
+      lastView = new DataView(rec.buffer);
+    }
+    this.v = lastView;
+    this.base = rec.byteOffset;
+    return this;
+  }
+  getUint32(o: number, le: boolean): number {
+    return this.v.getUint32(this.base + o, le);
+  }
+  getInt32(o: number, le: boolean): number {
+    return this.v.getInt32(this.base + o, le);
+  }
+  getBigUint64(o: number, le: boolean): bigint {
+    return this.v.getBigUint64(this.base + o, le);
+  }
+}
+const reader = new RecordView();
+
+function dv(rec: Uint8Array): RecordView {
+  return reader.at(rec);
+}
+
+/** A copy of bytes [start, end) of rec, in one allocation from Node's pool. */
+function copyOut(rec: Uint8Array, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  out.set(new Uint8Array(rec.buffer, rec.byteOffset + start, end - start));
+  return out;
 }
 
 export function decodeRecord(rec: Uint8Array): RawRecord | null {
@@ -22,7 +62,7 @@ export function decodeRecord(rec: Uint8Array): RawRecord | null {
         execId: v.getBigUint64(CHUNK.exec_id, true),
         field: v.getUint32(CHUNK.field, true),
         offset: v.getUint32(CHUNK.offset, true),
-        data: Buffer.from(rec.subarray(CHUNK.size, CHUNK.size + len)),
+        data: copyOut(rec, CHUNK.size, CHUNK.size + len),
       };
     }
     case RecKind.EXEC: {
