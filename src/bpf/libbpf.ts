@@ -57,6 +57,7 @@ export function libbpf(): LibbpfFns {
   }
   const libc = koffi.load('libc.so.6');
   const f = (sig: string) => lib.func(sig);
+  const linkDestroy = f('int bpf_link__destroy(void *link)');
   const bind = {
     setPrint: f('void *libbpf_set_print(void *fn)'),
     objectOpenFile: f('void *bpf_object__open_file(const char *path, void *opts)'),
@@ -73,9 +74,11 @@ export function libbpf(): LibbpfFns {
     programAttach: f('void *bpf_program__attach(void *prog)'),
     programAttachKprobe: f('void *bpf_program__attach_kprobe(void *prog, bool retprobe, const char *fn)'),
     programAttachTracepoint: f('void *bpf_program__attach_tracepoint(void *prog, const char *category, const char *name)'),
-    linkDestroy: f('int bpf_link__destroy(void *link)'),
-    linkDestroyAsync: ((fn: { async: (link: Ptr, cb: (err: unknown, r: number) => void) => void }) => (link: Ptr) =>
-      new Promise<number>((res, rej) => fn.async(link, (err, r) => (err ? rej(err instanceof Error ? err : new Error(String(err))) : res(r)))))(f('int bpf_link__destroy(void *link)')),
+    linkDestroy,
+    linkDestroyAsync: (link: Ptr) =>
+      new Promise<number>((res, rej) => {
+        linkDestroy.async(link, (err: unknown, r: number) => (err ? rej(err instanceof Error ? err : new Error(String(err))) : res(r)));
+      }),
     mapFd: f('int bpf_map__fd(void *map)'),
     mapSetMaxEntries: f('int bpf_map__set_max_entries(void *map, uint32_t n)'),
     mapInitialValue: f('void *bpf_map__initial_value(void *map, void *psize)'),
