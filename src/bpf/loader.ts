@@ -52,6 +52,8 @@ export interface ProgStats {
   verifiedInsns: number;
   runTimeNs: number;
   runCnt: number;
+  /** runs the kernel skipped because the program was already running on that CPU (5.12+; 0 before) */
+  recursionMisses: number;
 }
 
 export const LIFECYCLE_PROGS: Record<LifecycleKind, string[]> = {
@@ -155,16 +157,17 @@ export class LoadedTracer {
   }
 }
 
-export function progInfo(fd: number): { xlatedInsns: number; verifiedInsns: number; runTimeNs: number; runCnt: number } {
+export function progInfo(fd: number): { xlatedInsns: number; verifiedInsns: number; runTimeNs: number; runCnt: number; recursionMisses: number } {
   const info = Buffer.alloc(256);
   const len = Buffer.alloc(4);
   len.writeUInt32LE(info.length);
-  if (libbpf().progGetInfo(fd, info, len) !== 0) return { xlatedInsns: 0, verifiedInsns: 0, runTimeNs: 0, runCnt: 0 };
+  if (libbpf().progGetInfo(fd, info, len) !== 0) return { xlatedInsns: 0, verifiedInsns: 0, runTimeNs: 0, runCnt: 0, recursionMisses: 0 };
   const got = len.readUInt32LE();
   return {
     xlatedInsns: info.readUInt32LE(20) / 8,
     runTimeNs: got >= 200 ? Number(info.readBigUInt64LE(192)) : 0,
     runCnt: got >= 208 ? Number(info.readBigUInt64LE(200)) : 0,
+    recursionMisses: got >= 216 ? Number(info.readBigUInt64LE(208)) : 0,
     verifiedInsns: got >= 220 ? info.readUInt32LE(216) : 0,
   };
 }

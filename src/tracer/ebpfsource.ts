@@ -42,6 +42,7 @@ export class EbpfSource implements TraceSource {
       stashFull: k[Stat.STASH_FULL]!,
       truncated: { argv: k[Stat.ARGV_TRUNC]!, env: k[Stat.ENV_TRUNC]! },
       readFaults: k[Stat.READ_FAULT]!,
+      programMisses: Object.fromEntries(this.tracer.progStats().filter((p) => p.recursionMisses > 0).map((p) => [p.name, p.recursionMisses])),
     };
   }
 

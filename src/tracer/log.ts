@@ -49,6 +49,8 @@ export interface Summary {
   malformed: number;
   truncated: { argv: number; env: number };
   readFaults: number;
+  /** program runs the kernel skipped, by program (see SourceCounters.programMisses) */
+  programMisses: Record<string, number>;
   untrackedChildren: number;
   stashFull: number;
   durationS: number;
@@ -301,6 +303,7 @@ async function traceLoop(
     malformed: st.malformed,
     truncated: k.truncated,
     readFaults: k.readFaults,
+    programMisses: k.programMisses,
     untrackedChildren: k.untrackedChildren,
     stashFull: k.stashFull,
     durationS: Number(bootTimeNs() - startNs) / 1e9,
@@ -335,7 +338,12 @@ function pruneDead(tree: ProcessTree): void {
 }
 
 export function lostTotal(s: Summary): number {
-  return s.lostRecords + s.ringDrops.exec + s.ringDrops.chunk + s.ringDrops.other;
+  return s.lostRecords + s.ringDrops.exec + s.ringDrops.chunk + s.ringDrops.other + missedRuns(s);
+}
+
+/** program runs the kernel skipped: each one may be a lost exec, fork or exit */
+export function missedRuns(s: Pick<Summary, 'programMisses'>): number {
+  return Object.values(s.programMisses).reduce((a, b) => a + b, 0);
 }
 
 export function summaryLine(s: Summary, stopped: NodeJS.Signals | null): string {
@@ -346,6 +354,7 @@ export function summaryLine(s: Summary, stopped: NodeJS.Signals | null): string 
     `${s.durationS.toFixed(2)} s`,
     `plan ${s.plan}`,
     lost ? `LOST ${s.lostRecords} records (ring drops: exec ${s.ringDrops.exec}, chunk ${s.ringDrops.chunk}, other ${s.ringDrops.other})` : 'lost 0',
+    ...(missedRuns(s) ? [`kernel skipped ${missedRuns(s)} program runs (${Object.entries(s.programMisses).map(([p, n]) => `${p} ${n}`).join(', ')})`] : []),
   ];
   if (s.incompleteExecs) parts.push(`${s.incompleteExecs} execs incomplete`);
   if (s.truncated.argv || s.truncated.env) parts.push(`truncated: argv ${s.truncated.argv}, env ${s.truncated.env}`);

@@ -72,6 +72,7 @@ export class PtraceSource implements TraceSource {
     return {
       ringDrops: { exec: 0, chunk: 0, other: 0 }, untrackedChildren: 0, stashFull: 0,
       truncated: { argv: this.seen.argvTrunc, env: this.seen.envTrunc }, readFaults: this.seen.faults,
+      programMisses: {},
     };
   }
 

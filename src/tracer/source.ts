@@ -29,6 +29,13 @@ export interface SourceCounters {
   stashFull: number;
   truncated: { argv: number; env: number };
   readFaults: number;
+  /**
+   * program runs the kernel skipped (bpf_prog_info.recursion_misses): on kernels
+   * that run BPF programs preemptibly (seen on 7.2), a program preempted on a CPU
+   * makes the same program skip on that CPU meanwhile — an exec, fork or exit
+   * missed. System-wide counts: an upper bound for the traced tree.
+   */
+  programMisses: Record<string, number>;
 }
 
 export interface TraceSource {

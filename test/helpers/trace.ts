@@ -44,6 +44,7 @@ export interface JsonSummary {
   lostRecords: number;
   ringDrops: { exec: number; chunk: number; other: number };
   incompleteExecs: number;
+  programMisses?: Record<string, number>;
   plan: string;
 }
 

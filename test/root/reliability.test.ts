@@ -20,6 +20,11 @@ function storm(tag: string, from: number, to: number): string {
   return `i=${from}; while [ $i -lt ${to} ]; do /bin/true ${tag} $i; i=$((i+1)); done`;
 }
 
+/** program runs the kernel skipped (preemptible BPF, e.g. 7.2): each may be a lost exec, fork or exit */
+function kernelMisses(s: JsonSummary): number {
+  return Object.values(s.programMisses ?? {}).reduce((a, b) => a + b, 0);
+}
+
 /** Checks that the marker execs seen are exactly distinct indices below n; returns how many. */
 function countMarkers(seen: Set<number>, argvs: Iterable<string[]>, tag: string, n: number): void {
   for (const a of argvs) {
@@ -66,10 +71,12 @@ test(`${IN_GUEST ? '600' : '100,000'} execs system-wide: reported + lost equals 
     countMarkers(seen, argvs, tag, n);
     assert.ok(summary, 'a summary record ends the output');
     // drops are counted system-wide (other execs may be among them): an upper bound for ours
-    const lost = summary.ringDrops.exec + summary.lostRecords;
+    // ring drops and program runs the kernel skipped are counted system-wide: an upper bound for ours
+    const missed = kernelMisses(summary);
+    const lost = summary.ringDrops.exec + summary.lostRecords + missed;
     assert.ok(seen.size + lost >= n, `reported ${seen.size} + lost ${lost} < expected ${n}`);
     if (lost === 0) assert.equal(seen.size, n, 'nothing lost, so every exec was reported');
-    t.diagnostic(`reported ${seen.size}/${n}, lost ${lost}, incomplete ${summary.incompleteExecs}`);
+    t.diagnostic(`reported ${seen.size}/${n}, lost ${lost} (kernel-skipped program runs ${missed}), incomplete ${summary.incompleteExecs}`);
   } finally {
     if (tracer.exitCode === null) tracer.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -105,7 +112,9 @@ test('a stalled reader loses execs in the kernel, and every one is counted: repo
     const summary = recs.at(-1) as JsonSummary;
     assert.equal(summary.type, 'summary');
     assert.ok(summary.ringDrops.exec > 0, `the stalled reader made the kernel drop execs (${JSON.stringify(summary)})`);
-    assert.equal(seen.size + summary.ringDrops.exec, n, `reported ${seen.size} + dropped ${summary.ringDrops.exec}`);
+    const missed = kernelMisses(summary);
+    if (missed === 0) assert.equal(seen.size + summary.ringDrops.exec, n, `reported ${seen.size} + dropped ${summary.ringDrops.exec}`);
+    else assert.ok(seen.size + summary.ringDrops.exec + missed >= n, `reported ${seen.size} + dropped ${summary.ringDrops.exec} + kernel-skipped runs ${missed} < ${n}`);
     assert.match(stderr, /LOST/, 'the end-of-run summary says so');
     t.diagnostic(`reported ${seen.size}, dropped in the kernel ${summary.ringDrops.exec}, incomplete ${summary.incompleteExecs}`);
   } finally {
@@ -129,7 +138,9 @@ test('two tracers at once each see their own tree completely, and nothing of the
     assert.equal(r.code, 0, r.stderr);
     const seen = new Set<number>();
     countMarkers(seen, r.execs.map((e) => e.argv), mine, n);
-    assert.equal(seen.size, n, `${mine}: every exec of its own tree`);
+    const missed = kernelMisses(r.summary!);
+    if (missed === 0) assert.equal(seen.size, n, `${mine}: every exec of its own tree`);
+    else assert.ok(seen.size + missed >= n, `${mine}: ${seen.size} seen + ${missed} kernel-skipped program runs < ${n}`);
     assert.equal(r.execs.filter((e) => e.argv[1] === other).length, 0, `${mine}: nothing of ${other}`);
     assert.equal(r.summary!.ringDrops.exec, 0);
   }

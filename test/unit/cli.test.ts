@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { EXECLENS } from '../helpers/paths.js';
 import { checkPidNamespace } from '../../src/tracer/preflight.js';
 import { ExeclensError } from '../../src/exitcodes.js';
+import { lostTotal, summaryLine, type Summary } from '../../src/tracer/log.js';
 
 const run = (args: string[], opts: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}) =>
   spawnSync(EXECLENS, args, { encoding: 'utf8', ...opts });
@@ -38,4 +39,17 @@ test('pid namespace check: the initial namespace passes, a nested one is refused
   assert.doesNotThrow(() => checkPidNamespace('pid:[4026531836]'));
   assert.doesNotThrow(() => checkPidNamespace(null));
   assert.throws(() => checkPidNamespace('pid:[4026532512]'), (e: unknown) => e instanceof ExeclensError && e.exitCode === 78 && /--pid=host/.test(e.message));
+});
+
+test('summary: program runs the kernel skipped count as lost and are named', () => {
+  const base: Summary = {
+    execs: 10, failed: 0, processes: 3, lostRecords: 0, ringDrops: { exec: 0, chunk: 0, other: 0 }, incompleteExecs: 0,
+    orphanChunks: 0, malformed: 0, truncated: { argv: 0, env: 0 }, readFaults: 0, programMisses: {}, untrackedChildren: 0,
+    stashFull: 0, durationS: 1, plan: 'fentry.s+tp_btf', exitCode: 0, exitSignal: null, tracerCpuS: 0, bpf: [],
+  };
+  assert.equal(lostTotal(base), 0);
+  assert.match(summaryLine(base, null), /lost 0/);
+  const missed = { ...base, programMisses: { btf_sched_exec: 17, btf_sched_fork: 3 } };
+  assert.equal(lostTotal(missed), 20);
+  assert.match(summaryLine(missed, null), /LOST 0 records .*kernel skipped 20 program runs \(btf_sched_exec 17, btf_sched_fork 3\)/);
 });
