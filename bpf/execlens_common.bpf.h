@@ -574,8 +574,16 @@ static __always_inline int trace_exec_common_enter(__u32 syscall, __s32 at_fd,
 	struct stash st = {};
 	__u64 more = 0, a0 = 0;
 
-	if (!is_traced(tgid))
-		return 0;
+	if (!is_traced(tgid)) {
+		/* a child whose fork the kernel skipped (recursion_misses) is followed from its first exec */
+		__u32 ptgid = BPF_CORE_READ(cur_task(), real_parent, tgid);
+		__u8 one = 1;
+
+		if (!is_traced(ptgid))
+			return 0;
+		if (bpf_map_update_elem(&traced, &tgid, &one, BPF_ANY))
+			stat_inc(EL_ST_TRACE_FULL);
+	}
 	st.exec_id = new_exec_id();
 	st.ts = bpf_ktime_get_boot_ns();
 	st.argv = argv;
@@ -697,7 +705,43 @@ static __always_inline int trace_exec_common_exit(long ret)
 	if (!st)
 		return 0;
 	if (ret == 0) {
+		/*
+		 * The commit at sched_process_exec deletes the stash. One still here
+		 * means the kernel skipped that program (recursion_misses: a kernel
+		 * that runs BPF preemptibly skips a program on a CPU where it is
+		 * already running, seen on 7.2). Report the exec from what the entry
+		 * saw rather than lose it: a small record written straight into the
+		 * ring (no scratch: it may be in use by a preempted program here).
+		 */
+		struct el_exec *late = bpf_ringbuf_reserve(&events, sizeof(*late), 0);
+
+		if (!late) {
+			stat_inc(EL_ST_RB_DROP_EXEC);
+			bpf_map_delete_elem(&stashes, &tid);
+			return 0;
+		}
+		__builtin_memset(late, 0, sizeof(*late));
+		late->exec_id = st->exec_id;
+		late->enter_ts_ns = st->ts;
+		late->flags = st->flags | EL_EXEC_COMMIT_MISSED | (st->compat ? EL_EXEC_COMPAT : 0);
+		late->nchunks = st->nchunks;
+		late->syscall = st->syscall;
+		late->at_fd = st->at_fd;
+		late->at_flags = st->at_flags;
+		__builtin_memcpy(late->old_comm, st->comm, sizeof(late->old_comm));
+		late->ns_pid = st->ns_pid;
+		late->ns_level = st->ns_level;
 		bpf_map_delete_elem(&stashes, &tid);
+		t = cur_task();
+		late->pid = tgid;
+		late->tid = tid;
+		late->ppid = BPF_CORE_READ(t, real_parent, tgid);
+		fill_creds(late, t);
+		bpf_get_current_comm(late->comm, sizeof(late->comm));
+		late->ts_ns = bpf_ktime_get_boot_ns();
+		stamp(&late->hdr, EL_REC_EXEC);
+		stat_inc(EL_ST_EXECS);
+		bpf_ringbuf_submit(late, 0);
 		return 0;
 	}
 	s = get_scratch();

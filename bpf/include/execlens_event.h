@@ -47,6 +47,8 @@ enum el_field {
 #define EL_EXEC_CHUNK_LOST    (1u << 10) /* a chunk of this exec could not be written to the ring */
 #define EL_EXEC_FAILED_PATH   (1u << 11) /* argv/env read string by string from the caller (failed exec) */
 #define EL_EXEC_ARGV0_TRUNC   (1u << 12)
+#define EL_EXEC_COMMIT_MISSED (1u << 13) /* the kernel skipped the sched_process_exec program: reported at syscall
+                                            exit from what the entry saw (filename, argv[0]); no argv/env/cwd/fds */
 
 enum el_syscall {
 	EL_SYS_EXECVE = 0,

@@ -3,7 +3,7 @@
  * record sequence gaps, chunks whose commit never came, malformed records.
  */
 import { cstr, decodeRecord, splitNul } from './decode.js';
-import { Field, FD } from './layout.js';
+import { ExecFlag, Field, FD } from './layout.js';
 import type { ExecEvent, FdInfo, RawExec, RawFork, RawExit, RawChunk } from './types.js';
 
 export type Assembled = { kind: 'exec'; ev: ExecEvent } | RawFork | RawExit;
@@ -164,6 +164,8 @@ export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
   const interp = joinField(f, Field.INTERP);
   const cwd = joinField(f, Field.CWD);
   let argv = argvBlock ? splitNul(argvBlock) : [];
+  // the kernel skipped the commit: all there is of argv is argv[0], read at syscall entry (flag COMMIT_MISSED)
+  if (!argvBlock && r.flags & ExecFlag.COMMIT_MISSED && argv0) argv = [cstr(argv0)];
   let interpreter: Buffer[] | null = null;
   if (interp && r.ret === 0) {
     ({ argv, interpreter } = splitInterpreter(argv, bprmFile ? cstr(bprmFile) : null, argv0 ? cstr(argv0) : null));

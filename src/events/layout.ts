@@ -32,6 +32,7 @@ export const ExecFlag = {
   CHUNK_LOST: 1 << 10,
   FAILED_PATH: 1 << 11,
   ARGV0_TRUNC: 1 << 12,
+  COMMIT_MISSED: 1 << 13,
 } as const;
 export type ExecFlagName = keyof typeof ExecFlag;
 

@@ -163,7 +163,7 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
     egid: ev.egid,
     fds: ev.fds.map((f) => ({ fd: f.fd, path: lossy(fdPath(f)), type: fdType(f), flags: fdFlags(f), cloexec: f.cloexec })),
     truncated: {
-      argv: (ev.flags & ExecFlag.ARGV_TRUNC) !== 0,
+      argv: (ev.flags & (ExecFlag.ARGV_TRUNC | ExecFlag.COMMIT_MISSED)) !== 0,
       env: (ev.flags & ExecFlag.ENV_TRUNC) !== 0,
       filename: (ev.flags & ExecFlag.FILENAME_TRUNC) !== 0,
       cwd: (ev.flags & ExecFlag.CWD_TRUNC) !== 0,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Assembler, splitInterpreter, type Assembled } from '../../src/events/assemble.js';
 import { readRawRecords } from '../../src/events/rawfile.js';
-import { ExecFlag } from '../../src/events/layout.js';
+import { CHUNK, EXEC, ExecFlag, Field, HDR } from '../../src/events/layout.js';
 import type { ExecEvent } from '../../src/events/types.js';
 import { fixture } from '../helpers/paths.js';
 
@@ -105,4 +105,32 @@ test('#! argv reconstruction keeps argv[0] as passed and the interpreter apart',
   const nested = splitInterpreter(B('/bin/sh', '/opt/wrap', '/opt/tool', 'x'), Buffer.from('/opt/tool'), null);
   assert.deepEqual(nested.argv.map(String), ['/opt/tool', 'x']);
   assert.deepEqual(nested.interpreter!.map(String), ['/bin/sh', '/opt/wrap']);
+});
+
+test('an exec whose commit the kernel skipped (COMMIT_MISSED) comes out with argv[0] and is marked, not lost', () => {
+  const recs = readRawRecords(fixture('records/x86_64-tracepoint.bin'));
+  // the first exec as the syscall-exit fallback reports it: only its entry chunks (filename, argv[0])
+  const firstExec = recs.find((r) => r.readUInt32LE(HDR.kind) === 1)!;
+  const id = firstExec.readBigUInt64LE(EXEC.exec_id);
+  const entryFields = new Set<number>([Field.FILENAME, Field.ARGV0]);
+  const asm = new Assembler();
+  let ev: ExecEvent | undefined;
+  for (const r of recs) {
+    const kind = r.readUInt32LE(HDR.kind);
+    if (kind === 2 && r.readBigUInt64LE(CHUNK.exec_id) === id && !entryFields.has(r.readUInt32LE(CHUNK.field))) continue;
+    let rec = r;
+    if (r === firstExec) {
+      rec = Buffer.from(r);
+      rec.writeUInt32LE(r.readUInt32LE(EXEC.flags) | ExecFlag.COMMIT_MISSED, EXEC.flags);
+      rec.writeUInt32LE(2, EXEC.nchunks);
+    }
+    const x = asm.push(rec);
+    if (x?.kind === 'exec' && x.ev.execId === id) ev = x.ev;
+  }
+  assert.ok(ev);
+  assert.deepEqual(ev.argv.map((a) => a.toString()), ['sh']);
+  assert.equal(s(ev.filename), '/usr/bin/sh');
+  assert.ok(ev.flags & ExecFlag.COMMIT_MISSED);
+  assert.equal(ev.missingChunks, 0);
+  assert.equal(asm.finish().incompleteExecs, 0);
 });
