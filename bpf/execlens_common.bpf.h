@@ -185,6 +185,26 @@ static __always_inline bool is_traced(__u32 tgid)
 	return bpf_map_lookup_elem(&traced, &tgid) != NULL;
 }
 
+/*
+ * is_traced(), and also true for a child of a traced process that is not in
+ * the map yet because the kernel skipped its fork (recursion_misses): it is
+ * followed from its first exec on.
+ */
+static __always_inline bool is_traced_or_child(struct task_struct *t, __u32 tgid)
+{
+	__u32 ptgid;
+	__u8 one = 1;
+
+	if (is_traced(tgid))
+		return true;
+	ptgid = BPF_CORE_READ(t, real_parent, tgid);
+	if (!is_traced(ptgid))
+		return false;
+	if (bpf_map_update_elem(&traced, &tgid, &one, BPF_ANY))
+		stat_inc(EL_ST_TRACE_FULL);
+	return true;
+}
+
 static __always_inline struct scratch *get_scratch(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -574,16 +594,8 @@ static __always_inline int trace_exec_common_enter(__u32 syscall, __s32 at_fd,
 	struct stash st = {};
 	__u64 more = 0, a0 = 0;
 
-	if (!is_traced(tgid)) {
-		/* a child whose fork the kernel skipped (recursion_misses) is followed from its first exec */
-		__u32 ptgid = BPF_CORE_READ(cur_task(), real_parent, tgid);
-		__u8 one = 1;
-
-		if (!is_traced(ptgid))
-			return 0;
-		if (bpf_map_update_elem(&traced, &tgid, &one, BPF_ANY))
-			stat_inc(EL_ST_TRACE_FULL);
-	}
+	if (!is_traced_or_child(cur_task(), tgid))
+		return 0;
 	st.exec_id = new_exec_id();
 	st.ts = bpf_ktime_get_boot_ns();
 	st.argv = argv;
@@ -620,7 +632,7 @@ static __always_inline int trace_exec_common_commit(struct task_struct *t, __u32
 	struct mm_struct *mm;
 	__u64 entry_open = 0, entry_cloexec = 0;
 
-	if (!is_traced(tgid))
+	if (!is_traced_or_child(t, tgid))
 		return 0;
 	s = get_scratch();
 	if (!s)
