@@ -568,18 +568,32 @@ static __always_inline bool task_compat(struct task_struct *t)
 	return false;
 }
 
-static __always_inline int submit_exec(struct el_exec *e)
+/* ring space for an exec record; a full ring is counted */
+static __always_inline struct el_exec *reserve_exec(void)
 {
 	struct el_exec *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
+
+	if (!r)
 		stat_inc(EL_ST_RB_DROP_EXEC);
-		return -1;
-	}
-	__builtin_memcpy(r, e, sizeof(*r));
+	return r;
+}
+
+static __always_inline void submit_reserved_exec(struct el_exec *r)
+{
 	stamp(&r->hdr, EL_REC_EXEC);
 	stat_inc(EL_ST_EXECS);
 	/* the commit record wakes the reader up (chunks never do) */
 	bpf_ringbuf_submit(r, 0);
+}
+
+static __always_inline int submit_exec(struct el_exec *e)
+{
+	struct el_exec *r = reserve_exec();
+
+	if (!r)
+		return -1;
+	__builtin_memcpy(r, e, sizeof(*r));
+	submit_reserved_exec(r);
 	return 0;
 }
 
@@ -725,10 +739,9 @@ static __always_inline int trace_exec_common_exit(long ret)
 		 * saw rather than lose it: a small record written straight into the
 		 * ring (no scratch: it may be in use by a preempted program here).
 		 */
-		struct el_exec *late = bpf_ringbuf_reserve(&events, sizeof(*late), 0);
+		struct el_exec *late = reserve_exec();
 
 		if (!late) {
-			stat_inc(EL_ST_RB_DROP_EXEC);
 			bpf_map_delete_elem(&stashes, &tid);
 			return 0;
 		}
@@ -751,9 +764,7 @@ static __always_inline int trace_exec_common_exit(long ret)
 		fill_creds(late, t);
 		bpf_get_current_comm(late->comm, sizeof(late->comm));
 		late->ts_ns = bpf_ktime_get_boot_ns();
-		stamp(&late->hdr, EL_REC_EXEC);
-		stat_inc(EL_ST_EXECS);
-		bpf_ringbuf_submit(late, 0);
+		submit_reserved_exec(late);
 		return 0;
 	}
 	s = get_scratch();

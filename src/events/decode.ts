@@ -7,19 +7,15 @@ import type { RawRecord } from './types.js';
  * DataView per underlying buffer, addressed at the record's byte offset,
  * instead of a new DataView per record (decoding is allocation-bound).
  */
-let lastBuf: ArrayBufferLike | null = null;
-let lastView: DataView | null = null;
-
-/** A DataView-like reader over one record, without allocating per record. */
 class RecordView {
-  private v!: DataView;
+  private buf: ArrayBufferLike | null = null;
+  private v: DataView = new DataView(new ArrayBuffer(0));
   private base = 0;
   at(rec: Uint8Array): this {
-    if (rec.buffer !== lastBuf || !lastView) {
-      lastBuf = rec.buffer;
-      lastView = new DataView(rec.buffer);
+    if (rec.buffer !== this.buf) {
+      this.buf = rec.buffer;
+      this.v = new DataView(rec.buffer);
     }
-    this.v = lastView;
     this.base = rec.byteOffset;
     return this;
   }
