@@ -355,6 +355,7 @@ export function summaryLine(s: Summary, stopped: NodeJS.Signals | null): string 
     `plan ${s.plan}`,
     lost ? `LOST ${s.lostRecords} records (ring drops: exec ${s.ringDrops.exec}, chunk ${s.ringDrops.chunk}, other ${s.ringDrops.other})` : 'lost 0',
     ...(missedRuns(s) ? [`kernel skipped ${missedRuns(s)} program runs (${Object.entries(s.programMisses).map(([p, n]) => `${p} ${n}`).join(', ')})`] : []),
+    ...(s.ringDrops.exec + s.ringDrops.chunk + s.ringDrops.other > 0 ? ['the ring buffer filled up: a larger --ring-size (MiB, default 32) holds more'] : []),
   ];
   if (s.incompleteExecs) parts.push(`${s.incompleteExecs} execs incomplete`);
   if (s.truncated.argv || s.truncated.env) parts.push(`truncated: argv ${s.truncated.argv}, env ${s.truncated.env}`);

@@ -52,4 +52,8 @@ test('summary: program runs the kernel skipped count as lost and are named', () 
   const missed = { ...base, programMisses: { btf_sched_exec: 17, btf_sched_fork: 3 } };
   assert.equal(lostTotal(missed), 20);
   assert.match(summaryLine(missed, null), /LOST 0 records .*kernel skipped 20 program runs \(btf_sched_exec 17, btf_sched_fork 3\)/);
+  assert.doesNotMatch(summaryLine(missed, null), /ring-size/);
+  const dropped = { ...base, ringDrops: { exec: 161, chunk: 7286, other: 303 } };
+  assert.equal(lostTotal(dropped), 7750);
+  assert.match(summaryLine(dropped, null), /LOST 0 records \(ring drops: exec 161, chunk 7286, other 303\).*a larger --ring-size/);
 });
