@@ -338,12 +338,16 @@ function pruneDead(tree: ProcessTree): void {
 }
 
 export function lostTotal(s: Summary): number {
-  return s.lostRecords + s.ringDrops.exec + s.ringDrops.chunk + s.ringDrops.other + missedRuns(s);
+  return s.lostRecords + ringDropped(s) + missedRuns(s);
+}
+
+function ringDropped(s: Pick<Summary, 'ringDrops'>): number {
+  return s.ringDrops.exec + s.ringDrops.chunk + s.ringDrops.other;
 }
 
 /** program runs the kernel skipped: each one may be a lost exec, fork or exit */
-export function missedRuns(s: Pick<Summary, 'programMisses'>): number {
-  return Object.values(s.programMisses).reduce((a, b) => a + b, 0);
+export function missedRuns(s: { programMisses?: Record<string, number> }): number {
+  return Object.values(s.programMisses ?? {}).reduce((a, b) => a + b, 0);
 }
 
 export function summaryLine(s: Summary, stopped: NodeJS.Signals | null): string {
@@ -355,7 +359,7 @@ export function summaryLine(s: Summary, stopped: NodeJS.Signals | null): string 
     `plan ${s.plan}`,
     lost ? `LOST ${s.lostRecords} records (ring drops: exec ${s.ringDrops.exec}, chunk ${s.ringDrops.chunk}, other ${s.ringDrops.other})` : 'lost 0',
     ...(missedRuns(s) ? [`kernel skipped ${missedRuns(s)} program runs (${Object.entries(s.programMisses).map(([p, n]) => `${p} ${n}`).join(', ')})`] : []),
-    ...(s.ringDrops.exec + s.ringDrops.chunk + s.ringDrops.other > 0 ? ['the ring buffer filled up: a larger --ring-size (MiB, default 32) holds more'] : []),
+    ...(ringDropped(s) > 0 ? ['the ring buffer filled up: a larger --ring-size (MiB, default 32) holds more'] : []),
   ];
   if (s.incompleteExecs) parts.push(`${s.incompleteExecs} execs incomplete`);
   if (s.truncated.argv || s.truncated.env) parts.push(`truncated: argv ${s.truncated.argv}, env ${s.truncated.env}`);

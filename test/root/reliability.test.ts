@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXECLENS } from '../helpers/paths.js';
 import { byFile, readJsonLines, requireRoot, trace, traceAsync, waitFor, type JsonExec, type JsonSummary } from '../helpers/trace.js';
+import { missedRuns } from '../../src/tracer/log.js';
 
 /** Matrix guests run under TCG (~50× slower): the same tests at a smaller scale. */
 const IN_GUEST = process.env.EXECLENS_IN_MATRIX === '1';
@@ -18,11 +19,6 @@ const STARTUP_MS = 240000;
 /** A shell loop that execs `/bin/true TAG i` for i in [from, to). */
 function storm(tag: string, from: number, to: number): string {
   return `i=${from}; while [ $i -lt ${to} ]; do /bin/true ${tag} $i; i=$((i+1)); done`;
-}
-
-/** program runs the kernel skipped (preemptible BPF, e.g. 7.2): each may be a lost exec, fork or exit */
-function kernelMisses(s: JsonSummary): number {
-  return Object.values(s.programMisses ?? {}).reduce((a, b) => a + b, 0);
 }
 
 /** Checks that the marker execs seen are exactly distinct indices below n; returns how many. */
@@ -70,9 +66,8 @@ test(`${IN_GUEST ? '600' : '100,000'} execs system-wide: reported + lost equals 
     });
     countMarkers(seen, argvs, tag, n);
     assert.ok(summary, 'a summary record ends the output');
-    // drops are counted system-wide (other execs may be among them): an upper bound for ours
     // ring drops and program runs the kernel skipped are counted system-wide: an upper bound for ours
-    const missed = kernelMisses(summary);
+    const missed = missedRuns(summary);
     const lost = summary.ringDrops.exec + summary.lostRecords + missed;
     assert.ok(seen.size + lost >= n, `reported ${seen.size} + lost ${lost} < expected ${n}`);
     if (lost === 0) assert.equal(seen.size, n, 'nothing lost, so every exec was reported');
@@ -112,7 +107,7 @@ test('a stalled reader loses execs in the kernel, and every one is counted: repo
     const summary = recs.at(-1) as JsonSummary;
     assert.equal(summary.type, 'summary');
     assert.ok(summary.ringDrops.exec > 0, `the stalled reader made the kernel drop execs (${JSON.stringify(summary)})`);
-    const missed = kernelMisses(summary);
+    const missed = missedRuns(summary);
     if (missed === 0) assert.equal(seen.size + summary.ringDrops.exec, n, `reported ${seen.size} + dropped ${summary.ringDrops.exec}`);
     else assert.ok(seen.size + summary.ringDrops.exec + missed >= n, `reported ${seen.size} + dropped ${summary.ringDrops.exec} + kernel-skipped runs ${missed} < ${n}`);
     assert.match(stderr, /LOST/, 'the end-of-run summary says so');
@@ -138,7 +133,7 @@ test('two tracers at once each see their own tree completely, and nothing of the
     assert.equal(r.code, 0, r.stderr);
     const seen = new Set<number>();
     countMarkers(seen, r.execs.map((e) => e.argv), mine, n);
-    const missed = kernelMisses(r.summary!);
+    const missed = missedRuns(r.summary!);
     if (missed === 0) assert.equal(seen.size, n, `${mine}: every exec of its own tree`);
     else assert.ok(seen.size + missed >= n, `${mine}: ${seen.size} seen + ${missed} kernel-skipped program runs < ${n}`);
     assert.equal(r.execs.filter((e) => e.argv[1] === other).length, 0, `${mine}: nothing of ${other}`);
