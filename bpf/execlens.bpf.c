@@ -6,9 +6,9 @@
  * only for the wrappers of the chosen plan and sets fentry targets / kprobe
  * symbols at run time, so the SEC() targets below are defaults, not promises.
  *
- *   plan        entry                         exit                      compat (x86 ia32)
- *   fentry      fentry[.s]/__<arch>_sys_exec* fexit/__<arch>_sys_exec*  fentry[.s]+fexit __ia32_compat_sys_exec*
- *   kprobe      kprobe/<sym>  (regs wrapper   kretprobe/<sym>           kprobe+kretprobe __ia32_compat_sys_exec*
+ *   plan        entry                         exit                      compat (x86 ia32, arm64 AArch32)
+ *   fentry      fentry[.s]/__<arch>_sys_exec* fexit/__<arch>_sys_exec*  fentry+fexit __{ia32,arm64}_compat_sys_exec*
+ *   kprobe      kprobe/<sym>  (regs wrapper   kretprobe/<sym>           kprobe+kretprobe __{ia32,arm64}_compat_sys_exec*
  *               or __se_sys_* direct args)
  *   tracepoint  tracepoint/syscalls/sys_enter_exec*  sys_exit_exec*     (not seen: caught at sched_process_exec)
  *   lifecycle   tp_btf/sched_process_{exec,fork,exit}, or raw_tp/ the same
@@ -91,54 +91,68 @@ int BPF_KRETPROBE(kretprobe_execve, long ret)
 	return trace_exec_common_exit(ret);
 }
 
-/* ---------------- compat: ia32 execve/execveat (x86_64 only) ---------------- */
+/* ---------------- compat: 32-bit execve/execveat (x86 ia32, arm64 AArch32) ---------------- */
 #if defined(__TARGET_ARCH_x86)
 /* ia32 syscall ABI: ebx, ecx, edx, esi, edi; pointers are 32-bit */
-#define IA32_ARG(regs, r) ((__u64)(__u32)BPF_CORE_READ(regs, r))
+#define COMPAT_SYM(sc) "__ia32_compat_sys_" sc
+#define COMPAT_ARG0(regs) ((__u64)(__u32)BPF_CORE_READ(regs, bx))
+#define COMPAT_ARG1(regs) ((__u64)(__u32)BPF_CORE_READ(regs, cx))
+#define COMPAT_ARG2(regs) ((__u64)(__u32)BPF_CORE_READ(regs, dx))
+#define COMPAT_ARG3(regs) ((__u64)(__u32)BPF_CORE_READ(regs, si))
+#define COMPAT_ARG4(regs) ((__u64)(__u32)BPF_CORE_READ(regs, di))
+#elif defined(__TARGET_ARCH_arm64)
+/* AArch32 syscall ABI: r0..r4 arrive in x0..x4; pointers are 32-bit */
+#define COMPAT_SYM(sc) "__arm64_compat_sys_" sc
+#define COMPAT_ARG0(regs) ((__u64)(__u32)BPF_CORE_READ(regs, regs[0]))
+#define COMPAT_ARG1(regs) ((__u64)(__u32)BPF_CORE_READ(regs, regs[1]))
+#define COMPAT_ARG2(regs) ((__u64)(__u32)BPF_CORE_READ(regs, regs[2]))
+#define COMPAT_ARG3(regs) ((__u64)(__u32)BPF_CORE_READ(regs, regs[3]))
+#define COMPAT_ARG4(regs) ((__u64)(__u32)BPF_CORE_READ(regs, regs[4]))
+#endif
 
-static __always_inline int ia32_execve(struct pt_regs *regs)
+#ifdef COMPAT_SYM
+static __always_inline int compat_execve(struct pt_regs *regs)
 {
 	return trace_exec_common_enter(EL_SYS_EXECVE, AT_FDCWD_,
-				       (const char *)IA32_ARG(regs, bx), IA32_ARG(regs, cx),
-				       IA32_ARG(regs, dx), 0, true);
+				       (const char *)COMPAT_ARG0(regs), COMPAT_ARG1(regs),
+				       COMPAT_ARG2(regs), 0, true);
 }
 
-static __always_inline int ia32_execveat(struct pt_regs *regs)
+static __always_inline int compat_execveat(struct pt_regs *regs)
 {
-	return trace_exec_common_enter(EL_SYS_EXECVEAT, (__s32)IA32_ARG(regs, bx),
-				       (const char *)IA32_ARG(regs, cx), IA32_ARG(regs, dx),
-				       IA32_ARG(regs, si), IA32_ARG(regs, di), true);
+	return trace_exec_common_enter(EL_SYS_EXECVEAT, (__s32)COMPAT_ARG0(regs),
+				       (const char *)COMPAT_ARG1(regs), COMPAT_ARG2(regs),
+				       COMPAT_ARG3(regs), COMPAT_ARG4(regs), true);
 }
 
-SEC("fentry/__ia32_compat_sys_execve")
-int BPF_PROG(fentry_compat_execve, struct pt_regs *regs) { return ia32_execve(regs); }
+SEC("fentry/" COMPAT_SYM("execve"))
+int BPF_PROG(fentry_compat_execve, struct pt_regs *regs) { return compat_execve(regs); }
 
-SEC("fentry/__ia32_compat_sys_execveat")
-int BPF_PROG(fentry_compat_execveat, struct pt_regs *regs) { return ia32_execveat(regs); }
+SEC("fentry/" COMPAT_SYM("execveat"))
+int BPF_PROG(fentry_compat_execveat, struct pt_regs *regs) { return compat_execveat(regs); }
 
 /* no fentry.s for compat: the kernel refuses sleepable programs on the ia32 wrappers */
-SEC("fexit/__ia32_compat_sys_execve")
+SEC("fexit/" COMPAT_SYM("execve"))
 int BPF_PROG(fexit_compat_execve, struct pt_regs *regs, long ret)
 {
 	return trace_exec_common_exit(ret);
 }
 
-SEC("fexit/__ia32_compat_sys_execveat")
+SEC("fexit/" COMPAT_SYM("execveat"))
 int BPF_PROG(fexit_compat_execveat, struct pt_regs *regs, long ret)
 {
 	return trace_exec_common_exit(ret);
 }
 
-SEC("kprobe/__ia32_compat_sys_execve")
-int BPF_KPROBE(kprobe_compat_execve, struct pt_regs *regs) { return ia32_execve(regs); }
+SEC("kprobe/" COMPAT_SYM("execve"))
+int BPF_KPROBE(kprobe_compat_execve, struct pt_regs *regs) { return compat_execve(regs); }
 
-SEC("kprobe/__ia32_compat_sys_execveat")
-int BPF_KPROBE(kprobe_compat_execveat, struct pt_regs *regs) { return ia32_execveat(regs); }
+SEC("kprobe/" COMPAT_SYM("execveat"))
+int BPF_KPROBE(kprobe_compat_execveat, struct pt_regs *regs) { return compat_execveat(regs); }
 
-/* also attached to __ia32_compat_sys_execveat */
-SEC("kretprobe/__ia32_compat_sys_execve")
+/* also attached to the compat execveat wrapper */
+SEC("kretprobe/" COMPAT_SYM("execve"))
 int BPF_KRETPROBE(kretprobe_compat_execve, long ret) { return trace_exec_common_exit(ret); }
-
 #endif
 
 /* ---------------- syscall tracepoints (native ABI only) ---------------- */

@@ -559,13 +559,20 @@ static __always_inline void read_ns_pid(struct task_struct *t, __u32 *ns_pid, __
 	bpf_core_read(ns_pid, sizeof(*ns_pid), &p->numbers[level].nr);
 }
 
+/* called at sched_process_exec only (the new image is in place) */
 static __always_inline bool task_compat(struct task_struct *t)
 {
 #if defined(__TARGET_ARCH_x86)
 	if (bpf_core_field_exists(t->thread_info.status))
 		return BPF_CORE_READ(t, thread_info.status) & TS_COMPAT_X86;
-#endif
 	return false;
+#else
+	/* setup_new_exec() sizes the new mm's address space from the personality
+	 * the binary loader chose: a 32-bit image (AArch32, rv32) gets <= 4 GiB */
+	__u64 size = BPF_CORE_READ(t, mm, task_size);
+
+	return size && size <= 0x100000000ULL;
+#endif
 }
 
 /* ring space for an exec record; a full ring is counted */

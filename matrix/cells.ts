@@ -24,6 +24,21 @@ export const KERNELS: KernelDef[] = [
 
 export const DEBIAN_ARCH: Record<Arch, string> = { x86_64: 'amd64', arm64: 'arm64', riscv64: 'riscv64' };
 
+/**
+ * A guest of another arch than the host's cannot run the host root: it gets a
+ * debootstrap'd Debian root (scripts/matrix-rootfs.sh) of this suite, whose
+ * Node must run execlens (bookworm: Node 18; trixie: Node 20; riscv64 is a
+ * Debian release arch from trixie on). The BPF object of such an arch is built
+ * against the BTF of `btfKernel` (CO-RE carries it to the other kernels).
+ */
+export const FOREIGN: Partial<Record<Arch, { suite: string; btfKernel: string; cc: string; gnu: string }>> = {
+  arm64: { suite: 'bookworm', btfKernel: '6.1', cc: 'aarch64-linux-gnu-gcc', gnu: 'aarch64-linux-gnu' },
+  riscv64: { suite: 'trixie', btfKernel: '6.12', cc: 'riscv64-linux-gnu-gcc', gnu: 'riscv64-linux-gnu' },
+};
+
+/** node's process.arch for a guest arch (koffi's per-arch native package is named by it) */
+export const NODE_ARCH: Record<Arch, string> = { x86_64: 'x64', arm64: 'arm64', riscv64: 'riscv64' };
+
 export interface Cell {
   id: string;
   kernel: KernelDef | 'host';

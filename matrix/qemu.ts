@@ -92,7 +92,7 @@ async function bootWith(o: BootOptions, accel: Accel, preface = ''): Promise<Omi
       '-device', 'vhost-user-fs-pci,queue-size=1024,chardev=vfs,tag=hostroot',
       '-kernel', o.kernel,
       '-initrd', o.initrd,
-      '-append', `console=${x86 ? 'ttyS0' : 'ttyAMA0'} panic=-1 loglevel=4 ${o.extraAppend ?? ''}`.trim(),
+      '-append', `console=${o.arch === 'arm64' ? 'ttyAMA0' : 'ttyS0'} panic=-1 loglevel=4 ${o.extraAppend ?? ''}`.trim(),
       '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio',
     ];
     const t0 = Date.now();

@@ -13,7 +13,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statS
 import { cpus, homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEBIAN_ARCH, expandCells, type Arch, type Cell } from './cells.js';
+import { DEBIAN_ARCH, expandCells, FOREIGN, KERNELS, NODE_ARCH, type Arch, type Cell } from './cells.js';
 import { boot } from './qemu.js';
 import { junitCounts, M, mergeJunit, parseConsole, planOf, renderSummary, type CellResult } from './report.js';
 
@@ -52,17 +52,74 @@ function bpfObject(clang: number, arch: Arch): string {
     log(`installing ${bin} from apt`);
     execFileSync('apt-get', ['install', '-y', '-qq', bin, `llvm-${clang}`], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   }
-  if (arch !== 'x86_64') throw new Error(`building for ${arch} needs that arch's vmlinux.h: not implemented yet`);
-  execFileSync(join(ROOT, 'scripts/build-bpf.sh'), { env: { ...process.env, CLANG: bin, ARCH: arch, OUT: out }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const btf = arch === 'x86_64' ? {} : { VMLINUX_BTF: foreignBtf(arch) };
+  execFileSync(join(ROOT, 'scripts/build-bpf.sh'), { env: { ...process.env, CLANG: bin, ARCH: arch, OUT: out, ...btf }, stdio: ['ignore', 'ignore', 'inherit'] });
   return obj;
 }
 
-function payloadScript(obj: string, custom: string | null, sel: TestSelection): string {
+/** Debian kernel package of a cell: [unpacked dir, kernel release, vmlinuz] */
+function kernelPackage(suite: string, arch: Arch, flavour: string): [string, string, string] {
+  return execFileSync(join(ROOT, 'scripts/matrix-kernel.sh'), [suite, DEBIAN_ARCH[arch], flavour, CACHE], { encoding: 'utf8' }).trim().split(' ') as [string, string, string];
+}
+
+/** BTF of another arch's kernel, cut out of its boot image: vmlinux.h of that arch's BPF object */
+function foreignBtf(arch: Arch): string {
+  const f = FOREIGN[arch];
+  const k = KERNELS.find((d) => d.label === f?.btfKernel);
+  if (!f || !k?.flavour[arch]) throw new Error(`no BTF source kernel for ${arch}`);
+  const [, kver, vmlinuz] = kernelPackage(k.suite, arch, k.flavour[arch]!);
+  const out = join(ROOT, `build/matrix/btf-${kver}.btf`);
+  if (!existsSync(out)) execFileSync('python3', [join(ROOT, 'scripts/carve-btf.py'), vmlinuz, out], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return out;
+}
+
+/**
+ * What a guest of another arch runs the checkout with: its own Debian root (Node,
+ * libbpf, bpftool), koffi's native package for that arch (beside the host's in
+ * node_modules: koffi looks for it there by process.arch), and the ptrace helper
+ * cross-built for it. Returns the root and the helper.
+ */
+function foreignUserspace(arch: Arch): { root: string; helper: string } {
+  const f = FOREIGN[arch];
+  if (!f) throw new Error(`no userspace defined for ${arch} guests`);
+  log(`${arch}: Debian ${f.suite} root (built once, cached)`);
+  const root = execFileSync(join(ROOT, 'scripts/matrix-rootfs.sh'), [f.suite, DEBIAN_ARCH[arch], CACHE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  mkdirSync(join(root, ROOT), { recursive: true }); // the checkout's mount point inside that root
+  const koffiVersion = (JSON.parse(readFileSync(join(ROOT, 'node_modules/koffi/package.json'), 'utf8')) as { version: string }).version;
+  const pkg = `@koromix/koffi-linux-${NODE_ARCH[arch]}`;
+  const pkgDir = join(ROOT, 'node_modules', pkg);
+  const have = existsSync(join(pkgDir, 'package.json')) ? (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version : null;
+  if (have !== koffiVersion) {
+    log(`${arch}: fetching ${pkg}@${koffiVersion} from the npm registry`);
+    const dl = join(CACHE, 'npm');
+    mkdirSync(dl, { recursive: true });
+    const tgz = execFileSync('npm', ['pack', '--silent', `${pkg}@${koffiVersion}`, '--pack-destination', dl], { encoding: 'utf8' }).trim().split('\n').pop()!;
+    mkdirSync(pkgDir, { recursive: true });
+    execFileSync('tar', ['-xzf', join(dl, tgz), '-C', pkgDir, '--strip-components=1']);
+  }
+  const outDir = join(ROOT, `build/matrix/native-${arch}`);
+  const helper = join(outDir, 'execlens-ptrace');
+  const src = join(ROOT, 'native/ptrace/execlens-ptrace.c');
+  if (!existsSync(helper) || statSync(helper).mtimeMs < statSync(src).mtimeMs) {
+    if (spawnSync('sh', ['-c', `command -v ${f.cc}`]).status !== 0) {
+      log(`installing gcc-${f.gnu} from apt`);
+      execFileSync('apt-get', ['install', '-y', '-qq', `gcc-${f.gnu}`, `libc6-dev-${DEBIAN_ARCH[arch]}-cross`], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    }
+    execFileSync(join(ROOT, 'scripts/build-native.sh'), { env: { ...process.env, CC: f.cc, OUT: outDir }, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  // the compat test's 32-bit program (AArch32 on arm64)
+  if (arch === 'arm64') execFileSync(join(ROOT, 'scripts/fetch-compat-busybox.sh'), ['armhf'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return { root, helper };
+}
+
+function payloadScript(obj: string, custom: string | null, sel: TestSelection, arch: Arch, helper: string | null): string {
   const files = rootTestFiles('dist/test/root/').filter((f) => !sel.files.length || sel.files.some((n) => f.endsWith(`/${n}.test.js`)));
   const tests = `${sel.pattern ? `--test-name-pattern='${sel.pattern.replace(/'/g, `'\\''`)}' ` : ''}${files.join(' ')}`;
   return `#!/bin/sh
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run TMPDIR=/run/tmp
-export EXECLENS_BPF_OBJECT=${obj} EXECLENS_IA32_BINARY=${ROOT}/build/i386/busybox EXECLENS_REQUIRE_ROOT_TESTS=1 EXECLENS_IN_MATRIX=1
+export EXECLENS_BPF_OBJECT=${obj} EXECLENS_REQUIRE_ROOT_TESTS=1 EXECLENS_IN_MATRIX=1
+${arch === 'x86_64' ? `export EXECLENS_COMPAT_BINARY=${ROOT}/build/i386/busybox` : ''}
+${helper ? `export EXECLENS_PTRACE_HELPER=${helper}` : ''}
 mkdir -p /run/tmp
 cd ${ROOT}
 echo '${M.doctorBegin}'
@@ -105,12 +162,13 @@ async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom
     const obj = bpfObject(cell.clang, cell.arch);
     if (cell.kernel === 'host') return runHost(cell, obj, base, t0);
     const k = cell.kernel;
-    const [kdir, kver, vmlinuz] = execFileSync(join(ROOT, 'scripts/matrix-kernel.sh'), [k.suite, DEBIAN_ARCH[cell.arch], k.flavour[cell.arch]!, CACHE], { encoding: 'utf8' }).trim().split(' ') as [string, string, string];
+    const [kdir, kver, vmlinuz] = kernelPackage(k.suite, cell.arch, k.flavour[cell.arch]!);
     base.kernelRelease = kver;
+    const foreign = cell.arch === 'x86_64' ? null : foreignUserspace(cell.arch);
     const payload = join(dir, 'payload.sh');
-    writeFileSync(payload, payloadScript(obj, o.custom, o.tests));
+    writeFileSync(payload, payloadScript(obj, o.custom, o.tests, cell.arch, foreign?.helper ?? null));
     const initrd = join(dir, 'initrd.gz');
-    execFileSync(join(ROOT, 'scripts/matrix-initramfs.sh'), [kdir, kver, payload, initrd]);
+    execFileSync(join(ROOT, 'scripts/matrix-initramfs.sh'), [kdir, kver, payload, initrd, ...(foreign ? [foreign.root, ROOT] : [])]);
     log(`${cell.id}: booting ${kver}`);
     const b = await boot({ arch: cell.arch, kernel: vmlinuz, initrd, memMiB: 2048, timeoutS: o.timeoutS, consoleLog: join(dir, 'console.log'), workDir: dir, extraAppend: o.append });
     base.seconds = (Date.now() - t0) / 1000;

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Build the ptrace backend's helper (native/ptrace) with the system C compiler.
+#   CC=aarch64-linux-gnu-gcc OUT=build/matrix/native-arm64 scripts/build-native.sh   (cross-build for a guest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CC=${CC:-cc}
-mkdir -p build/native
-"$CC" -O2 -g -Wall -Wextra -I bpf/include -o build/native/execlens-ptrace.tmp native/ptrace/execlens-ptrace.c
-mv build/native/execlens-ptrace.tmp build/native/execlens-ptrace
-echo "build-native: build/native/execlens-ptrace ($("$CC" --version | head -n1))"
+OUT=${OUT:-build/native}
+mkdir -p "$OUT"
+"$CC" -O2 -g -Wall -Wextra -I bpf/include -o "$OUT/execlens-ptrace.tmp" native/ptrace/execlens-ptrace.c
+mv "$OUT/execlens-ptrace.tmp" "$OUT/execlens-ptrace"
+echo "build-native: $OUT/execlens-ptrace ($("$CC" --version | head -n1))"

@@ -2,14 +2,23 @@
 # Build a cell's initramfs: static busybox, the kernel's own virtiofs modules in
 # dependency order (decompressed: busybox insmod cannot read .xz/.zst), the
 # kernel config, the guest init and the payload.
-#   scripts/matrix-initramfs.sh KDIR KVER PAYLOAD OUT
+#   scripts/matrix-initramfs.sh KDIR KVER PAYLOAD OUT [CHROOT_ROOT CHECKOUT]
+# With CHROOT_ROOT (a foreign-arch Debian root, scripts/matrix-rootfs.sh), the
+# guest's busybox is that root's and the payload runs chrooted there, the
+# checkout bound in at its own path.
 set -euo pipefail
-kdir=$1 kver=$2 payload=$3 out=$4
+kdir=$1 kver=$2 payload=$3 out=$4 croot=${5:-} checkout=${6:-}
 here=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp"/{bin,proc,sys,dev,mnt,modules}
-cp /bin/busybox "$tmp/bin/busybox"
+if [ -n "$croot" ]; then
+  cp "$croot/bin/busybox" "$tmp/bin/busybox"
+  echo "$croot" > "$tmp/chroot-root"
+  echo "$checkout" > "$tmp/checkout"
+else
+  cp /bin/busybox "$tmp/bin/busybox"
+fi
 cp "$here/matrix/guest/init.sh" "$tmp/init"
 chmod +x "$tmp/init"
 cp "$payload" "$tmp/payload.sh"

@@ -24,4 +24,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build
-./scripts/fetch-ia32-busybox.sh || echo "setup: could not fetch busybox-static:i386; the ia32 test will skip" >&2
+./scripts/fetch-compat-busybox.sh i386 || echo "setup: could not fetch busybox-static:i386; the ia32 test will skip" >&2

@@ -2,6 +2,8 @@
 # Guest /init: load virtiofs, mount the host root read-only, prepare a chroot
 # with fresh proc/sys/dev/bpffs/tracefs and tmpfs scratch on /run, run the payload,
 # print its results between markers on the console, power off.
+# A guest of another arch chroots into its own Debian root (a path of the host
+# root named in /chroot-root), with the checkout (/checkout) bound into it.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -15,20 +17,29 @@ if ! mount -t virtiofs hostroot /mnt -o ro; then
   echo "EXECLENS-GUEST: cannot mount virtiofs host root"
   poweroff -f
 fi
-mount -t proc proc /mnt/proc
-mount -t sysfs sys /mnt/sys
-mount -t devtmpfs dev /mnt/dev
-mkdir -p /mnt/dev/pts 2>/dev/null; mount -t devpts devpts /mnt/dev/pts 2>/dev/null
-mount -t bpf bpf /mnt/sys/fs/bpf 2>/dev/null
-mount -t tracefs tracefs /mnt/sys/kernel/tracing 2>/dev/null
-mount -t debugfs debugfs /mnt/sys/kernel/debug 2>/dev/null
+R=/mnt
+if [ -f /chroot-root ]; then
+  R=/mnt$(cat /chroot-root)
+  co=$(cat /checkout)
+  if ! mount --bind "/mnt$co" "$R$co"; then
+    echo "EXECLENS-GUEST: cannot bind the checkout $co into $R"
+    poweroff -f
+  fi
+fi
+mount -t proc proc $R/proc
+mount -t sysfs sys $R/sys
+mount -t devtmpfs dev $R/dev
+mkdir -p $R/dev/pts 2>/dev/null; mount -t devpts devpts $R/dev/pts 2>/dev/null
+mount -t bpf bpf $R/sys/fs/bpf 2>/dev/null
+mount -t tracefs tracefs $R/sys/kernel/tracing 2>/dev/null
+mount -t debugfs debugfs $R/sys/kernel/debug 2>/dev/null
 # writable scratch only where nothing of the host is hidden: the checkout may
 # live under /tmp or /root (the payload sets TMPDIR=/run/tmp)
-for d in run boot; do mount -t tmpfs tmpfs "/mnt/$d"; done
-cp /config-* /mnt/boot/ 2>/dev/null
-cp /payload.sh /mnt/run/payload.sh
+for d in run boot; do mount -t tmpfs tmpfs "$R/$d"; done
+cp /config-* $R/boot/ 2>/dev/null
+cp /payload.sh $R/run/payload.sh
 echo "EXECLENS-GUEST: payload start"
-chroot /mnt /bin/sh /run/payload.sh
+chroot $R /bin/sh /run/payload.sh
 echo "EXECLENS-GUEST: payload exit $?"
 sync
 poweroff -f

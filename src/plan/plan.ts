@@ -22,7 +22,8 @@ export interface HookSpec {
   kind: HookKind;
   role: 'enter' | 'exit';
   syscall: 'execve' | 'execveat';
-  abi: 'native' | 'ia32';
+  /** ia32: x86_64's 32-bit ABI; aarch32: arm64's */
+  abi: 'native' | 'ia32' | 'aarch32';
   /** kernel function (fentry target / kprobe symbol); tracepoints: category/name */
   target: string;
   /** a failure to load/attach drops the hook (recorded) instead of the candidate */
@@ -99,16 +100,20 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
     return plan;
   }
 
-  // ---- compat (ia32) hooks ----
+  // ---- compat (32-bit) hooks: x86_64 ia32, arm64 AArch32 ----
   let compat: 'hook' | 'none' = 'none';
-  if (f.arch === 'x86_64') {
-    const ia32 = kc(f, 'CONFIG_IA32_EMULATION');
-    const s = sym(f, '__ia32_compat_sys_execve');
-    if (ia32 === false) plan.compatWhy = 'CONFIG_IA32_EMULATION is not set: no 32-bit programs can run, nothing to hook';
-    else if (s === false) plan.compatWhy = '__ia32_compat_sys_execve not in kallsyms: compat execs not hookable';
+  const compatAbi = f.arch === 'x86_64' ? 'ia32' : f.arch === 'aarch64' ? 'aarch32' : null;
+  const compatPrefix = f.arch === 'x86_64' ? '__ia32_compat_sys_' : '__arm64_compat_sys_';
+  const compatConfig = f.arch === 'x86_64' ? 'CONFIG_IA32_EMULATION' : 'CONFIG_COMPAT';
+  /** false: the kernel runs no 32-bit programs at all (nothing to hook, nothing blind) */
+  const compatKernel = kc(f, compatConfig);
+  if (compatAbi) {
+    const s = sym(f, `${compatPrefix}execve`);
+    if (compatKernel === false) plan.compatWhy = `${compatConfig} is not set: no 32-bit programs can run, nothing to hook`;
+    else if (s === false) plan.compatWhy = `${compatPrefix}execve not in kallsyms: compat execs not hookable`;
     else {
       compat = 'hook';
-      plan.compatWhy = 'IA32 emulation present: hooking __ia32_compat_sys_execve[at] (optional hooks)';
+      plan.compatWhy = `${compatAbi} programs possible (${compatConfig}): hooking ${compatPrefix}execve[at] (optional hooks)`;
     }
   } else {
     plan.compatWhy = `${f.arch}: compat hooks not implemented; 32-bit execs are caught at sched_process_exec only`;
@@ -129,23 +134,24 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
   } else plan.sleepableWhy = `kernel ${f.version.join('.')} < 7.1 and CONFIG_FUNCTION_ERROR_INJECTION is ${errInj === null ? 'unknown' : 'unset'}: non-sleepable, bpf_probe_read_user`;
 
   const compatHooks = (k: 'fentry' | 'kprobe'): HookSpec[] => {
-    if (compat !== 'hook') return [];
+    if (compat !== 'hook' || !compatAbi) return [];
+    const abi = compatAbi;
     const out: HookSpec[] = [];
     for (const sc of ['execve', 'execveat'] as const) {
-      const target = `__ia32_compat_sys_${sc}`;
+      const target = `${compatPrefix}${sc}`;
       if (k === 'fentry') {
         // never sleepable: 7.2 allows sleepable fentry on native syscalls only
         // ("__ia32_compat_sys_execve is not sleepable", seen in the kernel matrix)
-        out.push({ program: `fentry_compat_${sc}`, kind: 'fentry', role: 'enter', syscall: sc, abi: 'ia32', target, optional: true });
-        out.push({ program: `fexit_compat_${sc}`, kind: 'fexit', role: 'exit', syscall: sc, abi: 'ia32', target, optional: true });
+        out.push({ program: `fentry_compat_${sc}`, kind: 'fentry', role: 'enter', syscall: sc, abi, target, optional: true });
+        out.push({ program: `fexit_compat_${sc}`, kind: 'fexit', role: 'exit', syscall: sc, abi, target, optional: true });
       } else {
-        out.push({ program: `kprobe_compat_${sc}`, kind: 'kprobe', role: 'enter', syscall: sc, abi: 'ia32', target, optional: true });
-        out.push({ program: 'kretprobe_compat_execve', kind: 'kretprobe', role: 'exit', syscall: sc, abi: 'ia32', target, optional: true });
+        out.push({ program: `kprobe_compat_${sc}`, kind: 'kprobe', role: 'enter', syscall: sc, abi, target, optional: true });
+        out.push({ program: 'kretprobe_compat_execve', kind: 'kretprobe', role: 'exit', syscall: sc, abi, target, optional: true });
       }
     }
     return out;
   };
-  const compatBlind = compat === 'hook' ? [] : f.arch === 'x86_64' && kc(f, 'CONFIG_IA32_EMULATION') === false ? [] : ['failed compat (32-bit) execs'];
+  const compatBlind = compat === 'hook' || compatKernel === false ? [] : ['failed compat (32-bit) execs'];
 
   // ---- fentry ----
   {
@@ -236,8 +242,8 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
         ]),
         why: 'syscall tracepoints: stable everywhere, slower than fentry, native ABI only',
         blind:
-          f.arch === 'x86_64' && kc(f, 'CONFIG_IA32_EMULATION') !== false
-            ? ['failed ia32 (32-bit) execs: syscall tracepoints skip compat syscalls; successful ones are caught at sched_process_exec without the entry record (argv[0] as passed, execveat fd)']
+          compatAbi && compatKernel !== false
+            ? [`failed ${compatAbi} (32-bit) execs: syscall tracepoints skip compat syscalls; successful ones are caught at sched_process_exec without the entry record (argv[0] as passed, execveat fd)`]
             : [],
       };
       if (reason !== null) c.forced = reason;

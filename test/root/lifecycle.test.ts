@@ -86,21 +86,24 @@ test('a tracee that never execs: no exec events, clean summary', (t) => {
   assert.equal(r.summary!.lostRecords, 0);
 });
 
-const IA32 = process.env.EXECLENS_IA32_BINARY ?? join(ROOT, 'build/i386/busybox');
-function ia32Skip(): string | false {
-  if (!existsSync(IA32)) return `no i386 test binary at ${IA32} (scripts/fetch-ia32-busybox.sh fetches Debian's busybox-static:i386)`;
+/** 32-bit ABI of this arch (x86_64: ia32, arm64: AArch32) and Debian's static busybox built for it */
+const COMPAT_ARCH = process.arch === 'x64' ? { abi: 'ia32', deb: 'i386' } : process.arch === 'arm64' ? { abi: 'AArch32', deb: 'armhf' } : null;
+const COMPAT_BIN = process.env.EXECLENS_COMPAT_BINARY ?? join(ROOT, `build/${COMPAT_ARCH?.deb ?? 'none'}/busybox`);
+function compatSkip(): string | false {
+  if (!COMPAT_ARCH) return `${process.arch} has no 32-bit compat ABI that execlens hooks`;
+  if (!existsSync(COMPAT_BIN)) return `no ${COMPAT_ARCH.deb} test binary at ${COMPAT_BIN} (scripts/fetch-compat-busybox.sh ${COMPAT_ARCH.deb} fetches Debian's busybox-static:${COMPAT_ARCH.deb})`;
   // a direct execv (execvp would retry an ENOEXEC file with /bin/sh and hide the errno)
-  const r = spawnSync('/usr/bin/python3', ['-c', 'import os,sys\ntry:\n  os.execv(sys.argv[1], [sys.argv[1], "true"])\nexcept OSError as e:\n  print(e.errno); sys.exit(3)', IA32], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/python3', ['-c', 'import os,sys\ntry:\n  os.execv(sys.argv[1], [sys.argv[1], "true"])\nexcept OSError as e:\n  print(e.errno); sys.exit(3)', COMPAT_BIN], { encoding: 'utf8' });
   if (r.status === 3 && r.stdout.trim() === '8')
-    return 'this host cannot run 32-bit programs (exec gives ENOEXEC under its hypervisor although CONFIG_IA32_EMULATION=y); runs in the kernel-matrix guests';
-  if (r.status !== 0) return `${IA32} does not run here (status ${r.status}: ${r.stdout.trim()})`;
+    return `this machine cannot run ${COMPAT_ARCH.abi} programs (exec gives ENOEXEC: no 32-bit support in the kernel or the CPU, or blocked by its hypervisor); runs in the kernel-matrix guests`;
+  if (r.status !== 0) return `${COMPAT_BIN} does not run here (status ${r.status}: ${r.stdout.trim()})`;
   return false;
 }
 
 for (const backend of ['ebpf', 'ptrace'] as const) {
-  test(`${backend === 'ptrace' ? 'ptrace: ' : ''}a 32-bit (ia32) static program is reported with the compat flag`, { skip: ia32Skip() }, (t) => {
+  test(`${backend === 'ptrace' ? 'ptrace: ' : ''}a 32-bit (${COMPAT_ARCH?.abi ?? 'compat'}) static program is reported with the compat flag`, { skip: compatSkip() }, (t) => {
     if (!requireRoot(t)) return;
-    const r = trace([IA32, 'sh', '-c', `${IA32} echo hi`], { extra: ['--backend', backend] });
+    const r = trace([COMPAT_BIN, 'sh', '-c', `${COMPAT_BIN} echo hi`], { extra: ['--backend', backend] });
     assert.equal(r.code, 0, r.stderr);
     const compat = r.execs.filter((e) => e.compat);
     assert.ok(compat.length >= 1, `saw ${JSON.stringify(r.execs.map((e) => [e.filename, e.compat]))}`);

@@ -35,12 +35,20 @@ test('Debian 6.1 cloud: fentry, then kprobe on __x64_sys_execve, then tracepoint
   assert.ok(p.candidates.every((c) => !c.sleepable));
 });
 
-test('arm64 6.1: no DIRECT_CALLS -> fentry ruled out (ENOTSUPP), kprobe on __arm64_sys_execve', () => {
+test('arm64 6.1: no DIRECT_CALLS -> fentry ruled out (ENOTSUPP), kprobe on __arm64_sys_execve, AArch32 compat hooked', () => {
   const p = choosePlan(features('debian-6.1-arm64'));
   assert.deepEqual(ids(p), ['kprobe', 'tracepoint']);
   assert.match(p.rejected.find((r) => r.id === 'fentry')!.reason, /DIRECT_CALLS/);
   assert.equal(p.candidates[0]!.hooks[0]!.target, '__arm64_sys_execve');
-  assert.ok(p.candidates[0]!.hooks.every((h) => h.abi === 'native'));
+  const compat = p.candidates[0]!.hooks.filter((h) => h.abi !== 'native');
+  assert.deepEqual(compat.map((h) => [h.program, h.target, h.abi, h.optional]), [
+    ['kprobe_compat_execve', '__arm64_compat_sys_execve', 'aarch32', true],
+    ['kretprobe_compat_execve', '__arm64_compat_sys_execve', 'aarch32', true],
+    ['kprobe_compat_execveat', '__arm64_compat_sys_execveat', 'aarch32', true],
+    ['kretprobe_compat_execve', '__arm64_compat_sys_execveat', 'aarch32', true],
+  ]);
+  assert.deepEqual(p.candidates[0]!.blind, []);
+  assert.match(p.candidates[1]!.blind.join(' '), /failed aarch32/, 'tracepoints skip compat syscalls on arm64 too');
 });
 
 test('riscv64 6.5: no syscall wrappers -> kprobe would use __se_sys_execve directly, but KPROBES_ON_FTRACE is absent -> tracepoint', () => {
