@@ -68,6 +68,12 @@ export async function boot(o: BootOptions): Promise<BootResult> {
   return { ...r, accelReason: first.reason };
 }
 
+/**
+ * QEMU 7.2's default riscv64 CPU lacks extensions Debian's riscv64 userspace
+ * uses (Node died with SIGILL on it); turn on the ratified ones it emulates.
+ */
+const RISCV_CPU = process.env.EXECLENS_MATRIX_RISCV_CPU ?? 'rv64,v=true,vlen=128,zba=true,zbb=true,zbc=true,zbs=true';
+
 const VIRTIOFSD = ['/usr/lib/qemu/virtiofsd', '/usr/libexec/virtiofsd'];
 
 async function bootWith(o: BootOptions, accel: Accel, preface = ''): Promise<Omit<BootResult, 'accelReason'>> {
@@ -82,7 +88,7 @@ async function bootWith(o: BootOptions, accel: Accel, preface = ''): Promise<Omi
     const x86 = o.arch === 'x86_64';
     const qemu = x86 ? 'qemu-system-x86_64' : o.arch === 'arm64' ? 'qemu-system-aarch64' : 'qemu-system-riscv64';
     const args = [
-      ...(x86 ? ['-M', 'pc', '-cpu', 'max'] : o.arch === 'arm64' ? ['-M', 'virt', '-cpu', 'max'] : ['-M', 'virt']),
+      ...(x86 ? ['-M', 'pc', '-cpu', 'max'] : o.arch === 'arm64' ? ['-M', 'virt', '-cpu', 'max'] : ['-M', 'virt', '-cpu', RISCV_CPU]),
       '-accel', accel,
       '-smp', '1',
       '-m', `${o.memMiB}`,

@@ -148,6 +148,7 @@ function verdict(base: CellResult, consoleText: string, timedOut: boolean, timeo
   if (timedOut) return { ...r, status: 'timeout', reason: `no power-off within ${timeoutS} s (console: ${consolePath})` };
   if (!p.booted) return { ...r, status: 'boot-failure', reason: `kernel did not reach /init (console: ${consolePath})` };
   if (p.testExit === null) return { ...r, status: 'fail', reason: 'payload did not finish' };
+  if (!p.doctor) return { ...r, status: 'fail', reason: 'doctor --json printed nothing (execlens did not start in the guest; see the console)' };
   if (p.testExit !== 0 || (r.counts && r.counts.failures > 0)) return { ...r, status: 'fail', reason: `tests exited ${p.testExit}${r.counts ? `, ${r.counts.failures} failed` : ''}` };
   if (r.counts && r.counts.tests === 0) return { ...r, status: 'fail', reason: 'no tests ran' };
   return { ...r, status: 'pass' };

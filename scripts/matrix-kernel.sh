@@ -30,6 +30,7 @@ if [ ! -f "$dir/.done" ]; then
   fi
   touch "$dir/.done"
 fi
-vmlinuz=$(find "$dir/root" \( -name "vmlinuz-$kver" -o -name "vmlinuz" \) -type f | head -n1)
+# riscv64 packages name the (EFI-stub) Image vmlinux-<kver>
+vmlinuz=$(find "$dir/root" \( -name "vmlinuz-$kver" -o -name "vmlinuz" -o -name "vmlinux-$kver" \) -type f | head -n1)
 [ -n "$vmlinuz" ] || { echo "matrix-kernel: no vmlinuz in $pkg (and its linux-binary/modules packages)" >&2; exit 3; }
 echo "$dir $kver $vmlinuz"
