@@ -69,6 +69,7 @@ function foreignBtf(arch: Arch): string {
   if (!f || !k?.flavour[arch]) throw new Error(`no BTF source kernel for ${arch}`);
   const [, kver, vmlinuz] = kernelPackage(k.suite, arch, k.flavour[arch]!);
   const out = join(ROOT, `build/matrix/btf-${kver}.btf`);
+  mkdirSync(dirname(out), { recursive: true });
   if (!existsSync(out)) execFileSync('python3', [join(ROOT, 'scripts/carve-btf.py'), vmlinuz, out], { stdio: ['ignore', 'ignore', 'inherit'] });
   return out;
 }
