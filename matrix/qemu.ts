@@ -13,6 +13,8 @@ export interface BootOptions {
   consoleLog: string;
   workDir: string;
   extraAppend?: string;
+  /** a QEMU binary other than the system's (riscv64: QEMU 10 from backports), and its firmware */
+  qemu?: { binary: string; bios: string | null };
 }
 
 export type Accel = 'kvm' | 'tcg';
@@ -69,10 +71,11 @@ export async function boot(o: BootOptions): Promise<BootResult> {
 }
 
 /**
- * QEMU 7.2's default riscv64 CPU lacks extensions Debian's riscv64 userspace
- * uses (Node died with SIGILL on it); turn on the ratified ones it emulates.
+ * riscv64 guests: Debian's riscv64 userspace and Node's native addons for it
+ * (koffi) are built for the RVA23 profile; QEMU 7.2's CPUs lack it (SIGILL),
+ * so the matrix brings QEMU 10 (scripts/matrix-qemu.sh) and asks for rva23s64.
  */
-const RISCV_CPU = process.env.EXECLENS_MATRIX_RISCV_CPU ?? 'rv64,v=true,vlen=128,zba=true,zbb=true,zbc=true,zbs=true';
+const RISCV_CPU = process.env.EXECLENS_MATRIX_RISCV_CPU ?? 'rva23s64';
 
 const VIRTIOFSD = ['/usr/lib/qemu/virtiofsd', '/usr/libexec/virtiofsd'];
 
@@ -86,9 +89,10 @@ async function bootWith(o: BootOptions, accel: Accel, preface = ''): Promise<Omi
   try {
     for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
     const x86 = o.arch === 'x86_64';
-    const qemu = x86 ? 'qemu-system-x86_64' : o.arch === 'arm64' ? 'qemu-system-aarch64' : 'qemu-system-riscv64';
+    const qemu = o.qemu?.binary ?? (x86 ? 'qemu-system-x86_64' : o.arch === 'arm64' ? 'qemu-system-aarch64' : 'qemu-system-riscv64');
     const args = [
       ...(x86 ? ['-M', 'pc', '-cpu', 'max'] : o.arch === 'arm64' ? ['-M', 'virt', '-cpu', 'max'] : ['-M', 'virt', '-cpu', RISCV_CPU]),
+      ...(o.qemu?.bios ? ['-bios', o.qemu.bios] : []),
       '-accel', accel,
       '-smp', '1',
       '-m', `${o.memMiB}`,

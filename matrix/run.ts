@@ -62,6 +62,12 @@ function kernelPackage(suite: string, arch: Arch, flavour: string): [string, str
   return execFileSync(join(ROOT, 'scripts/matrix-kernel.sh'), [suite, DEBIAN_ARCH[arch], flavour, CACHE], { encoding: 'utf8' }).trim().split(' ') as [string, string, string];
 }
 
+/** QEMU 10 (bookworm-backports, unpacked in the cache): the system's 7.2 has no RVA23 CPU */
+function riscvQemu(): { binary: string; bios: string } {
+  const [binary, bios] = execFileSync(join(ROOT, 'scripts/matrix-qemu.sh'), [CACHE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split(' ') as [string, string];
+  return { binary, bios };
+}
+
 /** BTF of another arch's kernel, cut out of its boot image: vmlinux.h of that arch's BPF object */
 function foreignBtf(arch: Arch): string {
   const f = FOREIGN[arch];
@@ -172,7 +178,8 @@ async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom
     const initrd = join(dir, 'initrd.gz');
     execFileSync(join(ROOT, 'scripts/matrix-initramfs.sh'), [kdir, kver, payload, initrd, ...(foreign ? [foreign.root, ROOT] : [])]);
     log(`${cell.id}: booting ${kver}`);
-    const b = await boot({ arch: cell.arch, kernel: vmlinuz, initrd, memMiB: 2048, timeoutS: o.timeoutS, consoleLog: join(dir, 'console.log'), workDir: dir, extraAppend: o.append });
+    const qemu = cell.arch === 'riscv64' ? riscvQemu() : undefined;
+    const b = await boot({ arch: cell.arch, kernel: vmlinuz, initrd, memMiB: 2048, timeoutS: o.timeoutS, consoleLog: join(dir, 'console.log'), workDir: dir, extraAppend: o.append, qemu });
     base.seconds = (Date.now() - t0) / 1000;
     base.accel = { used: b.accel, reason: b.accelReason };
     log(`${cell.id}: ran under ${b.accel} (${b.accelReason})`);
