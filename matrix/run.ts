@@ -62,6 +62,14 @@ function kernelPackage(suite: string, arch: Arch, flavour: string): [string, str
   return execFileSync(join(ROOT, 'scripts/matrix-kernel.sh'), [suite, DEBIAN_ARCH[arch], flavour, CACHE], { encoding: 'utf8' }).trim().split(' ') as [string, string, string];
 }
 
+/** apt-get install what is missing (the matrix's own tools: cross compilers, debootstrap, QEMU) */
+function aptEnsure(pkgs: string[]): void {
+  const missing = pkgs.filter((p) => spawnSync('dpkg', ['-s', p], { stdio: 'ignore' }).status !== 0);
+  if (!missing.length) return;
+  log(`installing ${missing.join(' ')} from apt`);
+  execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
 /** QEMU 10 (bookworm-backports, unpacked in the cache): the system's 7.2 has no RVA23 CPU */
 function riscvQemu(): { binary: string; bios: string } {
   const [binary, bios] = execFileSync(join(ROOT, 'scripts/matrix-qemu.sh'), [CACHE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split(' ') as [string, string];
@@ -89,6 +97,7 @@ function foreignBtf(arch: Arch): string {
 function foreignUserspace(arch: Arch): { root: string; helper: string } {
   const f = FOREIGN[arch];
   if (!f) throw new Error(`no userspace defined for ${arch} guests`);
+  aptEnsure(['debootstrap', 'qemu-user-static', 'binfmt-support', `gcc-${f.gnu}`, `libc6-dev-${DEBIAN_ARCH[arch]}-cross`, ...(arch === 'arm64' ? ['qemu-system-arm'] : [])]);
   log(`${arch}: Debian ${f.suite} root (built once, cached)`);
   const root = execFileSync(join(ROOT, 'scripts/matrix-rootfs.sh'), [f.suite, DEBIAN_ARCH[arch], CACHE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   mkdirSync(join(root, ROOT), { recursive: true }); // the checkout's mount point inside that root
@@ -108,10 +117,6 @@ function foreignUserspace(arch: Arch): { root: string; helper: string } {
   const helper = join(outDir, 'execlens-ptrace');
   const src = join(ROOT, 'native/ptrace/execlens-ptrace.c');
   if (!existsSync(helper) || statSync(helper).mtimeMs < statSync(src).mtimeMs) {
-    if (spawnSync('sh', ['-c', `command -v ${f.cc}`]).status !== 0) {
-      log(`installing gcc-${f.gnu} from apt`);
-      execFileSync('apt-get', ['install', '-y', '-qq', `gcc-${f.gnu}`, `libc6-dev-${DEBIAN_ARCH[arch]}-cross`], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    }
     execFileSync(join(ROOT, 'scripts/build-native.sh'), { env: { ...process.env, CC: f.cc, OUT: outDir }, stdio: ['ignore', 'ignore', 'inherit'] });
   }
   // the compat test's 32-bit program (AArch32 on arm64)

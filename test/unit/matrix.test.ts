@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { ROOT } from '../helpers/paths.js';
 import { expandCells } from '../../matrix/cells.js';
 import { chooseAccel } from '../../matrix/qemu.js';
 import { junitCounts, M, mergeJunit, parseConsole, planOf, renderSummary, type CellResult } from '../../matrix/report.js';
@@ -97,4 +102,36 @@ test('accelerator: KVM only for a native guest with a usable /dev/kvm; EXECLENS_
   assert.deepEqual(chooseAccel('x86_64', 'x64', { EXECLENS_MATRIX_ACCEL: 'tcg' }, yes), { accel: 'tcg', reason: 'EXECLENS_MATRIX_ACCEL=tcg', forced: true });
   assert.equal(chooseAccel('x86_64', 'x64', { EXECLENS_MATRIX_ACCEL: 'KVM' }, no).forced, true);
   assert.throws(() => chooseAccel('x86_64', 'x64', { EXECLENS_MATRIX_ACCEL: 'hvf' }, yes), /expected kvm, tcg or auto/);
+});
+
+test('carve-btf: finds the kernel BTF inside a non-ELF boot image (plain and gzip), ignores a false magic', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carve-'));
+  // a small valid BTF blob: header + one INT type + strings
+  const strs = Buffer.from('\0int\0');
+  const type = Buffer.alloc(16);
+  type.writeUInt32LE(1, 0); // name_off "int"
+  type.writeUInt32LE(1 << 24, 4); // kind INT, vlen 0
+  type.writeUInt32LE(4, 8); // size
+  type.writeUInt32LE(32, 12); // int encoding: 32 bits
+  const hdr = Buffer.alloc(24);
+  hdr.writeUInt16LE(0xeb9f, 0);
+  hdr.writeUInt8(1, 2);
+  hdr.writeUInt32LE(24, 4);
+  hdr.writeUInt32LE(0, 8);
+  hdr.writeUInt32LE(type.length, 12);
+  hdr.writeUInt32LE(type.length, 16);
+  hdr.writeUInt32LE(strs.length, 20);
+  const btf = Buffer.concat([hdr, type, strs]);
+  // a stray magic with an impossible header before the real one
+  const image = Buffer.concat([Buffer.alloc(4096, 0x41), Buffer.from([0x9f, 0xeb, 1, 0, 99, 0, 0, 0]), Buffer.alloc(100, 7), btf, Buffer.alloc(4096, 0x42)]);
+  for (const [name, data] of [['Image', image], ['Image.gz', gzipSync(image)]] as const) {
+    writeFileSync(join(dir, name), data);
+    const r = spawnSync('python3', [join(ROOT, 'scripts/carve-btf.py'), join(dir, name), join(dir, `${name}.btf`)], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(readFileSync(join(dir, `${name}.btf`)), btf);
+  }
+  writeFileSync(join(dir, 'none'), Buffer.alloc(8192, 1));
+  const none = spawnSync('python3', [join(ROOT, 'scripts/carve-btf.py'), join(dir, 'none'), join(dir, 'none.btf')], { encoding: 'utf8' });
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /no BTF found/);
 });
