@@ -52,13 +52,13 @@ int BPF_PROG(fentry_s_execveat, struct pt_regs *regs) { return native_execveat(r
 SEC("fexit/__x64_sys_execve")
 int BPF_PROG(fexit_execve, struct pt_regs *regs, long ret)
 {
-	return trace_exec_common_exit(ret);
+	return trace_exec_common_exit(ret, SLOT_EXIT);
 }
 
 SEC("fexit/__x64_sys_execveat")
 int BPF_PROG(fexit_execveat, struct pt_regs *regs, long ret)
 {
-	return trace_exec_common_exit(ret);
+	return trace_exec_common_exit(ret, SLOT_EXIT_AT);
 }
 
 /* ---------------- kprobe / kretprobe ---------------- */
@@ -88,7 +88,7 @@ int BPF_KPROBE(kprobe_direct_execveat, long fd, const char *filename, __u64 argv
 SEC("kretprobe/__x64_sys_execve")
 int BPF_KRETPROBE(kretprobe_execve, long ret)
 {
-	return trace_exec_common_exit(ret);
+	return trace_exec_common_exit(ret, SLOT_EXIT);
 }
 
 /* ---------------- compat: 32-bit execve/execveat (x86 ia32, arm64 AArch32) ---------------- */
@@ -135,13 +135,13 @@ int BPF_PROG(fentry_compat_execveat, struct pt_regs *regs) { return compat_execv
 SEC("fexit/" COMPAT_SYM("execve"))
 int BPF_PROG(fexit_compat_execve, struct pt_regs *regs, long ret)
 {
-	return trace_exec_common_exit(ret);
+	return trace_exec_common_exit(ret, SLOT_EXIT_COMPAT);
 }
 
 SEC("fexit/" COMPAT_SYM("execveat"))
 int BPF_PROG(fexit_compat_execveat, struct pt_regs *regs, long ret)
 {
-	return trace_exec_common_exit(ret);
+	return trace_exec_common_exit(ret, SLOT_EXIT_COMPAT_AT);
 }
 
 SEC("kprobe/" COMPAT_SYM("execve"))
@@ -152,7 +152,7 @@ int BPF_KPROBE(kprobe_compat_execveat, struct pt_regs *regs) { return compat_exe
 
 /* also attached to the compat execveat wrapper */
 SEC("kretprobe/" COMPAT_SYM("execve"))
-int BPF_KRETPROBE(kretprobe_compat_execve, long ret) { return trace_exec_common_exit(ret); }
+int BPF_KRETPROBE(kretprobe_compat_execve, long ret) { return trace_exec_common_exit(ret, SLOT_EXIT_COMPAT); }
 #endif
 
 /* ---------------- syscall tracepoints (native ABI only) ---------------- */
@@ -176,7 +176,7 @@ int tp_enter_execveat(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_execve")
 int tp_exit_execve(struct trace_event_raw_sys_exit *ctx)
 {
-	return trace_exec_common_exit(ctx->ret);
+	return trace_exec_common_exit(ctx->ret, SLOT_EXIT);
 }
 
 

@@ -49,11 +49,11 @@ struct el_config {
 	__u32 block_chunks;   /* argv/env block limit in CHUNK units (<= BLOCK_MAX_CHUNKS) */
 	__u32 capture_env;
 	__u32 capture_fds;
-	__u32 _pad;
+	__u32 scratch_slots;  /* scratch buffers per CPU: 1, or SCRATCH_SLOTS when programs may be preempted */
 };
 const volatile struct el_config cfg = {
 	.filter = 0, .sleepable = 0, .block_chunks = BLOCK_MAX_CHUNKS,
-	.capture_env = 1, .capture_fds = 1,
+	.capture_env = 1, .capture_fds = 1, .scratch_slots = 1,
 };
 #define cfg_filter (cfg.filter)
 #define cfg_sleepable (cfg.sleepable)
@@ -119,8 +119,21 @@ struct scratch {
 	__u8 data[2 * CHUNK];
 };
 
-/* one scratch buffer per CPU (max_entries set to the CPU count by the loader);
- * only non-sleepable programs use it, so nothing else runs on the CPU meanwhile. */
+/*
+ * Scratch buffers: one per CPU, or, on a kernel where BPF programs can be
+ * preempted (CONFIG_PREEMPTION: a program runs with migration, not preemption,
+ * disabled), one per CPU and per program that uses one: another program may
+ * then run on this CPU in the middle of ours, but the kernel never runs the
+ * same program twice at once on a CPU (it skips it: recursion_misses). The
+ * loader sets max_entries = CPUs x cfg.scratch_slots; only non-sleepable
+ * programs use scratch.
+ */
+#define SCRATCH_SLOTS      5
+#define SLOT_COMMIT        0  /* sched_process_exec (tp_btf or raw_tp) */
+#define SLOT_EXIT          1  /* syscall exit: tp_exit_execve, fexit_execve, kretprobe_execve */
+#define SLOT_EXIT_AT       2  /* fexit_execveat */
+#define SLOT_EXIT_COMPAT   3  /* fexit_compat_execve, kretprobe_compat_execve */
+#define SLOT_EXIT_COMPAT_AT 4 /* fexit_compat_execveat */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -151,8 +164,9 @@ struct {
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+	/* atomic (BPF_XADD, every kernel): a preempting program may count here too */
 	if (v)
-		*v += 1;
+		__sync_fetch_and_add(v, 1);
 }
 
 static __always_inline __u64 next_counter(__u32 idx)
@@ -205,10 +219,12 @@ static __always_inline bool is_traced_or_child(struct task_struct *t, __u32 tgid
 	return true;
 }
 
-static __always_inline struct scratch *get_scratch(void)
+static __always_inline struct scratch *get_scratch(__u32 slot)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	return bpf_map_lookup_elem(&scratch, &cpu);
+	__u32 n = cfg.scratch_slots;
+	__u32 key = bpf_get_smp_processor_id() * n + (n > 1 ? slot : 0);
+
+	return bpf_map_lookup_elem(&scratch, &key);
 }
 
 /* Emit scratch->data[0..len) as one chunk of field at offset; counts it in s->e. */
@@ -655,7 +671,7 @@ static __always_inline int trace_exec_common_commit(struct task_struct *t, __u32
 
 	if (!is_traced_or_child(t, tgid))
 		return 0;
-	s = get_scratch();
+	s = get_scratch(SLOT_COMMIT);
 	if (!s)
 		return 0;
 	e = &s->e;
@@ -722,8 +738,9 @@ static __always_inline int trace_exec_common_commit(struct task_struct *t, __u32
 	return 0;
 }
 
-/* syscall exit: commit failed execs (successful ones were committed at sched_process_exec) */
-static __always_inline int trace_exec_common_exit(long ret)
+/* syscall exit: commit failed execs (successful ones were committed at
+ * sched_process_exec); slot: the calling program's scratch slot */
+static __always_inline int trace_exec_common_exit(long ret, __u32 slot)
 {
 	__u64 pt = bpf_get_current_pid_tgid();
 	__u32 tgid = pt >> 32, tid = (__u32)pt;
@@ -774,7 +791,7 @@ static __always_inline int trace_exec_common_exit(long ret)
 		submit_reserved_exec(late);
 		return 0;
 	}
-	s = get_scratch();
+	s = get_scratch(slot);
 	if (!s)
 		return 0;
 	t = cur_task();

@@ -131,7 +131,8 @@ function payloadScript(obj: string, custom: string | null, sel: TestSelection, a
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run TMPDIR=/run/tmp
 export EXECLENS_BPF_OBJECT=${obj} EXECLENS_REQUIRE_ROOT_TESTS=1 EXECLENS_IN_MATRIX=1
 ${arch === 'x86_64' ? `export EXECLENS_COMPAT_BINARY=${ROOT}/build/i386/busybox` : ''}
-${helper ? `export EXECLENS_PTRACE_HELPER=${helper}` : ''}
+${helper ? `# the arch's ptrace helper where the checkout has the host's (tests that copy the install or reset the env find it there)
+mount --bind ${helper} ${ROOT}/build/native/execlens-ptrace || echo "EXECLENS-GUEST: cannot bind ${helper} over the host helper"` : ''}
 mkdir -p /run/tmp
 cd ${ROOT}
 echo '${M.doctorBegin}'

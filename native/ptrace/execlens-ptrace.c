@@ -53,6 +53,10 @@
 #define COMPAT_NR_EXECVEAT 358
 #elif defined(__aarch64__)
 #define NATIVE_ARCH AUDIT_ARCH_AARCH64
+/* AArch32 tasks (CONFIG_COMPAT): the ARM EABI syscall numbers */
+#define COMPAT_ARCH AUDIT_ARCH_ARM
+#define COMPAT_NR_EXECVE 11
+#define COMPAT_NR_EXECVEAT 387
 #elif defined(__riscv) && __riscv_xlen == 64
 #define NATIVE_ARCH AUDIT_ARCH_RISCV64
 #else

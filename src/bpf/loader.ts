@@ -17,6 +17,8 @@ export interface TracerConfig {
   blockChunks: number;
   captureEnv: boolean;
   captureFds: boolean;
+  /** scratch buffers per CPU (LoadPlan.scratchSlots) */
+  scratchSlots: number;
 }
 
 export interface Attempt {
@@ -179,13 +181,14 @@ function encodeConfig(c: TracerConfig): Buffer {
   b.writeUInt32LE(c.blockChunks, CONFIG.block_chunks);
   b.writeUInt32LE(c.captureEnv ? 1 : 0, CONFIG.capture_env);
   b.writeUInt32LE(c.captureFds ? 1 : 0, CONFIG.capture_fds);
+  b.writeUInt32LE(c.scratchSlots, CONFIG.scratch_slots);
   return b;
 }
 
 export interface LoadOptions {
   objectPath: string;
   plan: LoadPlan;
-  config: Omit<TracerConfig, 'sleepable'>;
+  config: Omit<TracerConfig, 'sleepable' | 'scratchSlots'>;
   ringBytes: number;
   possibleCpus: number;
 }
@@ -244,14 +247,14 @@ function prepare(o: LoadOptions, c: Candidate, hooks: HookSpec[], lifecycleProgs
     const m = lb.objectFindMap(obj, name);
     if (m) lb.mapSetMaxEntries(m, n);
   };
-  setMax('scratch', o.possibleCpus);
+  setMax('scratch', o.possibleCpus * o.plan.scratchSlots);
   setMax('events', o.ringBytes);
   const rodata = lb.objectFindMap(obj, '.rodata');
   if (rodata) {
     const sz = Buffer.alloc(8);
     const ptr = lb.mapInitialValue(rodata, sz);
     if (ptr && Number(sz.readBigUInt64LE()) >= CONFIG.size) {
-      new Uint8Array(view(ptr, CONFIG.size)).set(encodeConfig({ ...o.config, sleepable: c.sleepable }));
+      new Uint8Array(view(ptr, CONFIG.size)).set(encodeConfig({ ...o.config, sleepable: c.sleepable, scratchSlots: o.plan.scratchSlots }));
     }
   }
   return { obj, progs, wanted };
@@ -378,7 +381,7 @@ function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpe
   attempt.ok = true;
   if (dropped.length) attempt.droppedHooks = dropped;
   const kept = hooks.filter((h) => !dropped.some((d) => d.program === h.program && d.target === h.target));
-  const tracer = new LoadedTracer(obj, links, c, lc, kept, { ...o.config, sleepable: c.sleepable }, progs);
+  const tracer = new LoadedTracer(obj, links, c, lc, kept, { ...o.config, sleepable: c.sleepable, scratchSlots: o.plan.scratchSlots }, progs);
   return done({ tracer, attempt });
 }
 

@@ -106,6 +106,7 @@ export function formatDoctor(r: DoctorReport): string {
   for (const rj of r.plan.rejected) L.push(`  ruled out  ${rj.id}: ${rj.reason}`);
   L.push(`  sleepable  ${r.plan.sleepableWhy}`);
   L.push(`  compat     ${r.plan.compatWhy}`);
+  L.push(`  scratch    ${r.plan.scratchWhy}`);
   L.push(`  lifecycle  ${r.plan.lifecycleWhy}`);
   L.push('');
   L.push('trial loads');

@@ -67,6 +67,9 @@ export const EXIT = { ts_ns: 16, pid: 24, exit_code: 28, size: 32 } as const;
 /** struct el_fd */
 export const FD = { fd: 0, f_flags: 4, ino: 8, dev: 16, mode: 20, path_len: 22, cloexec: 24, size: 32 } as const;
 /** struct el_config (.rodata) */
-export const CONFIG = { filter: 0, sleepable: 4, block_chunks: 8, capture_env: 12, capture_fds: 16, size: 24 } as const;
+export const CONFIG = { filter: 0, sleepable: 4, block_chunks: 8, capture_env: 12, capture_fds: 16, scratch_slots: 20, size: 24 } as const;
+
+/** bpf/execlens_common.bpf.h SCRATCH_SLOTS: programs that use a scratch buffer (commit + four exit programs) */
+export const SCRATCH_SLOTS = 5;
 
 export const SYSCALL_NAMES = ['execve', 'execveat', 'unknown'] as const;

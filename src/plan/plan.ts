@@ -4,6 +4,7 @@
  * (test/fixtures/features/*.json). The loader trial-loads the candidates in
  * order; detection only predicts, the kernel decides.
  */
+import { SCRATCH_SLOTS } from '../events/layout.js';
 import { syscallPrefix, type KernelFeatures } from '../kernel/features.js';
 
 export type AttachKind = 'fentry' | 'kprobe' | 'tracepoint';
@@ -58,6 +59,9 @@ export interface LoadPlan {
   lifecycleWhy: string;
   sleepableWhy: string;
   compatWhy: string;
+  /** scratch buffers per CPU: 1, or one per program that uses one when programs can be preempted */
+  scratchSlots: number;
+  scratchWhy: string;
 }
 
 const MIN_KERNEL: [number, number] = [5, 8];
@@ -88,7 +92,7 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
   const wrapper = `${prefix}sys_execve`;
   const wrapperAt = `${prefix}sys_execveat`;
   const plan: LoadPlan = {
-    arch: f.arch, kernel: f.release, fatal: null, candidates, rejected, lifecycle: [], lifecycleWhy: '', sleepableWhy: '', compatWhy: '',
+    arch: f.arch, kernel: f.release, fatal: null, candidates, rejected, lifecycle: [], lifecycleWhy: '', sleepableWhy: '', compatWhy: '', scratchSlots: 1, scratchWhy: '',
   };
 
   if (!f.btf) {
@@ -98,6 +102,19 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
   if (!atLeast(f.version, MIN_KERNEL[0], MIN_KERNEL[1])) {
     plan.fatal = `kernel ${f.release} is older than ${MIN_KERNEL.join('.')} (no BPF ring buffer); use --backend ptrace`;
     return plan;
+  }
+
+  // ---- scratch buffers ----
+  // A kernel with CONFIG_PREEMPTION runs tracing programs with migration (not
+  // preemption) disabled: another program can run on the CPU in the middle of
+  // ours and would reuse its per-CPU scratch buffer. The same program is never
+  // run twice at once on a CPU, so one buffer per program is safe.
+  const preempt = kc(f, 'CONFIG_PREEMPTION');
+  if (preempt === false) {
+    plan.scratchWhy = 'CONFIG_PREEMPTION is not set: a program runs to its end on its CPU; one scratch buffer per CPU';
+  } else {
+    plan.scratchSlots = SCRATCH_SLOTS;
+    plan.scratchWhy = `${preempt ? 'CONFIG_PREEMPTION=y' : 'kernel config unknown'}: a program may be preempted on its CPU by another; one scratch buffer per CPU and program (${SCRATCH_SLOTS})`;
   }
 
   // ---- compat (32-bit) hooks: x86_64 ia32, arm64 AArch32 ----

@@ -81,7 +81,8 @@ export function trace(cmd: string[], opts: { extra?: string[]; env?: NodeJS.Proc
       encoding: 'utf8',
       env: opts.env ?? process.env,
       cwd: opts.cwd,
-      timeout: opts.timeoutMs ?? 120000,
+      // an emulated 1-vCPU guest (kernel matrix) with a busy neighbour needs minutes to start
+      timeout: opts.timeoutMs ?? (process.env.EXECLENS_IN_MATRIX === '1' ? 600000 : 120000),
       maxBuffer: 64 << 20,
     });
     let lines: Record<string, unknown>[] = [];
