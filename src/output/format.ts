@@ -11,6 +11,9 @@ import type { Palette } from './color.js';
 import { errnoName } from './errno.js';
 import { isUtf8, lossy, shellJoin, shellQuote } from './quote.js';
 
+/** the 32-bit ABI of this machine: the tracer and the traced programs share the kernel, so its arch */
+const COMPAT_LABEL = process.arch === 'arm64' ? '[aarch32]' : process.arch === 'x64' ? '[ia32]' : '[compat]';
+
 export const JSON_SCHEMA_VERSION = 1;
 
 export interface FormatOptions {
@@ -92,7 +95,7 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string
   fields.push(`${p.bold(String(ev.pid))}${p.dim(`<${ev.ppid}>`)}${ev.nsLevel > 0 ? p.dim(`[ns:${ev.nsPid}]`) : ''}`);
   fields.push(p.cyan(lossy(ok ? ev.oldComm : ev.comm) || '?'));
   fields.push(ok ? p.green('ok') : p.red(errnoName(ev.ret)));
-  if (ev.flags & ExecFlag.COMPAT) fields.push(p.magenta('[ia32]'));
+  if (ev.flags & ExecFlag.COMPAT) fields.push(p.magenta(COMPAT_LABEL));
   fields.push(p.yellow(ev.filename ? shellQuote(ev.filename) : '?'));
   if (ev.interpreter && ev.interpreter.length) fields.push(p.dim(`#!${shellJoin(ev.interpreter)}`));
   fields.push(`argv: ${shellJoin(ev.argv)}`);
