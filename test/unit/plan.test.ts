@@ -133,3 +133,21 @@ for (const [cell, expected] of [
     for (const c of p.candidates) assert.ok(!c.hooks.some((h) => h.abi === 'ia32' && h.program.startsWith('fentry_s_')));
   });
 }
+
+test('scratch buffers: one per CPU unless programs can be preempted (CONFIG_PREEMPTION or unknown config)', () => {
+  const base = features('debian-7.2-amd64');
+  const withCfg = (v: string | undefined): KernelFeatures => {
+    const kconfig = { ...base.kconfig };
+    if (v === undefined) delete kconfig.CONFIG_PREEMPTION;
+    else kconfig.CONFIG_PREEMPTION = v;
+    return { ...base, kconfig };
+  };
+  const pre = choosePlan(withCfg('y'));
+  assert.equal(pre.scratchSlots, 5);
+  assert.match(pre.scratchWhy, /CONFIG_PREEMPTION=y.*per CPU and program/);
+  const none = choosePlan(withCfg(undefined));
+  assert.equal(none.scratchSlots, 1);
+  assert.match(none.scratchWhy, /not set/);
+  const unknown = choosePlan({ ...base, kconfigSource: null });
+  assert.equal(unknown.scratchSlots, 5, 'without a kernel config, assume preemption');
+});
