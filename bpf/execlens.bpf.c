@@ -17,6 +17,17 @@
 
 #define AT_FDCWD_ -100
 
+#if defined(__TARGET_ARCH_riscv)
+/*
+ * riscv's syscall entry saves a0 in orig_a0 and sets a0 = -ENOSYS before the
+ * wrapper (__riscv_sys_*, since 6.6) runs; libbpf 1.1's headers still read a0
+ * (they predate riscv's wrappers). Seen in the kernel matrix: every filename
+ * read faulted on 6.12 riscv64.
+ */
+#undef PT_REGS_PARM1_CORE_SYSCALL
+#define PT_REGS_PARM1_CORE_SYSCALL(x) BPF_CORE_READ((struct pt_regs *)(x), orig_a0)
+#endif
+
 /* native syscall wrappers take one argument: the user pt_regs */
 static __always_inline int native_execve(struct pt_regs *regs)
 {
