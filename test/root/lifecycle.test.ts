@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +11,22 @@ import { byFile, requireRoot, trace, waitFor } from '../helpers/trace.js';
 function bpfObjects(): Set<string> {
   const ids = new Set<string>();
   for (const kind of ['prog', 'link', 'map']) {
-    const out = JSON.parse(execFileSync('bpftool', ['-j', kind, 'show'], { encoding: 'utf8' })) as { id: number }[];
-    for (const o of out) ids.add(`${kind}:${o.id}`);
+    for (const o of bpftoolShow(kind)) ids.add(`${kind}:${o.id}`);
   }
   return ids;
+}
+
+/**
+ * `bpftool -j KIND show`, again when it fails: it walks ids and then opens each,
+ * and an object freed in between (the tracer starting or exiting right then)
+ * makes it exit non-zero (seen in an arm64 matrix guest).
+ */
+function bpftoolShow(kind: string): { id: number }[] {
+  for (let attempt = 1; ; attempt++) {
+    const r = spawnSync('bpftool', ['-j', kind, 'show'], { encoding: 'utf8' });
+    if (r.status === 0) return JSON.parse(r.stdout) as { id: number }[];
+    if (attempt === 5) throw new Error(`bpftool -j ${kind} show failed 5 times: ${r.stderr || r.stdout}`);
+  }
 }
 
 /** generous: under an emulated kernel (matrix cells, TCG) start-up takes tens of seconds */
