@@ -4,7 +4,8 @@
  *   npm run matrix -- --kernel 6.1,6.12 --arch x86_64 --clang 14,19 [--only 6.1/x86_64/clang14]
  *                     [--timeout 900] [--jobs N] [--payload CMD] [--out DIR] [--append ARGS]
  *                     [--tests log,lifecycle] [--test-pattern REGEX] [--save-fixtures]
- *   npm run matrix -- --report DIR1,DIR2 [--out DIR]     (reports from earlier, even interrupted, runs)
+ *   npm run matrix -- --report DIR1,FILE.json,DIR2 [--out DIR]   (reports from earlier, even interrupted,
+ *                     runs: cell directories, or the results.json of an earlier report; later ones win)
  * Writes DIR/results.json, DIR/summary.md (also to $GITHUB_STEP_SUMMARY), DIR/junit.xml,
  * DIR/<cell>/console.log, and test/fixtures/features/matrix-<cell>.json (with --save-fixtures).
  */
@@ -266,6 +267,11 @@ function writeReports(results: CellResult[], outDir: string): void {
 function reportOnly(dirs: string[], outDir: string): void {
   const byId = new Map<string, CellResult>();
   for (const d of dirs) {
+    // a results.json of an earlier report (e.g. docs/matrix/*-results.json): its cells as recorded
+    if (d.endsWith('.json') && statSync(d).isFile()) {
+      for (const r of JSON.parse(readFileSync(d, 'utf8')) as CellResult[]) byId.set(r.id, { ...r, junit: r.junit ?? null });
+      continue;
+    }
     for (const cellDir of readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(d, e.name))) {
       const m = /^(.+)_(x86_64|arm64|riscv64)_(clang\d+)$/.exec(basename(cellDir));
       if (!m) continue;
