@@ -136,6 +136,12 @@ ${helper ? `# the arch's ptrace helper where the checkout has the host's (tests 
 mount --bind ${helper} ${ROOT}/build/native/execlens-ptrace || echo "EXECLENS-GUEST: cannot bind ${helper} over the host helper"` : ''}
 mkdir -p /run/tmp
 cd ${ROOT}
+# riscv64 kernels boot with the BPF JIT off; where the kernel then refuses execlens (7.x: "requires BPF JIT
+# compiler"), do what execlens's error says, and say so on the console
+if [ "$(cat /proc/sys/net/core/bpf_jit_enable 2>/dev/null)" = 0 ] && ! ./bin/execlens log -q -o /dev/null -- true 2>/run/jit.err; then
+  echo "EXECLENS-GUEST: BPF JIT off, execlens refused: $(cat /run/jit.err)"
+  sysctl -qw net.core.bpf_jit_enable=1 && echo "EXECLENS-GUEST: enabled the BPF JIT (net.core.bpf_jit_enable=1)"
+fi
 echo '${M.doctorBegin}'
 ./bin/execlens doctor --json --verifier-stats | gzip -c | base64
 echo '${M.doctorEnd}'

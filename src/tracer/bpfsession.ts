@@ -65,6 +65,9 @@ export function bringUp(o: BpfUpOptions): BpfUp {
 /** One line for the error when no candidate loaded. */
 export function refusalLine(up: BpfUp): string {
   if (up.plan.fatal) return up.plan.fatal;
+  // riscv64 kernels ship with the JIT off (no BPF_JIT_ALWAYS_ON) and 7.x refuses to interpret our programs
+  if (up.attempts.some((a) => a.log?.some((l) => l.includes('requires BPF JIT compiler'))))
+    return "the kernel's BPF JIT is off (net.core.bpf_jit_enable=0) and this kernel refuses to interpret execlens's programs: enable it with 'sysctl -w net.core.bpf_jit_enable=1', or use --backend ptrace";
   const last = up.attempts.map((a) => `${a.candidate}/${a.lifecycle}: ${a.stage} failed${a.program ? ` (${a.program})` : ''}: ${a.error ?? '?'}`);
   return `BPF refused on every candidate [${last.join('; ')}]; run 'execlens doctor' for details, or use --backend ptrace`;
 }

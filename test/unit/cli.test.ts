@@ -1,3 +1,4 @@
+import { refusalLine } from '../../src/tracer/bpfsession.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -56,4 +57,13 @@ test('summary: program runs the kernel skipped count as lost and are named', () 
   const dropped = { ...base, ringDrops: { exec: 161, chunk: 7286, other: 303 } };
   assert.equal(lostTotal(dropped), 7750);
   assert.match(summaryLine(dropped, null), /LOST 0 records \(ring drops: exec 161, chunk 7286, other 303\).*a larger --ring-size/);
+});
+
+test('refusal line: a kernel that needs the BPF JIT (riscv64 7.x with it off) gets the sysctl that fixes it', () => {
+  const attempt = (log: string[]) => ({ candidate: 'tracepoint', lifecycle: 'tp_btf' as const, stage: 'load' as const, ok: false, error: 'Invalid argument', log });
+  const up = (log: string[]) => ({ plan: { fatal: null }, attempts: [attempt(log)] }) as unknown as Parameters<typeof refusalLine>[0];
+  assert.match(refusalLine(up(['program requires BPF JIT compiler but it is not available'])), /bpf_jit_enable=1/);
+  const other = refusalLine(up(['invalid bpf_context access']));
+  assert.match(other, /BPF refused on every candidate \[tracepoint\/tp_btf: load failed: Invalid argument\]/);
+  assert.doesNotMatch(other, /JIT/);
 });
