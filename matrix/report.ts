@@ -93,6 +93,18 @@ export function parseConsole(text: string): ConsoleParse {
   };
 }
 
+/**
+ * Test counts from the TAP the payload also prints on the console, for a cell
+ * whose JUnit never came (killed, timed out): the tests that finished.
+ */
+export function tapCounts(text: string): TestCounts | null {
+  const lines = text.split('\n').filter((l) => /^(not )?ok \d+ - /.test(l));
+  if (!lines.length) return null;
+  const failures = lines.filter((l) => l.startsWith('not ok')).length;
+  const skipped = lines.filter((l) => !l.startsWith('not ok') && /# SKIP\b/.test(l)).length;
+  return { tests: lines.length, failures, skipped };
+}
+
 /** Test counts from JUnit XML (node's junit reporter or any other) */
 export function junitCounts(xml: string): TestCounts {
   const cases = xml.match(/<testcase\b[^>]*?(\/>|>[\s\S]*?<\/testcase>)/g) ?? [];

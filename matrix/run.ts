@@ -16,7 +16,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEBIAN_ARCH, expandCells, FOREIGN, KERNELS, NODE_ARCH, type Arch, type Cell } from './cells.js';
 import { boot } from './qemu.js';
-import { junitCounts, M, mergeJunit, parseConsole, planOf, renderSummary, type CellResult } from './report.js';
+import { junitCounts, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, type CellResult } from './report.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -165,6 +165,7 @@ function verdict(base: CellResult, consoleText: string, timedOut: boolean, timeo
   const r: CellResult = { ...base, junit: p.junit, doctor: p.doctor, kernelRelease: base.kernelRelease ?? p.kernelRelease };
   Object.assign(r, planOf(p.doctor));
   if (p.junit) r.counts = junitCounts(p.junit);
+  else r.counts = tapCounts(consoleText); // the tests that finished before the cell was cut short
   if (timedOut) return { ...r, status: 'timeout', reason: `no power-off within ${timeoutS} s (console: ${consolePath})` };
   if (!p.booted) return { ...r, status: 'boot-failure', reason: `kernel did not reach /init (console: ${consolePath})` };
   if (p.testExit === null) return { ...r, status: 'fail', reason: 'payload did not finish' };

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { ROOT } from '../helpers/paths.js';
 import { expandCells } from '../../matrix/cells.js';
 import { chooseAccel } from '../../matrix/qemu.js';
-import { junitCounts, M, mergeJunit, parseConsole, planOf, renderSummary, type CellResult } from '../../matrix/report.js';
+import { junitCounts, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, type CellResult } from '../../matrix/report.js';
 import { parseVerifierStats } from '../../src/bpf/loader.js';
 
 test('cells: kernels × arches × clangs, skipping what Debian does not ship, --only filters', () => {
@@ -134,4 +134,10 @@ test('carve-btf: finds the kernel BTF inside a non-ELF boot image (plain and gzi
   const none = spawnSync('python3', [join(ROOT, 'scripts/carve-btf.py'), join(dir, 'none'), join(dir, 'none.btf')], { encoding: 'utf8' });
   assert.equal(none.status, 1);
   assert.match(none.stderr, /no BTF found/);
+});
+
+test('a cell cut short: the tests that finished are counted from the console TAP', () => {
+  const text = ['TAP version 13', '# Subtest: a', 'ok 1 - a', '  ---', 'not ok 2 - b', 'ok 3 - c # SKIP no armhf', 'noise ok 4 - x', ''].join('\n');
+  assert.deepEqual(tapCounts(text), { tests: 3, failures: 1, skipped: 1 });
+  assert.equal(tapCounts('no tests here'), null);
 });
