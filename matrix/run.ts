@@ -49,10 +49,7 @@ function bpfObject(clang: number, arch: Arch): string {
   const obj = join(out, 'execlens.bpf.o');
   if (existsSync(obj) && statSync(obj).mtimeMs >= newestBpfSource()) return obj;
   const bin = `clang-${clang}`;
-  if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) {
-    log(`installing ${bin} from apt`);
-    execFileSync('apt-get', ['install', '-y', '-qq', bin, `llvm-${clang}`], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  }
+  aptEnsure([bin, `llvm-${clang}`]);
   const btf = arch === 'x86_64' ? {} : { VMLINUX_BTF: foreignBtf(arch) };
   execFileSync(join(ROOT, 'scripts/build-bpf.sh'), { env: { ...process.env, CLANG: bin, ARCH: arch, OUT: out, ...btf }, stdio: ['ignore', 'ignore', 'inherit'] });
   return obj;
