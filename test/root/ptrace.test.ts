@@ -6,31 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXECLENS, ROOT } from '../helpers/paths.js';
+import { EXECLENS } from '../helpers/paths.js';
+import { execlensForNobody, NOBODY } from '../helpers/nobody.js';
 import { byFile, requireRoot, trace, waitFor, type JsonExec } from '../helpers/trace.js';
 
-const NOBODY = 65534;
 const README_CMD = ['sh', '-c', 'cd /tmp; env FOO=1 /bin/echo "a b"'];
-
-/**
- * The runtime files of execlens in a directory every user can reach: the
- * checkout may live where an unprivileged user cannot go (e.g. under /root).
- */
-let nobodyCopy: string | null = null;
-function execlensForNobody(): string {
-  if (nobodyCopy) return join(nobodyCopy, 'bin/execlens');
-  const dir = mkdtempSync(join(tmpdir(), 'execlens-nobody-install-'));
-  for (const p of ['bin', 'dist/src', 'package.json', 'build/native', 'node_modules/commander', 'node_modules/koffi', 'node_modules/@koromix']) {
-    if (existsSync(join(ROOT, p))) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
-  }
-  spawnSync('chmod', ['-R', 'a+rX', dir]);
-  nobodyCopy = dir;
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'bin/execlens');
-}
 
 /** Run execlens as an unprivileged user; JSON events land in a directory it can write. */
 function runAsNobody(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stderr: string; execs: JsonExec[]; records: Record<string, unknown>[] } {

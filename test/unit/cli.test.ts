@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { EXECLENS } from '../helpers/paths.js';
+import { execlensForNobody, NOBODY } from '../helpers/nobody.js';
 import { checkPidNamespace } from '../../src/tracer/preflight.js';
 import { ExeclensError } from '../../src/exitcodes.js';
 import { lostTotal, summaryLine, type Summary } from '../../src/tracer/log.js';
@@ -28,10 +29,12 @@ test('help lists the commands; bad flags exit 64 with one line', () => {
 });
 
 test('not root: a clear error naming the missing capabilities, exit 77', { skip: process.geteuid?.() === 0 ? false : 'needs root to drop to an unprivileged user' }, () => {
-  const r = run(['log', '--', 'true'], { uid: 65534, gid: 65534 });
+  // a copy every user can reach: the checkout may live under /root
+  const nobody = (args: string[]) => spawnSync(execlensForNobody(), args, { encoding: 'utf8', uid: NOBODY, gid: NOBODY, cwd: '/' });
+  const r = nobody(['log', '--', 'true']);
   assert.equal(r.status, 77, r.stderr);
   assert.match(r.stderr, /^execlens: the eBPF backend needs root \(missing CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN\): run with sudo\n$/);
-  const d = run(['doctor'], { uid: 65534, gid: 65534 });
+  const d = nobody(['doctor']);
   assert.equal(d.status, 77);
   assert.match(d.stdout, /MISSING CAP_BPF/);
 });
