@@ -187,9 +187,19 @@ static __always_inline void stamp(struct rec_hdr *h, __u32 kind)
 	h->seq = next_counter(0);
 }
 
+/*
+ * Exec id: tid (22 bits, pid_max <= 2^22) | cpu (12) | per-CPU counter (30).
+ * The per-CPU counter is a plain read+write (a fetch-add needs BPF atomics,
+ * which 5.10 lacks); on a preemptible kernel two tasks on one CPU can read the
+ * same value. The thread id keeps their ids apart: a thread runs one exec at a
+ * time, so it cannot race with itself.
+ */
 static __always_inline __u64 new_exec_id(void)
 {
-	return ((__u64)bpf_get_smp_processor_id() << 48) | next_counter(1);
+	__u64 tid = (__u32)bpf_get_current_pid_tgid() & 0x3fffff;
+	__u64 cpu = bpf_get_smp_processor_id() & 0xfff;
+
+	return (tid << 42) | (cpu << 30) | (next_counter(1) & 0x3fffffff);
 }
 
 static __always_inline bool is_traced(__u32 tgid)

@@ -15,16 +15,13 @@ import { cpus, homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEBIAN_ARCH, expandCells, FOREIGN, KERNELS, NODE_ARCH, type Arch, type Cell } from './cells.js';
+import { CommanderError } from 'commander';
+import { matrixCommand, parseMatrixArgs, type TestSelection } from './args.js';
 import { boot } from './qemu.js';
 import { junitCounts, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, type CellResult } from './report.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
-function opt(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
-const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
 const CACHE = process.env.EXECLENS_MATRIX_CACHE ?? join(homedir(), '.cache/execlens-matrix');
 
@@ -150,12 +147,6 @@ echo '${M.junitEnd}'
 `;
 }
 
-/** which root tests a cell runs: file basenames (log, lifecycle, ...; empty: all) and a name pattern */
-interface TestSelection {
-  files: string[];
-  pattern: string | null;
-}
-
 /** A cell's verdict from its console log (also used to re-report cells of an interrupted run). */
 function verdict(base: CellResult, consoleText: string, timedOut: boolean, timeoutS: number, consolePath: string): CellResult {
   const p = parseConsole(consoleText);
@@ -217,22 +208,27 @@ function runHost(cell: Cell, obj: string, base: CellResult, t0: number): CellRes
 }
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--report')) {
-    reportOnly(list(opt('report', '')), opt('out', join(ROOT, 'build/matrix/results')));
+  let a;
+  try {
+    a = parseMatrixArgs(process.argv.slice(2), matrixCommand());
+  } catch (e) {
+    // commander has printed the help or the error already
+    if (e instanceof CommanderError) {
+      process.exitCode = e.code === 'commander.helpDisplayed' ? 0 : 2;
+      return;
+    }
+    throw e;
+  }
+  const outDir = a.outDir ?? join(ROOT, 'build/matrix/results');
+  if (a.mode === 'report') {
+    reportOnly(a.sources, outDir);
     return;
   }
-  const cells = expandCells({
-    kernels: list(opt('kernel', '6.1')),
-    arches: list(opt('arch', 'x86_64')) as Arch[],
-    clangs: list(opt('clang', '14')).map(Number),
-    only: list(opt('only', '')),
-  });
-  if (!cells.length) throw new Error('no cells selected');
-  const outDir = opt('out', join(ROOT, 'build/matrix/results'));
+  const cells = expandCells({ kernels: a.kernels, arches: a.arches, clangs: a.clangs, only: a.only });
+  if (!cells.length) throw new Error(`no cells selected (Debian ships no such kernel × arch${a.only.length ? `, or --only ${a.only.join(',')} matched none` : ''})`);
   mkdirSync(outDir, { recursive: true });
-  const jobs = Number(opt('jobs', String(Math.max(1, cpus().length))));
-  const tests: TestSelection = { files: list(opt('tests', '')), pattern: opt('test-pattern', '') || null };
-  const o = { timeoutS: Number(opt('timeout', '1200')), outDir, custom: process.argv.includes('--payload') ? opt('payload', 'true') : null, append: opt('append', ''), saveFixtures: process.argv.includes('--save-fixtures'), tests };
+  const jobs = a.jobs ?? Math.max(1, cpus().length);
+  const o = { timeoutS: a.timeoutS, outDir, custom: a.payload, append: a.append, saveFixtures: a.saveFixtures, tests: a.tests };
   log(`${cells.length} cell(s), ${jobs} at a time: ${cells.map((c) => c.id).join(' ')}`);
   const results: CellResult[] = [];
   const queue = [...cells];
@@ -250,8 +246,7 @@ async function main(): Promise<void> {
   );
   writeReports(results, outDir);
   const failed = results.filter((r) => r.status !== 'pass');
-  const expectFail = process.argv.includes('--expect-fail');
-  process.exitCode = expectFail ? (failed.length === results.length ? 0 : 1) : failed.length ? 1 : 0;
+  process.exitCode = a.expectFail ? (failed.length === results.length ? 0 : 1) : failed.length ? 1 : 0;
 }
 
 function writeReports(results: CellResult[], outDir: string): void {

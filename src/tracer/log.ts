@@ -42,6 +42,8 @@ export interface Summary {
   execs: number;
   failed: number;
   processes: number;
+  /** execs traced after the output's reader went away (EPIPE), so not printed */
+  unprinted?: number;
   lostRecords: number;
   ringDrops: { exec: number; chunk: number; other: number };
   incompleteExecs: number;
@@ -63,15 +65,52 @@ export interface Summary {
   bpf: { name: string; runTimeNs: number; runCnt: number }[];
 }
 
-interface Writer {
-  write(s: string): void;
+export interface Writer {
+  /** write formatted text holding `items` events */
+  write(s: string, items?: number): void;
   close(): void;
+  /** the reader went away (EPIPE: `execlens log ... | head`): nothing more can be printed */
+  readonly closed: boolean;
+  /** events handed to write() that never reached the reader */
+  readonly unprinted: number;
 }
 
-function makeWriter(path: string | null): Writer {
-  if (!path) return { write: (s) => void process.stdout.write(s), close: () => undefined };
-  const fd = openSync(path, 'w');
-  return { write: (s) => void writeSync(fd, s), close: () => closeSync(fd) };
+/**
+ * Output to a file, or to stdout. When stdout's reader goes away (EPIPE), the
+ * writer says so instead of crashing: the run goes on to the command's end
+ * (its exit code is what `log` returns) and the summary counts what was not printed.
+ */
+export function makeWriter(path: string | null, stdout: NodeJS.WritableStream = process.stdout): Writer {
+  if (path) {
+    const fd = openSync(path, 'w');
+    return { write: (s) => void writeSync(fd, s), close: () => closeSync(fd), closed: false, unprinted: 0 };
+  }
+  let closed = false;
+  let unprinted = 0;
+  const onError = (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    closed = true;
+  };
+  stdout.on('error', onError);
+  return {
+    write: (s, items = 0) => {
+      if (closed) {
+        unprinted += items;
+        return;
+      }
+      // the error of a write to a closed pipe comes in its callback (and as an 'error' event)
+      stdout.write(s, (e) => {
+        if (e) unprinted += items;
+      });
+    },
+    close: () => void stdout.off('error', onError),
+    get closed() {
+      return closed;
+    },
+    get unprinted() {
+      return unprinted;
+    },
+  };
 }
 
 /** --user NAME|UID -> uid/gid from /etc/passwd; default: the sudo caller, else ourselves */
@@ -225,13 +264,17 @@ async function traceLoop(
       counts.execs++;
       if (ev.ret !== 0) counts.failed++;
       const ctx = { ev, diff };
+      if (writer.closed) {
+        writer.write('', 1);
+        return;
+      }
       out.push(o.json ? JSON.stringify(toJsonRecord(ctx, fmt)) + '\n' : formatText(ctx, fmt, pal));
     }
   };
   const drain = (): boolean => {
     const n = source.drain(onRecord, 8 << 20);
     if (out.length) {
-      writer.write(out.join(''));
+      writer.write(out.join(''), out.length);
       out = [];
     }
     return n > 0;
@@ -287,6 +330,8 @@ async function traceLoop(
     /* empty */
   }
   if (rawFd !== null) closeSync(rawFd);
+  // a write to a closed pipe reports its error on a later tick: count it before the summary
+  await new Promise<void>((res) => setImmediate(res));
   const stopSignal = stop.signal;
 
   const st = asm.finish();
@@ -296,6 +341,7 @@ async function traceLoop(
     execs: counts.execs,
     failed: counts.failed,
     processes: counts.processes,
+    unprinted: writer.unprinted,
     lostRecords: st.seqGaps,
     ringDrops: k.ringDrops,
     incompleteExecs: st.incompleteExecs,
@@ -319,7 +365,7 @@ async function traceLoop(
   if (o.json) writer.write(JSON.stringify({ type: 'summary', schema: 1, ...summary, stopped_by: stopSignal }) + '\n');
   // JSON to stdout carries its own summary record; otherwise (and always when
   // something was lost) a line on stderr says how the run went
-  if (!o.quiet && (!o.json || o.output !== null || lostTotal(summary) > 0)) process.stderr.write(summaryLine(summary, stopSignal));
+  if (!o.quiet && (!o.json || o.output !== null || lostTotal(summary) > 0 || writer.closed)) process.stderr.write(summaryLine(summary, stopSignal));
 
   if (stopSignal) return 128 + (os.constants.signals[stopSignal] ?? 2);
   if (!exit) return EXIT.OK;
@@ -366,6 +412,7 @@ export function summaryLine(s: Summary, stopped: NodeJS.Signals | null): string 
   if (s.readFaults) parts.push(`${s.readFaults} read faults`);
   if (s.untrackedChildren) parts.push(`${s.untrackedChildren} children not followed (map full)`);
   if (s.malformed) parts.push(`${s.malformed} malformed records`);
+  if (s.unprinted) parts.push(`output closed: ${s.unprinted} execs not printed`);
   if (stopped) parts.push(`stopped by ${stopped}`);
   return `execlens: ${parts.join(', ')}\n`;
 }

@@ -4,6 +4,7 @@ import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
+import { EXECLENS } from '../helpers/paths.js';
 import { argvBytes, byFile, requireRoot, trace as traceAny } from '../helpers/trace.js';
 
 const PY = '/usr/bin/python3';
@@ -192,6 +193,18 @@ test('exit code is the command\'s; 128+n when a signal kills it', (t) => {
   if (!requireRoot(t)) return;
   assert.equal(trace(['sh', '-c', 'exit 7']).code, 7);
   assert.equal(trace(['sh', '-c', 'kill -TERM $$']).code, 143);
+});
+
+test('output piped into a reader that quits (| head): no crash, the command runs to its end, its exit code, unprinted execs counted', (t) => {
+  if (!requireRoot(t)) return;
+  // head takes one byte and goes; the later execs (0.1 s apart) meet a closed pipe
+  const script = '"$0" log --backend "$1" -- sh -c \'for i in 1 2 3 4 5; do /bin/true $i; sleep 0.1; done; exit 3\' | head -c 1 >/dev/null; echo "exit=${PIPESTATUS[0]}" >&2';
+  const r = spawnSync('bash', ['-c', script, EXECLENS, backend], { encoding: 'utf8', timeout: 120_000 });
+  assert.match(r.stderr, /exit=3\n/, r.stderr);
+  assert.doesNotMatch(r.stderr, /EPIPE|Error|\n\s+at /, 'no stack trace');
+  const m = /execlens: 11 execs .*output closed: (\d+) execs not printed/.exec(r.stderr);
+  assert.ok(m, r.stderr);
+  assert.ok(Number(m[1]) >= 5 && Number(m[1]) <= 10, `unprinted ${m[1]}`);
 });
 
 test('unknown command: exit 127 and one clear line, nothing traced', (t) => {

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ROOT } from '../helpers/paths.js';
+import { CommanderError } from 'commander';
+import { parseMatrixArgs } from '../../matrix/args.js';
 import { expandCells } from '../../matrix/cells.js';
 import { chooseAccel } from '../../matrix/qemu.js';
 import { junitCounts, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, type CellResult } from '../../matrix/report.js';
@@ -140,4 +142,36 @@ test('a cell cut short: the tests that finished are counted from the console TAP
   const text = ['TAP version 13', '# Subtest: a', 'ok 1 - a', '  ---', 'not ok 2 - b', 'ok 3 - c # SKIP no armhf', 'noise ok 4 - x', ''].join('\n');
   assert.deepEqual(tapCounts(text), { tests: 3, failures: 1, skipped: 1 });
   assert.equal(tapCounts('no tests here'), null);
+});
+
+test('matrix args: lists, numbers and the test selection are parsed; defaults are the CI cell', () => {
+  const a = parseMatrixArgs(['--kernel', '6.1,7.2', '--arch', 'arm64', '--clang', '14,19', '--timeout', '5400', '--jobs', '2', '--tests', 'log,lifecycle', '--test-pattern', "ia32|it's", '--append', 'rdinit=/bin/busybox -- sleep 1']);
+  assert.equal(a.mode, 'run');
+  if (a.mode !== 'run') return;
+  assert.deepEqual([a.kernels, a.arches, a.clangs, a.timeoutS, a.jobs], [['6.1', '7.2'], ['arm64'], [14, 19], 5400, 2]);
+  assert.deepEqual(a.tests, { files: ['log', 'lifecycle'], pattern: "ia32|it's" });
+  assert.equal(a.append, 'rdinit=/bin/busybox -- sleep 1');
+  const d = parseMatrixArgs([]);
+  assert.ok(d.mode === 'run' && d.kernels.join() === '6.1' && d.arches.join() === 'x86_64' && d.clangs.join() === '14' && d.jobs === null && d.payload === null && !d.expectFail);
+  const r = parseMatrixArgs(['--report', 'a,b.json', '--out', '/tmp/x']);
+  assert.deepEqual(r, { mode: 'report', sources: ['a', 'b.json'], outDir: '/tmp/x' });
+});
+
+test('matrix args: unknown flags, kernels, arches and bad numbers are refused (no run starts); --help is not a run', () => {
+  const code = (argv: string[]): string => {
+    try {
+      parseMatrixArgs(argv);
+      return 'parsed';
+    } catch (e) {
+      assert.ok(e instanceof CommanderError, String(e));
+      return e.code;
+    }
+  };
+  assert.equal(code(['--bogus']), 'commander.unknownOption');
+  assert.equal(code(['--kernel', '9.9']), 'commander.invalidArgument');
+  assert.equal(code(['--arch', 'mips']), 'commander.invalidArgument');
+  assert.equal(code(['--clang', 'latest']), 'commander.invalidArgument');
+  assert.equal(code(['--timeout', '-5']), 'commander.invalidArgument');
+  assert.equal(code(['--help']), 'commander.helpDisplayed');
+  assert.equal(code(['--kernel', 'host,6.12']), 'parsed');
 });
