@@ -97,7 +97,7 @@ export function formatDoctor(r: DoctorReport): string {
   L.push(`kprobes     PMU ${yn(f.kprobePmu)}, kprobe_events ${yn(f.kprobeEvents)}`);
   L.push(`JIT         bpf_jit_enable=${f.jit ?? '?'}; unprivileged_bpf_disabled=${f.unprivilegedBpfDisabled ?? '?'}; lockdown=${f.lockdown ?? '?'}`);
   L.push(`privileges  euid ${f.euid}, CapEff ${f.capEff ?? '?'}${r.missingCapabilities.length ? `; MISSING ${r.missingCapabilities.join(', ')}` : ''}`);
-  if (f.symbols) L.push(`symbols     ${Object.entries(f.symbols).map(([k, v]) => `${k}${v ? '' : ' (absent)'}`).join(', ')}`);
+  if (f.symbols) L.push(`symbols     ${f.symbolsSource ? `(${f.symbolsSource}) ` : ''}${Object.entries(f.symbols).map(([k, v]) => `${k}${v ? '' : ' (absent)'}`).join(', ')}`);
   if (f.syscallTracepoints) L.push(`tracepoints ${Object.entries(f.syscallTracepoints).map(([k, v]) => `${k}${v ? '' : ' (absent)'}`).join(', ')}`);
   L.push('');
   L.push('plan');

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { btfFuncNames } from './btf.js';
 import os from 'node:os';
 
 export const FEATURES_SCHEMA = 1;
@@ -43,8 +44,10 @@ export interface KernelFeatures {
   kconfigSource: string | null;
   kconfig: Record<string, string>;
   btf: boolean;
-  /** kallsyms presence of candidate symbols (null: kallsyms unreadable) */
+  /** presence of candidate symbols (null: neither BTF nor kallsyms readable) */
   symbols: Record<string, boolean> | null;
+  /** where symbols came from: BTF FUNCs (what fentry attaches to), plus kallsyms where a kprobe may need a name BTF lacks */
+  symbolsSource?: 'btf' | 'btf+kallsyms' | 'kallsyms' | null;
   tracefs: string | null;
   bpffs: boolean;
   /** syscall tracepoints present in tracefs (null: tracefs not available) */
@@ -107,6 +110,33 @@ function readKallsyms(names: string[]): Record<string, boolean> | null {
   return found;
 }
 
+const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
+
+/**
+ * Candidate symbols from BTF (fentry's view; a few ms) and, only where a kprobe
+ * could need a name BTF lacks, from kallsyms (~0.1 s of kernel time to read).
+ */
+export function lookupSymbols(arch: string, kprobesPossible: boolean, compatPossible: boolean): Pick<KernelFeatures, 'symbols' | 'symbolsSource'> {
+  const names = candidateSymbols(arch);
+  let fromBtf: Record<string, boolean> | null = null;
+  try {
+    fromBtf = btfFuncNames(readFileSync(VMLINUX_BTF), names);
+  } catch {
+    /* no BTF: kallsyms only */
+  }
+  if (!fromBtf) {
+    const ks = readKallsyms(names);
+    return { symbols: ks, symbolsSource: ks ? 'kallsyms' : null };
+  }
+  const p = syscallPrefix(arch);
+  const compat = arch === 'x86_64' ? ['__ia32_compat_sys_execve', '__ia32_compat_sys_execveat'] : arch === 'aarch64' ? ['__arm64_compat_sys_execve', '__arm64_compat_sys_execveat'] : [];
+  const needed = [`${p}sys_execve`, `${p}sys_execveat`, ...(compatPossible ? compat : [])];
+  if (!kprobesPossible || needed.every((n) => fromBtf[n])) return { symbols: fromBtf, symbolsSource: 'btf' };
+  const ks = readKallsyms(names);
+  if (!ks) return { symbols: fromBtf, symbolsSource: 'btf' };
+  return { symbols: Object.fromEntries(names.map((n) => [n, fromBtf[n] === true || ks[n] === true])), symbolsSource: 'btf+kallsyms' };
+}
+
 export function findTracefs(): string | null {
   for (const p of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) {
     if (existsSync(`${p}/events`)) return p;
@@ -156,6 +186,11 @@ export function probeKernel(): KernelFeatures {
     );
   }
   const capEff = readCapEff();
+  const kconfig = kc.text ? parseKconfig(kc.text) : {};
+  const kprobePmu = existsSync('/sys/bus/event_source/devices/kprobe');
+  const kprobeEvents = tracefs !== null && existsSync(`${tracefs}/kprobe_events`);
+  const kprobesPossible = kprobePmu || kprobeEvents;
+  const compatPossible = kconfig.CONFIG_IA32_EMULATION === 'y' || kconfig.CONFIG_COMPAT === 'y' || !kc.text;
   const lockdownText = readText('/sys/kernel/security/lockdown');
   return {
     schema: FEATURES_SCHEMA,
@@ -163,14 +198,14 @@ export function probeKernel(): KernelFeatures {
     release,
     version: parseVersion(release),
     kconfigSource: kc.source,
-    kconfig: kc.text ? parseKconfig(kc.text) : {},
-    btf: existsSync('/sys/kernel/btf/vmlinux'),
-    symbols: readKallsyms(candidateSymbols(arch)),
+    kconfig,
+    btf: existsSync(VMLINUX_BTF),
+    ...lookupSymbols(arch, kprobesPossible, compatPossible),
     tracefs,
     bpffs: isBpffsMounted(),
     syscallTracepoints,
-    kprobePmu: existsSync('/sys/bus/event_source/devices/kprobe'),
-    kprobeEvents: tracefs !== null && existsSync(`${tracefs}/kprobe_events`),
+    kprobePmu,
+    kprobeEvents,
     jit: readNum('/proc/sys/net/core/bpf_jit_enable'),
     unprivilegedBpfDisabled: readNum('/proc/sys/kernel/unprivileged_bpf_disabled'),
     lockdown: lockdownText ? (/\[(\w+)\]/.exec(lockdownText)?.[1] ?? null) : null,

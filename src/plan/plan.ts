@@ -77,6 +77,11 @@ function kc(f: KernelFeatures, key: string): boolean | null {
   return v === 'y' || v === 'm';
 }
 
+/** where the symbol answers came from, for reasons ("not in BTF") */
+function symSource(f: KernelFeatures): string {
+  return f.symbolsSource === 'btf' ? 'BTF' : f.symbolsSource === 'btf+kallsyms' ? 'BTF or kallsyms' : 'kallsyms';
+}
+
 function sym(f: KernelFeatures, name: string): boolean | null {
   if (!f.symbols) return null;
   return f.symbols[name] ?? false;
@@ -127,7 +132,7 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
   if (compatAbi) {
     const s = sym(f, `${compatPrefix}execve`);
     if (compatKernel === false) plan.compatWhy = `${compatConfig} is not set: no 32-bit programs can run, nothing to hook`;
-    else if (s === false) plan.compatWhy = `${compatPrefix}execve not in kallsyms: compat execs not hookable`;
+    else if (s === false) plan.compatWhy = `${compatPrefix}execve not in ${symSource(f)}: compat execs not hookable`;
     else {
       compat = 'hook';
       plan.compatWhy = `${compatAbi} programs possible (${compatConfig}): hooking ${compatPrefix}execve[at] (optional hooks)`;
@@ -178,7 +183,7 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
     if (!since) reason = `fentry not supported on ${f.arch} by execlens`;
     else if (direct === false) reason = 'CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS is not set: fentry attach would fail with ENOTSUPP (524)';
     else if (direct === null && !atLeast(f.version, since[0], since[1])) reason = `${f.arch} has fentry only since ${since.join('.')}`;
-    else if (sym(f, wrapper) === false) reason = `${wrapper} not in kallsyms`;
+    else if (sym(f, wrapper) === false) reason = `${wrapper} not in ${symSource(f)}`;
     const mk = (sleep: boolean): Candidate => ({
       id: sleep ? 'fentry.s' : 'fentry',
       attach: 'fentry',
@@ -217,7 +222,7 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
         direct = true;
         target = '__se_sys_execve';
         targetAt = '__se_sys_execveat';
-      } else if (reason === null) reason = `neither ${wrapper} nor __se_sys_execve in kallsyms`;
+      } else if (reason === null) reason = `neither ${wrapper} nor __se_sys_execve in ${symSource(f)}`;
     }
     if (reason === null || o.attach === 'kprobe') {
       const c: Candidate = {
