@@ -26,7 +26,7 @@ interface Pending {
 
 export class Assembler {
   private readonly pending = new Map<bigint, Pending>();
-  private readonly cpuSeq = new Map<number, { max: bigint; seen: bigint }>();
+  private readonly cpuSeq = new Map<number, { max: number; seen: number }>();
   readonly stats: AssemblyStats = { records: 0, malformed: 0, execs: 0, incompleteExecs: 0, seqGaps: 0, orphanExecs: 0 };
 
   /** Feed one ring record; returns an assembled item when one completes. */
@@ -42,7 +42,7 @@ export class Assembler {
       if (r.seq > s.max) s.max = r.seq;
       s.seen++;
     } else {
-      this.cpuSeq.set(r.cpu, { max: r.seq, seen: 1n });
+      this.cpuSeq.set(r.cpu, { max: r.seq, seen: 1 });
     }
     switch (r.kind) {
       case 'chunk': {
@@ -68,9 +68,9 @@ export class Assembler {
   finish(): AssemblyStats {
     this.stats.orphanExecs += this.pending.size;
     this.pending.clear();
-    let gaps = 0n;
-    for (const { max, seen } of this.cpuSeq.values()) gaps += max + 1n - seen;
-    this.stats.seqGaps = Number(gaps > 0n ? gaps : 0n);
+    let gaps = 0;
+    for (const { max, seen } of this.cpuSeq.values()) gaps += max + 1 - seen;
+    this.stats.seqGaps = Math.max(0, gaps);
     return this.stats;
   }
 }

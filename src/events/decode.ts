@@ -47,7 +47,8 @@ export function decodeRecord(rec: Uint8Array): RawRecord | null {
   const v = dv(rec);
   const kind = v.getUint32(HDR.kind, true);
   const cpu = v.getUint32(HDR.cpu, true);
-  const seq = v.getBigUint64(HDR.seq, true);
+  // two u32 halves: a number without a BigInt allocation per record
+  const seq = v.getUint32(HDR.seq, true) + v.getUint32(HDR.seq + 4, true) * 0x100000000;
   switch (kind) {
     case RecKind.CHUNK: {
       if (rec.byteLength < CHUNK.size) return null;

@@ -3,7 +3,8 @@
 export interface RawExec {
   kind: 'exec';
   cpu: number;
-  seq: bigint;
+  /** per-CPU record sequence (a u64 in the record; as a number it is exact below 2^53) */
+  seq: number;
   execId: bigint;
   tsNs: bigint;
   enterTsNs: bigint;
@@ -35,7 +36,7 @@ export interface RawExec {
 export interface RawChunk {
   kind: 'chunk';
   cpu: number;
-  seq: bigint;
+  seq: number;
   execId: bigint;
   field: number;
   offset: number;
@@ -45,7 +46,7 @@ export interface RawChunk {
 export interface RawFork {
   kind: 'fork';
   cpu: number;
-  seq: bigint;
+  seq: number;
   tsNs: bigint;
   parentPid: number;
   childPid: number;
@@ -54,7 +55,7 @@ export interface RawFork {
 export interface RawExit {
   kind: 'exit';
   cpu: number;
-  seq: bigint;
+  seq: number;
   tsNs: bigint;
   pid: number;
   exitCode: number;
