@@ -2,8 +2,8 @@
  * Chunks + commit record -> ExecEvent. Also accounts for loss: per-CPU
  * record sequence gaps, chunks whose commit never came, malformed records.
  */
-import { cstr, decodeRecord, splitNul } from './decode.js';
-import { ExecFlag, Field, FD } from './layout.js';
+import { cstr, decodeRecord, pathFromComponents, splitNul } from './decode.js';
+import { ExecFlag, Field } from './layout.js';
 import type { ExecEvent, FdInfo, RawExec, RawFork, RawExit, RawChunk } from './types.js';
 
 export type Assembled = { kind: 'exec'; ev: ExecEvent } | RawFork | RawExit;
@@ -90,49 +90,6 @@ function joinField(fields: (RawChunk[] | undefined)[], field: number): Buffer | 
   return Buffer.concat(parts.map((p) => p.data));
 }
 
-/** Path from leaf-first NUL-terminated components, built with one allocation. */
-export function pathFromComponents(b: Buffer): Buffer {
-  // component boundaries, leaf first
-  const starts: number[] = [];
-  const ends: number[] = [];
-  let total = 0;
-  let start = 0;
-  for (let i = 0; i <= b.length; i++) {
-    if (i === b.length || b[i] === 0) {
-      if (i > start) {
-        starts.push(start);
-        ends.push(i);
-        total += i - start + 1;
-      }
-      start = i + 1;
-    }
-  }
-  if (starts.length === 0) return Buffer.from('/');
-  const out = Buffer.allocUnsafe(total);
-  let o = 0;
-  for (let k = starts.length - 1; k >= 0; k--) {
-    out[o++] = 0x2f;
-    o += b.copy(out, o, starts[k], ends[k]);
-  }
-  return out;
-}
-
-function decodeFd(data: Buffer): FdInfo | null {
-  if (data.length < FD.size) return null;
-  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const pathLen = v.getUint16(FD.path_len, true);
-  const comps = data.subarray(FD.size, FD.size + pathLen);
-  return {
-    fd: v.getInt32(FD.fd, true),
-    flags: v.getUint32(FD.f_flags, true),
-    ino: v.getBigUint64(FD.ino, true),
-    dev: v.getUint32(FD.dev, true),
-    mode: v.getUint16(FD.mode, true),
-    cloexec: v.getUint32(FD.cloexec, true) !== 0,
-    path: pathLen > 0 ? pathFromComponents(comps) : Buffer.alloc(0),
-  };
-}
-
 /**
  * Undo the kernel's #! rewriting of argv. For a script the new image's argv is
  * [interp, (interp-arg), script-path, argv[1..]]: the caller's argv[0] is gone,
@@ -171,10 +128,7 @@ export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
     ({ argv, interpreter } = splitInterpreter(argv, bprmFile ? cstr(bprmFile) : null, argv0 ? cstr(argv0) : null));
   }
   const fds: FdInfo[] = [];
-  for (const c of f[Field.FDS] ?? []) {
-    const fd = decodeFd(c.data);
-    if (fd) fds.push(fd);
-  }
+  for (const c of f[Field.FDS] ?? []) if (c.fd) fds.push(c.fd); // decoded with the record
   fds.sort((a, b) => a.fd - b.fd);
   return {
     execId: r.execId,

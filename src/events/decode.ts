@@ -1,6 +1,6 @@
 /** Binary ring-buffer record -> RawRecord. Never throws: malformed input returns null. */
-import { CHUNK, EXEC, EXIT, FORK, HDR, RecKind } from './layout.js';
-import type { RawRecord } from './types.js';
+import { CHUNK, EXEC, EXIT, FD, FORK, Field, HDR, RecKind } from './layout.js';
+import type { FdInfo, RawRecord } from './types.js';
 
 /*
  * Records are views into one big buffer (the mmap'd ring, a raw file): one
@@ -22,6 +22,9 @@ class RecordView {
   getUint32(o: number, le: boolean): number {
     return this.v.getUint32(this.base + o, le);
   }
+  getUint16(o: number, le: boolean): number {
+    return this.v.getUint16(this.base + o, le);
+  }
   getInt32(o: number, le: boolean): number {
     return this.v.getInt32(this.base + o, le);
   }
@@ -42,6 +45,51 @@ function copyOut(rec: Uint8Array, start: number, end: number): Buffer {
   return out;
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** The el_fd at the start of an FDS chunk's payload, its path from leaf-first components (null: too short). */
+function decodeFd(rec: Uint8Array, v: RecordView, len: number): FdInfo | null {
+  if (len < FD.size) return null;
+  const at = CHUNK.size;
+  const pathLen = Math.min(v.getUint16(at + FD.path_len, true), len - FD.size);
+  return {
+    fd: v.getInt32(at + FD.fd, true),
+    flags: v.getUint32(at + FD.f_flags, true),
+    ino: v.getBigUint64(at + FD.ino, true),
+    dev: v.getUint32(at + FD.dev, true),
+    mode: v.getUint16(at + FD.mode, true),
+    cloexec: v.getUint32(at + FD.cloexec, true) !== 0,
+    path: pathLen > 0 ? pathFromComponents(Buffer.from(rec.buffer, rec.byteOffset + at + FD.size, pathLen)) : EMPTY,
+  };
+}
+
+/** Path from leaf-first NUL-terminated components, built with one allocation (a copy). */
+export function pathFromComponents(b: Buffer): Buffer {
+  // component boundaries, leaf first
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let total = 0;
+  let start = 0;
+  for (let i = 0; i <= b.length; i++) {
+    if (i === b.length || b[i] === 0) {
+      if (i > start) {
+        starts.push(start);
+        ends.push(i);
+        total += i - start + 1;
+      }
+      start = i + 1;
+    }
+  }
+  if (starts.length === 0) return Buffer.from('/');
+  const out = Buffer.allocUnsafe(total);
+  let o = 0;
+  for (let k = starts.length - 1; k >= 0; k--) {
+    out[o++] = 0x2f;
+    o += b.copy(out, o, starts[k], ends[k]);
+  }
+  return out;
+}
+
 export function decodeRecord(rec: Uint8Array): RawRecord | null {
   if (rec.byteLength < HDR.size) return null;
   const v = dv(rec);
@@ -54,10 +102,14 @@ export function decodeRecord(rec: Uint8Array): RawRecord | null {
       if (rec.byteLength < CHUNK.size) return null;
       const len = v.getUint32(CHUNK.len, true);
       if (CHUNK.size + len > rec.byteLength) return null;
+      const field = v.getUint32(CHUNK.field, true);
+      // an fd is decoded here, from the record: no copy of its bytes, no view per fd
+      if (field === Field.FDS)
+        return { kind: 'chunk', cpu, seq, execId: v.getBigUint64(CHUNK.exec_id, true), field, offset: v.getUint32(CHUNK.offset, true), data: EMPTY, fd: decodeFd(rec, v, len) };
       return {
         kind: 'chunk', cpu, seq,
         execId: v.getBigUint64(CHUNK.exec_id, true),
-        field: v.getUint32(CHUNK.field, true),
+        field,
         offset: v.getUint32(CHUNK.offset, true),
         data: copyOut(rec, CHUNK.size, CHUNK.size + len),
       };

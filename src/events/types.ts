@@ -40,7 +40,9 @@ export interface RawChunk {
   execId: bigint;
   field: number;
   offset: number;
-  data: Buffer; // a copy
+  data: Buffer; // a copy (empty for an FDS chunk: see fd)
+  /** FDS chunks: the fd, decoded from the record (null: too short to hold one) */
+  fd?: FdInfo | null;
 }
 
 export interface RawFork {

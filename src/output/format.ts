@@ -32,8 +32,11 @@ export interface ExecContext {
   diff: EnvDiff | null;
 }
 
+const FLAG_NAMES = Object.keys(ExecFlag) as ExecFlagName[];
+
 export function flagNames(flags: number): ExecFlagName[] {
-  return (Object.keys(ExecFlag) as ExecFlagName[]).filter((k) => (flags & ExecFlag[k]) !== 0);
+  if (flags === 0) return [];
+  return FLAG_NAMES.filter((k) => (flags & ExecFlag[k]) !== 0);
 }
 
 function wallTime(tsNs: bigint, o: FormatOptions): Date {
@@ -121,9 +124,14 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string
 /** string list as JSON: lossy strings, plus base64 of every item when any is not UTF-8 */
 function jsonStrings(list: Buffer[] | null): { v: string[] | null; b64?: string[] } {
   if (!list) return { v: null };
-  const r: { v: string[]; b64?: string[] } = { v: list.map(lossy) };
-  if (list.some((b) => !isUtf8(b))) r.b64 = list.map((b) => b.toString('base64'));
-  return r;
+  let valid = true;
+  const v = list.map((b) => {
+    const s = b.toString('utf8');
+    // the lossy decoder's U+FFFD is the only sign of a bad byte: check (once) only where it shows up
+    if (valid && s.includes('\ufffd') && !isUtf8(b)) valid = false;
+    return s;
+  });
+  return valid ? { v } : { v, b64: list.map((b) => b.toString('base64')) };
 }
 
 function jsonString(b: Buffer | null): { v: string | null; b64?: string } {

@@ -4,7 +4,6 @@
  * (control characters, quotes mixed with them, bytes that are not UTF-8) uses
  * bash/zsh/ksh $'...' with \xHH escapes: lossless, never dropped.
  */
-const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function isUtf8(b: Uint8Array): boolean {
@@ -16,13 +15,37 @@ export function isUtf8(b: Uint8Array): boolean {
   }
 }
 
+/** bytes that may stay bare: the SAFE set, as a table for a byte loop */
+const SAFE_BYTE = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-') SAFE_BYTE[c.charCodeAt(0)] = 1;
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
 export function shellQuote(arg: Uint8Array | string): string {
   const b = typeof arg === 'string' ? Buffer.from(arg, 'utf8') : arg;
   if (b.length === 0) return "''";
-  if (!isUtf8(b)) return dollarQuote(b);
-  const s = utf8.decode(b);
-  if (SAFE.test(s)) return s;
-  // eslint-disable-next-line no-control-regex
+  // one pass over the bytes: plain words (the common case) and ASCII need no UTF-8 decoder
+  let safe = true;
+  let high = false;
+  let ctl = false;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (SAFE_BYTE[c] === 0) {
+      safe = false;
+      if (c >= 0x80) high = true;
+      else if (c < 0x20 || c === 0x7f) ctl = true;
+    }
+  }
+  if (safe) return asBuffer(b).toString('latin1');
+  if (!high) return ctl ? dollarQuote(b) : `'${asBuffer(b).toString('latin1').replace(/'/g, `'\\''`)}'`;
+  let s: string;
+  try {
+    s = utf8.decode(b);
+  } catch {
+    return dollarQuote(b);
+  }
   if (!/[\x00-\x1f\x7f]/.test(s)) return `'${s.replace(/'/g, `'\\''`)}'`;
   return dollarQuote(b);
 }
@@ -66,5 +89,5 @@ export function shellJoin(args: readonly (Uint8Array | string)[]): string {
 
 /** Lossy text for display where quoting is not wanted (invalid bytes -> U+FFFD). */
 export function lossy(b: Uint8Array): string {
-  return Buffer.from(b).toString('utf8');
+  return asBuffer(b).toString('utf8');
 }
