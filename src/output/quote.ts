@@ -46,6 +46,7 @@ export function shellQuote(arg: Uint8Array | string): string {
   } catch {
     return dollarQuote(b);
   }
+  // eslint-disable-next-line no-control-regex
   if (!/[\x00-\x1f\x7f]/.test(s)) return `'${s.replace(/'/g, `'\\''`)}'`;
   return dollarQuote(b);
 }
