@@ -34,6 +34,10 @@ export interface Attempt {
   droppedHooks?: { program: string; target: string; reason: string }[];
   /** what the failure usually means */
   hint?: string;
+  /** this refusal ended the candidate (the walk went on to the next one) */
+  endedCandidate?: boolean;
+  /** not tried this time: refused earlier in this boot (when; see src/bpf/refusals.ts) */
+  cached?: string;
 }
 
 /** A human reading of common refusals. */
@@ -389,9 +393,16 @@ function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpe
  * Walk the plan: candidates in order; per candidate the lifecycle variants;
  * a refused optional (compat) hook is retried without the optional hooks.
  */
-export function loadPlan(o: LoadOptions): { tracer?: LoadedTracer; attempts: Attempt[] } {
+export function loadPlan(o: LoadOptions, skip: ReadonlyMap<string, Attempt & { at: string }> = new Map()): { tracer?: LoadedTracer; attempts: Attempt[] } {
   const attempts: Attempt[] = [];
   for (const c of o.plan.candidates) {
+    const earlier = skip.get(c.id);
+    if (earlier && c !== o.plan.candidates[o.plan.candidates.length - 1]) {
+      // the last candidate is always tried: a remembered refusal must not leave a run with nothing
+      attempts.push({ ...earlier, cached: earlier.at });
+      continue;
+    }
+    const first = attempts.length;
     let hooks = c.hooks;
     for (let li = 0; li < o.plan.lifecycle.length; ) {
       const lc = o.plan.lifecycle[li]!;
@@ -412,6 +423,7 @@ export function loadPlan(o: LoadOptions): { tracer?: LoadedTracer; attempts: Att
       }
       break; // the candidate's own programs were refused: next candidate
     }
+    if (attempts.length > first) attempts[attempts.length - 1]!.endedCandidate = true;
   }
   return { attempts };
 }

@@ -34,7 +34,7 @@ export function doctorReport(overrides: Overrides, opts: { verifierStats?: boole
     // not root: report detection and the plan without trial loads
     up = bringUpDetectOnly(overrides);
   } else {
-    up = bringUp({ overrides, filter: true, captureEnv: true, captureFds: true, ringBytes: 1 << 20, blockChunks: 64, verifierStats: opts.verifierStats === true });
+    up = bringUp({ overrides, filter: true, captureEnv: true, captureFds: true, ringBytes: 1 << 20, blockChunks: 64, verifierStats: opts.verifierStats === true, refusals: 'refresh' });
   }
   const t = up.tracer;
   const report: DoctorReport = {

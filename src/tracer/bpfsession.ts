@@ -5,6 +5,7 @@
 import { EXIT, ExeclensError } from '../exitcodes.js';
 import { LibbpfMissing } from '../bpf/libbpf.js';
 import { defaultObjectPath, loadPlan, verifierStats, type Attempt, type LoadedTracer, type VerifierStat } from '../bpf/loader.js';
+import { currentKey, readRefusals, REFUSALS_PATH, writeRefusals } from '../bpf/refusals.js';
 import { probeKernel, type KernelFeatures } from '../kernel/features.js';
 import { ensureTracefs, type MountResult } from '../kernel/mounts.js';
 import { choosePlan, type LoadPlan, type Overrides } from '../plan/plan.js';
@@ -22,6 +23,11 @@ export interface BpfUpOptions {
   blockChunks: number;
   /** load the chosen programs once more with verifier statistics (doctor --verifier-stats) */
   verifierStats?: boolean;
+  /**
+   * refusals remembered for this boot (src/bpf/refusals.ts): 'use' skips candidates refused
+   * earlier (log), 'refresh' tries all and rewrites the record (doctor), 'off' neither
+   */
+  refusals?: 'use' | 'refresh' | 'off';
 }
 
 export interface BpfUp {
@@ -51,7 +57,12 @@ export function bringUp(o: BpfUpOptions): BpfUp {
       ringBytes: o.ringBytes,
       possibleCpus: features.possibleCpus,
     };
-    const r = loadPlan(lo);
+    const mode = process.env.EXECLENS_NO_REFUSAL_CACHE === '1' ? 'off' : (o.refusals ?? 'off');
+    const key = mode === 'off' ? null : currentKey(objectPath, features.release);
+    // a forced attach kind is always tried: the user asked for it
+    const skip = key && mode === 'use' && !o.overrides.attach ? readRefusals(REFUSALS_PATH, key) : new Map<string, Attempt & { at: string }>();
+    const r = loadPlan(lo, skip);
+    if (key) writeRefusals(REFUSALS_PATH, key, r.attempts, (a) => a.endedCandidate === true);
     up.attempts = r.attempts;
     up.tracer = r.tracer;
     if (o.verifierStats && r.tracer) up.verifier = verifierStats(lo, r.tracer.candidate, r.tracer.lifecycle, r.tracer.hooks);

@@ -181,7 +181,7 @@ async function runLogInner(o: LogOptions, ringBytes: number, stop: StopSignals):
     ncpu = features.possibleCpus;
     checkPrivileges(features);
     if (!systemWide) checkPidNamespace(readPidNamespace());
-    const up = bringUp({ features, overrides: o.overrides, filter: !systemWide, captureEnv: true, captureFds: o.showFds || o.json, ringBytes, blockChunks: 64 });
+    const up = bringUp({ features, overrides: o.overrides, filter: !systemWide, captureEnv: true, captureFds: o.showFds || o.json, ringBytes, blockChunks: 64, refusals: 'use' });
     if (!up.tracer) {
       if (backend === 'auto' && !systemWide) {
         err(`BPF refused (${refusalLine(up)}); falling back to ptrace`);
@@ -190,7 +190,7 @@ async function runLogInner(o: LogOptions, ringBytes: number, stop: StopSignals):
     } else {
       const tracer = up.tracer;
       if (o.verbose) {
-        for (const a of up.attempts) err(`attempt ${a.candidate}/${a.lifecycle}: ${a.ok ? 'ok' : `${a.stage} failed: ${a.error ?? ''}${a.program ? ` (${a.program})` : ''}`}`);
+        for (const a of up.attempts) err(`attempt ${a.candidate}/${a.lifecycle}: ${a.ok ? 'ok' : `${a.cached ? `skipped, refused earlier this boot (${a.cached}; 'execlens doctor' tries again): ` : ''}${a.stage} failed: ${a.error ?? ''}${a.program ? ` (${a.program})` : ''}`}`);
         err(`plan: ${tracer.candidate.id} + ${tracer.lifecycle} (${tracer.candidate.why})`);
         for (const b of tracer.candidate.blind) err(`blind spot: ${b}`);
       }

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Attempt } from '../../src/bpf/loader.js';
+import { isLasting, readRefusals, refusalKey, writeRefusals } from '../../src/bpf/refusals.js';
+
+const fentryEperm: Attempt = { candidate: 'fentry', lifecycle: 'tp_btf', stage: 'load', ok: false, errno: 1, error: 'Operation not permitted', program: 'fentry_execve', endedCandidate: true };
+const kprobeEagain: Attempt = { candidate: 'kprobe', lifecycle: 'tp_btf', stage: 'load', ok: false, errno: 11, error: 'Resource temporarily unavailable', endedCandidate: true };
+const tpOk: Attempt = { candidate: 'tracepoint', lifecycle: 'tp_btf', stage: 'ok', ok: true };
+const ended = (a: Attempt) => a.endedCandidate === true;
+
+test('refusals: lasting refusals of a candidate are remembered under their key; transient ones (EAGAIN: a signal during verification) are not', () => {
+  const f = join(mkdtempSync(join(tmpdir(), 'execlens-refusals-')), 'sub/refusals.json');
+  writeRefusals(f, 'K1', [fentryEperm, kprobeEagain, tpOk], ended, new Date('2026-12-01T00:00:00Z'));
+  const r = readRefusals(f, 'K1');
+  assert.deepEqual([...r.keys()], ['fentry']);
+  assert.equal(r.get('fentry')!.at, '2026-12-01T00:00:00.000Z');
+  assert.equal(r.get('fentry')!.errno, 1);
+  assert.equal(readRefusals(f, 'K2').size, 0, 'another boot, kernel or object: nothing remembered');
+  assert.equal(isLasting(kprobeEagain), false);
+  assert.equal(isLasting({ ...fentryEperm, stage: 'open' }), false, 'an object that does not open says nothing about the kernel');
+});
+
+test('refusals: a candidate that loads later is forgotten; a lifecycle-only refusal and a replayed (cached) attempt are not recorded again', () => {
+  const f = join(mkdtempSync(join(tmpdir(), 'execlens-refusals-')), 'refusals.json');
+  writeRefusals(f, 'K', [fentryEperm, tpOk], ended);
+  writeRefusals(f, 'K', [{ ...fentryEperm, stage: 'ok', ok: true, errno: undefined, endedCandidate: undefined }], ended);
+  assert.equal(readRefusals(f, 'K').size, 0);
+  writeRefusals(f, 'K', [{ ...fentryEperm, endedCandidate: false }], ended);
+  assert.equal(readRefusals(f, 'K').size, 0, 'refused in one lifecycle variant only: the candidate went on');
+  writeRefusals(f, 'K', [{ ...fentryEperm, cached: '2026-11-30T00:00:00Z' }], ended);
+  assert.equal(readRefusals(f, 'K').size, 0);
+});
+
+test('refusals: a damaged file is no memory, not an error; the key names boot, kernel and object', () => {
+  const d = mkdtempSync(join(tmpdir(), 'execlens-refusals-'));
+  const f = join(d, 'refusals.json');
+  writeFileSync(f, '{not json');
+  assert.equal(readRefusals(f, 'K').size, 0);
+  writeRefusals(f, 'K', [fentryEperm], ended);
+  assert.equal(JSON.parse(readFileSync(f, 'utf8')).key, 'K');
+  const obj = join(d, 'x.o');
+  writeFileSync(obj, 'abc');
+  const k = refusalKey('boot-1\n', '6.18.0', obj);
+  assert.match(k!, /^boot-1\|6\.18\.0\|.*x\.o\|3\|\d+$/);
+  assert.equal(refusalKey('boot-1', '6.18.0', join(d, 'missing.o')), null);
+});
