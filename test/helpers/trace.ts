@@ -125,10 +125,17 @@ export function schemaErrors(rec: unknown): string | null {
   return validator(rec) ? null : JSON.stringify(validator.errors);
 }
 
-export async function waitFor(pred: () => boolean, ms: number, what = 'condition'): Promise<void> {
+/**
+ * How long a tracer may take to start tracing: execlens starts in ~1 s here, but in an emulated
+ * guest (kernel matrix: one TCG vCPU, other guests beside it) verification alone can take minutes
+ * (seen: ~130 s per start on arm64 7.2).
+ */
+export const STARTUP_MS = process.env.EXECLENS_IN_MATRIX === '1' ? 600_000 : 240_000;
+
+export async function waitFor(pred: () => boolean, ms: number, what = 'condition', context?: () => string): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}${context ? ` (${context()})` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXECLENS, ROOT } from '../helpers/paths.js';
-import { byFile, requireRoot, trace, waitFor } from '../helpers/trace.js';
+import { byFile, requireRoot, trace, waitFor, STARTUP_MS } from '../helpers/trace.js';
 
 /** ids of every BPF program, link and map on the system */
 function bpfObjects(): Set<string> {
@@ -30,7 +30,6 @@ function bpftoolShow(kind: string): { id: number }[] {
 }
 
 /** generous: under an emulated kernel (matrix cells, TCG) start-up takes tens of seconds */
-const STARTUP_MS = 240000;
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   test(`${sig} during a run: summary printed, exit 128+n, no BPF program, link or map left`, async (t) => {

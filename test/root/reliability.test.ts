@@ -9,12 +9,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXECLENS } from '../helpers/paths.js';
-import { byFile, readJsonLines, requireRoot, trace, traceAsync, waitFor, type JsonExec, type JsonSummary } from '../helpers/trace.js';
+import { byFile, readJsonLines, requireRoot, trace, traceAsync, waitFor, type JsonExec, type JsonSummary, STARTUP_MS } from '../helpers/trace.js';
 import { missedRuns } from '../../src/tracer/log.js';
 
 /** Matrix guests run under TCG (~50× slower): the same tests at a smaller scale. */
 const IN_GUEST = process.env.EXECLENS_IN_MATRIX === '1';
-const STARTUP_MS = 240000;
 
 /** A shell loop that execs `/bin/true TAG i` for i in [from, to). */
 function storm(tag: string, from: number, to: number): string {
@@ -46,7 +45,7 @@ test(`${IN_GUEST ? '600' : '100,000'} execs system-wide: reported + lost equals 
     await waitFor(() => {
       spawnSync('/bin/true', [`${tag}-ready`]);
       return existsSync(out) && readFileSync(out, { encoding: 'utf8', flag: 'r' }).includes(`${tag}-ready`);
-    }, STARTUP_MS, 'the tracer to report a probe exec');
+    }, STARTUP_MS, 'the tracer to report a probe exec', () => `tracer ${tracer.exitCode === null ? 'still running' : `exited ${tracer.exitCode}`}, stderr: ${stderr.trim() || '(none)'}`);
     // two loops, one per core
     const half = n / 2;
     const loops = [0, 1].map((k) => spawn('sh', ['-c', storm(tag, k * half, (k + 1) * half)], { stdio: 'ignore' }));
