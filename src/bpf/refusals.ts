@@ -60,16 +60,20 @@ export function isLasting(a: Attempt): boolean {
 
 /**
  * Record the outcome of a walk over the plan: the candidates refused for a
- * lasting reason are remembered; a candidate that loaded is forgotten.
+ * lasting reason (the refusal that ended the candidate) are remembered; a
+ * candidate that loaded is forgotten. Written only when that changes the record.
  * Best effort: a read-only /run just means no memory.
  */
-export function writeRefusals(path: string, key: string, attempts: readonly Attempt[], candidateRefused: (a: Attempt) => boolean, now = new Date()): void {
-  const refused = Object.fromEntries(readRefusals(path, key));
+export function writeRefusals(path: string, key: string, attempts: readonly Attempt[], now = new Date()): void {
+  const before = readRefusals(path, key);
+  const refused = Object.fromEntries(before);
   for (const a of attempts) {
     if (a.cached) continue;
     if (a.ok) delete refused[a.candidate];
-    else if (isLasting(a) && candidateRefused(a)) refused[a.candidate] = { ...a, log: a.log?.slice(-4), at: now.toISOString() };
+    else if (a.endedCandidate && isLasting(a)) refused[a.candidate] = { ...a, log: a.log?.slice(-4), at: now.toISOString() };
   }
+  const same = Object.keys(refused).length === before.size && [...before].every(([id, r]) => refused[id] === r);
+  if (same) return;
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     const tmp = `${path}.${process.pid}`;

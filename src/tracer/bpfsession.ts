@@ -62,7 +62,7 @@ export function bringUp(o: BpfUpOptions): BpfUp {
     // a forced attach kind is always tried: the user asked for it
     const skip = key && mode === 'use' && !o.overrides.attach ? readRefusals(REFUSALS_PATH, key) : new Map<string, Attempt & { at: string }>();
     const r = loadPlan(lo, skip);
-    if (key) writeRefusals(REFUSALS_PATH, key, r.attempts, (a) => a.endedCandidate === true);
+    if (key) writeRefusals(REFUSALS_PATH, key, r.attempts);
     up.attempts = r.attempts;
     up.tracer = r.tracer;
     if (o.verifierStats && r.tracer) up.verifier = verifierStats(lo, r.tracer.candidate, r.tracer.lifecycle, r.tracer.hooks);

@@ -9,11 +9,10 @@ import { isLasting, readRefusals, refusalKey, writeRefusals } from '../../src/bp
 const fentryEperm: Attempt = { candidate: 'fentry', lifecycle: 'tp_btf', stage: 'load', ok: false, errno: 1, error: 'Operation not permitted', program: 'fentry_execve', endedCandidate: true };
 const kprobeEagain: Attempt = { candidate: 'kprobe', lifecycle: 'tp_btf', stage: 'load', ok: false, errno: 11, error: 'Resource temporarily unavailable', endedCandidate: true };
 const tpOk: Attempt = { candidate: 'tracepoint', lifecycle: 'tp_btf', stage: 'ok', ok: true };
-const ended = (a: Attempt) => a.endedCandidate === true;
 
 test('refusals: lasting refusals of a candidate are remembered under their key; transient ones (EAGAIN: a signal during verification) are not', () => {
   const f = join(mkdtempSync(join(tmpdir(), 'execlens-refusals-')), 'sub/refusals.json');
-  writeRefusals(f, 'K1', [fentryEperm, kprobeEagain, tpOk], ended, new Date('2026-12-01T00:00:00Z'));
+  writeRefusals(f, 'K1', [fentryEperm, kprobeEagain, tpOk], new Date('2026-12-01T00:00:00Z'));
   const r = readRefusals(f, 'K1');
   assert.deepEqual([...r.keys()], ['fentry']);
   assert.equal(r.get('fentry')!.at, '2026-12-01T00:00:00.000Z');
@@ -25,13 +24,18 @@ test('refusals: lasting refusals of a candidate are remembered under their key; 
 
 test('refusals: a candidate that loads later is forgotten; a lifecycle-only refusal and a replayed (cached) attempt are not recorded again', () => {
   const f = join(mkdtempSync(join(tmpdir(), 'execlens-refusals-')), 'refusals.json');
-  writeRefusals(f, 'K', [fentryEperm, tpOk], ended);
-  writeRefusals(f, 'K', [{ ...fentryEperm, stage: 'ok', ok: true, errno: undefined, endedCandidate: undefined }], ended);
+  writeRefusals(f, 'K', [fentryEperm, tpOk]);
+  writeRefusals(f, 'K', [{ ...fentryEperm, stage: 'ok', ok: true, errno: undefined, endedCandidate: undefined }]);
   assert.equal(readRefusals(f, 'K').size, 0);
-  writeRefusals(f, 'K', [{ ...fentryEperm, endedCandidate: false }], ended);
+  writeRefusals(f, 'K', [{ ...fentryEperm, endedCandidate: false }]);
   assert.equal(readRefusals(f, 'K').size, 0, 'refused in one lifecycle variant only: the candidate went on');
-  writeRefusals(f, 'K', [{ ...fentryEperm, cached: '2026-11-30T00:00:00Z' }], ended);
+  writeRefusals(f, 'K', [{ ...fentryEperm, cached: '2026-11-30T00:00:00Z' }]);
   assert.equal(readRefusals(f, 'K').size, 0);
+  // the usual log run (remembered refusal skipped, next candidate loads) leaves the file as it is
+  writeRefusals(f, 'K', [fentryEperm, tpOk]);
+  const text = readFileSync(f, 'utf8');
+  writeRefusals(f, 'K', [{ ...fentryEperm, cached: '2026-11-30T00:00:00Z' }, tpOk]);
+  assert.equal(readFileSync(f, 'utf8'), text, 'not rewritten');
 });
 
 test('refusals: a damaged file is no memory, not an error; the key names boot, kernel and object', () => {
@@ -39,7 +43,7 @@ test('refusals: a damaged file is no memory, not an error; the key names boot, k
   const f = join(d, 'refusals.json');
   writeFileSync(f, '{not json');
   assert.equal(readRefusals(f, 'K').size, 0);
-  writeRefusals(f, 'K', [fentryEperm], ended);
+  writeRefusals(f, 'K', [fentryEperm]);
   assert.equal(JSON.parse(readFileSync(f, 'utf8')).key, 'K');
   const obj = join(d, 'x.o');
   writeFileSync(obj, 'abc');
