@@ -114,7 +114,7 @@ const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
 
 /**
  * Candidate symbols from BTF (fentry's view; a few ms) and, only where a kprobe
- * could need a name BTF lacks, from kallsyms (~0.1 s of kernel time to read).
+ * could need a name BTF lacks, from kallsyms (40-150 ms of kernel time to read here).
  */
 export function lookupSymbols(arch: string, kprobesPossible: boolean, compatPossible: boolean): Pick<KernelFeatures, 'symbols' | 'symbolsSource'> {
   const names = candidateSymbols(arch);
