@@ -18,11 +18,17 @@ export const KCONFIG_KEYS = [
 ] as const;
 
 /** symbols the plan may attach to, looked up in /proc/kallsyms */
+/** the compat (32-bit) syscall wrappers execlens hooks on this arch */
+export function compatSymbols(arch: string): string[] {
+  if (arch === 'x86_64') return ['__ia32_compat_sys_execve', '__ia32_compat_sys_execveat'];
+  if (arch === 'aarch64') return ['__arm64_compat_sys_execve', '__arm64_compat_sys_execveat'];
+  return [];
+}
+
 export function candidateSymbols(arch: string): string[] {
   const p = syscallPrefix(arch);
-  const out = [`${p}sys_execve`, `${p}sys_execveat`, '__se_sys_execve', '__se_sys_execveat'];
-  if (arch === 'x86_64') out.push('__ia32_compat_sys_execve', '__ia32_compat_sys_execveat', '__x32_compat_sys_execve', '__x32_compat_sys_execveat');
-  if (arch === 'aarch64') out.push('__arm64_compat_sys_execve', '__arm64_compat_sys_execveat');
+  const out = [`${p}sys_execve`, `${p}sys_execveat`, '__se_sys_execve', '__se_sys_execveat', ...compatSymbols(arch)];
+  if (arch === 'x86_64') out.push('__x32_compat_sys_execve', '__x32_compat_sys_execveat');
   return out;
 }
 
@@ -129,8 +135,7 @@ export function lookupSymbols(arch: string, kprobesPossible: boolean, compatPoss
     return { symbols: ks, symbolsSource: ks ? 'kallsyms' : null };
   }
   const p = syscallPrefix(arch);
-  const compat = arch === 'x86_64' ? ['__ia32_compat_sys_execve', '__ia32_compat_sys_execveat'] : arch === 'aarch64' ? ['__arm64_compat_sys_execve', '__arm64_compat_sys_execveat'] : [];
-  const needed = [`${p}sys_execve`, `${p}sys_execveat`, ...(compatPossible ? compat : [])];
+  const needed = [`${p}sys_execve`, `${p}sys_execveat`, ...(compatPossible ? compatSymbols(arch) : [])];
   if (!kprobesPossible || needed.every((n) => fromBtf[n])) return { symbols: fromBtf, symbolsSource: 'btf' };
   const ks = readKallsyms(names);
   if (!ks) return { symbols: fromBtf, symbolsSource: 'btf' };
