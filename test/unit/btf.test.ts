@@ -2,44 +2,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { btfFuncNames } from '../../src/kernel/btf.js';
+import { btfBlob, type BtfTypeSpec } from '../helpers/btf.js';
 import { candidateSymbols, lookupSymbols } from '../../src/kernel/features.js';
 
-/** a BTF blob: each type as [kind, vlen, tail words], names from a string table */
-function blob(types: { name: string; kind: number; vlen?: number; tailWords: number }[]): Buffer {
-  const strs = ['', ...new Set(types.map((t) => t.name).filter(Boolean))];
-  const strOff = new Map<string, number>();
-  let off = 0;
-  for (const s of strs) {
-    strOff.set(s, off);
-    off += Buffer.byteLength(s) + 1;
-  }
-  const strSec = Buffer.from(strs.map((s) => `${s}\0`).join(''));
-  const typeWords: number[] = [];
-  for (const t of types) typeWords.push(strOff.get(t.name)!, ((t.kind << 24) | (t.vlen ?? 0)) >>> 0, 0, ...Array<number>(t.tailWords).fill(0x7777));
-  const typeSec = Buffer.alloc(typeWords.length * 4);
-  typeWords.forEach((w, i) => typeSec.writeUInt32LE(w, i * 4));
-  const hdr = Buffer.alloc(24);
-  hdr.writeUInt16LE(0xeb9f, 0);
-  hdr.writeUInt8(1, 2);
-  hdr.writeUInt32LE(24, 4);
-  hdr.writeUInt32LE(0, 8);
-  hdr.writeUInt32LE(typeSec.length, 12);
-  hdr.writeUInt32LE(typeSec.length, 16);
-  hdr.writeUInt32LE(strSec.length, 20);
-  return Buffer.concat([hdr, typeSec, strSec]);
-}
+/** a type whose tail is n filler words */
+const T = (name: string, kind: number, tailWords: number, vlen?: number): BtfTypeSpec => ({ name, kind, vlen, tail: Array<number>(tailWords).fill(0x7777) });
 
 test('BTF: FUNC entries are found by name; a VAR or struct of the same name is not a function; every kind is skipped by its size', () => {
-  const b = blob([
-    { name: 'int', kind: 1, tailWords: 1 },
-    { name: 's', kind: 4, vlen: 2, tailWords: 6 }, // STRUCT, 2 members of 12 bytes
-    { name: '', kind: 13, vlen: 1, tailWords: 2 }, // FUNC_PROTO, 1 param of 8 bytes
-    { name: 'e', kind: 6, vlen: 3, tailWords: 6 }, // ENUM, 3 values of 8 bytes
-    { name: 'a', kind: 3, tailWords: 3 }, // ARRAY
-    { name: '__se_sys_execve', kind: 14, tailWords: 1 }, // VAR, not a function
-    { name: 'sec', kind: 15, vlen: 2, tailWords: 6 }, // DATASEC
-    { name: 'e64', kind: 19, vlen: 1, tailWords: 3 }, // ENUM64
-    { name: '__x64_sys_execve', kind: 12, tailWords: 0 }, // FUNC
+  const b = btfBlob([
+    T('int', 1, 1),
+    T('s', 4, 6, 2), // STRUCT, 2 members of 12 bytes
+    T('', 13, 2, 1), // FUNC_PROTO, 1 param of 8 bytes
+    T('e', 6, 6, 3), // ENUM, 3 values of 8 bytes
+    T('a', 3, 3), // ARRAY
+    T('__se_sys_execve', 14, 1), // VAR, not a function
+    T('sec', 15, 6, 2), // DATASEC
+    T('e64', 19, 3, 1), // ENUM64
+    T('__x64_sys_execve', 12, 0), // FUNC
   ]);
   assert.deepEqual(btfFuncNames(b, ['__x64_sys_execve', '__se_sys_execve', '__x32_compat_sys_execve']), {
     __x64_sys_execve: true,
@@ -50,9 +29,9 @@ test('BTF: FUNC entries are found by name; a VAR or struct of the same name is n
 
 test('BTF: not BTF, truncated, or a kind this parser does not know -> null (the caller asks kallsyms)', () => {
   assert.equal(btfFuncNames(Buffer.from('not btf at all, just some bytes'), ['f']), null);
-  const b = blob([{ name: 'f', kind: 12, tailWords: 0 }]);
+  const b = btfBlob([T('f', 12, 0)]);
   assert.equal(btfFuncNames(b.subarray(0, 30), ['f']), null);
-  assert.equal(btfFuncNames(blob([{ name: 'x', kind: 25, tailWords: 0 }, { name: 'f', kind: 12, tailWords: 0 }]), ['f']), null);
+  assert.equal(btfFuncNames(btfBlob([T('x', 25, 0), T('f', 12, 0)]), ['f']), null);
 });
 
 const hostBtf = existsSync('/sys/kernel/btf/vmlinux');

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { btfBlob } from '../helpers/btf.js';
 import { ROOT } from '../helpers/paths.js';
 import { CommanderError } from 'commander';
 import { parseMatrixArgs } from '../../matrix/args.js';
@@ -108,22 +109,8 @@ test('accelerator: KVM only for a native guest with a usable /dev/kvm; EXECLENS_
 
 test('carve-btf: finds the kernel BTF inside a non-ELF boot image (plain and gzip), ignores a false magic', () => {
   const dir = mkdtempSync(join(tmpdir(), 'carve-'));
-  // a small valid BTF blob: header + one INT type + strings
-  const strs = Buffer.from('\0int\0');
-  const type = Buffer.alloc(16);
-  type.writeUInt32LE(1, 0); // name_off "int"
-  type.writeUInt32LE(1 << 24, 4); // kind INT, vlen 0
-  type.writeUInt32LE(4, 8); // size
-  type.writeUInt32LE(32, 12); // int encoding: 32 bits
-  const hdr = Buffer.alloc(24);
-  hdr.writeUInt16LE(0xeb9f, 0);
-  hdr.writeUInt8(1, 2);
-  hdr.writeUInt32LE(24, 4);
-  hdr.writeUInt32LE(0, 8);
-  hdr.writeUInt32LE(type.length, 12);
-  hdr.writeUInt32LE(type.length, 16);
-  hdr.writeUInt32LE(strs.length, 20);
-  const btf = Buffer.concat([hdr, type, strs]);
+  // a small valid BTF blob: header + one INT type (4 bytes, 32-bit encoding) + strings
+  const btf = btfBlob([{ name: 'int', kind: 1, size: 4, tail: [32] }]);
   // a stray magic with an impossible header before the real one
   const image = Buffer.concat([Buffer.alloc(4096, 0x41), Buffer.from([0x9f, 0xeb, 1, 0, 99, 0, 0, 0]), Buffer.alloc(100, 7), btf, Buffer.alloc(4096, 0x42)]);
   for (const [name, data] of [['Image', image], ['Image.gz', gzipSync(image)]] as const) {
