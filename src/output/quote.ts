@@ -39,16 +39,18 @@ export function shellQuote(arg: Uint8Array | string): string {
     }
   }
   if (safe) return asBuffer(b).toString('latin1');
-  if (!high) return ctl ? dollarQuote(b) : `'${asBuffer(b).toString('latin1').replace(/'/g, `'\\''`)}'`;
-  let s: string;
+  // a control character is one byte below 0x20 or 0x7f in UTF-8 too (multi-byte sequences are all >= 0x80)
+  if (ctl) return dollarQuote(b);
+  if (!high) return singleQuote(asBuffer(b).toString('latin1'));
   try {
-    s = utf8.decode(b);
+    return singleQuote(utf8.decode(b));
   } catch {
-    return dollarQuote(b);
+    return dollarQuote(b); // not UTF-8
   }
-  // eslint-disable-next-line no-control-regex
-  if (!/[\x00-\x1f\x7f]/.test(s)) return `'${s.replace(/'/g, `'\\''`)}'`;
-  return dollarQuote(b);
+}
+
+function singleQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 function dollarQuote(b: Uint8Array): string {

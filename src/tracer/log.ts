@@ -71,8 +71,10 @@ export interface Writer {
   close(): void;
   /** the reader went away (EPIPE: `execlens log ... | head`): nothing more can be printed */
   readonly closed: boolean;
-  /** events handed to write() that never reached the reader */
+  /** events handed to write() or dropped() that never reached the reader */
   readonly unprinted: number;
+  /** events not formatted because the reader is gone */
+  dropped(items: number): void;
 }
 
 /**
@@ -83,7 +85,7 @@ export interface Writer {
 export function makeWriter(path: string | null, stdout: NodeJS.WritableStream = process.stdout): Writer {
   if (path) {
     const fd = openSync(path, 'w');
-    return { write: (s) => void writeSync(fd, s), close: () => closeSync(fd), closed: false, unprinted: 0 };
+    return { write: (s) => void writeSync(fd, s), close: () => closeSync(fd), closed: false, unprinted: 0, dropped: () => undefined };
   }
   let closed = false;
   let unprinted = 0;
@@ -102,6 +104,9 @@ export function makeWriter(path: string | null, stdout: NodeJS.WritableStream = 
       stdout.write(s, (e) => {
         if (e) unprinted += items;
       });
+    },
+    dropped: (items) => {
+      unprinted += items;
     },
     close: () => void stdout.off('error', onError),
     get closed() {
@@ -265,7 +270,7 @@ async function traceLoop(
       if (ev.ret !== 0) counts.failed++;
       const ctx = { ev, diff };
       if (writer.closed) {
-        writer.write('', 1);
+        writer.dropped(1);
         return;
       }
       out.push(o.json ? JSON.stringify(toJsonRecord(ctx, fmt)) + '\n' : formatText(ctx, fmt, pal));
