@@ -7,6 +7,11 @@ export interface TestCounts {
   skipped: number;
 }
 
+export interface FailedTest {
+  name: string;
+  message: string;
+}
+
 export interface ProgramStat {
   name: string;
   /** processed instructions (prog info from 5.16, else the verifier's stats log) */
@@ -23,6 +28,8 @@ export interface CellResult {
   status: 'pass' | 'fail' | 'timeout' | 'boot-failure' | 'error';
   reason: string | null;
   counts: TestCounts | null;
+  /** the guest tests that failed, with the first lines of their messages */
+  failed?: FailedTest[];
   plan: string | null;
   programs: ProgramStat[];
   refused: { candidate: string; error: string; insns: number | null }[];
@@ -105,9 +112,12 @@ export function tapCounts(text: string): TestCounts | null {
   return { tests: lines.length, failures, skipped };
 }
 
+/** One <testcase> element; attribute values may hold a bare '>' (node's reporter leaves it unescaped) */
+const TESTCASE = /<testcase\b(?:"[^"]*"|[^>"])*?(\/>|>[\s\S]*?<\/testcase>)/g;
+
 /** Test counts from JUnit XML (node's junit reporter or any other) */
 export function junitCounts(xml: string): TestCounts {
-  const cases = xml.match(/<testcase\b[^>]*?(\/>|>[\s\S]*?<\/testcase>)/g) ?? [];
+  const cases = xml.match(TESTCASE) ?? [];
   let failures = 0;
   let skipped = 0;
   for (const c of cases) {
@@ -117,11 +127,47 @@ export function junitCounts(xml: string): TestCounts {
   return { tests: cases.length, failures, skipped };
 }
 
+function unescapeXml(s: string): string {
+  return s.replace(/&(lt|gt|quot|apos|amp);/g, (_m, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
+}
+
+/**
+ * The failed test cases of a JUnit document: name and the first lines of the
+ * failure (node's reporter puts the whole error with its stack in the body).
+ */
+export function junitFailures(xml: string, maxChars = 300): FailedTest[] {
+  const out: FailedTest[] = [];
+  for (const c of xml.match(TESTCASE) ?? []) {
+    const f = /<(failure|error)\b((?:"[^"]*"|[^>"])*?)(\/>|>([\s\S]*?)<\/\1>)/.exec(c);
+    if (!f) continue;
+    const name = unescapeXml(/\bname="([^"]*)"/.exec(c)?.[1] ?? '?');
+    const body = unescapeXml(f[4] ?? '');
+    const lines = body
+      .replace(/^\s*\[Error \[ERR_TEST_FAILURE\]: /, '')
+      .split('\n')
+      .map((l) => l.trim());
+    const end = lines.findIndex((l) => l.startsWith('at ') || l.startsWith('] {'));
+    let message = (end < 0 ? lines : lines.slice(0, end)).filter(Boolean).join(' / ');
+    if (!message) message = unescapeXml(/\bmessage="([^"]*)"/.exec(f[2] ?? '')?.[1] ?? '');
+    out.push({ name, message: message.length > maxChars ? `${message.slice(0, maxChars - 1)}…` : message });
+  }
+  return out;
+}
+
+/** The failed tests of a TAP stream (a cell cut short before its JUnit came): names only. */
+export function tapFailures(text: string): FailedTest[] {
+  return text
+    .split('\n')
+    .map((l) => /^not ok \d+ - (.*?)(?: # (?:SKIP|TODO)\b.*)?$/.exec(l)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map((name) => ({ name, message: '' }));
+}
+
 /** Merge several JUnit documents into one <testsuites>, one <testsuite> per cell. */
 export function mergeJunit(cells: { id: string; junit: string | null; status: string; reason: string | null }[]): string {
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
   const parts = cells.map((c) => {
-    const inner = c.junit ? (c.junit.match(/<testcase\b[^>]*?(\/>|>[\s\S]*?<\/testcase>)/g) ?? []).join('\n') : '';
+    const inner = c.junit ? (c.junit.match(TESTCASE) ?? []).join('\n') : '';
     const cellCase = c.status === 'pass' ? '' : `<testcase name="cell ${esc(c.id)}" classname="matrix"><failure message="${esc(c.reason ?? c.status)}"/></testcase>`;
     const counts = c.junit ? junitCounts(c.junit) : { tests: 0, failures: 0, skipped: 0 };
     return `  <testsuite name="${esc(c.id)}" tests="${counts.tests + (cellCase ? 1 : 0)}" failures="${counts.failures + (cellCase ? 1 : 0)}" skipped="${counts.skipped}">\n${inner}\n${cellCase}\n  </testsuite>`;
@@ -183,6 +229,11 @@ export function renderSummary(results: CellResult[]): string {
         .join('<br>');
     });
     L.push(`| ${key} | ${rel} | ${cells.join(' | ')} |`);
+  }
+  const failed = results.filter((r) => r.failed?.length);
+  if (failed.length) {
+    L.push('', 'Failed tests:', '');
+    for (const r of failed) for (const f of r.failed!) L.push(`- ${r.id}: ${f.name.replace(/\|/g, '\\|')}${f.message ? ` — ${f.message}` : ''}`);
   }
   return L.join('\n') + '\n';
 }

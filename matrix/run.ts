@@ -18,7 +18,7 @@ import { DEBIAN_ARCH, expandCells, FOREIGN, KERNELS, NODE_ARCH, type Arch, type 
 import { CommanderError } from 'commander';
 import { matrixCommand, parseMatrixArgs, type TestSelection } from './args.js';
 import { boot } from './qemu.js';
-import { junitCounts, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, type CellResult } from './report.js';
+import { junitCounts, junitFailures, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, tapFailures, type CellResult } from './report.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -152,13 +152,18 @@ function verdict(base: CellResult, consoleText: string, timedOut: boolean, timeo
   const p = parseConsole(consoleText);
   const r: CellResult = { ...base, junit: p.junit, doctor: p.doctor, kernelRelease: base.kernelRelease ?? p.kernelRelease };
   Object.assign(r, planOf(p.doctor));
-  if (p.junit) r.counts = junitCounts(p.junit);
-  else r.counts = tapCounts(consoleText); // the tests that finished before the cell was cut short
+  if (p.junit) {
+    r.counts = junitCounts(p.junit);
+    r.failed = junitFailures(p.junit);
+  } else {
+    r.counts = tapCounts(consoleText); // the tests that finished before the cell was cut short
+    r.failed = tapFailures(consoleText);
+  }
   if (timedOut) return { ...r, status: 'timeout', reason: `no power-off within ${timeoutS} s (console: ${consolePath})` };
   if (!p.booted) return { ...r, status: 'boot-failure', reason: `kernel did not reach /init (console: ${consolePath})` };
   if (p.testExit === null) return { ...r, status: 'fail', reason: 'payload did not finish' };
   if (!p.doctor) return { ...r, status: 'fail', reason: 'doctor --json printed nothing (execlens did not start in the guest; see the console)' };
-  if (p.testExit !== 0 || (r.counts && r.counts.failures > 0)) return { ...r, status: 'fail', reason: `tests exited ${p.testExit}${r.counts ? `, ${r.counts.failures} failed` : ''}` };
+  if (p.testExit !== 0 || (r.counts && r.counts.failures > 0)) return { ...r, status: 'fail', reason: `tests exited ${p.testExit}${r.counts ? `, ${r.counts.failures} failed` : ''}${r.failed?.length ? `: ${r.failed.map((f) => f.name).join('; ')}` : ''}` };
   if (r.counts && r.counts.tests === 0) return { ...r, status: 'fail', reason: 'no tests ran' };
   return { ...r, status: 'pass' };
 }
@@ -241,6 +246,7 @@ async function main(): Promise<void> {
         // each cell's result as soon as it is known: an interrupted run can still be reported (--report)
         writeFileSync(join(outDir, c.id.replace(/\//g, '_'), 'result.json'), JSON.stringify(r) + '\n');
         log(`${c.id}: ${r.status}${r.reason ? ` (${r.reason})` : ''} in ${Math.round(r.seconds)} s${r.counts ? ` — ${r.counts.tests} tests, ${r.counts.failures} failed, ${r.counts.skipped} skipped` : ''}${r.plan ? `, plan ${r.plan}` : ''}`);
+        for (const f of r.failed ?? []) log(`${c.id}: failed: ${f.name}${f.message ? ` — ${f.message}` : ''}`);
       }
     }),
   );

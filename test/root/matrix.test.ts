@@ -34,7 +34,8 @@ test('matrix: a real cell (Debian 6.1 cloud amd64, clang 14) boots, runs the roo
   assert.ok(cell.counts && cell.counts.tests >= 20, `tests ran in the guest: ${JSON.stringify(cell.counts)}`);
   assert.ok(cell.plan, 'doctor --json came back with a plan');
   assert.ok(cell.programs.length > 0 && cell.programs.every((p) => p.verifiedInsns > 0 && p.verifiedInsns < 1000000), 'verifier statistics per program');
-  assert.equal(cell.status, 'pass', `${cell.reason} ${r.stderr.slice(-2000)}`);
+  const failed = (cell.failed ?? []).map((f) => `\n  failed in the guest: ${f.name}${f.message ? ` — ${f.message}` : ''}`).join('');
+  assert.equal(cell.status, 'pass', `${cell.reason}${failed}\n${r.stderr.slice(-2000)}`);
   assert.equal(r.code, 0);
 });
 

@@ -11,7 +11,7 @@ import { CommanderError } from 'commander';
 import { parseMatrixArgs } from '../../matrix/args.js';
 import { expandCells } from '../../matrix/cells.js';
 import { chooseAccel } from '../../matrix/qemu.js';
-import { junitCounts, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, type CellResult } from '../../matrix/report.js';
+import { junitCounts, junitFailures, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, tapFailures, type CellResult } from '../../matrix/report.js';
 import { parseVerifierStats } from '../../src/bpf/loader.js';
 
 test('cells: kernels × arches × clangs, skipping what Debian does not ship, --only filters', () => {
@@ -126,9 +126,37 @@ test('carve-btf: finds the kernel BTF inside a non-ELF boot image (plain and gzi
 });
 
 test('a cell cut short: the tests that finished are counted from the console TAP', () => {
-  const text = ['TAP version 13', '# Subtest: a', 'ok 1 - a', '  ---', 'not ok 2 - b', 'ok 3 - c # SKIP no armhf', 'noise ok 4 - x', ''].join('\n');
+  const text = ['TAP version 13', '# Subtest: a', 'ok 1 - a', '  ---', 'not ok 2 - b: <x>', 'ok 3 - c # SKIP no armhf', 'noise ok 4 - x', ''].join('\n');
   assert.deepEqual(tapCounts(text), { tests: 3, failures: 1, skipped: 1 });
   assert.equal(tapCounts('no tests here'), null);
+  assert.deepEqual(tapFailures(text), [{ name: 'b: <x>', message: '' }]);
+});
+
+test('failed guest tests are named with the first lines of their message, from what node --test-reporter=junit really writes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-junit-'));
+  const file = join(dir, 'fixture.test.mjs');
+  writeFileSync(
+    file,
+    [
+      "import { test } from 'node:test';",
+      "import assert from 'node:assert/strict';",
+      "test('passes with <angle> brackets', () => {});",
+      "test('argv <quoted> & \"kept\"', () => { assert.equal(1, 2, 'argv differs & <x>\\nsecond line'); });",
+      "test('skipped', { skip: 'no i386' }, () => {});",
+      '',
+    ].join('\n'),
+  );
+  // NODE_TEST_CONTEXT would make the child a subtest of this run instead of a runner of its own
+  const { NODE_TEST_CONTEXT: _ctx, ...env } = process.env;
+  const r = spawnSync(process.execPath, ['--test', '--test-reporter=junit', file], { encoding: 'utf8', env });
+  assert.equal(r.status, 1, r.stderr);
+  assert.deepEqual(junitCounts(r.stdout), { tests: 3, failures: 1, skipped: 1 });
+  const failed = junitFailures(r.stdout);
+  assert.equal(failed.length, 1);
+  assert.match(failed[0]!.name, /^argv <quoted> & /);
+  assert.match(failed[0]!.message, /^argv differs & <x> \/ second line \/ 1 !== 2/);
+  assert.ok(!/ at /.test(failed[0]!.message), `no stack in the message: ${failed[0]!.message}`);
+  assert.equal(junitFailures(r.stdout, 20)[0]!.message.length, 20);
 });
 
 test('matrix args: lists, numbers and the test selection are parsed; defaults are the CI cell', () => {
