@@ -147,7 +147,8 @@ test('failed guest tests are named with the first lines of their message, from w
     ].join('\n'),
   );
   // NODE_TEST_CONTEXT would make the child a subtest of this run instead of a runner of its own
-  const { NODE_TEST_CONTEXT: _ctx, ...env } = process.env;
+  const env = { ...process.env };
+  delete env.NODE_TEST_CONTEXT;
   const r = spawnSync(process.execPath, ['--test', '--test-reporter=junit', file], { encoding: 'utf8', env });
   assert.equal(r.status, 1, r.stderr);
   assert.deepEqual(junitCounts(r.stdout), { tests: 3, failures: 1, skipped: 1 });
