@@ -12,6 +12,10 @@
  *               or __se_sys_* direct args)
  *   tracepoint  tracepoint/syscalls/sys_enter_exec*  sys_exit_exec*     (not seen: caught at sched_process_exec)
  *   lifecycle   tp_btf/sched_process_{exec,fork,exit}, or raw_tp/ the same
+ *
+ * The programs that copy argv/env/fds (every exit program and sched_process_exec)
+ * come twice: X with unrolled loops (every kernel) and X_loop with bpf_loop()
+ * (5.17+; verified in a fraction of the time). The loader picks per plan.
  */
 #include "execlens_common.bpf.h"
 
@@ -61,16 +65,16 @@ SEC("fentry.s/__x64_sys_execveat")
 int BPF_PROG(fentry_s_execveat, struct pt_regs *regs) { return native_execveat(regs); }
 
 SEC("fexit/__x64_sys_execve")
-int BPF_PROG(fexit_execve, struct pt_regs *regs, long ret)
-{
-	return trace_exec_common_exit(ret, SLOT_EXIT);
-}
+int BPF_PROG(fexit_execve, struct pt_regs *regs, long ret) { return trace_exec_common_exit(ret, SLOT_EXIT, false); }
+
+SEC("fexit/__x64_sys_execve")
+int BPF_PROG(fexit_execve_loop, struct pt_regs *regs, long ret) { return trace_exec_common_exit(ret, SLOT_EXIT, true); }
 
 SEC("fexit/__x64_sys_execveat")
-int BPF_PROG(fexit_execveat, struct pt_regs *regs, long ret)
-{
-	return trace_exec_common_exit(ret, SLOT_EXIT_AT);
-}
+int BPF_PROG(fexit_execveat, struct pt_regs *regs, long ret) { return trace_exec_common_exit(ret, SLOT_EXIT_AT, false); }
+
+SEC("fexit/__x64_sys_execveat")
+int BPF_PROG(fexit_execveat_loop, struct pt_regs *regs, long ret) { return trace_exec_common_exit(ret, SLOT_EXIT_AT, true); }
 
 /* ---------------- kprobe / kretprobe ---------------- */
 /* on the arch wrapper (argument: user pt_regs) */
@@ -97,10 +101,10 @@ int BPF_KPROBE(kprobe_direct_execveat, long fd, const char *filename, __u64 argv
 
 /* also attached to the execveat symbol by the loader (one program, verified once) */
 SEC("kretprobe/__x64_sys_execve")
-int BPF_KRETPROBE(kretprobe_execve, long ret)
-{
-	return trace_exec_common_exit(ret, SLOT_EXIT);
-}
+int BPF_KRETPROBE(kretprobe_execve, long ret) { return trace_exec_common_exit(ret, SLOT_EXIT, false); }
+
+SEC("kretprobe/__x64_sys_execve")
+int BPF_KRETPROBE(kretprobe_execve_loop, long ret) { return trace_exec_common_exit(ret, SLOT_EXIT, true); }
 
 /* ---------------- compat: 32-bit execve/execveat (x86 ia32, arm64 AArch32) ---------------- */
 #if defined(__TARGET_ARCH_x86)
@@ -144,16 +148,16 @@ int BPF_PROG(fentry_compat_execveat, struct pt_regs *regs) { return compat_execv
 
 /* no fentry.s for compat: the kernel refuses sleepable programs on the ia32 wrappers */
 SEC("fexit/" COMPAT_SYM("execve"))
-int BPF_PROG(fexit_compat_execve, struct pt_regs *regs, long ret)
-{
-	return trace_exec_common_exit(ret, SLOT_EXIT_COMPAT);
-}
+int BPF_PROG(fexit_compat_execve, struct pt_regs *regs, long ret) { return trace_exec_common_exit(ret, SLOT_EXIT_COMPAT, false); }
+
+SEC("fexit/" COMPAT_SYM("execve"))
+int BPF_PROG(fexit_compat_execve_loop, struct pt_regs *regs, long ret) { return trace_exec_common_exit(ret, SLOT_EXIT_COMPAT, true); }
 
 SEC("fexit/" COMPAT_SYM("execveat"))
-int BPF_PROG(fexit_compat_execveat, struct pt_regs *regs, long ret)
-{
-	return trace_exec_common_exit(ret, SLOT_EXIT_COMPAT_AT);
-}
+int BPF_PROG(fexit_compat_execveat, struct pt_regs *regs, long ret) { return trace_exec_common_exit(ret, SLOT_EXIT_COMPAT_AT, false); }
+
+SEC("fexit/" COMPAT_SYM("execveat"))
+int BPF_PROG(fexit_compat_execveat_loop, struct pt_regs *regs, long ret) { return trace_exec_common_exit(ret, SLOT_EXIT_COMPAT_AT, true); }
 
 SEC("kprobe/" COMPAT_SYM("execve"))
 int BPF_KPROBE(kprobe_compat_execve, struct pt_regs *regs) { return compat_execve(regs); }
@@ -163,7 +167,10 @@ int BPF_KPROBE(kprobe_compat_execveat, struct pt_regs *regs) { return compat_exe
 
 /* also attached to the compat execveat wrapper */
 SEC("kretprobe/" COMPAT_SYM("execve"))
-int BPF_KRETPROBE(kretprobe_compat_execve, long ret) { return trace_exec_common_exit(ret, SLOT_EXIT_COMPAT); }
+int BPF_KRETPROBE(kretprobe_compat_execve, long ret) { return trace_exec_common_exit(ret, SLOT_EXIT_COMPAT, false); }
+
+SEC("kretprobe/" COMPAT_SYM("execve"))
+int BPF_KRETPROBE(kretprobe_compat_execve_loop, long ret) { return trace_exec_common_exit(ret, SLOT_EXIT_COMPAT, true); }
 #endif
 
 /* ---------------- syscall tracepoints (native ABI only) ---------------- */
@@ -187,7 +194,13 @@ int tp_enter_execveat(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_execve")
 int tp_exit_execve(struct trace_event_raw_sys_exit *ctx)
 {
-	return trace_exec_common_exit(ctx->ret, SLOT_EXIT);
+	return trace_exec_common_exit(ctx->ret, SLOT_EXIT, false);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int tp_exit_execve_loop(struct trace_event_raw_sys_exit *ctx)
+{
+	return trace_exec_common_exit(ctx->ret, SLOT_EXIT, true);
 }
 
 
@@ -196,7 +209,13 @@ int tp_exit_execve(struct trace_event_raw_sys_exit *ctx)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(btf_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return trace_exec_common_commit(p, old_pid, bprm);
+	return trace_exec_common_commit(p, old_pid, bprm, false);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(btf_sched_exec_loop, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return trace_exec_common_commit(p, old_pid, bprm, true);
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -214,7 +233,13 @@ int BPF_PROG(btf_sched_exit, struct task_struct *p)
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(raw_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return trace_exec_common_commit(p, old_pid, bprm);
+	return trace_exec_common_commit(p, old_pid, bprm, false);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(raw_sched_exec_loop, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return trace_exec_common_commit(p, old_pid, bprm, true);
 }
 
 SEC("raw_tp/sched_process_fork")

@@ -14,8 +14,17 @@
  * Helpers used and the first kernel that has them (see docs/kernel-support.md):
  *   bpf_ringbuf_output/reserve/submit 5.8, bpf_probe_read_{user,kernel}[_str] 5.5,
  *   bpf_ktime_get_boot_ns 5.8, bpf_copy_from_user 5.10 (sleepable only),
- *   bpf_get_current_task 4.8, bounded loops 5.3. No bpf_loop, no kfuncs, no
- *   atomics: the whole program loads on 5.10.
+ *   bpf_get_current_task 4.8, bounded loops 5.3, bpf_loop 5.17 (only in the
+ *   *_loop programs). No kfuncs, no BPF atomics beyond XADD: every program
+ *   without the _loop suffix loads on 5.10.
+ *
+ * Loops are written once, as a step function (one iteration; returns 1 to
+ * stop), and run two ways (RUN_LOOP): unrolled by a bounded for loop, which
+ * the verifier walks iteration by iteration (~200K processed instructions for
+ * a commit program, ~0.3 s of start-up), or by bpf_loop(), whose callback the
+ * verifier checks on its own (a few thousand). Which one is a compile-time
+ * constant per wrapper (the `loop` argument), so the unrolled programs hold no
+ * bpf_loop call, which a 5.10 verifier refuses even in dead code.
  */
 #ifndef EXECLENS_COMMON_BPF_H
 #define EXECLENS_COMMON_BPF_H
@@ -237,6 +246,38 @@ static __always_inline struct scratch *get_scratch(__u32 slot)
 	return bpf_map_lookup_elem(&scratch, &key);
 }
 
+/*
+ * Run step(s, i, c) for i in [0, n) until it returns 1: unrolled, or with
+ * bpf_loop, whose callback cb finds the scratch buffer again by c->slot.
+ */
+#define RUN_LOOP(n, loop, cb, step, s, c)                                   \
+	do {                                                                \
+		if (loop) {                                                 \
+			bpf_loop((n), (cb), (c), 0);                        \
+		} else {                                                    \
+			/* a copy whose address never escapes: its fields   \
+			 * stay in registers (a stack reload at the loop    \
+			 * head made clang end the latch with a load that   \
+			 * falls through into the header, a back-edge older \
+			 * verifiers refuse: scripts/check-bpf-object.py) */ \
+			typeof(*(c)) c__ = *(c);                            \
+			int i__;                                            \
+			for (i__ = 0; i__ < (n); i__++)                     \
+				if (step((s), i__, &c__))                   \
+					break;                              \
+		}                                                           \
+	} while (0)
+
+/* the bpf_loop callback of a step function: ctx is a struct whose first member is the slot */
+#define DEFINE_LOOP_CB(step, ctx_type)                                      \
+	static long step##_cb(__u32 i, void *ctx)                           \
+	{                                                                   \
+		ctx_type *c = ctx;                                          \
+		struct scratch *s = get_scratch(c->slot);                   \
+									    \
+		return s ? step(s, i, c) : 1;                               \
+	}
+
 /* Emit scratch->data[0..len) as one chunk of field at offset; counts it in s->e. */
 static __always_inline void flush_chunk(struct scratch *s, __u32 field, __u32 offset, __u64 len)
 {
@@ -424,54 +465,72 @@ static __always_inline void emit_cwd(struct scratch *s, struct task_struct *t)
  * One EL_F_FDS chunk per fd: the fds open after exec (inherited), then those
  * open at entry with FD_CLOEXEC that exec closed (reported without a path).
  */
-static __always_inline void emit_fds(struct scratch *s, struct task_struct *t,
+struct fds_ctx {
+	__u32 slot;
+	__u32 _pad;
+	struct file **fdarr;
+	struct dentry *root_d;
+	struct vfsmount *root_m;
+	__u64 open;           /* open now (after exec) */
+	__u64 entry_open;     /* open at syscall entry */
+	__u64 entry_cloexec;  /* FD_CLOEXEC at syscall entry */
+};
+
+static __always_inline int fds_step(struct scratch *s, __u32 i, struct fds_ctx *c)
+{
+	struct el_fd *e = (struct el_fd *)s->data;
+	__u64 bit = 1ULL << (i & 63);
+
+	if (c->open & bit) {
+		struct file *f = NULL;
+		bpf_probe_read_kernel(&f, sizeof(f), &c->fdarr[i & 63]);
+		if (!f)
+			return 0;
+		struct inode *ino = BPF_CORE_READ(f, f_inode);
+		e->fd = i;
+		e->f_flags = BPF_CORE_READ(f, f_flags);
+		e->ino = BPF_CORE_READ(ino, i_ino);
+		e->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+		e->mode = BPF_CORE_READ(ino, i_mode);
+		e->cloexec = 0;
+		e->_pad = 0;
+		s->off = sizeof(*e);
+		walk_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
+			  c->root_d, c->root_m, FD_PATH_DEPTH);
+		e->path_len = s->off - sizeof(*e);
+		s->e.nfds += 1;
+		flush_chunk(s, EL_F_FDS, i, s->off);
+	} else if ((c->entry_open & bit) && (c->entry_cloexec & bit)) {
+		__builtin_memset(e, 0, sizeof(*e));
+		e->fd = i;
+		e->cloexec = 1;
+		s->e.nfds += 1;
+		flush_chunk(s, EL_F_FDS, i, sizeof(*e));
+	}
+	return 0;
+}
+DEFINE_LOOP_CB(fds_step, struct fds_ctx)
+
+static __always_inline void emit_fds(struct scratch *s, __u32 slot, bool loop, struct task_struct *t,
 				     __u64 entry_open, __u64 entry_cloexec)
 {
 	struct fs_struct *fs = BPF_CORE_READ(t, fs);
-	struct dentry *root_d = BPF_CORE_READ(fs, root.dentry);
-	struct vfsmount *root_m = BPF_CORE_READ(fs, root.mnt);
 	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **fdarr = BPF_CORE_READ(fdt, fd);
 	__u64 open = 0, cloexec = 0, more = 0;
-	struct el_fd *e = (struct el_fd *)s->data;
-	int i;
+	struct fds_ctx c = {
+		.slot = slot,
+		.fdarr = BPF_CORE_READ(fdt, fd),
+		.root_d = BPF_CORE_READ(fs, root.dentry),
+		.root_m = BPF_CORE_READ(fs, root.mnt),
+		.entry_open = entry_open,
+		.entry_cloexec = entry_cloexec,
+	};
 
 	fd_bitmaps(t, &open, &cloexec, &more);
 	if (more || (open >> FD_SCAN))
 		s->e.flags |= EL_EXEC_FDS_TRUNC;
-	/* a register copy: reloading the address-taken stack slot at the top of the
-	 * loop made clang end the latch with a load that falls through into the
-	 * header, a back-edge older verifiers refuse (scripts/check-backedges.py) */
-	__u64 open_now = open;
-	for (i = 0; i < FD_SCAN; i++) {
-		__u64 bit = 1ULL << i;
-		if (open_now & bit) {
-			struct file *f = NULL;
-			bpf_probe_read_kernel(&f, sizeof(f), &fdarr[i]);
-			if (!f)
-				continue;
-			struct inode *ino = BPF_CORE_READ(f, f_inode);
-			e->fd = i;
-			e->f_flags = BPF_CORE_READ(f, f_flags);
-			e->ino = BPF_CORE_READ(ino, i_ino);
-			e->dev = BPF_CORE_READ(ino, i_sb, s_dev);
-			e->mode = BPF_CORE_READ(ino, i_mode);
-			e->cloexec = 0;
-			e->_pad = 0;
-			s->off = sizeof(*e);
-			walk_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
-				  root_d, root_m, FD_PATH_DEPTH);
-			e->path_len = s->off - sizeof(*e);
-			s->e.nfds += 1;
-			flush_chunk(s, EL_F_FDS, i, s->off);
-		} else if ((entry_open & bit) && (entry_cloexec & bit)) {
-			__builtin_memset(e, 0, sizeof(*e));
-			e->fd = i;
-			e->cloexec = 1;
-			s->e.nfds += 1;
-			flush_chunk(s, EL_F_FDS, i, sizeof(*e));
-		}
-	}
+	c.open = open;
+	RUN_LOOP(FD_SCAN, loop, fds_step_cb, fds_step, s, &c);
 }
 
 /*
@@ -479,31 +538,50 @@ static __always_inline void emit_fds(struct scratch *s, struct task_struct *t,
  * Sized by the block's real length: reading past env_end can cross the top of
  * the stack and fault. Returns bytes emitted; *total gets the block length.
  */
-static __always_inline __u32 emit_block(struct scratch *s, __u32 field, __u64 start, __u64 end,
-					__u32 *total, __u32 trunc_flag, __u32 fault_flag)
-{
-	__u64 len = end > start ? end - start : 0;
-	int i;
+struct block_ctx {
+	__u32 slot;
+	__u32 field;
+	__u32 fault_flag;
+	__u32 _pad;
+	__u64 start;
+	__u64 len;
+};
 
-	*total = len;
-	s->off = 0;
-	for (i = 0; i < BLOCK_MAX_CHUNKS; i++) {
-		__u32 off = MAP_LOAD(s->off);
-		if (i >= cfg_block_chunks || off >= len)
-			break;
-		__u64 n = len - off;
-		barrier_var(n);
-		if (n > CHUNK)
-			n = CHUNK;
-		if (bpf_probe_read_user(s->data, n, (const void *)(start + off))) {
-			stat_inc(EL_ST_READ_FAULT);
-			s->e.flags |= fault_flag;
-			break;
-		}
-		flush_chunk(s, field, off, n);
-		s->off = off + n;
+static __always_inline int block_step(struct scratch *s, __u32 i, struct block_ctx *c)
+{
+	__u32 off = MAP_LOAD(s->off);
+	__u64 len = c->len;
+
+	if (i >= cfg_block_chunks || off >= len)
+		return 1;
+	__u64 n = len - off;
+	barrier_var(n);
+	if (n > CHUNK)
+		n = CHUNK;
+	if (bpf_probe_read_user(s->data, n, (const void *)(c->start + off))) {
+		stat_inc(EL_ST_READ_FAULT);
+		s->e.flags |= c->fault_flag;
+		return 1;
 	}
-	if (s->off < len && !(s->e.flags & fault_flag))
+	flush_chunk(s, c->field, off, n);
+	s->off = off + n;
+	return 0;
+}
+DEFINE_LOOP_CB(block_step, struct block_ctx)
+
+static __always_inline __u32 emit_block(struct scratch *s, __u32 slot, bool loop, __u32 field,
+					__u64 start, __u64 end, __u32 *total, __u32 trunc_flag,
+					__u32 fault_flag)
+{
+	struct block_ctx c = {
+		.slot = slot, .field = field, .fault_flag = fault_flag,
+		.start = start, .len = end > start ? end - start : 0,
+	};
+
+	*total = c.len;
+	s->off = 0;
+	RUN_LOOP(BLOCK_MAX_CHUNKS, loop, block_step_cb, block_step, s, &c);
+	if (s->off < c.len && !(s->e.flags & fault_flag))
 		s->e.flags |= trunc_flag;
 	return s->off;
 }
@@ -513,48 +591,67 @@ static __always_inline __u32 emit_block(struct scratch *s, __u32 field, __u64 st
  * array (the old image is still there). Up to STR_ARRAY_MAX strings of up
  * to CHUNK bytes each. Returns bytes emitted.
  */
-static __always_inline __u32 emit_str_array(struct scratch *s, __u32 field, __u64 arr,
-					    bool compat, __u32 trunc_flag, __u32 fault_flag)
+struct strs_ctx {
+	__u32 slot;
+	__u32 field;
+	__u32 trunc_flag;
+	__u32 fault_flag;
+	__u64 arr;
+	__u32 compat;
+	__u32 _pad;
+};
+
+static __always_inline int strs_step(struct scratch *s, __u32 i, struct strs_ctx *c)
 {
-	int i;
+	__u64 p = 0;
+
+	if (read_uptr(&p, c->arr, i, c->compat, false)) {
+		s->e.flags |= c->fault_flag;
+		stat_inc(EL_ST_READ_FAULT);
+		s->trunc = 0;
+		return 1;
+	}
+	if (!p) {
+		s->trunc = 0;
+		return 1;
+	}
+	__u32 off = MAP_LOAD(s->off);
+	if (off > CHUNK - 1)
+		return 1;
+	long n = bpf_probe_read_user_str(&s->data[off & CHUNK_MASK], CHUNK, (const void *)p);
+	if (n < 0) {
+		s->e.flags |= c->fault_flag;
+		stat_inc(EL_ST_READ_FAULT);
+		s->data[off & CHUNK_MASK] = 0;
+		n = 1;
+	} else if (n == CHUNK) {
+		s->e.flags |= c->trunc_flag;
+	}
+	off += n;
+	if (off >= CHUNK) {
+		flush_chunk(s, c->field, MAP_LOAD(s->base), off);
+		s->base = MAP_LOAD(s->base) + off;
+		off = 0;
+	}
+	s->off = off;
+	return 0;
+}
+DEFINE_LOOP_CB(strs_step, struct strs_ctx)
+
+static __always_inline __u32 emit_str_array(struct scratch *s, __u32 slot, bool loop, __u32 field,
+					    __u64 arr, bool compat, __u32 trunc_flag, __u32 fault_flag)
+{
+	struct strs_ctx c = {
+		.slot = slot, .field = field, .trunc_flag = trunc_flag, .fault_flag = fault_flag,
+		.arr = arr, .compat = compat,
+	};
 
 	s->off = 0;
 	s->base = 0;
 	s->trunc = 1;
 	if (!arr)
 		return 0;
-	for (i = 0; i < STR_ARRAY_MAX; i++) {
-		__u64 p = 0;
-		if (read_uptr(&p, arr, i, compat, false)) {
-			s->e.flags |= fault_flag;
-			stat_inc(EL_ST_READ_FAULT);
-			s->trunc = 0;
-			break;
-		}
-		if (!p) {
-			s->trunc = 0;
-			break;
-		}
-		__u32 off = MAP_LOAD(s->off);
-		if (off > CHUNK - 1)
-			break;
-		long n = bpf_probe_read_user_str(&s->data[off & CHUNK_MASK], CHUNK, (const void *)p);
-		if (n < 0) {
-			s->e.flags |= fault_flag;
-			stat_inc(EL_ST_READ_FAULT);
-			s->data[off & CHUNK_MASK] = 0;
-			n = 1;
-		} else if (n == CHUNK) {
-			s->e.flags |= trunc_flag;
-		}
-		off += n;
-		if (off >= CHUNK) {
-			flush_chunk(s, field, MAP_LOAD(s->base), off);
-			s->base = MAP_LOAD(s->base) + off;
-			off = 0;
-		}
-		s->off = off;
-	}
+	RUN_LOOP(STR_ARRAY_MAX, loop, strs_step_cb, strs_step, s, &c);
 	if (s->off > 0)
 		flush_chunk(s, field, s->base, s->off);
 	if (s->trunc)
@@ -670,7 +767,7 @@ static __always_inline int trace_exec_common_enter(__u32 syscall, __s32 at_fd,
 
 /* sched_process_exec: the exec succeeded and the new image is in place. */
 static __always_inline int trace_exec_common_commit(struct task_struct *t, __u32 old_tid,
-						    struct linux_binprm *bprm)
+						    struct linux_binprm *bprm, bool loop)
 {
 	__u32 tgid = BPF_CORE_READ(t, tgid);
 	struct stash *st;
@@ -718,10 +815,11 @@ static __always_inline int trace_exec_common_commit(struct task_struct *t, __u32
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 
 	mm = BPF_CORE_READ(t, mm);
-	e->argv_len = emit_block(s, EL_F_ARGV, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end),
-				 &e->argv_total, EL_EXEC_ARGV_TRUNC, EL_EXEC_ARGV_FAULT);
+	e->argv_len = emit_block(s, SLOT_COMMIT, loop, EL_F_ARGV, BPF_CORE_READ(mm, arg_start),
+				 BPF_CORE_READ(mm, arg_end), &e->argv_total, EL_EXEC_ARGV_TRUNC,
+				 EL_EXEC_ARGV_FAULT);
 	if (cfg_capture_env)
-		e->env_len = emit_block(s, EL_F_ENV, BPF_CORE_READ(mm, env_start),
+		e->env_len = emit_block(s, SLOT_COMMIT, loop, EL_F_ENV, BPF_CORE_READ(mm, env_start),
 					BPF_CORE_READ(mm, env_end), &e->env_total,
 					EL_EXEC_ENV_TRUNC, EL_EXEC_ENV_FAULT);
 	if (bprm) {
@@ -738,7 +836,7 @@ static __always_inline int trace_exec_common_commit(struct task_struct *t, __u32
 	}
 	emit_cwd(s, t);
 	if (cfg_capture_fds)
-		emit_fds(s, t, entry_open, entry_cloexec);
+		emit_fds(s, SLOT_COMMIT, loop, t, entry_open, entry_cloexec);
 	if (e->flags & EL_EXEC_ARGV_TRUNC)
 		stat_inc(EL_ST_ARGV_TRUNC);
 	if (e->flags & EL_EXEC_ENV_TRUNC)
@@ -750,7 +848,7 @@ static __always_inline int trace_exec_common_commit(struct task_struct *t, __u32
 
 /* syscall exit: commit failed execs (successful ones were committed at
  * sched_process_exec); slot: the calling program's scratch slot */
-static __always_inline int trace_exec_common_exit(long ret, __u32 slot)
+static __always_inline int trace_exec_common_exit(long ret, __u32 slot, bool loop)
 {
 	__u64 pt = bpf_get_current_pid_tgid();
 	__u32 tgid = pt >> 32, tid = (__u32)pt;
@@ -830,10 +928,12 @@ static __always_inline int trace_exec_common_exit(long ret, __u32 slot)
 	e->ret = ret;
 	fill_creds(e, t);
 
-	e->argv_len = emit_str_array(s, EL_F_ARGV, argv, compat, EL_EXEC_ARGV_TRUNC, EL_EXEC_ARGV_FAULT);
+	e->argv_len = emit_str_array(s, slot, loop, EL_F_ARGV, argv, compat, EL_EXEC_ARGV_TRUNC,
+				     EL_EXEC_ARGV_FAULT);
 	e->argv_total = e->argv_len;
 	if (cfg_capture_env) {
-		e->env_len = emit_str_array(s, EL_F_ENV, envp, compat, EL_EXEC_ENV_TRUNC, EL_EXEC_ENV_FAULT);
+		e->env_len = emit_str_array(s, slot, loop, EL_F_ENV, envp, compat, EL_EXEC_ENV_TRUNC,
+					    EL_EXEC_ENV_FAULT);
 		e->env_total = e->env_len;
 	}
 	emit_cwd(s, t);

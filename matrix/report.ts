@@ -176,7 +176,7 @@ export function mergeJunit(cells: { id: string; junit: string | null; status: st
 }
 
 interface DoctorLike {
-  chosen?: { candidate: string; lifecycle: string; sleepable?: boolean } | null;
+  chosen?: { candidate: string; lifecycle: string; loops?: string; sleepable?: boolean } | null;
   programs?: { name: string; verifiedInsns: number; xlatedInsns: number }[];
   attempts?: { candidate: string; ok: boolean; error?: string; log?: string[] }[];
   features?: { release?: string };
@@ -185,7 +185,7 @@ interface DoctorLike {
 
 export function planOf(doctor: unknown): { plan: string | null; programs: ProgramStat[]; refused: CellResult['refused'] } {
   const d = (doctor ?? {}) as DoctorLike;
-  const plan = d.chosen ? `${d.chosen.candidate}+${d.chosen.lifecycle}` : null;
+  const plan = d.chosen ? `${d.chosen.candidate}+${d.chosen.lifecycle}${d.chosen.loops === 'bpf_loop' ? '+bpf_loop' : ''}` : null;
   const programs = (d.programs ?? []).map((p): ProgramStat => {
     const v = d.verifier?.[p.name];
     return v

@@ -27,7 +27,7 @@ fi
   -I "$OUT/$ARCH" -I bpf/include -I bpf -c bpf/execlens.bpf.c -o "$OUT/execlens.bpf.o.tmp"
 # strip DWARF but keep BTF/BTF.ext (CO-RE needs them)
 llvm-strip -g "$OUT/execlens.bpf.o.tmp" 2>/dev/null || true
-# older verifiers (e.g. 6.1) refuse loops whose back-edge is a fall-through
-python3 scripts/check-backedges.py "$OUT/execlens.bpf.o.tmp" || { rm -f "$OUT/execlens.bpf.o.tmp"; exit 1; }
+# older verifiers refuse loops whose back-edge is a fall-through (6.1) and bpf_loop anywhere (5.10)
+python3 scripts/check-bpf-object.py "$OUT/execlens.bpf.o.tmp" || { rm -f "$OUT/execlens.bpf.o.tmp"; exit 1; }
 mv "$OUT/execlens.bpf.o.tmp" "$OUT/execlens.bpf.o"
 echo "build-bpf: $OUT/execlens.bpf.o ($("$CLANG" --version | head -1), $ARCH)"

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONFIG } from '../events/layout.js';
-import type { Candidate, HookSpec, LifecycleKind, LoadPlan } from '../plan/plan.js';
+import type { Candidate, HookSpec, LifecycleKind, LoadPlan, LoopKind } from '../plan/plan.js';
 import { errno, libbpf, onLibbpfPrint, view, type Ptr } from './libbpf.js';
 
 export interface TracerConfig {
@@ -24,6 +24,8 @@ export interface TracerConfig {
 export interface Attempt {
   candidate: string;
   lifecycle: LifecycleKind;
+  /** loop variant of the copying programs (absent in attempts recorded before it existed: unrolled) */
+  loops?: LoopKind;
   stage: 'open' | 'load' | 'attach' | 'ok';
   ok: boolean;
   errno?: number;
@@ -67,6 +69,14 @@ export const LIFECYCLE_PROGS: Record<LifecycleKind, string[]> = {
   raw_tp: ['raw_sched_exec', 'raw_sched_fork', 'raw_sched_exit'],
 };
 
+/** suffix of the bpf_loop variant of a program (bpf/execlens.bpf.c) */
+export const LOOP_SUFFIX = '_loop';
+
+/** the program the plan names (HookSpec.program, LIFECYCLE_PROGS) for a program loaded under that name or its loop variant */
+export function logicalProgram(name: string): string {
+  return name.endsWith(LOOP_SUFFIX) ? name.slice(0, -LOOP_SUFFIX.length) : name;
+}
+
 export function defaultObjectPath(): string {
   if (process.env.EXECLENS_BPF_OBJECT) return process.env.EXECLENS_BPF_OBJECT;
   // dist/src/bpf/loader.js -> <repo>/build/bpf/execlens.bpf.o
@@ -88,7 +98,15 @@ export class LoadedTracer {
     readonly hooks: HookSpec[],
     readonly config: TracerConfig,
     private readonly progs: Map<string, Ptr>,
+    readonly loops: LoopKind,
+    /** plan program name -> the program loaded for it (X or X_loop) */
+    private readonly loaded: ReadonlyMap<string, string>,
   ) {}
+
+  /** the name of the program loaded for a plan program (X_loop under bpf_loop where the object has one) */
+  loadedName(program: string): string {
+    return this.loaded.get(program) ?? program;
+  }
 
   mapFd(name: string): number {
     const m = libbpf().objectFindMap(this.obj, name);
@@ -123,7 +141,8 @@ export class LoadedTracer {
     const enabled = [...this.hooks.map((h) => ({ name: h.program, kind: h.kind, target: h.target })),
       ...LIFECYCLE_PROGS[this.lifecycle].map((n) => ({ name: n, kind: this.lifecycle, target: n.replace(/^(btf|raw)_sched_/, 'sched_process_') }))];
     const seen = new Set<string>();
-    for (const p of enabled) {
+    for (const q of enabled) {
+      const p = { ...q, name: this.loadedName(q.name) };
       if (seen.has(p.name)) continue;
       seen.add(p.name);
       const prog = this.progs.get(p.name);
@@ -218,34 +237,47 @@ function failingProgram(lines: string[]): string | undefined {
 interface Prepared {
   obj: Ptr;
   progs: Map<string, Ptr>;
-  /** program name -> the hooks it serves (a program may be attached at several targets) */
+  /** loaded program name -> the hooks it serves (a program may be attached at several targets) */
   wanted: Map<string, HookSpec[]>;
+  /** plan program name -> loaded program name */
+  loaded: Map<string, string>;
 }
 
-/** Open the object, enable the wanted programs, set fentry targets, map sizes and the read-only config. */
-function prepare(o: LoadOptions, c: Candidate, hooks: HookSpec[], lifecycleProgs: readonly string[]): Prepared | { error: string; errno?: number; program?: string } {
+/**
+ * Open the object, enable the wanted programs (under bpf_loop: X_loop where the
+ * object has one), set fentry targets, map sizes and the read-only config.
+ */
+function prepare(o: LoadOptions, c: Candidate, hooks: HookSpec[], lifecycleProgs: readonly string[], loops: LoopKind): Prepared | { error: string; errno?: number; program?: string } {
   const lb = libbpf();
   const obj = lb.objectOpenFile(o.objectPath, null);
   if (!obj) {
     const e = errno();
     return { errno: e, error: `cannot open BPF object ${o.objectPath}: ${lb.strerror(e)}` };
   }
-  const wanted = new Map<string, HookSpec[]>();
-  for (const h of hooks) wanted.set(h.program, [...(wanted.get(h.program) ?? []), h]);
-  for (const n of lifecycleProgs) wanted.set(n, []);
   const progs = new Map<string, Ptr>();
-  for (let p = lb.objectNextProgram(obj, null); p; p = lb.objectNextProgram(obj, p)) {
-    const name = lb.programName(p);
-    progs.set(name, p);
-    const h = wanted.get(name)?.[0];
-    lb.programSetAutoload(p, wanted.has(name));
-    if (h && (h.kind === 'fentry' || h.kind === 'fexit')) lb.programSetAttachTarget(p, 0, h.target);
+  for (let p = lb.objectNextProgram(obj, null); p; p = lb.objectNextProgram(obj, p)) progs.set(lb.programName(p), p);
+  const loaded = new Map<string, string>();
+  const resolve = (n: string): string => {
+    const v = loops === 'bpf_loop' && progs.has(n + LOOP_SUFFIX) ? n + LOOP_SUFFIX : n;
+    loaded.set(n, v);
+    return v;
+  };
+  const wanted = new Map<string, HookSpec[]>();
+  for (const h of hooks) {
+    const n = resolve(h.program);
+    wanted.set(n, [...(wanted.get(n) ?? []), h]);
   }
+  for (const n of lifecycleProgs) wanted.set(resolve(n), []);
   for (const n of wanted.keys()) {
     if (!progs.has(n)) {
       lb.objectClose(obj);
       return { error: `program ${n} is not in ${o.objectPath} (object built for another arch?)`, program: n };
     }
+  }
+  for (const [name, p] of progs) {
+    lb.programSetAutoload(p, wanted.has(name));
+    const h = wanted.get(name)?.[0];
+    if (h && (h.kind === 'fentry' || h.kind === 'fexit')) lb.programSetAttachTarget(p, 0, h.target);
   }
   const setMax = (name: string, n: number) => {
     const m = lb.objectFindMap(obj, name);
@@ -261,7 +293,7 @@ function prepare(o: LoadOptions, c: Candidate, hooks: HookSpec[], lifecycleProgs
       new Uint8Array(view(ptr, CONFIG.size)).set(encodeConfig({ ...o.config, sleepable: c.sleepable, scratchSlots: o.plan.scratchSlots }));
     }
   }
-  return { obj, progs, wanted };
+  return { obj, progs, wanted, loaded };
 }
 
 /** What the verifier says about one program (log level 4, BPF_LOG_STATS). */
@@ -287,9 +319,9 @@ export function parseVerifierStats(log: string): VerifierStat | null {
  * and without attaching: processed instructions, states and verification time
  * per program, on every kernel (prog info has verified_insns only from 5.16).
  */
-export function verifierStats(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpec[]): Record<string, VerifierStat> {
+export function verifierStats(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpec[], loops: LoopKind): Record<string, VerifierStat> {
   const lb = libbpf();
-  const prep = prepare(o, c, hooks, LIFECYCLE_PROGS[lc]);
+  const prep = prepare(o, c, hooks, LIFECYCLE_PROGS[lc], loops);
   if ('error' in prep) return {};
   const bufs = new Map<string, Buffer>();
   for (const name of prep.wanted.keys()) {
@@ -315,13 +347,13 @@ interface TryResult {
   attempt: Attempt;
 }
 
-function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpec[]): TryResult {
+function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpec[], loops: LoopKind): TryResult {
   const lb = libbpf();
   const log: string[] = [];
   onLibbpfPrint((level, msg) => {
     if (level <= 1 || /BEGIN PROG LOAD LOG|END PROG LOAD LOG|^\d+: |processed \d+ insns|R\d/.test(msg)) log.push(msg.trimEnd());
   });
-  const attempt: Attempt = { candidate: c.id, lifecycle: lc, stage: 'open', ok: false };
+  const attempt: Attempt = { candidate: c.id, lifecycle: lc, loops, stage: 'open', ok: false };
   const done = (r: TryResult): TryResult => {
     onLibbpfPrint(undefined);
     if (!r.attempt.ok) {
@@ -331,14 +363,14 @@ function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpe
     }
     return r;
   };
-  const prep = prepare(o, c, hooks, LIFECYCLE_PROGS[lc]);
+  const prep = prepare(o, c, hooks, LIFECYCLE_PROGS[lc], loops);
   if ('error' in prep) {
     attempt.errno = prep.errno;
     attempt.error = prep.error;
     attempt.program = prep.program;
     return done({ attempt });
   }
-  const { obj, progs, wanted } = prep;
+  const { obj, progs, wanted, loaded } = prep;
   attempt.stage = 'load';
   const err = lb.objectLoad(obj);
   if (err !== 0) {
@@ -385,13 +417,14 @@ function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpe
   attempt.ok = true;
   if (dropped.length) attempt.droppedHooks = dropped;
   const kept = hooks.filter((h) => !dropped.some((d) => d.program === h.program && d.target === h.target));
-  const tracer = new LoadedTracer(obj, links, c, lc, kept, { ...o.config, sleepable: c.sleepable, scratchSlots: o.plan.scratchSlots }, progs);
+  const tracer = new LoadedTracer(obj, links, c, lc, kept, { ...o.config, sleepable: c.sleepable, scratchSlots: o.plan.scratchSlots }, progs, loops, loaded);
   return done({ tracer, attempt });
 }
 
 /**
  * Walk the plan: candidates in order; per candidate the lifecycle variants;
- * a refused optional (compat) hook is retried without the optional hooks.
+ * a refused optional (compat) hook is retried without the optional hooks; a
+ * refused bpf_loop program is retried with the unrolled variants.
  */
 export function loadPlan(o: LoadOptions, skip: ReadonlyMap<string, Attempt & { at: string }> = new Map()): { tracer?: LoadedTracer; attempts: Attempt[] } {
   const attempts: Attempt[] = [];
@@ -404,12 +437,18 @@ export function loadPlan(o: LoadOptions, skip: ReadonlyMap<string, Attempt & { a
     }
     const first = attempts.length;
     let hooks = c.hooks;
+    let loopIdx = 0;
     for (let li = 0; li < o.plan.lifecycle.length; ) {
       const lc = o.plan.lifecycle[li]!;
-      const r = tryOnce(o, c, lc, hooks);
+      const loops = o.plan.loops[loopIdx] ?? 'unrolled';
+      const r = tryOnce(o, c, lc, hooks, loops);
       attempts.push(r.attempt);
       if (r.tracer) return { tracer: r.tracer, attempts };
-      const failed = r.attempt.program;
+      if (r.attempt.program?.endsWith(LOOP_SUFFIX) && loopIdx + 1 < o.plan.loops.length) {
+        loopIdx++;
+        continue; // same candidate and lifecycle, the next loop variant (unrolled)
+      }
+      const failed = r.attempt.program === undefined ? undefined : logicalProgram(r.attempt.program);
       const failedHook = hooks.find((h) => h.program === failed);
       if (failedHook?.optional) {
         const dropped = hooks.filter((h) => h.optional);

@@ -17,7 +17,7 @@ export interface DoctorReport {
   bpffs: string;
   plan: BpfUp['plan'];
   attempts: BpfUp['attempts'];
-  chosen: { candidate: string; lifecycle: string; sleepable: boolean; hooks: { program: string; kind: string; target: string; abi: string }[]; blind: string[] } | null;
+  chosen: { candidate: string; lifecycle: string; loops: string; sleepable: boolean; hooks: { program: string; kind: string; target: string; abi: string }[]; blind: string[] } | null;
   programs: ProgStats[];
   missingCapabilities: string[];
   objectPath: string;
@@ -45,7 +45,7 @@ export function doctorReport(overrides: Overrides, opts: { verifierStats?: boole
     plan: up.plan,
     attempts: up.attempts,
     chosen: t
-      ? { candidate: t.candidate.id, lifecycle: t.lifecycle, sleepable: t.candidate.sleepable, hooks: t.hooks.map((h) => ({ program: h.program, kind: h.kind, target: h.target, abi: h.abi })), blind: t.candidate.blind }
+      ? { candidate: t.candidate.id, lifecycle: t.lifecycle, loops: t.loops, sleepable: t.candidate.sleepable, hooks: t.hooks.map((h) => ({ program: t.loadedName(h.program), kind: h.kind, target: h.target, abi: h.abi })), blind: t.candidate.blind }
       : null,
     programs: t ? t.progStats() : [],
     missingCapabilities: missing,
@@ -108,25 +108,26 @@ export function formatDoctor(r: DoctorReport): string {
   L.push(`  compat     ${r.plan.compatWhy}`);
   L.push(`  scratch    ${r.plan.scratchWhy}`);
   L.push(`  lifecycle  ${r.plan.lifecycleWhy}`);
+  L.push(`  loops      ${r.plan.loopsWhy}`);
   L.push('');
   L.push('trial loads');
   if (r.attempts.length === 0) L.push('  none (not root, or the plan is fatal)');
   for (const a of r.attempts) {
-    L.push(`  ${a.ok ? 'OK    ' : 'FAILED'} ${a.candidate} + ${a.lifecycle}${a.ok ? '' : `: ${a.stage} failed${a.program ? ` in ${a.program}` : ''}: ${a.error ?? '?'}${a.errno !== undefined ? ` (errno ${a.errno})` : ''}`}`);
+    L.push(`  ${a.ok ? 'OK    ' : 'FAILED'} ${a.candidate} + ${a.lifecycle}${a.loops ? ` (${a.loops})` : ''}${a.ok ? '' : `: ${a.stage} failed${a.program ? ` in ${a.program}` : ''}: ${a.error ?? '?'}${a.errno !== undefined ? ` (errno ${a.errno})` : ''}`}`);
     if (a.hint) L.push(`         -> ${a.hint}`);
     for (const d of a.droppedHooks ?? []) L.push(`         dropped ${d.program} (${d.target}): ${d.reason}`);
     if (!a.ok) for (const l of (a.log ?? []).slice(0, 12)) L.push(`         | ${l}`);
   }
   L.push('');
   if (r.chosen) {
-    L.push(`chosen      ${r.chosen.candidate} + ${r.chosen.lifecycle}${r.chosen.sleepable ? ' (sleepable)' : ''}`);
+    L.push(`chosen      ${r.chosen.candidate} + ${r.chosen.lifecycle}, ${r.chosen.loops} loops${r.chosen.sleepable ? ' (sleepable)' : ''}`);
     for (const h of r.chosen.hooks) L.push(`              ${h.kind.padEnd(10)} ${h.target} [${h.abi}] -> ${h.program}`);
     for (const b of r.chosen.blind) L.push(`blind spot  ${b}`);
-    L.push('programs    name                 verified insns   xlated insns');
-    for (const p of r.programs) L.push(`              ${p.name.padEnd(20)} ${String(p.verifiedInsns).padStart(14)} ${String(p.xlatedInsns).padStart(14)}`);
+    L.push('programs    name                       verified insns   xlated insns');
+    for (const p of r.programs) L.push(`              ${p.name.padEnd(26)} ${String(p.verifiedInsns).padStart(14)} ${String(p.xlatedInsns).padStart(14)}`);
     if (r.verifier) {
-      L.push('verifier    name                 processed insns  total states  peak states  verify ms');
-      for (const [n, v] of Object.entries(r.verifier)) L.push(`              ${n.padEnd(20)} ${String(v.processedInsns).padStart(15)} ${String(v.totalStates).padStart(13)} ${String(v.peakStates).padStart(12)} ${v.verifyUs === null ? '?' : (v.verifyUs / 1000).toFixed(1).padStart(10)}`);
+      L.push('verifier    name                       processed insns  total states  peak states  verify ms');
+      for (const [n, v] of Object.entries(r.verifier)) L.push(`              ${n.padEnd(26)} ${String(v.processedInsns).padStart(15)} ${String(v.totalStates).padStart(13)} ${String(v.peakStates).padStart(12)} ${v.verifyUs === null ? '?' : (v.verifyUs / 1000).toFixed(1).padStart(10)}`);
     }
   } else {
     L.push('chosen      nothing: execlens cannot trace with eBPF here');

@@ -12,6 +12,7 @@ interface CommonOpts {
   attach?: AttachKind;
   sleep?: boolean;
   lifecycle?: 'tp_btf' | 'raw_tp';
+  loops?: 'bpf_loop' | 'unrolled';
 }
 
 function overrides(opts: CommonOpts): Overrides {
@@ -19,6 +20,7 @@ function overrides(opts: CommonOpts): Overrides {
   if (opts.attach) o.attach = opts.attach;
   if (opts.sleep === false) o.noSleep = true;
   if (opts.lifecycle) o.lifecycle = opts.lifecycle;
+  if (opts.loops) o.loops = opts.loops;
   return o;
 }
 
@@ -38,7 +40,8 @@ function planOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--attach <kind>', 'force the syscall attach method (env EXECLENS_ATTACH)').choices(['fentry', 'kprobe', 'tracepoint']))
     .option('--no-sleep', 'forbid sleepable programs (env EXECLENS_NO_SLEEP=1)')
-    .addOption(new Option('--lifecycle <kind>', 'force the sched_process_* program type (env EXECLENS_LIFECYCLE)').choices(['tp_btf', 'raw_tp']));
+    .addOption(new Option('--lifecycle <kind>', 'force the sched_process_* program type (env EXECLENS_LIFECYCLE)').choices(['tp_btf', 'raw_tp']))
+    .addOption(new Option('--loops <kind>', 'force the loop variant of the copying programs (env EXECLENS_LOOPS)').choices(['bpf_loop', 'unrolled']));
 }
 
 export function buildProgram(setExit: (code: number) => void): Command {

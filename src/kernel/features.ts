@@ -54,6 +54,8 @@ export interface KernelFeatures {
   symbols: Record<string, boolean> | null;
   /** where symbols came from: BTF FUNCs (what fentry attaches to), plus kallsyms where a kprobe may need a name BTF lacks */
   symbolsSource?: 'btf' | 'btf+kallsyms' | 'kallsyms' | null;
+  /** the bpf_loop helper (5.17+) is in the kernel's BTF; null/absent: unknown (no BTF, or a feature set recorded before this field) */
+  bpfLoop?: boolean | null;
   tracefs: string | null;
   bpffs: boolean;
   /** syscall tracepoints present in tracefs (null: tracefs not available) */
@@ -122,24 +124,31 @@ const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
  * Candidate symbols from BTF (fentry's view; a few ms) and, only where a kprobe
  * could need a name BTF lacks, from kallsyms (40-150 ms of kernel time to read here).
  */
-export function lookupSymbols(arch: string, kprobesPossible: boolean, compatPossible: boolean): Pick<KernelFeatures, 'symbols' | 'symbolsSource'> {
+export function lookupSymbols(arch: string, kprobesPossible: boolean, compatPossible: boolean): Pick<KernelFeatures, 'symbols' | 'symbolsSource' | 'bpfLoop'> {
   const names = candidateSymbols(arch);
   let fromBtf: Record<string, boolean> | null = null;
+  let bpfLoop: boolean | null = null;
   try {
-    fromBtf = btfFuncNames(readFileSync(VMLINUX_BTF), names);
+    // the bpf_loop helper's implementation is a FUNC in BTF like any other kernel function
+    const all = btfFuncNames(readFileSync(VMLINUX_BTF), [...names, 'bpf_loop']);
+    if (all) {
+      bpfLoop = all.bpf_loop === true;
+      fromBtf = Object.fromEntries(names.map((n) => [n, all[n] === true]));
+    }
   } catch {
     /* no BTF: kallsyms only */
   }
   if (!fromBtf) {
     const ks = readKallsyms(names);
-    return { symbols: ks, symbolsSource: ks ? 'kallsyms' : null };
+    return { symbols: ks, symbolsSource: ks ? 'kallsyms' : null, bpfLoop };
   }
+  const btf = fromBtf;
   const p = syscallPrefix(arch);
   const needed = [`${p}sys_execve`, `${p}sys_execveat`, ...(compatPossible ? compatSymbols(arch) : [])];
-  if (!kprobesPossible || needed.every((n) => fromBtf[n])) return { symbols: fromBtf, symbolsSource: 'btf' };
+  if (!kprobesPossible || needed.every((n) => btf[n])) return { symbols: btf, symbolsSource: 'btf', bpfLoop };
   const ks = readKallsyms(names);
-  if (!ks) return { symbols: fromBtf, symbolsSource: 'btf' };
-  return { symbols: Object.fromEntries(names.map((n) => [n, fromBtf[n] === true || ks[n] === true])), symbolsSource: 'btf+kallsyms' };
+  if (!ks) return { symbols: btf, symbolsSource: 'btf', bpfLoop };
+  return { symbols: Object.fromEntries(names.map((n) => [n, btf[n] === true || ks[n] === true])), symbolsSource: 'btf+kallsyms', bpfLoop };
 }
 
 export function findTracefs(): string | null {

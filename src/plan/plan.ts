@@ -10,11 +10,14 @@ import { syscallPrefix, type KernelFeatures } from '../kernel/features.js';
 export type AttachKind = 'fentry' | 'kprobe' | 'tracepoint';
 export type LifecycleKind = 'tp_btf' | 'raw_tp';
 export type HookKind = 'fentry' | 'fexit' | 'kprobe' | 'kretprobe' | 'tracepoint';
+/** how the programs that copy argv/env/fds run their loops: bpf_loop callbacks (5.17+) or unrolled (every kernel) */
+export type LoopKind = 'bpf_loop' | 'unrolled';
 
 export interface Overrides {
   attach?: AttachKind;
   noSleep?: boolean;
   lifecycle?: LifecycleKind;
+  loops?: LoopKind;
 }
 
 export interface HookSpec {
@@ -57,6 +60,9 @@ export interface LoadPlan {
   rejected: Rejected[];
   lifecycle: LifecycleKind[];
   lifecycleWhy: string;
+  /** loop variants to try, in order (see bpf/execlens_common.bpf.h, RUN_LOOP) */
+  loops: LoopKind[];
+  loopsWhy: string;
   sleepableWhy: string;
   compatWhy: string;
   /** scratch buffers per CPU: 1, or one per program that uses one when programs can be preempted */
@@ -97,7 +103,7 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
   const wrapper = `${prefix}sys_execve`;
   const wrapperAt = `${prefix}sys_execveat`;
   const plan: LoadPlan = {
-    arch: f.arch, kernel: f.release, fatal: null, candidates, rejected, lifecycle: [], lifecycleWhy: '', sleepableWhy: '', compatWhy: '', scratchSlots: 1, scratchWhy: '',
+    arch: f.arch, kernel: f.release, fatal: null, candidates, rejected, lifecycle: [], lifecycleWhy: '', loops: ['unrolled'], loopsWhy: '', sleepableWhy: '', compatWhy: '', scratchSlots: 1, scratchWhy: '',
   };
 
   if (!f.btf) {
@@ -291,10 +297,30 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
     plan.lifecycle = ['raw_tp'];
     plan.lifecycleWhy = 'kernel < 5.5: raw_tp';
   }
+
+  // ---- loops ----
+  // The same loop bodies run as bpf_loop callbacks (verified once: a few
+  // thousand instructions) or unrolled (verified iteration by iteration:
+  // ~200K per program, most of the start-up time). Unrolled is the fallback.
+  const loopSince = atLeast(f.version, 5, 17);
+  if (o.loops) {
+    plan.loops = [o.loops];
+    plan.loopsWhy = `forced by override: ${o.loops}`;
+  } else if (f.bpfLoop === true) {
+    plan.loops = ['bpf_loop', 'unrolled'];
+    plan.loopsWhy = 'bpf_loop in the kernel BTF (5.17+): loop bodies verified once; unrolled loops as fallback';
+  } else if (f.bpfLoop === false) {
+    plan.loopsWhy = 'bpf_loop not in the kernel BTF (< 5.17): unrolled loops';
+  } else if (loopSince) {
+    plan.loops = ['bpf_loop', 'unrolled'];
+    plan.loopsWhy = `kernel ${f.version.join('.')} >= 5.17 has bpf_loop (not checked in BTF): unrolled loops as fallback`;
+  } else {
+    plan.loopsWhy = `kernel ${f.version.join('.')} < 5.17: no bpf_loop; unrolled loops`;
+  }
   return plan;
 }
 
-/** The override set from the environment (EXECLENS_ATTACH, EXECLENS_NO_SLEEP, EXECLENS_LIFECYCLE). */
+/** The override set from the environment (EXECLENS_ATTACH, EXECLENS_NO_SLEEP, EXECLENS_LIFECYCLE, EXECLENS_LOOPS). */
 export function overridesFromEnv(env: NodeJS.ProcessEnv): Overrides {
   const o: Overrides = {};
   const a = env.EXECLENS_ATTACH;
@@ -307,6 +333,11 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): Overrides {
   if (l) {
     if (l !== 'tp_btf' && l !== 'raw_tp') throw new Error(`EXECLENS_LIFECYCLE=${l}: expected tp_btf or raw_tp`);
     o.lifecycle = l;
+  }
+  const lp = env.EXECLENS_LOOPS;
+  if (lp) {
+    if (lp !== 'bpf_loop' && lp !== 'unrolled') throw new Error(`EXECLENS_LOOPS=${lp}: expected bpf_loop or unrolled`);
+    o.loops = lp;
   }
   return o;
 }

@@ -65,7 +65,7 @@ export function bringUp(o: BpfUpOptions): BpfUp {
     if (key) writeRefusals(REFUSALS_PATH, key, r.attempts);
     up.attempts = r.attempts;
     up.tracer = r.tracer;
-    if (o.verifierStats && r.tracer) up.verifier = verifierStats(lo, r.tracer.candidate, r.tracer.lifecycle, r.tracer.hooks);
+    if (o.verifierStats && r.tracer) up.verifier = verifierStats(lo, r.tracer.candidate, r.tracer.lifecycle, r.tracer.hooks, r.tracer.loops);
   } catch (e) {
     if (e instanceof LibbpfMissing) throw new ExeclensError(e.message, EXIT.KERNEL_UNSUPPORTED);
     throw e;

@@ -14,7 +14,7 @@ export class EbpfSource implements TraceSource {
     ringBytes: number,
     private readonly ncpu: number,
   ) {
-    this.plan = `${tracer.candidate.id}+${tracer.lifecycle}`;
+    this.plan = `${tracer.candidate.id}+${tracer.lifecycle}${tracer.loops === 'bpf_loop' ? '+bpf_loop' : ''}`;
     this.reader = new RingBufferReader(tracer.mapFd('events'), ringBytes);
   }
 

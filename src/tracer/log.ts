@@ -195,8 +195,8 @@ async function runLogInner(o: LogOptions, ringBytes: number, stop: StopSignals):
     } else {
       const tracer = up.tracer;
       if (o.verbose) {
-        for (const a of up.attempts) err(`attempt ${a.candidate}/${a.lifecycle}: ${a.ok ? 'ok' : `${a.cached ? `skipped, refused earlier this boot (${a.cached}; 'execlens doctor' tries again): ` : ''}${a.stage} failed: ${a.error ?? ''}${a.program ? ` (${a.program})` : ''}`}`);
-        err(`plan: ${tracer.candidate.id} + ${tracer.lifecycle} (${tracer.candidate.why})`);
+        for (const a of up.attempts) err(`attempt ${a.candidate}/${a.lifecycle}${a.loops ? `/${a.loops}` : ''}: ${a.ok ? 'ok' : `${a.cached ? `skipped, refused earlier this boot (${a.cached}; 'execlens doctor' tries again): ` : ''}${a.stage} failed: ${a.error ?? ''}${a.program ? ` (${a.program})` : ''}`}`);
+        err(`plan: ${tracer.candidate.id} + ${tracer.lifecycle}, ${tracer.loops} loops (${tracer.candidate.why})`);
         for (const b of tracer.candidate.blind) err(`blind spot: ${b}`);
       }
       try {

@@ -49,7 +49,7 @@ test('refusals of this boot: log skips them and says so; --attach and a stale re
     const log = (extra: string[]) => spawnSync(EXECLENS, ['log', '-v', '--json', ...extra, '--', 'sh', '-c', '/bin/true skip-test'], { env, encoding: 'utf8' });
     const r = log([]);
     assert.equal(r.status, 0, r.stderr);
-    for (const s of skipped) assert.match(r.stderr, new RegExp(`attempt ${s.replace('.', '\\.')}/\\w+: skipped, refused earlier this boot`), r.stderr);
+    for (const s of skipped) assert.match(r.stderr, new RegExp(`attempt ${s.replace('.', '\\.')}/[\\w/]+: skipped, refused earlier this boot`), r.stderr);
     const execs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; argv?: string[]; plan?: string });
     assert.deepEqual(execs.find((e) => e.argv?.[1] === 'skip-test')?.argv, ['/bin/true', 'skip-test'], 'the next candidate traces');
     const plan = execs.find((e) => e.type === 'summary')!.plan!;

@@ -49,4 +49,6 @@ test('this kernel: BTF and kallsyms agree on the syscall wrappers a plan hooks',
   assert.equal(lookupSymbols(arch, false, true).symbolsSource, 'btf');
   const withK = lookupSymbols(arch, true, true);
   if (withK.symbolsSource === 'btf+kallsyms') for (const n of names) assert.equal(withK.symbols![n], fromBtf[n] || ks.includes(` T ${n}\n`) || ks.includes(` t ${n}\n`), n);
+  // the bpf_loop helper (5.17+): found in BTF exactly when the kernel has the symbol
+  assert.equal(withK.bpfLoop, /^[0-9a-f]+ [Tt] bpf_loop$/m.test(ks), 'bpf_loop in BTF iff in kallsyms');
 });

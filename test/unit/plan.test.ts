@@ -151,3 +151,22 @@ test('scratch buffers: one per CPU unless programs can be preempted (CONFIG_PREE
   const unknown = choosePlan({ ...base, kconfigSource: null });
   assert.equal(unknown.scratchSlots, 5, 'without a kernel config, assume preemption');
 });
+
+test('loops: bpf_loop first where the kernel BTF has it (unrolled as fallback), unrolled only where it does not; version decides for feature sets without the field', () => {
+  const host = features('host-6.18-firecracker-x86_64');
+  const withLoop = choosePlan({ ...host, bpfLoop: true });
+  assert.deepEqual(withLoop.loops, ['bpf_loop', 'unrolled']);
+  assert.match(withLoop.loopsWhy, /bpf_loop in the kernel BTF/);
+  // a BTF that lacks it wins over the version (e.g. a vendor kernel that backports BTF but not the helper)
+  const noLoop = choosePlan({ ...host, bpfLoop: false });
+  assert.deepEqual(noLoop.loops, ['unrolled']);
+  assert.match(noLoop.loopsWhy, /not in the kernel BTF/);
+  // recorded before the field existed: 5.10 has no bpf_loop, 6.1 has (5.17+)
+  assert.deepEqual(choosePlan(features('matrix-5.10_x86_64_clang14')).loops, ['unrolled']);
+  assert.match(choosePlan(features('matrix-5.10_x86_64_clang14')).loopsWhy, /5\.10\.\d+ < 5\.17/);
+  assert.deepEqual(choosePlan(features('matrix-6.1_x86_64_clang14')).loops, ['bpf_loop', 'unrolled']);
+  // overrides: one variant only, even one the kernel lacks (the trial load then says why)
+  assert.deepEqual(choosePlan({ ...host, bpfLoop: true }, { loops: 'unrolled' }).loops, ['unrolled']);
+  assert.deepEqual(choosePlan(features('matrix-5.10_x86_64_clang14'), overridesFromEnv({ EXECLENS_LOOPS: 'bpf_loop' })).loops, ['bpf_loop']);
+  assert.throws(() => overridesFromEnv({ EXECLENS_LOOPS: 'fast' }), /EXECLENS_LOOPS=fast: expected bpf_loop or unrolled/);
+});

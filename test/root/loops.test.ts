@@ -1,0 +1,77 @@
+/**
+ * The programs that copy argv/env/fds exist twice (bpf/execlens.bpf.c): with
+ * unrolled loops (every kernel) and with bpf_loop callbacks (5.17+). Both run
+ * the same step functions; here both trace the same real workload and must
+ * report the same events, and those events must be right.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { byFile, requireRoot, trace, type JsonExec, type TraceResult } from '../helpers/trace.js';
+
+/** bpf_loop is a kernel function from 5.17 on */
+const haveBpfLoop = /^[0-9a-f]+ [Tt] bpf_loop$/m.test(readFileSync('/proc/kallsyms', 'utf8'));
+
+/** what must not differ between two runs of the same workload (pids, pipe inodes and timestamps do) */
+function shape(e: JsonExec): unknown {
+  return {
+    filename: e.filename,
+    argv: e.argv,
+    cwd: e.cwd,
+    env_diff: e.env_diff,
+    result: e.result,
+    errno: e.errno,
+    truncated: e.truncated,
+    argv_bytes: e.argv_bytes,
+    fds: e.fds.map((f) => ({ fd: f.fd, cloexec: f.cloexec, path: /^(pipe|socket|anon_inode):/.test(f.path) ? f.path.split(':')[0] : f.path })),
+    flags: e.flags.filter((f) => f !== 'commit_missed'),
+  };
+}
+
+test('bpf_loop and unrolled programs report the same execs: 90 KB argv in chunks, env, deep cwd, inherited and cloexec fds, a failed exec with more strings than the limit', { skip: haveBpfLoop ? false : 'kernel has no bpf_loop (< 5.17): only the unrolled programs load' }, (t) => {
+  if (!requireRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-loops-'));
+  try {
+    const deep = join(dir, ...Array.from({ length: 20 }, (_, i) => `level${i}`));
+    mkdirSync(deep, { recursive: true });
+    const held = join(dir, 'held-open');
+    writeFileSync(held, 'x');
+    const big = Array.from({ length: 6000 }, (_, i) => `arg-${i}-${'x'.repeat(8)}`);
+    // fd 7 inherited; fd 8 close-on-exec, set by python right before its exec
+    const script = [
+      'cd "$1" && exec 7<"$2"',
+      'shift 2',
+      `python3 -c 'import os, sys; f = os.open(sys.argv[1], os.O_RDONLY); os.dup2(f, 8, inheritable=False); os.execv("/bin/true", ["true", *sys.argv[2:4]])' "$HELD" a b`,
+      'LOOPS_TEST=1 /bin/true "$@"',
+      '/nonexistent/cmd "$@" 2>/dev/null',
+      'exit 0',
+    ].join('\n');
+    const run = (loops: 'bpf_loop' | 'unrolled'): TraceResult =>
+      trace(['/bin/bash', '-c', script, 'bash', deep, held, ...big], { extra: ['--loops', loops], env: { ...process.env, HELD: held } });
+    const loop = run('bpf_loop');
+    const unrolled = run('unrolled');
+    for (const [name, r] of [['bpf_loop', loop], ['unrolled', unrolled]] as const) {
+      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+      assert.equal(r.summary?.lostRecords, 0, `${name}: nothing lost`);
+      // what was loaded: the summary names the plan, with +bpf_loop for the loop variant
+      assert.equal(r.summary!.plan.endsWith('+bpf_loop'), name === 'bpf_loop', `${name}: plan ${r.summary!.plan}`);
+      const [ok, failed] = [byFile(r, 'true').find((e) => e.argv.length > 100), byFile(r, 'cmd')[0]];
+      assert.deepEqual(ok?.argv, ['/bin/true', ...big], `${name}: the whole argv (${ok?.argv.length} strings)`);
+      assert.equal(ok?.truncated.argv, false);
+      assert.equal(ok?.cwd, deep, `${name}: cwd 20 levels down`);
+      assert.equal(ok?.env_diff?.added.LOOPS_TEST, '1', `${name}: env`);
+      assert.equal(ok?.fds.find((f) => f.fd === 7)?.path, held, `${name}: fd 7 inherited`);
+      const py = byFile(r, 'true').find((e) => e.argv.length === 3);
+      assert.deepEqual(py?.fds.find((f) => f.fd === 8), { fd: 8, path: '', type: 'closed', flags: ['FD_CLOEXEC'], cloexec: true }, `${name}: fd 8 closed by exec (cloexec)`);
+      // the failed exec is read from the caller's pointer array: the first 128 strings
+      assert.equal(failed?.errno, 'ENOENT');
+      assert.deepEqual(failed?.argv, ['/nonexistent/cmd', ...big].slice(0, 128), `${name}: failed exec argv`);
+      assert.equal(failed?.truncated.argv, true, `${name}: more strings than the limit is marked`);
+    }
+    assert.deepEqual(loop.execs.map(shape), unrolled.execs.map(shape));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
