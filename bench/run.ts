@@ -57,6 +57,9 @@ const WORKLOADS: Workload[] = [
   { name: 'storm', script: `i=0; while [ $i -lt ${N} ]; do /bin/true; i=$((i+1)); done`, expectArgs: 1, expected: N },
   { name: 'storm50', script: `i=0; while [ $i -lt ${N} ]; do /bin/true ${ARG50}; i=$((i+1)); done`, expectArgs: 51, expected: N },
   { name: 'xargs-P2', script: `seq ${N} | xargs -P2 -n1 /bin/true`, expectArgs: 2, expected: N },
+  // one syscall after another and no exec: what a plan that runs on every syscall (raw_syscalls, and the
+  // syscall tracepoints' slow path) costs a syscall-heavy program
+  { name: 'syscalls', script: `dd if=/dev/zero of=/dev/null bs=1 count=${Math.round(1000000 * SCALE)} status=none`, expectArgs: -1, expected: 0 },
   { name: 'make-j2', script: `cd ${join(work, 'proj')} && make -s clean && make -s -j2`, expectArgs: -1, expected: 0, setup: makeProject },
   {
     name: 'heavy',
@@ -97,6 +100,13 @@ const MODES: Mode[] = [
       const es = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { filename?: string; argv?: string[] }).filter((e) => e.filename === '/bin/true');
       return [es.filter((e) => e.argv?.length === n).length, es.length];
     },
+    available: () => true,
+  },
+  {
+    // the other plan that loads here (this machine: raw_syscalls is the default, syscall tracepoints the fallback)
+    name: 'execlens --attach tracepoint',
+    cmd: (s, out) => [EXECLENS, 'log', '-q', '--attach', 'tracepoint', '-o', out, '--', 'sh', '-c', s],
+    count: (out, n) => MODES[1]!.count!(out, n),
     available: () => true,
   },
   {
@@ -249,12 +259,13 @@ async function main(): Promise<void> {
   };
   const base = st(['/bin/true']);
   startup.execlens = st([EXECLENS, 'log', '-q', '-o', '/dev/null', '--', '/bin/true']) - base;
+  startup['execlens --attach tracepoint'] = st([EXECLENS, 'log', '-q', '--attach', 'tracepoint', '-o', '/dev/null', '--', '/bin/true']) - base;
   if (has('bpftrace')) startup.bpftrace = st(['bpftrace', '-e', BT_SCRIPT, '-c', '/bin/true']) - base;
   if (has('strace')) startup.strace = st(['strace', '-f', '-qq', '-o', '/dev/null', '/bin/true']) - base;
 
   const storm50 = WORKLOADS.find((w) => w.name === 'storm50')!;
   const bpfNs: Record<string, number | null> = {};
-  bpfNs.execlens = await bpfTimePerExec([EXECLENS, 'log', '-q', '-o', '/dev/null'], (n) => /^(tp_|btf_sched|raw_sched|fentry|fexit|kprobe|kretprobe)/.test(n), storm50);
+  bpfNs.execlens = await bpfTimePerExec([EXECLENS, 'log', '-q', '-o', '/dev/null'], (n) => /^(tp_|btf_sched|raw_sched|raw_sys|fentry|fexit|kprobe|kretprobe)/.test(n), storm50);
   if (has('bpftrace')) bpfNs.bpftrace = await bpfTimePerExec(['bpftrace', '-o', '/dev/null', '-e', BT_SCRIPT], (n) => n.startsWith('sys_enter_execv'), storm50).catch(() => null);
   const decode = decodeBench();
 
@@ -295,8 +306,8 @@ async function main(): Promise<void> {
 
 function planName(): string {
   try {
-    const r = JSON.parse(execFileSync(EXECLENS, ['doctor', '--json'], { encoding: 'utf8' })) as { chosen?: { candidate: string; lifecycle: string } };
-    return r.chosen ? `${r.chosen.candidate}+${r.chosen.lifecycle}` : 'none';
+    const r = JSON.parse(execFileSync(EXECLENS, ['doctor', '--json'], { encoding: 'utf8' })) as { chosen?: { candidate: string; lifecycle: string; loops?: string } };
+    return r.chosen ? `${r.chosen.candidate}+${r.chosen.lifecycle}${r.chosen.loops === 'bpf_loop' ? '+bpf_loop' : ''}` : 'none';
   } catch {
     return 'unknown';
   }

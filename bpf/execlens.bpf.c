@@ -10,6 +10,7 @@
  *   fentry      fentry[.s]/__<arch>_sys_exec* fexit/__<arch>_sys_exec*  fentry+fexit __{ia32,arm64}_compat_sys_exec*
  *   kprobe      kprobe/<sym>  (regs wrapper   kretprobe/<sym>           kprobe+kretprobe __{ia32,arm64}_compat_sys_exec*
  *               or __se_sys_* direct args)
+ *   raw_syscalls raw_tp/sys_enter (by number)    raw_tp/sys_exit            the same programs (compat numbers, by ABI)
  *   tracepoint  tracepoint/syscalls/sys_enter_exec*  sys_exit_exec*     (not seen: caught at sched_process_exec)
  *   lifecycle   tp_btf/sched_process_{exec,fork,exit}, or raw_tp/ the same
  *
@@ -203,6 +204,75 @@ int tp_exit_execve_loop(struct trace_event_raw_sys_exit *ctx)
 	return trace_exec_common_exit(ctx->ret, SLOT_EXIT, true);
 }
 
+
+/* ---------------- raw syscall tracepoints (every syscall, filtered by number) ---------------- */
+/*
+ * raw_tp/sys_enter and sys_exit run for every syscall of the system, native
+ * and compat, with the caller's user registers. Unlike the per-syscall
+ * tracepoints (perf events, each detach waits ~60-75 ms for RCU under a
+ * global mutex here) their links detach at once, and they see 32-bit execs.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+#define NR_COMPAT_EXECVE 11     /* ia32 */
+#define NR_COMPAT_EXECVEAT 358
+#define SYSCALL_NR(regs) ((long)BPF_CORE_READ(regs, orig_ax))
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_EXECVE 221
+#define NR_EXECVEAT 281
+#define NR_COMPAT_EXECVE 11     /* AArch32 */
+#define NR_COMPAT_EXECVEAT 387
+#define SYSCALL_NR(regs) ((long)BPF_CORE_READ(regs, syscallno))
+#elif defined(__TARGET_ARCH_riscv)
+#define NR_EXECVE 221
+#define NR_EXECVEAT 281
+#define SYSCALL_NR(regs) ((long)BPF_CORE_READ(regs, a7))
+#endif
+
+static __always_inline bool is_exec_nr(long id)
+{
+#ifdef COMPAT_SYM
+	if (id == NR_COMPAT_EXECVE || id == NR_COMPAT_EXECVEAT)
+		return true;
+#endif
+	return id == NR_EXECVE || id == NR_EXECVEAT;
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long id)
+{
+	if (!is_exec_nr(id))
+		return 0;
+	/* a compat number is another syscall natively (ia32 11 is munmap on x86_64): the ABI decides */
+	bool compat = task_compat(cur_task());
+#ifdef COMPAT_SYM
+	if (compat)
+		return id == NR_COMPAT_EXECVE ? compat_execve(regs) :
+		       id == NR_COMPAT_EXECVEAT ? compat_execveat(regs) : 0;
+#endif
+	if (compat)
+		return 0;
+	return id == NR_EXECVE ? native_execve(regs) : id == NR_EXECVEAT ? native_execveat(regs) : 0;
+}
+
+/* the commit of a failed exec; a successful one was committed at sched_process_exec
+ * (this then runs in the new image and finds no stash) */
+SEC("raw_tp/sys_exit")
+int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
+{
+	if (!is_exec_nr(SYSCALL_NR(regs)))
+		return 0;
+	return trace_exec_common_exit(ret, SLOT_EXIT, false);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(raw_sys_exit_loop, struct pt_regs *regs, long ret)
+{
+	if (!is_exec_nr(SYSCALL_NR(regs)))
+		return 0;
+	return trace_exec_common_exit(ret, SLOT_EXIT, true);
+}
 
 /* ---------------- process lifecycle ---------------- */
 

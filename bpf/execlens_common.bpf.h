@@ -682,7 +682,11 @@ static __always_inline void read_ns_pid(struct task_struct *t, __u32 *ns_pid, __
 	bpf_core_read(ns_pid, sizeof(*ns_pid), &p->numbers[level].nr);
 }
 
-/* called at sched_process_exec only (the new image is in place) */
+/*
+ * Whether t runs a 32-bit ABI: at sched_process_exec (the new image is in
+ * place), or inside a syscall of t (x86 sets TS_COMPAT for the length of an
+ * ia32 syscall; elsewhere the caller's address space size tells).
+ */
 static __always_inline bool task_compat(struct task_struct *t)
 {
 #if defined(__TARGET_ARCH_x86)

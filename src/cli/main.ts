@@ -38,7 +38,7 @@ function intArg(v: string): number {
 
 function planOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--attach <kind>', 'force the syscall attach method (env EXECLENS_ATTACH)').choices(['fentry', 'kprobe', 'tracepoint']))
+    .addOption(new Option('--attach <kind>', 'force the syscall attach method (env EXECLENS_ATTACH)').choices(['fentry', 'kprobe', 'raw_syscalls', 'tracepoint']))
     .option('--no-sleep', 'forbid sleepable programs (env EXECLENS_NO_SLEEP=1)')
     .addOption(new Option('--lifecycle <kind>', 'force the sched_process_* program type (env EXECLENS_LIFECYCLE)').choices(['tp_btf', 'raw_tp']))
     .addOption(new Option('--loops <kind>', 'force the loop variant of the copying programs (env EXECLENS_LOOPS)').choices(['bpf_loop', 'unrolled']));

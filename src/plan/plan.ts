@@ -7,9 +7,9 @@
 import { SCRATCH_SLOTS } from '../events/layout.js';
 import { syscallPrefix, type KernelFeatures } from '../kernel/features.js';
 
-export type AttachKind = 'fentry' | 'kprobe' | 'tracepoint';
+export type AttachKind = 'fentry' | 'kprobe' | 'raw_syscalls' | 'tracepoint';
 export type LifecycleKind = 'tp_btf' | 'raw_tp';
-export type HookKind = 'fentry' | 'fexit' | 'kprobe' | 'kretprobe' | 'tracepoint';
+export type HookKind = 'fentry' | 'fexit' | 'kprobe' | 'kretprobe' | 'raw_tp' | 'tracepoint';
 /** how the programs that copy argv/env/fds run their loops: bpf_loop callbacks (5.17+) or unrolled (every kernel) */
 export type LoopKind = 'bpf_loop' | 'unrolled';
 
@@ -25,9 +25,10 @@ export interface HookSpec {
   program: string;
   kind: HookKind;
   role: 'enter' | 'exit';
-  syscall: 'execve' | 'execveat';
-  /** ia32: x86_64's 32-bit ABI; aarch32: arm64's */
-  abi: 'native' | 'ia32' | 'aarch32';
+  /** any: a raw syscall tracepoint, filtered by syscall number in the program */
+  syscall: 'execve' | 'execveat' | 'any';
+  /** ia32: x86_64's 32-bit ABI; aarch32: arm64's; native+…: one program for both, told apart by ABI */
+  abi: 'native' | 'ia32' | 'aarch32' | 'native+ia32' | 'native+aarch32';
   /** kernel function (fentry target / kprobe symbol); tracepoints: category/name */
   target: string;
   /** a failure to load/attach drops the hook (recorded) instead of the candidate */
@@ -35,7 +36,7 @@ export interface HookSpec {
 }
 
 export interface Candidate {
-  id: 'fentry.s' | 'fentry' | 'kprobe' | 'tracepoint';
+  id: 'fentry.s' | 'fentry' | 'kprobe' | 'raw_syscalls' | 'tracepoint';
   attach: AttachKind;
   sleepable: boolean;
   hooks: HookSpec[];
@@ -252,6 +253,30 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
     if (reason !== null) rejected.push({ id: 'kprobe', reason });
   }
 
+  // ---- raw syscall tracepoints ----
+  // One program on every syscall's entry and exit, filtered by number: a few
+  // instructions per syscall of the whole system while tracing, but native and
+  // compat execs alike, and links that detach at once (the per-syscall
+  // tracepoints below are perf events: each detach waits for RCU, ~60-75 ms,
+  // one after the other).
+  {
+    if (o.attach === undefined || o.attach === 'raw_syscalls') {
+      const abi = compatAbi && compatKernel !== false ? (`native+${compatAbi}` as const) : ('native' as const);
+      const c: Candidate = {
+        id: 'raw_syscalls',
+        attach: 'raw_syscalls',
+        sleepable: false,
+        hooks: [
+          { program: 'raw_sys_enter', kind: 'raw_tp', role: 'enter', syscall: 'any', abi, target: 'sys_enter', optional: false },
+          { program: 'raw_sys_exit', kind: 'raw_tp', role: 'exit', syscall: 'any', abi, target: 'sys_exit', optional: false },
+        ],
+        why: `raw syscall tracepoints (sys_enter/sys_exit, filtered by syscall number): ${abi === 'native' ? 'native ABI' : `native and ${compatAbi}`}, detach at once; runs on every syscall while tracing`,
+        blind: [],
+      };
+      candidates.push(c);
+    }
+  }
+
   // ---- syscall tracepoints ----
   {
     let reason: string | null = null;
@@ -325,7 +350,7 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): Overrides {
   const o: Overrides = {};
   const a = env.EXECLENS_ATTACH;
   if (a) {
-    if (a !== 'fentry' && a !== 'kprobe' && a !== 'tracepoint') throw new Error(`EXECLENS_ATTACH=${a}: expected fentry, kprobe or tracepoint`);
+    if (a !== 'fentry' && a !== 'kprobe' && a !== 'raw_syscalls' && a !== 'tracepoint') throw new Error(`EXECLENS_ATTACH=${a}: expected fentry, kprobe, raw_syscalls or tracepoint`);
     o.attach = a;
   }
   if (env.EXECLENS_NO_SLEEP && env.EXECLENS_NO_SLEEP !== '0') o.noSleep = true;

@@ -121,3 +121,26 @@ for (const backend of ['ebpf', 'ptrace'] as const) {
     assert.ok(compat.some((e) => e.argv.includes('echo') && e.argv.includes('hi')));
   });
 }
+
+/*
+ * The attach plans that see compat syscalls (fentry/kprobe on the compat wrappers, raw
+ * sys_enter/sys_exit) report a 32-bit program's failed exec and give its successful ones
+ * their entry record. (Syscall tracepoints cannot: doctor states that blind spot.)
+ */
+for (const attach of [null, 'raw_syscalls'] as const) {
+  test(`a 32-bit (${COMPAT_ARCH?.abi ?? 'compat'}) program's failed exec is reported (ENOENT, argv, compat) and its successful one has its entry record${attach ? ` (--attach ${attach})` : ' (default plan)'}`, { skip: compatSkip() }, (t) => {
+    if (!requireRoot(t)) return;
+    const r = trace([COMPAT_BIN, 'sh', '-c', `/nonexistent/cmd one two 2>/dev/null; ${COMPAT_BIN} echo hi`], { extra: attach ? ['--attach', attach] : [] });
+    assert.equal(r.code, 0, r.stderr);
+    if (!attach && r.summary!.plan.startsWith('tracepoint')) return t.skip(`the default plan here is ${r.summary!.plan}, blind to failed compat execs by design`);
+    const failed = r.execs.find((e) => e.filename === '/nonexistent/cmd');
+    assert.ok(failed, `saw ${JSON.stringify(r.execs.map((e) => [e.filename, e.errno, e.compat]))} with plan ${r.summary!.plan}`);
+    assert.equal(failed.errno, 'ENOENT');
+    assert.deepEqual(failed.argv, ['/nonexistent/cmd', 'one', 'two']);
+    assert.equal(failed.compat, true);
+    const echo = r.execs.find((e) => e.compat && e.argv.includes('echo'));
+    assert.ok(echo, 'the successful 32-bit exec');
+    assert.ok(!echo.flags.includes('NO_ENTRY'), `entry record seen: ${echo.flags.join(',')}`);
+    assert.equal(echo.syscall, 'execve');
+  });
+}

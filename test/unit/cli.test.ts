@@ -25,7 +25,7 @@ test('help lists the commands; bad flags exit 64 with one line', () => {
   assert.equal(badAttach.status, 64);
   const badEnv = run(['log', '--', 'true'], { env: { ...process.env, EXECLENS_ATTACH: 'nope' } });
   assert.equal(badEnv.status, 64);
-  assert.match(badEnv.stderr, /EXECLENS_ATTACH=nope: expected fentry, kprobe or tracepoint/);
+  assert.match(badEnv.stderr, /EXECLENS_ATTACH=nope: expected fentry, kprobe, raw_syscalls or tracepoint/);
 });
 
 test('not root: a clear error naming the missing capabilities, exit 77', { skip: process.geteuid?.() === 0 ? false : 'needs root to drop to an unprivileged user' }, () => {

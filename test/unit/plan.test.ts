@@ -10,10 +10,17 @@ function features(name: string): KernelFeatures {
 }
 const ids = (p: ReturnType<typeof choosePlan>) => p.candidates.map((c) => c.id);
 
-test('this machine (6.18 Firecracker): kprobe ruled out by config, fentry tried first, tracepoint as fallback', () => {
+test('this machine (6.18 Firecracker): kprobe ruled out by config, fentry tried first, then raw syscall tracepoints, then syscall tracepoints', () => {
   const p = choosePlan(features('host-6.18-firecracker-x86_64'));
   assert.equal(p.fatal, null);
-  assert.deepEqual(ids(p), ['fentry', 'tracepoint']);
+  assert.deepEqual(ids(p), ['fentry', 'raw_syscalls', 'tracepoint']);
+  // raw sys_enter/sys_exit see ia32 syscalls too: one program each, no blind spot
+  const raw = p.candidates.find((c) => c.id === 'raw_syscalls')!;
+  assert.deepEqual(raw.hooks.map((h) => [h.program, h.kind, h.target, h.abi]), [
+    ['raw_sys_enter', 'raw_tp', 'sys_enter', 'native+ia32'],
+    ['raw_sys_exit', 'raw_tp', 'sys_exit', 'native+ia32'],
+  ]);
+  assert.deepEqual(raw.blind, []);
   assert.match(p.rejected.find((r) => r.id === 'kprobe')!.reason, /CONFIG_KPROBES is not set/);
   assert.match(p.rejected.find((r) => r.id === 'fentry.s')!.reason, /< 7\.1/);
   const tp = p.candidates.find((c) => c.id === 'tracepoint')!;
@@ -25,7 +32,7 @@ test('this machine (6.18 Firecracker): kprobe ruled out by config, fentry tried 
 
 test('Debian 6.1 cloud: fentry, then kprobe on __x64_sys_execve, then tracepoint; not sleepable', () => {
   const p = choosePlan(features('debian-6.1-cloud-amd64'));
-  assert.deepEqual(ids(p), ['fentry', 'kprobe', 'tracepoint']);
+  assert.deepEqual(ids(p), ['fentry', 'kprobe', 'raw_syscalls', 'tracepoint']);
   const kp = p.candidates[1]!;
   assert.deepEqual(kp.hooks.filter((h) => h.abi === 'native' && h.role === 'enter').map((h) => [h.program, h.target]), [
     ['kprobe_execve', '__x64_sys_execve'],
@@ -37,7 +44,7 @@ test('Debian 6.1 cloud: fentry, then kprobe on __x64_sys_execve, then tracepoint
 
 test('arm64 6.1: no DIRECT_CALLS -> fentry ruled out (ENOTSUPP), kprobe on __arm64_sys_execve, AArch32 compat hooked', () => {
   const p = choosePlan(features('debian-6.1-arm64'));
-  assert.deepEqual(ids(p), ['kprobe', 'tracepoint']);
+  assert.deepEqual(ids(p), ['kprobe', 'raw_syscalls', 'tracepoint']);
   assert.match(p.rejected.find((r) => r.id === 'fentry')!.reason, /DIRECT_CALLS/);
   assert.equal(p.candidates[0]!.hooks[0]!.target, '__arm64_sys_execve');
   const compat = p.candidates[0]!.hooks.filter((h) => h.abi !== 'native');
@@ -48,12 +55,15 @@ test('arm64 6.1: no DIRECT_CALLS -> fentry ruled out (ENOTSUPP), kprobe on __arm
     ['kretprobe_compat_execve', '__arm64_compat_sys_execveat', 'aarch32', true],
   ]);
   assert.deepEqual(p.candidates[0]!.blind, []);
-  assert.match(p.candidates[1]!.blind.join(' '), /failed aarch32/, 'tracepoints skip compat syscalls on arm64 too');
+  assert.equal(p.candidates[1]!.hooks[0]!.abi, 'native+aarch32');
+  assert.deepEqual(p.candidates[1]!.blind, []);
+  assert.match(p.candidates[2]!.blind.join(' '), /failed aarch32/, 'tracepoints skip compat syscalls on arm64 too');
 });
 
 test('riscv64 6.5: no syscall wrappers -> kprobe would use __se_sys_execve directly, but KPROBES_ON_FTRACE is absent -> tracepoint', () => {
   const p = choosePlan(features('riscv64-6.5'));
-  assert.deepEqual(ids(p), ['tracepoint']);
+  assert.deepEqual(ids(p), ['raw_syscalls', 'tracepoint']);
+  assert.equal(p.candidates[0]!.hooks[0]!.abi, 'native', 'riscv64: no compat ABI');
   assert.match(p.rejected.find((r) => r.id === 'kprobe')!.reason, /KPROBES_ON_FTRACE/);
   const forced = choosePlan(features('riscv64-6.5'), { attach: 'kprobe' });
   assert.deepEqual(ids(forced), ['kprobe']);
@@ -73,13 +83,13 @@ test('kernel without IA32 emulation: no compat hooks and no compat blind spot', 
 
 test('error injection -> sleepable fentry first; EXECLENS_NO_SLEEP forbids it', () => {
   const p = choosePlan(features('x86_64-6.12-error-injection'));
-  assert.deepEqual(ids(p), ['fentry.s', 'fentry', 'kprobe', 'tracepoint']);
+  assert.deepEqual(ids(p), ['fentry.s', 'fentry', 'kprobe', 'raw_syscalls', 'tracepoint']);
   assert.ok(p.candidates[0]!.sleepable);
   assert.ok(p.candidates[0]!.hooks.some((h) => h.program === 'fentry_s_execve'));
   assert.ok(p.candidates[0]!.hooks.some((h) => h.program === 'fexit_execve'), 'exit stays non-sleepable fexit');
   assert.ok(p.candidates[0]!.hooks.some((h) => h.program === 'fentry_compat_execve'), 'compat entry is never sleepable');
   const ns = choosePlan(features('x86_64-6.12-error-injection'), overridesFromEnv({ EXECLENS_NO_SLEEP: '1' }));
-  assert.deepEqual(ids(ns), ['fentry', 'kprobe', 'tracepoint']);
+  assert.deepEqual(ids(ns), ['fentry', 'kprobe', 'raw_syscalls', 'tracepoint']);
 });
 
 test('7.2 allows sleepable fentry without error injection', () => {
@@ -94,6 +104,7 @@ test('overrides force one attach kind, even one detection rules out', () => {
   assert.deepEqual(ids(kp), ['kprobe']);
   assert.match(kp.candidates[0]!.forced!, /CONFIG_KPROBES/);
   assert.deepEqual(ids(choosePlan(host, { attach: 'tracepoint' })), ['tracepoint']);
+  assert.deepEqual(ids(choosePlan(host, overridesFromEnv({ EXECLENS_ATTACH: 'raw_syscalls' }))), ['raw_syscalls']);
   assert.deepEqual(choosePlan(host, { lifecycle: 'raw_tp' }).lifecycle, ['raw_tp']);
   assert.throws(() => overridesFromEnv({ EXECLENS_ATTACH: 'uprobe' }), /EXECLENS_ATTACH=uprobe/);
 });
@@ -109,26 +120,26 @@ test('kernels older than the ring buffer are fatal', () => {
   assert.match(choosePlan(f).fatal!, /older than 5\.8/);
 });
 
-test('recorded by the kernel matrix on Debian 6.1 cloud amd64: fentry, kprobe, tracepoint; compat hooks', () => {
+test('recorded by the kernel matrix on Debian 6.1 cloud amd64: fentry, kprobe, raw_syscalls, tracepoint; compat hooks', () => {
   const p = choosePlan(features('matrix-6.1_x86_64_clang14'));
-  assert.deepEqual(ids(p), ['fentry', 'kprobe', 'tracepoint']);
+  assert.deepEqual(ids(p), ['fentry', 'kprobe', 'raw_syscalls', 'tracepoint']);
   assert.ok(p.candidates[0]!.hooks.some((h) => h.abi === 'ia32' && h.program === 'fentry_compat_execve'));
   assert.ok(!p.candidates[0]!.sleepable);
 });
 
 /* every kernel-matrix cell's recorded features: the order the cell then walked (its chosen plan in the comment) */
 for (const [cell, expected] of [
-  ['matrix-5.10_x86_64_clang14', ['fentry', 'kprobe', 'tracepoint']], // fentry refused (EACCES in fentry_execveat) -> kprobe
-  ['matrix-6.1-generic_x86_64_clang14', ['fentry', 'kprobe', 'tracepoint']], // fentry
-  ['matrix-6.12_x86_64_clang14', ['fentry', 'kprobe', 'tracepoint']], // fentry
-  ['matrix-7.2_x86_64_clang14', ['fentry.s', 'fentry', 'kprobe', 'tracepoint']], // fentry.s (>= 7.1)
-  ['matrix-7.3_x86_64_clang14', ['fentry.s', 'fentry', 'kprobe', 'tracepoint']], // fentry.s
+  ['matrix-5.10_x86_64_clang14', ['fentry', 'kprobe', 'raw_syscalls', 'tracepoint']], // fentry refused (EACCES in fentry_execveat) -> kprobe
+  ['matrix-6.1-generic_x86_64_clang14', ['fentry', 'kprobe', 'raw_syscalls', 'tracepoint']], // fentry
+  ['matrix-6.12_x86_64_clang14', ['fentry', 'kprobe', 'raw_syscalls', 'tracepoint']], // fentry
+  ['matrix-7.2_x86_64_clang14', ['fentry.s', 'fentry', 'kprobe', 'raw_syscalls', 'tracepoint']], // fentry.s (>= 7.1)
+  ['matrix-7.3_x86_64_clang14', ['fentry.s', 'fentry', 'kprobe', 'raw_syscalls', 'tracepoint']], // fentry.s
 ] as const) {
   test(`recorded by the kernel matrix (${cell}): candidates ${expected.join(' -> ')}, ia32 hooks on every candidate`, () => {
     const p = choosePlan(features(cell));
     assert.equal(p.fatal ?? null, null);
     assert.deepEqual(ids(p), expected);
-    for (const c of p.candidates.filter((x) => x.id !== 'tracepoint')) assert.ok(c.hooks.some((h) => h.abi === 'ia32'), `${c.id} has compat hooks`);
+    for (const c of p.candidates.filter((x) => x.id !== 'tracepoint')) assert.ok(c.hooks.some((h) => h.abi.includes('ia32')), `${c.id} has compat hooks`);
     // compat entry hooks are never sleepable, even in the fentry.s candidate
     for (const c of p.candidates) assert.ok(!c.hooks.some((h) => h.abi === 'ia32' && h.program.startsWith('fentry_s_')));
   });
