@@ -1,5 +1,5 @@
 /** Boot one kernel under QEMU (TCG; KVM when usable) with the host root over virtiofs; capture the console. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, createWriteStream, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Arch } from './cells.js';
@@ -79,13 +79,30 @@ const RISCV_CPU = process.env.EXECLENS_MATRIX_RISCV_CPU ?? 'rva23s64';
 
 const VIRTIOFSD = ['/usr/lib/qemu/virtiofsd', '/usr/libexec/virtiofsd'];
 
+/** guests and file servers running now: a signal to the runner must not leave them behind */
+const live = new Set<ChildProcess>();
+function track(c: ChildProcess): ChildProcess {
+  live.add(c);
+  c.once('exit', () => live.delete(c));
+  c.once('error', () => live.delete(c));
+  return c;
+}
+
+/** Kill every guest and virtiofsd this process started (the runner got SIGINT/SIGTERM/SIGHUP). */
+export function killGuests(): number {
+  const n = live.size;
+  for (const c of live) c.kill('SIGKILL');
+  live.clear();
+  return n;
+}
+
 async function bootWith(o: BootOptions, accel: Accel, preface = ''): Promise<Omit<BootResult, 'accelReason'>> {
   const sock = join(o.workDir, 'vfs.sock');
   rmSync(sock, { force: true });
   const vfsBin = VIRTIOFSD.find((p) => existsSync(p));
   if (!vfsBin) throw new Error('virtiofsd not found (apt-get install qemu-system-common)');
   // the host root, read-only in the guest (virtiofsd itself has no ro option)
-  const vfs = spawn(vfsBin, [`--socket-path=${sock}`, '-o', 'source=/', '-o', 'sandbox=chroot', '-o', 'cache=auto'], { stdio: 'ignore' });
+  const vfs = track(spawn(vfsBin, [`--socket-path=${sock}`, '-o', 'source=/', '-o', 'sandbox=chroot', '-o', 'cache=auto'], { stdio: 'ignore' }));
   try {
     for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
     const x86 = o.arch === 'x86_64';
@@ -114,6 +131,7 @@ async function bootWith(o: BootOptions, accel: Accel, preface = ''): Promise<Omi
       logStream.write(d);
     };
     const q = spawn(qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    track(q);
     q.stdout.on('data', onData);
     q.stderr.on('data', onData);
     let timedOut = false;

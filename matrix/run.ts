@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { DEBIAN_ARCH, expandCells, FOREIGN, KERNELS, NODE_ARCH, type Arch, type Cell } from './cells.js';
 import { CommanderError } from 'commander';
 import { matrixCommand, parseMatrixArgs, type TestSelection } from './args.js';
-import { boot } from './qemu.js';
+import { boot, killGuests } from './qemu.js';
 import { junitCounts, junitFailures, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, tapFailures, type CellResult } from './report.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -296,6 +296,16 @@ function reportOnly(dirs: string[], outDir: string): void {
   }
   mkdirSync(outDir, { recursive: true });
   writeReports([...byId.values()], outDir);
+}
+
+// interrupted (Ctrl-C, a CI job cancelled, kill): no guest keeps emulating after the runner is gone;
+// the cells that finished have their result.json (--report DIR re-reports them)
+for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+  process.once(sig, () => {
+    const k = killGuests();
+    process.stderr.write(`matrix: ${sig}: stopped ${k} guest process(es); finished cells are in their result.json (--report)\n`);
+    process.exit(128 + n);
+  });
 }
 
 main().catch((e) => {

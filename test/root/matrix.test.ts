@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,4 +58,26 @@ test('matrix: a kernel that never finishes booting times out as a failed cell, w
   assert.equal(cell.status, 'timeout');
   assert.match(cell.reason ?? '', /no power-off within 40 s \(console: .*console\.log\)/);
   assert.equal(r.code, 1);
+});
+
+test('matrix: SIGTERM to the runner stops its guests (no QEMU left emulating), exit 143', { skip }, async (t) => {
+  if (!requireRoot(t)) return;
+  const out = mkdtempSync(join(tmpdir(), 'execlens-matrix-'));
+  // a guest that would run for 100000 s
+  const p = spawn('node', [join(ROOT, 'dist/matrix/run.js'), '--out', out, '--kernel', '6.1', '--arch', 'x86_64', '--clang', '14', '--timeout', '600', '--append', 'rdinit=/bin/busybox -- sleep 100000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const guests = () => spawnSync('pgrep', ['-f', `${out}/`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  const end = Date.now() + 300_000;
+  const qemuUp = () => spawnSync('pgrep', ['-f', `qemu-system.*${out}/`]).status === 0;
+  while (!qemuUp() && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+  assert.ok(qemuUp(), `guest started: ${stderr}`);
+  const code = await new Promise<number | null>((res) => {
+    p.on('exit', (c) => res(c));
+    p.kill('SIGTERM');
+  });
+  assert.equal(code, 143, stderr);
+  assert.match(stderr, /SIGTERM: stopped 2 guest process\(es\)/, 'QEMU and its virtiofsd');
+  for (let i = 0; i < 50 && guests().length; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(guests(), [], 'no QEMU or virtiofsd of this run left');
 });
