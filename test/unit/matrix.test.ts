@@ -77,10 +77,15 @@ test('summary table: rows kernel × arch, columns clang, failures shown with rea
     id, kernelRelease: '6.1.0-50-cloud-amd64', status, reason: null, counts: { tests: 45, failures: 0, skipped: 1 }, plan: 'kprobe+tp_btf',
     programs: [{ name: 'btf_sched_exec', verifiedInsns: 241961, xlatedInsns: 1 }], refused: [], seconds: 300, junit: null, doctor: null, ...extra,
   });
-  const md = renderSummary([mk('6.1/x86_64/clang14', 'pass'), mk('6.1/x86_64/clang19', 'fail', { reason: 'tests exited 1', counts: { tests: 45, failures: 2, skipped: 1 } })]);
+  const failed = [{ name: 'cwd follows cd', message: 'expected /tmp' }, { name: 'a | b', message: '' }];
+  const md = renderSummary([mk('6.1/x86_64/clang14', 'pass'), mk('6.1/x86_64/clang19', 'fail', { reason: 'tests exited 1', counts: { tests: 45, failures: 2, skipped: 1 }, failed })]);
   assert.match(md, /\| kernel × arch \| release \| clang 14 \| clang 19 \|/);
   assert.match(md, /\| 6\.1 x86_64 \| 6\.1\.0-50-cloud-amd64 \| \*\*pass\*\*<br>44✓ 0✗ 1⊘<br>kprobe\+tp_btf<br>max 241,961 insns \(btf_sched_exec\)<br>300 s \| \*\*FAIL\*\*<br>42✓ 2✗ 1⊘/);
   assert.match(md, /tests exited 1/);
+  // the failed tests are named under the table (a '|' in a name cannot break the table)
+  assert.match(md, /Failed tests:\n\n- 6\.1\/x86_64\/clang19: cwd follows cd — expected \/tmp\n- 6\.1\/x86_64\/clang19: a \\\| b\n/);
+  // the planOf of a doctor that used bpf_loop says so
+  assert.equal(planOf({ chosen: { candidate: 'fentry', lifecycle: 'tp_btf', loops: 'bpf_loop' } }).plan, 'fentry+tp_btf+bpf_loop');
 });
 
 test('verifier statistics: parsed from a BPF_LOG_STATS log, and used where prog info has no verified_insns (< 5.16)', () => {
