@@ -18,7 +18,20 @@ export function envMap(env: readonly Uint8Array[]): Map<string, string> {
   return m;
 }
 
+/** the same entries in the same order (what most execs pass on): byte comparisons, no strings */
+function sameEnv(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.length !== y.length || Buffer.compare(x, y) !== 0) return false;
+  }
+  return true;
+}
+
 export function diffEnv(before: readonly Uint8Array[], after: readonly Uint8Array[]): EnvDiff {
+  if (sameEnv(before, after)) return { added: [], removed: [], changed: [] };
   const a = envMap(before);
   const b = envMap(after);
   const d: EnvDiff = { added: [], removed: [], changed: [] };

@@ -20,3 +20,12 @@ test('values with "=" and odd bytes survive', () => {
   assert.deepEqual(envDiffWords(d), [`+$'Y=\\xff '`]);
   assert.ok(isEmptyDiff(diffEnv(b('A=1'), b('A=1'))));
 });
+
+test('an unchanged environment is an empty diff; a change in one byte, order or count is not', () => {
+  const env = b('PATH=/usr/bin:/bin', 'HOME=/root', 'LANG=C.UTF-8');
+  assert.ok(isEmptyDiff(diffEnv(env, b('PATH=/usr/bin:/bin', 'HOME=/root', 'LANG=C.UTF-8'))));
+  assert.deepEqual(diffEnv(env, b('PATH=/usr/bin:/bin', 'HOME=/roo', 'LANG=C.UTF-8')).changed, [['HOME', '/root', '/roo']]);
+  // the same set in another order is the same environment
+  assert.ok(isEmptyDiff(diffEnv(env, b('HOME=/root', 'LANG=C.UTF-8', 'PATH=/usr/bin:/bin'))));
+  assert.deepEqual(diffEnv(env, b('PATH=/usr/bin:/bin', 'HOME=/root')).removed, ['LANG']);
+});
