@@ -171,6 +171,24 @@ test('a new pid namespace (unshare -pf): global pids link up, ns_pid is what the
   }
 });
 
+test('a 1 MiB ring that wraps many times: every record that crosses its end comes back whole', (t) => {
+  if (!requireRoot(t)) return;
+  // each exec: ~10 KB of argv unique to it (+ env, cwd, fds): a few MiB in all through a 1 MiB ring
+  const n = IN_GUEST ? 120 : 300;
+  const script = `i=0; while [ $i -lt ${n} ]; do /bin/true wrap $i $(printf "%0${'$'}((9000 + i))d" $i); i=$((i+1)); done`;
+  const r = trace(['bash', '-c', script], { extra: ['--ring-size', '1'] });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.summary!.lostRecords, 0, 'nothing lost: the producer is exec-bound, the reader keeps up');
+  assert.equal(r.summary!.incompleteExecs, 0);
+  const execs = byFile(r, 'true').filter((e) => e.argv[1] === 'wrap');
+  assert.equal(execs.length, n);
+  for (const e of execs) {
+    const i = Number(e.argv[2]);
+    assert.equal(e.argv.length, 4, `exec ${i}`);
+    assert.equal(e.argv[3], String(i).padStart(9000 + i, '0'), `exec ${i}: argv[3] intact`);
+  }
+});
+
 test('100,000 arguments in one exec: captured whole', (t) => {
   if (!requireRoot(t)) return;
   // 100,000 arguments of 4 bytes: 0.5 MB of strings + 0.8 MB of pointers, under the 2 MiB ARG_MAX
