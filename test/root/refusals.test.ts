@@ -1,15 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXECLENS } from '../helpers/paths.js';
 import { requireRoot } from '../helpers/trace.js';
+import { currentKey } from '../../src/bpf/refusals.js';
 
 interface Doctor {
   plan: { candidates: { id: string }[] };
   chosen: { candidate: string } | null;
+  objectPath: string;
+  features: { release: string };
 }
 interface Record_ {
   key: string;
@@ -37,7 +40,11 @@ test('refusals of this boot: log skips them and says so; --attach and a stale re
       t.skip(`plan has ${ids.length} candidate(s): nothing to skip`);
       return;
     }
-    const rec = JSON.parse(readFileSync(file, 'utf8')) as Record_;
+    // doctor writes the record only when something was refused (a kernel where the first candidate loads: none)
+    const key = currentKey(d.objectPath, d.features.release);
+    assert.ok(key, 'a refusal key for this boot, kernel and object');
+    const rec = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record_) : { key, refused: {} };
+    assert.equal(rec.key, key);
     if (!Object.keys(rec.refused).length) {
       // nothing refused here: record a refusal of the candidate doctor chose
       rec.refused[d.chosen.candidate] = { candidate: d.chosen.candidate, lifecycle: 'tp_btf', stage: 'load', ok: false, errno: 1, error: 'refused for this test', at: '2026-12-01T00:00:00.000Z' };
