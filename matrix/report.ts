@@ -143,7 +143,7 @@ export function junitFailures(xml: string, maxChars = 300): FailedTest[] {
     const name = unescapeXml(/\bname="([^"]*)"/.exec(c)?.[1] ?? '?');
     const body = unescapeXml(f[4] ?? '');
     const lines = body
-      .replace(/^\s*\[Error \[ERR_TEST_FAILURE\]: /, '')
+      .replace(/^\s*\[?Error \[ERR_TEST_FAILURE\]: /, '')
       .split('\n')
       .map((l) => l.trim());
     const end = lines.findIndex((l) => l.startsWith('at ') || l.startsWith('] {'));

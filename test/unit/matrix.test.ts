@@ -163,6 +163,9 @@ test('failed guest tests are named with the first lines of their message, from w
   assert.match(failed[0]!.message, /^argv differs & <x> \/ second line \/ 1 !== 2/);
   assert.ok(!/ at /.test(failed[0]!.message), `no stack in the message: ${failed[0]!.message}`);
   assert.equal(junitFailures(r.stdout, 20)[0]!.message.length, 20);
+  // an error that is not an assertion (an fs error thrown in a test) has no bracket before it
+  const thrown = '<testsuites><testcase name="t"><failure type="testCodeFailure" message="x">Error [ERR_TEST_FAILURE]: ENOENT: no such file\n    at readFileSync (node:fs:448:20)\n</failure></testcase></testsuites>';
+  assert.deepEqual(junitFailures(thrown), [{ name: 't', message: 'ENOENT: no such file' }]);
 });
 
 test('matrix args: lists, numbers and the test selection are parsed; defaults are the CI cell', () => {
