@@ -27,7 +27,7 @@ function matrix(args: string[], timeoutS: number): { code: number | null; result
 test('matrix: a real cell (Debian 6.1 cloud amd64, clang 14) boots, runs the root tests inside, and reports them', { skip }, (t) => {
   if (!requireRoot(t)) return;
   // the whole root suite (58 tests) under TCG while the host runs its own tests beside it: 25-45 min here
-  const r = matrix(['--kernel', '6.1', '--arch', 'x86_64', '--clang', '14', '--timeout', '3300'], 3300);
+  const r = matrix(['--kernel', '6.1', '--arch', 'x86_64', '--clang', '14', '--timeout', '3600'], 3600);
   const [cell] = r.results;
   assert.ok(cell, r.stderr);
   assert.equal(cell.id, '6.1/x86_64/clang14');
