@@ -29,8 +29,6 @@ export class RingBufferReader {
   private prodPtr: Ptr;
   private readonly page: number;
   private closed = false;
-  /** records that wrapped the end of the data area (copied together) */
-  wrapped = 0;
 
   constructor(mapFd: number, readonly size: number, page = 4096) {
     const lb = libbpf();
@@ -62,7 +60,6 @@ export class RingBufferReader {
     if (this.closed) return 0;
     const start = Number(Atomics.load(this.cons, 0));
     const r = walkRecords(this.data, this.hdr32, start, Number(Atomics.load(this.prod, 0)), maxBytes, cb);
-    this.wrapped += r.wrapped;
     if (r.cons !== start) Atomics.store(this.cons, 0, BigInt(r.cons));
     return r.records;
   }
