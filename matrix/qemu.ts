@@ -102,7 +102,7 @@ async function bootWith(o: BootOptions, accel: Accel, preface = ''): Promise<Omi
   const vfsBin = VIRTIOFSD.find((p) => existsSync(p));
   if (!vfsBin) throw new Error('virtiofsd not found (apt-get install qemu-system-common)');
   // the host root, read-only in the guest (virtiofsd itself has no ro option)
-  const vfs = track(spawn(vfsBin, [`--socket-path=${sock}`, '-o', 'source=/', '-o', 'sandbox=chroot', '-o', 'cache=auto'], { stdio: 'ignore' }));
+  const vfs = track(spawn(vfsBin, [`--socket-path=${sock}`, '-o', 'source=/', '-o', 'sandbox=chroot', '-o', 'cache=always'], { stdio: 'ignore' }));
   try {
     for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
     const x86 = o.arch === 'x86_64';
