@@ -2,8 +2,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, ExeclensError } from '../exitcodes.js';
 import { overridesFromEnv, type AttachKind, type Overrides } from '../plan/plan.js';
-import { runLog } from '../tracer/log.js';
-import { doctorExitCode, doctorReport, formatDoctor } from './doctor.js';
 import type { ColorMode } from '../output/color.js';
 
 const VERSION = '0.1.0';
@@ -71,6 +69,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('-v, --verbose', 'say which attach plan was chosen and why, on stderr')
       .addOption(new Option('--record-raw <file>', 'also save raw ring records (fixtures, benchmarks)').hideHelp()),
   ).action(async (cmd: string[], opts: CommonOpts & Record<string, unknown>) => {
+    // loaded on use: --help, --version and bad flags answer without koffi and the tracer (a TCG guest saves ~2 s)
+    const { runLog } = await import('../tracer/log.js');
     const code = await runLog({
       command: cmd,
       json: opts.json === true,
@@ -96,7 +96,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .description('show what this kernel offers, the load plan with reasons, and every refused attempt')
       .option('--json', 'machine-readable report (what the kernel matrix records)')
       .option('--verifier-stats', 'load the chosen programs once more with verifier statistics (processed insns, states, time)'),
-  ).action((opts: CommonOpts & { json?: boolean; verifierStats?: boolean }) => {
+  ).action(async (opts: CommonOpts & { json?: boolean; verifierStats?: boolean }) => {
+    const { doctorExitCode, doctorReport, formatDoctor } = await import('./doctor.js');
     const r = doctorReport(overrides(opts), { verifierStats: opts.verifierStats === true });
     process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatDoctor(r));
     setExit(doctorExitCode(r));
