@@ -11,7 +11,7 @@ export interface TestSelection {
 }
 
 export type MatrixArgs =
-  | { mode: 'report'; sources: string[]; outDir: string | null }
+  | { mode: 'report'; sources: string[]; outDir: string | null; /** also refresh the plan-choice fixtures from the cells' recorded doctor */ saveFixtures: boolean }
   | {
       mode: 'run';
       kernels: string[];
@@ -103,7 +103,7 @@ export function matrixCommand(): Command {
 export function parseMatrixArgs(argv: string[], cmd: Command = matrixCommand().configureOutput({ writeErr: () => {}, writeOut: () => {} })): MatrixArgs {
   cmd.parse(argv, { from: 'user' });
   const o = cmd.opts<RawOpts>();
-  if (o.report !== undefined) return { mode: 'report', sources: list(o.report), outDir: o.out ?? null };
+  if (o.report !== undefined) return { mode: 'report', sources: list(o.report), outDir: o.out ?? null, saveFixtures: o.saveFixtures === true };
   return {
     mode: 'run',
     kernels: o.kernel,

@@ -191,10 +191,7 @@ async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom
     base.accel = { used: b.accel, reason: b.accelReason };
     log(`${cell.id}: ran under ${b.accel} (${b.accelReason})`);
     const r = verdict(base, b.console, b.timedOut, o.timeoutS, join(dir, 'console.log'));
-    if (o.saveFixtures && r.doctor) {
-      const f = (r.doctor as { features?: unknown }).features;
-      writeFileSync(join(ROOT, `test/fixtures/features/matrix-${cell.id.replace(/\//g, '_')}.json`), JSON.stringify({ ...(f as object), _source: `recorded by the kernel matrix, cell ${cell.id}` }, null, 2) + '\n');
-    }
+    if (o.saveFixtures) saveFixture(r);
     return r;
   } catch (e) {
     return { ...base, status: 'error', reason: (e as Error).message.split('\n')[0]!, seconds: (Date.now() - t0) / 1000 };
@@ -226,7 +223,7 @@ async function main(): Promise<void> {
   }
   const outDir = a.outDir ?? join(ROOT, 'build/matrix/results');
   if (a.mode === 'report') {
-    reportOnly(a.sources, outDir);
+    reportOnly(a.sources, outDir, a.saveFixtures);
     return;
   }
   const cells = expandCells({ kernels: a.kernels, arches: a.arches, clangs: a.clangs, only: a.only });
@@ -266,10 +263,23 @@ function writeReports(results: CellResult[], outDir: string): void {
 }
 
 /**
+ * A cell's kernel features as a plan-choice test fixture, with what the cell's
+ * loader then did (every attempt in order, the chosen one): the unit tests
+ * check that the plan computed from these features leads to the same walk.
+ */
+function saveFixture(r: CellResult): void {
+  const d = r.doctor as { features?: object; attempts?: { candidate: string; lifecycle: string; loops?: string; ok: boolean; stage?: string }[] } | null;
+  if (!d?.features) return;
+  const attempts = (d.attempts ?? []).map((a) => ({ candidate: a.candidate, lifecycle: a.lifecycle, loops: a.loops ?? null, ok: a.ok, stage: a.stage ?? null }));
+  const out = { ...d.features, _source: `recorded by the kernel matrix, cell ${r.id} (${r.kernelRelease ?? '?'})`, _attempts: attempts };
+  writeFileSync(join(ROOT, `test/fixtures/features/matrix-${r.id.replace(/\//g, '_')}.json`), JSON.stringify(out, null, 2) + '\n');
+}
+
+/**
  * --report DIR[,DIR...]: rebuild the reports from cell directories of earlier
  * (possibly interrupted) runs: their result.json, or else their console.log.
  */
-function reportOnly(dirs: string[], outDir: string): void {
+function reportOnly(dirs: string[], outDir: string, saveFixtures: boolean): void {
   const byId = new Map<string, CellResult>();
   for (const d of dirs) {
     // a results.json of an earlier report (e.g. docs/matrix/*-results.json): its cells as recorded
@@ -295,6 +305,7 @@ function reportOnly(dirs: string[], outDir: string): void {
     }
   }
   mkdirSync(outDir, { recursive: true });
+  if (saveFixtures) for (const r of byId.values()) saveFixture(r);
   writeReports([...byId.values()], outDir);
 }
 

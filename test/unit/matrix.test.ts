@@ -178,7 +178,8 @@ test('matrix args: lists, numbers and the test selection are parsed; defaults ar
   const d = parseMatrixArgs([]);
   assert.ok(d.mode === 'run' && d.kernels.join() === '6.1' && d.arches.join() === 'x86_64' && d.clangs.join() === '14' && d.jobs === null && d.payload === null && !d.expectFail);
   const r = parseMatrixArgs(['--report', 'a,b.json', '--out', '/tmp/x']);
-  assert.deepEqual(r, { mode: 'report', sources: ['a', 'b.json'], outDir: '/tmp/x' });
+  assert.deepEqual(r, { mode: 'report', sources: ['a', 'b.json'], outDir: '/tmp/x', saveFixtures: false });
+  assert.equal((parseMatrixArgs(['--report', 'a', '--save-fixtures']) as { saveFixtures: boolean }).saveFixtures, true);
 });
 
 test('matrix args: unknown flags, kernels, arches and bad numbers are refused (no run starts); --help is not a run', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { choosePlan, overridesFromEnv } from '../../src/plan/plan.js';
 import type { KernelFeatures } from '../../src/kernel/features.js';
 import { fixture } from '../helpers/paths.js';
@@ -181,3 +181,41 @@ test('loops: bpf_loop first where the kernel BTF has it (unrolled as fallback), 
   assert.deepEqual(choosePlan(features('matrix-5.10_x86_64_clang14'), overridesFromEnv({ EXECLENS_LOOPS: 'bpf_loop' })).loops, ['bpf_loop']);
   assert.throws(() => overridesFromEnv({ EXECLENS_LOOPS: 'fast' }), /EXECLENS_LOOPS=fast: expected bpf_loop or unrolled/);
 });
+
+/*
+ * Fixtures saved by the kernel matrix carry what the cell's loader then did (`_attempts`, in order). The plan
+ * computed now from the same features must lead to that walk: the same candidates in the same order up to the
+ * one that loaded, with lifecycle and loop variants the plan offers. A planner change that reorders or drops a
+ * candidate a real kernel needed fails here, without booting that kernel.
+ */
+interface RecordedAttempt {
+  candidate: string;
+  lifecycle: string;
+  loops: string | null;
+  ok: boolean;
+}
+const recorded = readdirSync(fixture('features'))
+  .filter((f) => f.startsWith('matrix-') && f.endsWith('.json'))
+  .map((f) => ({ name: f.replace(/\.json$/, ''), data: JSON.parse(readFileSync(fixture(`features/${f}`), 'utf8')) as KernelFeatures & { _attempts?: RecordedAttempt[] } }))
+  .filter((x) => x.data._attempts?.length);
+
+test('kernel-matrix fixtures with recorded load attempts exist (the walk test below has data)', () => {
+  assert.ok(recorded.length >= 1, 'no test/fixtures/features/matrix-*.json has _attempts: refresh them with npm run matrix -- --report DIR --save-fixtures');
+});
+
+for (const { name, data } of recorded) {
+  const attempts = data._attempts!;
+  const chosen = attempts[attempts.length - 1]!;
+  test(`${name}: the plan from its recorded features walks as the cell did (${[...new Set(attempts.map((a) => a.candidate))].join(' -> ')}, loaded ${chosen.candidate}+${chosen.lifecycle}+${chosen.loops ?? 'unrolled'})`, () => {
+    const p = choosePlan(data);
+    assert.equal(p.fatal ?? null, null);
+    assert.ok(chosen.ok, 'the cell loaded a plan');
+    assert.ok(attempts.slice(0, -1).every((a) => !a.ok), 'only the last attempt succeeded');
+    const walked = attempts.map((a) => a.candidate).filter((c, i, all) => i === 0 || all[i - 1] !== c);
+    assert.deepEqual(walked, ids(p).slice(0, walked.length), 'candidates tried in the plan order, none skipped');
+    for (const a of attempts) {
+      assert.ok(p.lifecycle.includes(a.lifecycle as (typeof p.lifecycle)[number]), `lifecycle ${a.lifecycle} is in the plan (${p.lifecycle.join(', ')})`);
+      if (a.loops !== null) assert.ok(p.loops.includes(a.loops as (typeof p.loops)[number]), `loop variant ${a.loops} is in the plan (${p.loops.join(', ')})`);
+    }
+  });
+}
