@@ -9,8 +9,8 @@
  * Writes DIR/results.json, DIR/summary.md (also to $GITHUB_STEP_SUMMARY), DIR/junit.xml,
  * DIR/<cell>/console.log, and test/fixtures/features/matrix-<cell>.json (with --save-fixtures).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,8 +119,13 @@ function foreignUserspace(arch: Arch): { root: string; helper: string } {
   return { root, helper };
 }
 
+/** the root test files a selection names (all of them when it names none) */
+function selectedTestFiles(prefix: string, sel: TestSelection): string[] {
+  return rootTestFiles(prefix).filter((f) => !sel.files.length || sel.files.some((n) => f.endsWith(`/${n}.test.js`)));
+}
+
 function payloadScript(obj: string, custom: string | null, sel: TestSelection, arch: Arch, helper: string | null): string {
-  const files = rootTestFiles('dist/test/root/').filter((f) => !sel.files.length || sel.files.some((n) => f.endsWith(`/${n}.test.js`)));
+  const files = selectedTestFiles('dist/test/root/', sel);
   const tests = `${sel.pattern ? `--test-name-pattern='${sel.pattern.replace(/'/g, `'\\''`)}' ` : ''}${files.join(' ')}`;
   return `#!/bin/sh
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run TMPDIR=/run/tmp
@@ -175,7 +180,7 @@ async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom
   const base: CellResult = { id: cell.id, kernelRelease: null, status: 'error', reason: null, counts: null, plan: null, programs: [], refused: [], seconds: 0, junit: null, doctor: null };
   try {
     const obj = bpfObject(cell.clang, cell.arch);
-    if (cell.kernel === 'host') return runHost(cell, obj, base, t0);
+    if (cell.kernel === 'host') return await runHost(obj, base, t0, o.tests);
     const k = cell.kernel;
     const [kdir, kver, vmlinuz] = kernelPackage(k.suite, cell.arch, k.flavour[cell.arch]!);
     base.kernelRelease = kver;
@@ -198,15 +203,26 @@ async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom
   }
 }
 
-function runHost(cell: Cell, obj: string, base: CellResult, t0: number): CellResult {
+/**
+ * The host kernel as a cell: doctor and the selected root tests run natively. The tests run in a child the
+ * runner awaits (not spawnSync): guests of other cells keep being served meanwhile (their console pipes read,
+ * their timeouts kept).
+ */
+async function runHost(obj: string, base: CellResult, t0: number, sel: TestSelection): Promise<CellResult> {
   const env = { ...process.env, EXECLENS_BPF_OBJECT: obj, EXECLENS_REQUIRE_ROOT_TESTS: '1' };
   const doctor = JSON.parse(execFileSync(join(ROOT, 'bin/execlens'), ['doctor', '--json', '--verifier-stats'], { env, encoding: 'utf8' })) as unknown;
   const junitPath = join(ROOT, 'build/matrix/host-junit.xml');
-  const r = spawnSync('node', ['--test', '--test-concurrency=1', '--test-reporter=junit', `--test-reporter-destination=${junitPath}`, ...rootTestFiles('dist/test/root/')], { cwd: ROOT, env, stdio: 'ignore' });
-  const junit = existsSync(junitPath) ? execFileSync('cat', [junitPath], { encoding: 'utf8' }) : null;
-  const counts = junit ? junitCounts(junit) : null;
-  const res: CellResult = { ...base, kernelRelease: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(), doctor, junit, counts, ...planOf(doctor), seconds: (Date.now() - t0) / 1000 };
-  return r.status === 0 ? { ...res, status: 'pass' } : { ...res, status: 'fail', reason: `tests exited ${r.status}` };
+  rmSync(junitPath, { force: true });
+  const files = selectedTestFiles('dist/test/root/', sel);
+  const args = ['--test', '--test-concurrency=1', '--test-reporter=junit', `--test-reporter-destination=${junitPath}`, ...(sel.pattern ? [`--test-name-pattern=${sel.pattern}`] : []), ...files];
+  const status = await new Promise<number | null>((resolve) => {
+    const child = spawn('node', args, { cwd: ROOT, env, stdio: 'ignore' });
+    child.on('error', () => resolve(null));
+    child.on('exit', (code) => resolve(code));
+  });
+  const junit = existsSync(junitPath) ? readFileSync(junitPath, 'utf8') : null;
+  const res: CellResult = { ...base, kernelRelease: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(), doctor, junit, counts: junit ? junitCounts(junit) : null, failed: junit ? junitFailures(junit) : [], ...planOf(doctor), seconds: (Date.now() - t0) / 1000 };
+  return status === 0 ? { ...res, status: 'pass' } : { ...res, status: 'fail', reason: `tests exited ${status ?? 'without starting'}` };
 }
 
 async function main(): Promise<void> {
