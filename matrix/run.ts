@@ -4,119 +4,26 @@
  *   npm run matrix -- --kernel 6.1,6.12 --arch x86_64 --clang 14,19 [--only 6.1/x86_64/clang14]
  *                     [--timeout 900] [--jobs N] [--payload CMD] [--out DIR] [--append ARGS]
  *                     [--tests log,lifecycle] [--test-pattern REGEX] [--save-fixtures]
- *   npm run matrix -- --report DIR1,FILE.json,DIR2 [--out DIR]   (reports from earlier, even interrupted,
+ *   npm run matrix -- --report DIR1,FILE.json,DIR2 [--out DIR] [--save-fixtures]   (reports from earlier, even interrupted,
  *                     runs: cell directories, or the results.json of an earlier report; later ones win)
  * Writes DIR/results.json, DIR/summary.md (also to $GITHUB_STEP_SUMMARY), DIR/junit.xml,
  * DIR/<cell>/console.log, and test/fixtures/features/matrix-<cell>.json (with --save-fixtures).
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, homedir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DEBIAN_ARCH, expandCells, FOREIGN, KERNELS, NODE_ARCH, type Arch, type Cell } from './cells.js';
+import { cpus } from 'node:os';
+import { basename, join } from 'node:path';
+import { expandCells, type Arch, type Cell } from './cells.js';
 import { CommanderError } from 'commander';
 import { matrixCommand, parseMatrixArgs, type TestSelection } from './args.js';
 import { boot, killGuests } from './qemu.js';
+import { log } from './log.js';
+import { bpfObject, foreignUserspace, initramfs, kernelPackage, riscvQemu, ROOT, serially } from './prepare.js';
 import { junitCounts, junitFailures, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, tapFailures, type CellResult } from './report.js';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-
-
-const CACHE = process.env.EXECLENS_MATRIX_CACHE ?? join(homedir(), '.cache/execlens-matrix');
-
-function log(msg: string): void {
-  process.stderr.write(`[matrix ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-}
-
-/** mtime of the newest file under bpf/: a cached object older than it is rebuilt */
-function newestBpfSource(): number {
-  const walk = (d: string): number[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [statSync(join(d, e.name)).mtimeMs]));
-  return Math.max(...walk(join(ROOT, 'bpf')));
-}
 
 /** root test files to run as a cell's payload (the matrix's own tests would boot QEMU inside the cell) */
 function rootTestFiles(prefix: string): string[] {
   return readdirSync(join(ROOT, 'dist/test/root')).filter((f) => f.endsWith('.test.js') && f !== 'matrix.test.js').sort().map((f) => `${prefix}${f}`);
-}
-
-/** BPF object built by one clang version (installed from apt on demand) */
-function bpfObject(clang: number, arch: Arch): string {
-  const out = join(ROOT, `build/matrix/clang${clang}-${arch}`);
-  const obj = join(out, 'execlens.bpf.o');
-  if (existsSync(obj) && statSync(obj).mtimeMs >= newestBpfSource()) return obj;
-  const bin = `clang-${clang}`;
-  aptEnsure([bin, `llvm-${clang}`]);
-  const btf = arch === 'x86_64' ? {} : { VMLINUX_BTF: foreignBtf(arch) };
-  execFileSync(join(ROOT, 'scripts/build-bpf.sh'), { env: { ...process.env, CLANG: bin, ARCH: arch, OUT: out, ...btf }, stdio: ['ignore', 'ignore', 'inherit'] });
-  return obj;
-}
-
-/** Debian kernel package of a cell: [unpacked dir, kernel release, vmlinuz] */
-function kernelPackage(suite: string, arch: Arch, flavour: string): [string, string, string] {
-  return execFileSync(join(ROOT, 'scripts/matrix-kernel.sh'), [suite, DEBIAN_ARCH[arch], flavour, CACHE], { encoding: 'utf8' }).trim().split(' ') as [string, string, string];
-}
-
-/** apt-get install what is missing (the matrix's own tools: cross compilers, debootstrap, QEMU) */
-function aptEnsure(pkgs: string[]): void {
-  const missing = pkgs.filter((p) => spawnSync('dpkg', ['-s', p], { stdio: 'ignore' }).status !== 0);
-  if (!missing.length) return;
-  log(`installing ${missing.join(' ')} from apt`);
-  execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-}
-
-/** QEMU 10 (bookworm-backports, unpacked in the cache): the system's 7.2 has no RVA23 CPU */
-function riscvQemu(): { binary: string; bios: string } {
-  const [binary, bios] = execFileSync(join(ROOT, 'scripts/matrix-qemu.sh'), [CACHE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split(' ') as [string, string];
-  return { binary, bios };
-}
-
-/** BTF of another arch's kernel, cut out of its boot image: vmlinux.h of that arch's BPF object */
-function foreignBtf(arch: Arch): string {
-  const f = FOREIGN[arch];
-  const k = KERNELS.find((d) => d.label === f?.btfKernel);
-  if (!f || !k?.flavour[arch]) throw new Error(`no BTF source kernel for ${arch}`);
-  const [, kver, vmlinuz] = kernelPackage(k.suite, arch, k.flavour[arch]!);
-  const out = join(ROOT, `build/matrix/btf-${kver}.btf`);
-  mkdirSync(dirname(out), { recursive: true });
-  if (!existsSync(out)) execFileSync('python3', [join(ROOT, 'scripts/carve-btf.py'), vmlinuz, out], { stdio: ['ignore', 'ignore', 'inherit'] });
-  return out;
-}
-
-/**
- * What a guest of another arch runs the checkout with: its own Debian root (Node,
- * libbpf, bpftool), koffi's native package for that arch (beside the host's in
- * node_modules: koffi looks for it there by process.arch), and the ptrace helper
- * cross-built for it. Returns the root and the helper.
- */
-function foreignUserspace(arch: Arch): { root: string; helper: string } {
-  const f = FOREIGN[arch];
-  if (!f) throw new Error(`no userspace defined for ${arch} guests`);
-  aptEnsure(['debootstrap', 'qemu-user-static', 'binfmt-support', `gcc-${f.gnu}`, `libc6-dev-${DEBIAN_ARCH[arch]}-cross`, ...(arch === 'arm64' ? ['qemu-system-arm'] : [])]);
-  log(`${arch}: Debian ${f.suite} root (built once, cached)`);
-  const root = execFileSync(join(ROOT, 'scripts/matrix-rootfs.sh'), [f.suite, DEBIAN_ARCH[arch], CACHE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  mkdirSync(join(root, ROOT), { recursive: true }); // the checkout's mount point inside that root
-  const koffiVersion = (JSON.parse(readFileSync(join(ROOT, 'node_modules/koffi/package.json'), 'utf8')) as { version: string }).version;
-  const pkg = `@koromix/koffi-linux-${NODE_ARCH[arch]}`;
-  const pkgDir = join(ROOT, 'node_modules', pkg);
-  const have = existsSync(join(pkgDir, 'package.json')) ? (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version : null;
-  if (have !== koffiVersion) {
-    log(`${arch}: fetching ${pkg}@${koffiVersion} from the npm registry`);
-    const dl = join(CACHE, 'npm');
-    mkdirSync(dl, { recursive: true });
-    const tgz = execFileSync('npm', ['pack', '--silent', `${pkg}@${koffiVersion}`, '--pack-destination', dl], { encoding: 'utf8' }).trim().split('\n').pop()!;
-    mkdirSync(pkgDir, { recursive: true });
-    execFileSync('tar', ['-xzf', join(dl, tgz), '-C', pkgDir, '--strip-components=1']);
-  }
-  const outDir = join(ROOT, `build/matrix/native-${arch}`);
-  const helper = join(outDir, 'execlens-ptrace');
-  const src = join(ROOT, 'native/ptrace/execlens-ptrace.c');
-  if (!existsSync(helper) || statSync(helper).mtimeMs < statSync(src).mtimeMs) {
-    execFileSync(join(ROOT, 'scripts/build-native.sh'), { env: { ...process.env, CC: f.cc, OUT: outDir }, stdio: ['ignore', 'ignore', 'inherit'] });
-  }
-  // the compat test's 32-bit program (AArch32 on arm64)
-  if (arch === 'arm64') execFileSync(join(ROOT, 'scripts/fetch-compat-busybox.sh'), ['armhf'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  return { root, helper };
 }
 
 /** the root test files a selection names (all of them when it names none) */
@@ -179,18 +86,23 @@ async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom
   const t0 = Date.now();
   const base: CellResult = { id: cell.id, kernelRelease: null, status: 'error', reason: null, counts: null, plan: null, programs: [], refused: [], seconds: 0, junit: null, doctor: null };
   try {
-    const obj = bpfObject(cell.clang, cell.arch);
-    if (cell.kernel === 'host') return await runHost(obj, base, t0, o.tests);
-    const k = cell.kernel;
-    const [kdir, kver, vmlinuz] = kernelPackage(k.suite, cell.arch, k.flavour[cell.arch]!);
-    base.kernelRelease = kver;
-    const foreign = cell.arch === 'x86_64' ? null : foreignUserspace(cell.arch);
-    const payload = join(dir, 'payload.sh');
-    writeFileSync(payload, payloadScript(obj, o.custom, o.tests, cell.arch, foreign?.helper ?? null));
-    const initrd = join(dir, 'initrd.gz');
-    execFileSync(join(ROOT, 'scripts/matrix-initramfs.sh'), [kdir, kver, payload, initrd, ...(foreign ? [foreign.root, ROOT] : [])]);
+    const prep = await serially(async () => {
+      const obj = await bpfObject(cell.clang, cell.arch);
+      if (cell.kernel === 'host') return { obj, guest: null };
+      const k = cell.kernel;
+      const [kdir, kver, vmlinuz] = await kernelPackage(k.suite, cell.arch, k.flavour[cell.arch]!);
+      base.kernelRelease = kver;
+      const foreign = cell.arch === 'x86_64' ? null : await foreignUserspace(cell.arch);
+      const payload = join(dir, 'payload.sh');
+      writeFileSync(payload, payloadScript(obj, o.custom, o.tests, cell.arch, foreign?.helper ?? null));
+      const initrd = join(dir, 'initrd.gz');
+      await initramfs(kdir, kver, payload, initrd, foreign);
+      const qemu = cell.arch === 'riscv64' ? await riscvQemu() : undefined;
+      return { obj, guest: { kver, vmlinuz, initrd, qemu } };
+    });
+    if (!prep.guest) return await runHost(prep.obj, base, t0, o.tests);
+    const { kver, vmlinuz, initrd, qemu } = prep.guest;
     log(`${cell.id}: booting ${kver}`);
-    const qemu = cell.arch === 'riscv64' ? riscvQemu() : undefined;
     const b = await boot({ arch: cell.arch, kernel: vmlinuz, initrd, memMiB: 2048, timeoutS: o.timeoutS, consoleLog: join(dir, 'console.log'), workDir: dir, extraAppend: o.append, qemu });
     base.seconds = (Date.now() - t0) / 1000;
     base.accel = { used: b.accel, reason: b.accelReason };

@@ -10,6 +10,7 @@ import { ROOT } from '../helpers/paths.js';
 import { CommanderError } from 'commander';
 import { parseMatrixArgs } from '../../matrix/args.js';
 import { expandCells } from '../../matrix/cells.js';
+import { serially } from '../../matrix/prepare.js';
 import { chooseAccel } from '../../matrix/qemu.js';
 import { junitCounts, junitFailures, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, tapFailures, type CellResult } from '../../matrix/report.js';
 import { parseVerifierStats } from '../../src/bpf/loader.js';
@@ -199,4 +200,22 @@ test('matrix args: unknown flags, kernels, arches and bad numbers are refused (n
   assert.equal(code(['--timeout', '-5']), 'commander.invalidArgument');
   assert.equal(code(['--help']), 'commander.helpDisplayed');
   assert.equal(code(['--kernel', 'host,6.12']), 'parsed');
+});
+
+test('serially: preparations run one at a time in order, and a failed one does not stop the next', async () => {
+  const events: string[] = [];
+  const step = (name: string, ms: number, fail = false) => async () => {
+    events.push(`${name} start`);
+    await new Promise((r) => setTimeout(r, ms));
+    events.push(`${name} end`);
+    if (fail) throw new Error(`${name} failed`);
+    return name;
+  };
+  const a = serially(step('a', 30));
+  const b = serially(step('b', 1, true));
+  const c = serially(step('c', 1));
+  assert.equal(await a, 'a');
+  await assert.rejects(b, /b failed/);
+  assert.equal(await c, 'c');
+  assert.deepEqual(events, ['a start', 'a end', 'b start', 'b end', 'c start', 'c end']);
 });
