@@ -97,14 +97,18 @@ export function killGuests(): number {
 }
 
 async function bootWith(o: BootOptions, accel: Accel, preface = ''): Promise<Omit<BootResult, 'accelReason'>> {
-  const sock = join(o.workDir, 'vfs.sock');
+  // a socket per attempt: the file server of a failed KVM attempt, still exiting under load, removes its
+  // socket path on exit, and took the TCG attempt's socket with it when they shared one
+  const sock = join(o.workDir, `vfs-${accel}.sock`);
   rmSync(sock, { force: true });
   const vfsBin = VIRTIOFSD.find((p) => existsSync(p));
   if (!vfsBin) throw new Error('virtiofsd not found (apt-get install qemu-system-common)');
   // the host root, read-only in the guest (virtiofsd itself has no ro option)
   const vfs = track(spawn(vfsBin, [`--socket-path=${sock}`, '-o', 'source=/', '-o', 'sandbox=chroot', '-o', 'cache=always'], { stdio: 'ignore' }));
   try {
-    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    // seconds, not milliseconds, when every core runs a TCG guest
+    for (let i = 0; i < 600 && !existsSync(sock) && vfs.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+    if (!existsSync(sock)) throw new Error(`virtiofsd did not create ${sock} within 30 s${vfs.exitCode !== null ? ` (it exited ${vfs.exitCode})` : ''}`);
     const x86 = o.arch === 'x86_64';
     const qemu = o.qemu?.binary ?? (x86 ? 'qemu-system-x86_64' : o.arch === 'arm64' ? 'qemu-system-aarch64' : 'qemu-system-riscv64');
     const args = [
@@ -151,6 +155,10 @@ async function bootWith(o: BootOptions, accel: Accel, preface = ''): Promise<Omi
     await new Promise((res) => logStream.end(res));
     return { console: out, timedOut, exitCode, seconds: (Date.now() - t0) / 1000, accel };
   } finally {
-    vfs.kill('SIGTERM');
+    if (vfs.exitCode === null && vfs.signalCode === null) {
+      const gone = new Promise((r) => vfs.once('exit', r));
+      vfs.kill('SIGTERM');
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+    }
   }
 }

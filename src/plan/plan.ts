@@ -331,6 +331,9 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
   if (o.loops) {
     plan.loops = [o.loops];
     plan.loopsWhy = `forced by override: ${o.loops}`;
+  } else if (f.jit === 0) {
+    // riscv64 Debian kernels boot with the JIT off; 6.12 then interprets our programs
+    plan.loopsWhy = 'BPF JIT off (net.core.bpf_jit_enable=0): the interpreter runs no bpf_loop callbacks (the verifier refuses them with EINVAL); unrolled loops';
   } else if (f.bpfLoop === true) {
     plan.loops = ['bpf_loop', 'unrolled'];
     plan.loopsWhy = 'bpf_loop in the kernel BTF (5.17+): loop bodies verified once; unrolled loops as fallback';

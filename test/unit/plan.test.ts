@@ -176,6 +176,10 @@ test('loops: bpf_loop first where the kernel BTF has it (unrolled as fallback), 
   assert.deepEqual(choosePlan(features('matrix-5.10_x86_64_clang14')).loops, ['unrolled']);
   assert.match(choosePlan(features('matrix-5.10_x86_64_clang14')).loopsWhy, /5\.10\.\d+ < 5\.17/);
   assert.deepEqual(choosePlan(features('matrix-6.1_x86_64_clang14')).loops, ['bpf_loop', 'unrolled']);
+  // the interpreter (JIT off, as riscv64 Debian kernels boot) refuses bpf_loop callbacks: no trial load of them
+  const noJit = choosePlan({ ...host, bpfLoop: true, jit: 0 });
+  assert.deepEqual(noJit.loops, ['unrolled']);
+  assert.match(noJit.loopsWhy, /JIT off/);
   // overrides: one variant only, even one the kernel lacks (the trial load then says why)
   assert.deepEqual(choosePlan({ ...host, bpfLoop: true }, { loops: 'unrolled' }).loops, ['unrolled']);
   assert.deepEqual(choosePlan(features('matrix-5.10_x86_64_clang14'), overridesFromEnv({ EXECLENS_LOOPS: 'bpf_loop' })).loops, ['bpf_loop']);
