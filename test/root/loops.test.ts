@@ -48,11 +48,12 @@ test('bpf_loop and unrolled programs report the same execs: 90 KB argv in chunks
     const held = join(dir, 'held-open');
     writeFileSync(held, 'x');
     const big = Array.from({ length: 6000 }, (_, i) => `arg-${i}-${'x'.repeat(8)}`);
-    // fd 7 inherited; fd 8 close-on-exec, set by python right before its exec
+    // fd 7 inherited; fd 8 close-on-exec, set by python right before its exec (/usr/bin/python3: a `python3`
+    // found first in PATH may be a shim script whose own execs differ from run to run, e.g. pyenv's)
     const script = [
       'cd "$1" && exec 7<"$2"',
       'shift 2',
-      `python3 -c 'import os, sys; f = os.open(sys.argv[1], os.O_RDONLY); os.dup2(f, 8, inheritable=False); os.execv("/bin/true", ["true", *sys.argv[2:4]])' "$HELD" a b`,
+      `/usr/bin/python3 -c 'import os, sys; f = os.open(sys.argv[1], os.O_RDONLY); os.dup2(f, 8, inheritable=False); os.execv("/bin/true", ["true", *sys.argv[2:4]])' "$HELD" a b`,
       'LOOPS_TEST=1 /bin/true "$@"',
       '/nonexistent/cmd "$@" 2>/dev/null',
       'exit 0',
