@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXECLENS } from '../helpers/paths.js';
 import { execlensForNobody, NOBODY } from '../helpers/nobody.js';
-import { byFile, requireRoot, trace, waitFor, type JsonExec } from '../helpers/trace.js';
+import { byFile, requireRoot, STARTUP_MS, trace, waitFor, type JsonExec } from '../helpers/trace.js';
 
 const README_CMD = ['sh', '-c', 'cd /tmp; env FOO=1 /bin/echo "a b"'];
 
@@ -78,7 +78,7 @@ test('ptrace: SIGTERM detaches; the command runs on untraced and the summary is 
   try {
     // the shell's own builtins after the detach: it must survive us
     const p = spawn(EXECLENS, ['log', '--json', '--backend', 'ptrace', '-o', out, '--', 'sh', '-c', `/bin/true; sleep 1; echo ok > ${done}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('/usr/bin/sleep'), 60000, 'the sleep exec');
+    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('/usr/bin/sleep'), STARTUP_MS, 'the sleep exec'); // a loaded TCG guest: minutes
     const code = new Promise<number | null>((res) => p.on('exit', res));
     p.kill('SIGTERM');
     assert.equal(await code, 143);
