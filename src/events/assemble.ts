@@ -113,8 +113,13 @@ export function splitInterpreter(block: Buffer[], bprmFile: Buffer | null, argv0
 
 export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
   const f = byField(chunks);
-  const filename = joinField(f, Field.FILENAME);
-  const argv0 = joinField(f, Field.ARGV0);
+  // A caller's string that could not be read at syscall entry (BPF cannot fault a page in: on riscv64, a page
+  // untouched since fork) came as an empty chunk with its fault flag: for a successful exec the kernel's own
+  // copy of the filename (bprm->filename) stands in; an empty argv[0] is no argv[0].
+  const filenameRaw = joinField(f, Field.FILENAME);
+  const filename = filenameRaw && !(r.flags & ExecFlag.FILENAME_FAULT) ? filenameRaw : null;
+  const argv0Raw = joinField(f, Field.ARGV0);
+  const argv0 = argv0Raw && argv0Raw.length > 0 && argv0Raw[0] !== 0 ? argv0Raw : null;
   const argvBlock = joinField(f, Field.ARGV);
   const envBlock = joinField(f, Field.ENV);
   const bprmFile = joinField(f, Field.BPRM_FILE);
@@ -150,7 +155,7 @@ export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
     oldComm: r.oldComm,
     nsPid: r.nsPid,
     nsLevel: r.nsLevel,
-    filename: filename ? cstr(filename) : bprmFile ? cstr(bprmFile) : null,
+    filename: filename ? cstr(filename) : bprmFile ? cstr(bprmFile) : filenameRaw ? cstr(filenameRaw) : null,
     argv,
     env: envBlock ? splitNul(envBlock) : null,
     interpreter,

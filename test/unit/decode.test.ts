@@ -134,3 +134,33 @@ test('an exec whose commit the kernel skipped (COMMIT_MISSED) comes out with arg
   assert.equal(ev.missingChunks, 0);
   assert.equal(asm.finish().incompleteExecs, 0);
 });
+
+test('a filename the entry could not read (empty chunk, FILENAME_FAULT) comes from the kernel\'s copy; an empty argv[0] is none', () => {
+  const recs = readRawRecords(fixture('records/x86_64-tracepoint.bin'));
+  // the echo exec, as a riscv64 guest delivered some: the entry's filename chunk empty and its fault flag set
+  const asm0 = new Assembler();
+  const echo = recs.map((r) => asm0.push(r)).find((x): x is Assembled & { kind: 'exec' } => x?.kind === 'exec' && s(x.ev.filename) === '/bin/echo')!.ev;
+  const asm = new Assembler();
+  let ev: ExecEvent | undefined;
+  for (const r of recs) {
+    let rec = r;
+    const kind = r.readUInt32LE(HDR.kind);
+    if (kind === 2 && r.readBigUInt64LE(CHUNK.exec_id) === echo.execId && r.readUInt32LE(CHUNK.field) === Field.FILENAME) {
+      rec = Buffer.from(r.subarray(0, CHUNK.size));
+      rec.writeUInt32LE(0, CHUNK.len);
+    }
+    if (kind === 1 && r.readBigUInt64LE(EXEC.exec_id) === echo.execId) {
+      rec = Buffer.from(r);
+      rec.writeUInt32LE(r.readUInt32LE(EXEC.flags) | ExecFlag.FILENAME_FAULT, EXEC.flags);
+    }
+    const x = asm.push(rec);
+    if (x?.kind === 'exec' && x.ev.execId === echo.execId) ev = x.ev;
+  }
+  assert.ok(ev);
+  assert.equal(s(ev.filename), '/bin/echo', 'bprm->filename stands in');
+  assert.ok(ev.flags & ExecFlag.FILENAME_FAULT, 'the fault stays marked');
+  assert.deepEqual(ev.argv.map(String), echo.argv.map(String));
+  // #! reconstruction without a readable argv[0] keeps the script path as argv[0], not an empty string
+  const B = (...x: string[]) => x.map((y) => Buffer.from(y));
+  assert.deepEqual(splitInterpreter(B('/bin/sh', '/opt/tool', 'x'), Buffer.from('/opt/tool'), null).argv.map(String), ['/opt/tool', 'x']);
+});
