@@ -174,3 +174,20 @@ export function traceAsync(cmd: string[], opts: { extra?: string[]; timeoutMs?: 
     });
   });
 }
+
+/**
+ * What must not differ between two runs of one workload that differ only in how it was traced (attach
+ * method, loop variant): pids, pipe/socket inode numbers and times do.
+ */
+export function execShape(e: JsonExec): Record<string, unknown> {
+  return {
+    filename: e.filename,
+    argv: e.argv,
+    cwd: e.cwd,
+    env_diff: e.env_diff,
+    result: e.result,
+    errno: e.errno,
+    truncated: e.truncated,
+    fds: e.fds.map((f) => ({ fd: f.fd, cloexec: f.cloexec, path: /^(pipe|socket|anon_inode):/.test(f.path) ? f.path.split(':')[0] : f.path })),
+  };
+}

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT } from '../../src/exitcodes.js';
 import { EXECLENS } from '../helpers/paths.js';
-import { byFile, requireRoot, trace, type JsonExec } from '../helpers/trace.js';
+import { byFile, execShape, requireRoot, trace, type JsonExec } from '../helpers/trace.js';
 
 interface Doctor {
   plan: { candidates: { id: string }[] };
@@ -33,18 +33,7 @@ function forcing(id: string): string[] {
 
 /** what must not differ between attach methods (pids, pipe inodes and times do) */
 function shape(e: JsonExec): unknown {
-  return {
-    syscall: e.syscall,
-    filename: e.filename,
-    argv: e.argv,
-    cwd: e.cwd,
-    env_diff: e.env_diff,
-    result: e.result,
-    errno: e.errno,
-    compat: e.compat,
-    truncated: e.truncated,
-    fds: e.fds.map((f) => ({ fd: f.fd, cloexec: f.cloexec, path: /^(pipe|socket|anon_inode):/.test(f.path) ? f.path.split(':')[0] : f.path })),
-  };
+  return { ...execShape(e), syscall: e.syscall, compat: e.compat };
 }
 
 test('every attach method of the plan traces the same workload the same way: argv, env, cwd, a failed exec, execveat by fd', (t) => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { byFile, requireRoot, trace, type JsonExec, type TraceResult } from '../helpers/trace.js';
+import { byFile, execShape, requireRoot, trace, type JsonExec, type TraceResult } from '../helpers/trace.js';
 
 /** bpf_loop is a kernel function from 5.17 on */
 const haveBpfLoop = /^[0-9a-f]+ [Tt] bpf_loop$/m.test(readFileSync('/proc/kallsyms', 'utf8'));
@@ -25,18 +25,7 @@ const skipWhy = !haveBpfLoop ? 'kernel has no bpf_loop (< 5.17): only the unroll
 
 /** what must not differ between two runs of the same workload (pids, pipe inodes and timestamps do) */
 function shape(e: JsonExec): unknown {
-  return {
-    filename: e.filename,
-    argv: e.argv,
-    cwd: e.cwd,
-    env_diff: e.env_diff,
-    result: e.result,
-    errno: e.errno,
-    truncated: e.truncated,
-    argv_bytes: e.argv_bytes,
-    fds: e.fds.map((f) => ({ fd: f.fd, cloexec: f.cloexec, path: /^(pipe|socket|anon_inode):/.test(f.path) ? f.path.split(':')[0] : f.path })),
-    flags: e.flags.filter((f) => f !== 'commit_missed'),
-  };
+  return { ...execShape(e), argv_bytes: e.argv_bytes, flags: e.flags.filter((f) => f !== 'commit_missed') };
 }
 
 test('bpf_loop and unrolled programs report the same execs: 90 KB argv in chunks, env, deep cwd, inherited and cloexec fds, a failed exec with more strings than the limit', { skip: skipWhy }, (t) => {
