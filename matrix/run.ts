@@ -59,6 +59,11 @@ echo '${M.junitEnd}'
 `;
 }
 
+/** why a cell whose tests ran is red: their exit status, how many failed, and which */
+function testsFailed(exit: number | string, r: CellResult): string {
+  return `tests exited ${exit}${r.counts ? `, ${r.counts.failures} failed` : ''}${r.failed?.length ? `: ${r.failed.map((f) => f.name).join('; ')}` : ''}`;
+}
+
 /** A cell's verdict from its console log (also used to re-report cells of an interrupted run). */
 function verdict(base: CellResult, consoleText: string, timedOut: boolean, timeoutS: number, consolePath: string): CellResult {
   const p = parseConsole(consoleText);
@@ -75,7 +80,7 @@ function verdict(base: CellResult, consoleText: string, timedOut: boolean, timeo
   if (!p.booted) return { ...r, status: 'boot-failure', reason: `kernel did not reach /init (console: ${consolePath})` };
   if (p.testExit === null) return { ...r, status: 'fail', reason: 'payload did not finish' };
   if (!p.doctor) return { ...r, status: 'fail', reason: 'doctor --json printed nothing (execlens did not start in the guest; see the console)' };
-  if (p.testExit !== 0 || (r.counts && r.counts.failures > 0)) return { ...r, status: 'fail', reason: `tests exited ${p.testExit}${r.counts ? `, ${r.counts.failures} failed` : ''}${r.failed?.length ? `: ${r.failed.map((f) => f.name).join('; ')}` : ''}` };
+  if (p.testExit !== 0 || (r.counts && r.counts.failures > 0)) return { ...r, status: 'fail', reason: testsFailed(p.testExit, r) };
   if (r.counts && r.counts.tests === 0) return { ...r, status: 'fail', reason: 'no tests ran' };
   return { ...r, status: 'pass' };
 }
@@ -135,7 +140,7 @@ async function runHost(obj: string, base: CellResult, t0: number, sel: TestSelec
   });
   const junit = existsSync(junitPath) ? readFileSync(junitPath, 'utf8') : null;
   const res: CellResult = { ...base, kernelRelease: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(), doctor, junit, counts: junit ? junitCounts(junit) : null, failed: junit ? junitFailures(junit) : [], ...planOf(doctor), seconds: (Date.now() - t0) / 1000 };
-  return status === 0 ? { ...res, status: 'pass' } : { ...res, status: 'fail', reason: `tests exited ${status ?? 'without starting'}` };
+  return status === 0 ? { ...res, status: 'pass' } : { ...res, status: 'fail', reason: testsFailed(status ?? 'without starting', res) };
 }
 
 async function main(): Promise<void> {
