@@ -1,8 +1,10 @@
 /** Boot one kernel under QEMU (TCG; KVM when usable) with the host root over virtiofs; capture the console. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, createWriteStream, existsSync, rmSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Arch } from './cells.js';
+import { judgeAttempt, kvmBootDeadline } from './bootwatch.js';
+import { RunStateWatch } from './qmp.js';
 
 export interface BootOptions {
   arch: Arch;
@@ -19,6 +21,18 @@ export interface BootOptions {
 
 export type Accel = 'kvm' | 'tcg';
 
+export interface AttemptRecord {
+  accel: Accel;
+  /** what the attempt stood for, when it was not simply the accelerator ("simulated KVM stall: paused") */
+  label?: string;
+  seconds: number;
+  /** seconds from QEMU's start to the guest's first marker (null: never printed) — what the boot deadline bounds */
+  markerS: number | null;
+  exitCode: number | null;
+  /** why the runner stopped it (boot watch), null when QEMU ended by itself or at the cell's timeout */
+  stopped: string | null;
+}
+
 export interface BootResult {
   console: string;
   timedOut: boolean;
@@ -27,6 +41,10 @@ export interface BootResult {
   /** the accelerator the guest ran under, and why that one */
   accel: Accel;
   accelReason: string;
+  /** the final attempt was stopped by the boot watch (a paused guest, a lost file server): why */
+  stalled: string | null;
+  /** every QEMU started for this cell, in order */
+  attempts: AttemptRecord[];
 }
 
 /**
@@ -57,17 +75,65 @@ function kvmOpens(): boolean {
   }
 }
 
+/** One QEMU start: the accelerator, whether a stall may fall back to TCG, and what the boot watch allows. */
+interface Attempt {
+  accel: Accel;
+  /** a KVM attempt the runner chose itself (not forced): when it fails or stalls, the cell boots under TCG */
+  fallible: boolean;
+  bootDeadlineS: number | null;
+  extraArgs: string[];
+  label?: string;
+}
+
+/**
+ * EXECLENS_MATRIX_SIMULATE_KVM_STALL=paused|spinning: the first attempt stands in for a KVM that cannot run
+ * the guest, without needing such a machine (the root test of the fallback): `paused` starts QEMU with -S,
+ * the run state a KVM internal error leaves (QEMU up, the guest never running); `spinning` boots firmware
+ * that loops forever without output (x86_64), which only the boot deadline catches.
+ */
+function simulatedStall(o: BootOptions, env: NodeJS.ProcessEnv): Attempt | null {
+  const how = env.EXECLENS_MATRIX_SIMULATE_KVM_STALL;
+  if (!how) return null;
+  const deadline = kvmBootDeadline(env);
+  if (how === 'paused') return { accel: 'tcg', fallible: true, bootDeadlineS: deadline, extraArgs: ['-S'], label: 'simulated KVM stall: paused' };
+  if (how === 'spinning' && o.arch === 'x86_64') {
+    // the reset vector (the image's last 16 bytes) and every other even offset hold `jmp $` (EB FE)
+    const bios = join(o.workDir, 'spin-bios.bin');
+    writeFileSync(bios, Buffer.alloc(64 * 1024, Buffer.from([0xeb, 0xfe])));
+    return { accel: 'tcg', fallible: true, bootDeadlineS: deadline, extraArgs: ['-bios', bios], label: 'simulated KVM stall: spinning' };
+  }
+  throw new Error(`EXECLENS_MATRIX_SIMULATE_KVM_STALL=${how}: expected paused, or spinning (x86_64 guests)`);
+}
+
 export async function boot(o: BootOptions): Promise<BootResult> {
   const first = chooseAccel(o.arch, process.arch, process.env, kvmOpens);
-  const r = await bootWith(o, first.accel);
-  // KVM that opened but could not run the guest: QEMU exits before the kernel prints anything of ours
-  if (first.accel === 'kvm' && !first.forced && !r.timedOut && !r.console.includes('EXECLENS-GUEST:')) {
-    const why = r.console.split('\n').find((l) => l.trim()) ?? `qemu exited ${r.exitCode}`;
-    const note = `execlens-matrix: KVM did not run the guest (${why.trim()}); booting again under TCG\n`;
-    const again = await bootWith(o, 'tcg', note);
-    return { ...again, accelReason: `KVM failed: ${why.trim().slice(0, 160)}` };
+  const sim = simulatedStall(o, process.env);
+  const attempts: Attempt[] = sim
+    ? [sim, { accel: 'tcg', fallible: false, bootDeadlineS: null, extraArgs: [] }]
+    : first.accel === 'kvm' && !first.forced
+      ? [{ accel: 'kvm', fallible: true, bootDeadlineS: kvmBootDeadline(process.env), extraArgs: [] }, { accel: 'tcg', fallible: false, bootDeadlineS: null, extraArgs: [] }]
+      : [{ accel: first.accel, fallible: false, bootDeadlineS: null, extraArgs: [] }];
+  const done: AttemptRecord[] = [];
+  let preface = '';
+  let reason = sim ? 'EXECLENS_MATRIX_SIMULATE_KVM_STALL' : first.reason;
+  for (const at of attempts) {
+    const n = done.length + 1;
+    // earlier attempts keep their own console: what KVM printed before it stalled
+    const r = await bootWith(at === attempts[attempts.length - 1] ? o : { ...o, consoleLog: o.consoleLog.replace(/\.log$/, `-attempt${n}.log`) }, at, n, preface);
+    done.push({ accel: at.accel, ...(at.label ? { label: at.label } : {}), seconds: r.seconds, markerS: r.markerS, exitCode: r.exitCode, stopped: r.stalled });
+    const last = at === attempts[attempts.length - 1];
+    // a fallible (KVM) attempt failed: QEMU exited before the guest printed anything of ours, or the boot
+    // watch stopped it (paused, internal error, no output within the deadline)
+    const exitedEarly = !r.timedOut && !r.stalled && !r.console.includes('EXECLENS-GUEST:');
+    if (last || !at.fallible || !(r.stalled || exitedEarly)) {
+      return { console: r.console, timedOut: r.timedOut, exitCode: r.exitCode, seconds: r.seconds, accel: r.accel, stalled: r.stalled, accelReason: reason, attempts: done };
+    }
+    const why = r.stalled ?? (r.console.slice(preface.length).split('\n').find((l) => l.trim()) ?? `qemu exited ${r.exitCode}`).trim();
+    const what = at.label ?? 'KVM';
+    preface += `execlens-matrix: ${what} did not run the guest (${why}; stopped after ${r.seconds.toFixed(1)} s); booting again under TCG\n`;
+    reason = `${what} failed after ${r.seconds.toFixed(1)} s: ${why.slice(0, 160)}`;
   }
-  return { ...r, accelReason: first.reason };
+  throw new Error('unreachable: the last attempt returns');
 }
 
 /**
@@ -96,15 +162,22 @@ export function killGuests(): number {
   return n;
 }
 
-async function bootWith(o: BootOptions, accel: Accel, preface = ''): Promise<Omit<BootResult, 'accelReason'>> {
+type AttemptResult = Omit<BootResult, 'accelReason' | 'attempts'> & { markerS: number | null };
+
+async function bootWith(o: BootOptions, at: Attempt, n: number, preface: string): Promise<AttemptResult> {
+  const { accel } = at;
   // a socket per attempt: the file server of a failed KVM attempt, still exiting under load, removes its
   // socket path on exit, and took the TCG attempt's socket with it when they shared one
-  const sock = join(o.workDir, `vfs-${accel}.sock`);
+  const sock = join(o.workDir, `vfs-${n}-${accel}.sock`);
+  const qmpSock = join(o.workDir, `qmp-${n}-${accel}.sock`);
   rmSync(sock, { force: true });
+  rmSync(qmpSock, { force: true });
   const vfsBin = VIRTIOFSD.find((p) => existsSync(p));
   if (!vfsBin) throw new Error('virtiofsd not found (apt-get install qemu-system-common)');
   // the host root, read-only in the guest (virtiofsd itself has no ro option)
   const vfs = track(spawn(vfsBin, [`--socket-path=${sock}`, '-o', 'source=/', '-o', 'sandbox=chroot', '-o', 'cache=always'], { stdio: 'ignore' }));
+  let vfsExit: { how: string; at: number } | null = null;
+  vfs.once('exit', (code, sig) => (vfsExit = { how: sig ?? `exit ${code}`, at: Date.now() }));
   try {
     // seconds, not milliseconds, when every core runs a TCG guest
     for (let i = 0; i < 600 && !existsSync(sock) && vfs.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
@@ -125,10 +198,14 @@ async function bootWith(o: BootOptions, accel: Accel, preface = ''): Promise<Omi
       '-initrd', o.initrd,
       '-append', `console=${o.arch === 'arm64' ? 'ttyAMA0' : 'ttyS0'} panic=-1 loglevel=4 ${o.extraAppend ?? ''}`.trim(),
       '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio',
+      // the run state, from QEMU itself: a KVM internal error pauses the guest and leaves QEMU running
+      '-qmp', `unix:${qmpSock},server=on,wait=off`,
+      ...at.extraArgs,
     ];
     const t0 = Date.now();
     const logStream = createWriteStream(o.consoleLog);
     let out = preface;
+    let qemuStderr = '';
     logStream.write(preface);
     const onData = (d: Buffer) => {
       out += d.toString('latin1');
@@ -137,12 +214,33 @@ async function bootWith(o: BootOptions, accel: Accel, preface = ''): Promise<Omi
     const q = spawn(qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     track(q);
     q.stdout.on('data', onData);
-    q.stderr.on('data', onData);
+    q.stderr.on('data', (d: Buffer) => {
+      qemuStderr += d.toString('latin1');
+      onData(d);
+    });
     let timedOut = false;
+    let stalled: string | null = null;
     const timer = setTimeout(() => {
       timedOut = true;
       q.kill('SIGKILL');
     }, o.timeoutS * 1000);
+    const runState = new RunStateWatch(qmpSock);
+    let markerS: number | null = null;
+    const watch = setInterval(() => {
+      if (markerS === null && out.includes('EXECLENS-GUEST:', preface.length)) markerS = (Date.now() - t0) / 1000;
+      const v = judgeAttempt({
+        elapsedS: (Date.now() - t0) / 1000,
+        markerSeen: markerS !== null,
+        runState: runState.state,
+        qemuStderr,
+        fileServerExit: vfsExit && { how: vfsExit.how, agoS: (Date.now() - vfsExit.at) / 1000 },
+        bootDeadlineS: at.bootDeadlineS,
+      });
+      if (!v.stop || stalled) return;
+      stalled = v.reason;
+      onData(Buffer.from(`\nexeclens-matrix: stopping QEMU: ${v.reason}\n`));
+      q.kill('SIGKILL');
+    }, 250);
     const exitCode = await new Promise<number | null>((res) => {
       q.on('exit', (c) => res(c));
       // not installed, or not startable: a boot failure with the reason on the console, not a crash
@@ -152,13 +250,17 @@ async function bootWith(o: BootOptions, accel: Accel, preface = ''): Promise<Omi
       });
     });
     clearTimeout(timer);
+    clearInterval(watch);
+    runState.close();
     await new Promise((res) => logStream.end(res));
-    return { console: out, timedOut, exitCode, seconds: (Date.now() - t0) / 1000, accel };
+    return { console: out, timedOut, exitCode, seconds: (Date.now() - t0) / 1000, markerS, accel, stalled };
   } finally {
+    rmSync(qmpSock, { force: true });
     if (vfs.exitCode === null && vfs.signalCode === null) {
       const gone = new Promise((r) => vfs.once('exit', r));
       vfs.kill('SIGTERM');
       await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
     }
+    rmSync(sock, { force: true });
   }
 }

@@ -34,8 +34,8 @@ export interface CellResult {
   programs: ProgramStat[];
   refused: { candidate: string; error: string; insns: number | null }[];
   seconds: number;
-  /** QEMU accelerator the guest ran under (kvm/tcg) and why; null for the host cell */
-  accel?: { used: string; reason: string } | null;
+  /** QEMU accelerator the guest ran under (kvm/tcg) and why, and every QEMU start; null for the host cell */
+  accel?: { used: string; reason: string; attempts?: { accel: string; label?: string; seconds: number; markerS: number | null; exitCode: number | null; stopped: string | null }[] } | null;
   junit: string | null;
   doctor: unknown;
 }

@@ -65,7 +65,7 @@ function testsFailed(exit: number | string, r: CellResult): string {
 }
 
 /** A cell's verdict from its console log (also used to re-report cells of an interrupted run). */
-function verdict(base: CellResult, consoleText: string, timedOut: boolean, timeoutS: number, consolePath: string): CellResult {
+function verdict(base: CellResult, consoleText: string, timedOut: boolean, timeoutS: number, consolePath: string, stalled: string | null = null): CellResult {
   const p = parseConsole(consoleText);
   const r: CellResult = { ...base, junit: p.junit, doctor: p.doctor, kernelRelease: base.kernelRelease ?? p.kernelRelease };
   Object.assign(r, planOf(p.doctor));
@@ -77,6 +77,8 @@ function verdict(base: CellResult, consoleText: string, timedOut: boolean, timeo
     r.failed = tapFailures(consoleText);
   }
   if (timedOut) return { ...r, status: 'timeout', reason: `no power-off within ${timeoutS} s (console: ${consolePath})` };
+  // stopped by the boot watch (paused or internal-error run state, file server gone): at once, not at the timeout
+  if (stalled) return { ...r, status: p.booted ? 'fail' : 'boot-failure', reason: `guest stopped: ${stalled} (console: ${consolePath})` };
   if (!p.booted) return { ...r, status: 'boot-failure', reason: `kernel did not reach /init (console: ${consolePath})` };
   if (p.testExit === null) return { ...r, status: 'fail', reason: 'payload did not finish' };
   if (!p.doctor) return { ...r, status: 'fail', reason: 'doctor --json printed nothing (execlens did not start in the guest; see the console)' };
@@ -111,9 +113,9 @@ async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom
     log(`${cell.id}: booting ${kver}`);
     const b = await boot({ arch: cell.arch, kernel: vmlinuz, initrd, memMiB: 2048, timeoutS: o.timeoutS, consoleLog: join(dir, 'console.log'), workDir: dir, extraAppend: o.append, qemu });
     base.seconds = (Date.now() - t0) / 1000;
-    base.accel = { used: b.accel, reason: b.accelReason };
+    base.accel = { used: b.accel, reason: b.accelReason, attempts: b.attempts };
     log(`${cell.id}: ran under ${b.accel} (${b.accelReason})`);
-    const r = verdict(base, b.console, b.timedOut, o.timeoutS, join(dir, 'console.log'));
+    const r = verdict(base, b.console, b.timedOut, o.timeoutS, join(dir, 'console.log'), b.stalled);
     if (o.saveFixtures) saveFixture(r);
     return r;
   } catch (e) {

@@ -12,6 +12,7 @@ import { parseMatrixArgs } from '../../matrix/args.js';
 import { expandCells } from '../../matrix/cells.js';
 import { serially } from '../../matrix/prepare.js';
 import { chooseAccel } from '../../matrix/qemu.js';
+import { judgeAttempt, kvmBootDeadline, KVM_BOOT_DEADLINE_S, type AttemptObservation } from '../../matrix/bootwatch.js';
 import { junitCounts, junitFailures, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, tapFailures, type CellResult } from '../../matrix/report.js';
 import { parseVerifierStats } from '../../src/bpf/loader.js';
 
@@ -111,6 +112,27 @@ test('accelerator: KVM only for a native guest with a usable /dev/kvm; EXECLENS_
   assert.deepEqual(chooseAccel('x86_64', 'x64', { EXECLENS_MATRIX_ACCEL: 'tcg' }, yes), { accel: 'tcg', reason: 'EXECLENS_MATRIX_ACCEL=tcg', forced: true });
   assert.equal(chooseAccel('x86_64', 'x64', { EXECLENS_MATRIX_ACCEL: 'KVM' }, no).forced, true);
   assert.throws(() => chooseAccel('x86_64', 'x64', { EXECLENS_MATRIX_ACCEL: 'hvf' }, yes), /expected kvm, tcg or auto/);
+});
+
+test('boot watch: a paused or internal-error guest, a KVM failure on stderr, a lost file server or a silent boot past the deadline stop the attempt; a booting guest does not', () => {
+  const booting: AttemptObservation = { elapsedS: 2, markerSeen: false, runState: 'running', qemuStderr: '', fileServerExit: null, bootDeadlineS: 30 };
+  assert.deepEqual(judgeAttempt(booting), { stop: false });
+  assert.deepEqual(judgeAttempt({ ...booting, runState: null }), { stop: false }, 'QMP not answering yet');
+  assert.deepEqual(judgeAttempt({ ...booting, elapsedS: 3000, markerSeen: true }), { stop: false }, 'a long payload is the timeout\'s business');
+  assert.deepEqual(judgeAttempt({ ...booting, elapsedS: 3000, bootDeadlineS: null }), { stop: false }, 'no deadline under TCG');
+  assert.deepEqual(judgeAttempt({ ...booting, runState: 'shutdown' }), { stop: false }, 'power-off: QEMU exits by itself');
+  // what the issue's machine showed: QEMU paused the guest on a KVM internal error and kept running
+  const kvmErr = 'KVM internal error. Suberror: 1\nemulation failure\nEAX=00000000 EBX=00000000\n';
+  assert.deepEqual(judgeAttempt({ ...booting, qemuStderr: kvmErr }), { stop: true, reason: 'QEMU: KVM internal error. Suberror: 1' });
+  for (const state of ['internal-error', 'paused', 'prelaunch', 'guest-panicked', 'io-error', 'debug', 'suspended', 'watchdog'])
+    assert.deepEqual(judgeAttempt({ ...booting, markerSeen: true, runState: state }), { stop: true, reason: `guest not running: QEMU run state '${state}'` }, state);
+  assert.deepEqual(judgeAttempt({ ...booting, elapsedS: 30.5 }), { stop: true, reason: "no guest output within 30 s (run state 'running')" });
+  assert.deepEqual(judgeAttempt({ ...booting, elapsedS: 30.5, markerSeen: true }), { stop: false });
+  assert.deepEqual(judgeAttempt({ ...booting, fileServerExit: { how: 'SIGSEGV', agoS: 1 } }), { stop: false }, 'grace for a power-off');
+  assert.deepEqual(judgeAttempt({ ...booting, markerSeen: true, fileServerExit: { how: 'SIGSEGV', agoS: 6 } }), { stop: true, reason: 'virtiofsd exited (SIGSEGV) while the guest ran' });
+  assert.equal(kvmBootDeadline({}), KVM_BOOT_DEADLINE_S);
+  assert.equal(kvmBootDeadline({ EXECLENS_MATRIX_KVM_BOOT_S: '2.5' }), 2.5);
+  assert.throws(() => kvmBootDeadline({ EXECLENS_MATRIX_KVM_BOOT_S: '0' }), /expected a positive number/);
 });
 
 test('carve-btf: finds the kernel BTF inside a non-ELF boot image (plain and gzip), ignores a false magic', () => {
