@@ -15,6 +15,7 @@ import { Assembler } from '../src/events/assemble.js';
 import { readRawRecords } from '../src/events/rawfile.js';
 import { formatText, toJsonRecord, type FormatOptions } from '../src/output/format.js';
 import { palette } from '../src/output/color.js';
+import { isExeclensProgram } from '../src/attach/registry.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const EXECLENS = join(ROOT, 'bin/execlens');
@@ -265,7 +266,7 @@ async function main(): Promise<void> {
 
   const storm50 = WORKLOADS.find((w) => w.name === 'storm50')!;
   const bpfNs: Record<string, number | null> = {};
-  bpfNs.execlens = await bpfTimePerExec([EXECLENS, 'log', '-q', '-o', '/dev/null'], (n) => /^(tp_|btf_sched|raw_sched|raw_sys|fentry|fexit|kprobe|kretprobe)/.test(n), storm50);
+  bpfNs.execlens = await bpfTimePerExec([EXECLENS, 'log', '-q', '-o', '/dev/null'], isExeclensProgram, storm50);
   if (has('bpftrace')) bpfNs.bpftrace = await bpfTimePerExec(['bpftrace', '-o', '/dev/null', '-e', BT_SCRIPT], (n) => n.startsWith('sys_enter_execv'), storm50).catch(() => null);
   const decode = decodeBench();
 

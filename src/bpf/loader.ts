@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONFIG } from '../events/layout.js';
 import type { Candidate, HookSpec, LifecycleKind, LoadPlan, LoopKind } from '../plan/plan.js';
+import { LIFECYCLE_PROGS, lifecycleTarget } from '../attach/lifecycle.js';
+import { methodByKind, methodHint } from '../attach/registry.js';
 import { errno, libbpf, onLibbpfPrint, view, type Ptr } from './libbpf.js';
 
 export interface TracerConfig {
@@ -42,13 +44,11 @@ export interface Attempt {
   cached?: string;
 }
 
-/** A human reading of common refusals. */
+/** A human reading of common refusals: the attach method's own, else what any method's refusal may mean. */
 export function refusalHint(a: Pick<Attempt, 'candidate' | 'stage' | 'errno'>): string | undefined {
-  if (a.stage === 'load' && a.errno === 1 && a.candidate.startsWith('fentry'))
-    return 'fentry refused before the verifier (EPERM as root): lockdown, an LSM or the hypervisor forbids BPF trampolines here';
+  const own = methodHint(a);
+  if (own) return own;
   if (a.stage === 'load' && a.errno === 7) return 'verifier gave up (E2BIG): program too complex for this kernel; see the log tail';
-  if (a.stage === 'attach' && a.candidate === 'kprobe') return 'no kprobe support (kprobe PMU / kprobe_events) for this symbol';
-  if (a.stage === 'attach' && a.errno === 524) return 'ENOTSUPP: this kernel cannot attach BPF trampolines (no DYNAMIC_FTRACE_WITH_DIRECT_CALLS)';
   return undefined;
 }
 
@@ -63,11 +63,6 @@ export interface ProgStats {
   /** runs the kernel skipped because the program was already running on that CPU (5.12+; 0 before) */
   recursionMisses: number;
 }
-
-export const LIFECYCLE_PROGS: Record<LifecycleKind, string[]> = {
-  tp_btf: ['btf_sched_exec', 'btf_sched_fork', 'btf_sched_exit'],
-  raw_tp: ['raw_sched_exec', 'raw_sched_fork', 'raw_sched_exit'],
-};
 
 /** suffix of the bpf_loop variant of a program (bpf/execlens.bpf.c) */
 export const LOOP_SUFFIX = '_loop';
@@ -139,7 +134,7 @@ export class LoadedTracer {
   progStats(): ProgStats[] {
     const out: ProgStats[] = [];
     const enabled = [...this.hooks.map((h) => ({ name: h.program, kind: h.kind, target: h.target })),
-      ...LIFECYCLE_PROGS[this.lifecycle].map((n) => ({ name: n, kind: this.lifecycle, target: n.replace(/^(btf|raw)_sched_/, 'sched_process_') }))];
+      ...LIFECYCLE_PROGS[this.lifecycle].map((n) => ({ name: n, kind: this.lifecycle, target: lifecycleTarget(n) }))];
     const seen = new Set<string>();
     for (const q of enabled) {
       const p = { ...q, name: this.loadedName(q.name) };
@@ -383,15 +378,10 @@ function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpe
   attempt.stage = 'attach';
   const links: { program: string; link: Ptr }[] = [];
   const dropped: NonNullable<Attempt['droppedHooks']> = [];
-  const attachOne = (p: Ptr, h: HookSpec | null): Ptr | null => {
-    if (!h) return lb.programAttach(p);
-    if (h.kind === 'kprobe' || h.kind === 'kretprobe') return lb.programAttachKprobe(p, h.kind === 'kretprobe', h.target);
-    if (h.kind === 'tracepoint') {
-      const [cat, tp] = h.target.split('/') as [string, string];
-      return lb.programAttachTracepoint(p, cat, tp);
-    }
-    return lb.programAttach(p);
-  };
+  // a hook is attached the way its method says; lifecycle programs (no hook) by their section
+  const method = methodByKind(c.attach);
+  if (!method) throw new Error(`candidate ${c.id}: unknown attach method ${c.attach}`);
+  const attachOne = (p: Ptr, h: HookSpec | null): Ptr | null => (h ? method.attach(lb, p, h) : lb.programAttach(p));
   for (const [name, hs] of wanted) {
     const p = progs.get(name)!;
     for (const h of hs.length ? hs : [null]) {

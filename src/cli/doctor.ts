@@ -9,6 +9,7 @@ import { choosePlan } from '../plan/plan.js';
 import { defaultObjectPath } from '../bpf/loader.js';
 import { ptraceHelperPath } from '../tracer/ptracesource.js';
 import { existsSync } from 'node:fs';
+import { ATTACH_METHODS } from '../attach/registry.js';
 
 export interface DoctorReport {
   schema: 1;
@@ -84,6 +85,19 @@ export function doctorExitCode(r: DoctorReport): number {
   return r.chosen ? EXIT.OK : EXIT.BPF_REFUSED;
 }
 
+/** every attach method of the registry: what it is, and whether this plan has it (or why not) */
+export function attachMethodLines(plan: DoctorReport['plan']): string[] {
+  const L: string[] = [];
+  for (const m of ATTACH_METHODS) {
+    const ids = m.candidateIds.filter((id) => plan.candidates.some((c) => c.id === id));
+    L.push(`  ${m.kind.padEnd(12)} ${m.summary} (since ${m.since})`);
+    if (ids.length) L.push(`  ${''.padEnd(12)} candidate: ${ids.join(', ')}`);
+    for (const rj of plan.rejected.filter((x) => m.candidateIds.includes(x.id))) L.push(`  ${''.padEnd(12)} ruled out ${rj.id}: ${rj.reason}`);
+    if (!ids.length && !plan.rejected.some((x) => m.candidateIds.includes(x.id))) L.push(`  ${''.padEnd(12)} not in this plan (an --attach override)`);
+  }
+  return L;
+}
+
 export function formatDoctor(r: DoctorReport): string {
   const f = r.features;
   const L: string[] = [];
@@ -103,7 +117,7 @@ export function formatDoctor(r: DoctorReport): string {
   L.push('plan');
   if (r.plan.fatal) L.push(`  FATAL: ${r.plan.fatal}`);
   L.push(`  candidates, in order: ${r.plan.candidates.map((c) => c.id + (c.forced ? ' (forced)' : '')).join(' -> ') || 'none'}`);
-  for (const rj of r.plan.rejected) L.push(`  ruled out  ${rj.id}: ${rj.reason}`);
+  L.push(...attachMethodLines(r.plan));
   L.push(`  sleepable  ${r.plan.sleepableWhy}`);
   L.push(`  compat     ${r.plan.compatWhy}`);
   L.push(`  scratch    ${r.plan.scratchWhy}`);

@@ -1,7 +1,10 @@
 /** Command-line entry: argument parsing only; the work is in src/tracer and src/cli/doctor. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, ExeclensError } from '../exitcodes.js';
-import { overridesFromEnv, type AttachKind, type Overrides } from '../plan/plan.js';
+import { overridesFromEnv, type AttachKind, type LifecycleKind, type LoopKind, type Overrides } from '../plan/plan.js';
+import { ATTACH_KINDS } from '../attach/registry.js';
+import { LIFECYCLE_KINDS } from '../attach/lifecycle.js';
+import { LOOP_KINDS } from '../plan/choices.js';
 import type { ColorMode } from '../output/color.js';
 
 const VERSION = '0.1.0';
@@ -9,8 +12,8 @@ const VERSION = '0.1.0';
 interface CommonOpts {
   attach?: AttachKind;
   sleep?: boolean;
-  lifecycle?: 'tp_btf' | 'raw_tp';
-  loops?: 'bpf_loop' | 'unrolled';
+  lifecycle?: LifecycleKind;
+  loops?: LoopKind;
 }
 
 function overrides(opts: CommonOpts): Overrides {
@@ -36,10 +39,10 @@ function intArg(v: string): number {
 
 function planOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--attach <kind>', 'force the syscall attach method (env EXECLENS_ATTACH)').choices(['fentry', 'kprobe', 'raw_syscalls', 'tracepoint']))
+    .addOption(new Option('--attach <kind>', 'force the syscall attach method (env EXECLENS_ATTACH)').choices(ATTACH_KINDS))
     .option('--no-sleep', 'forbid sleepable programs (env EXECLENS_NO_SLEEP=1)')
-    .addOption(new Option('--lifecycle <kind>', 'force the sched_process_* program type (env EXECLENS_LIFECYCLE)').choices(['tp_btf', 'raw_tp']))
-    .addOption(new Option('--loops <kind>', 'force the loop variant of the copying programs (env EXECLENS_LOOPS)').choices(['bpf_loop', 'unrolled']));
+    .addOption(new Option('--lifecycle <kind>', 'force the sched_process_* program type (env EXECLENS_LIFECYCLE)').choices(LIFECYCLE_KINDS))
+    .addOption(new Option('--loops <kind>', 'force the loop variant of the copying programs (env EXECLENS_LOOPS)').choices(LOOP_KINDS));
 }
 
 export function buildProgram(setExit: (code: number) => void): Command {

@@ -16,19 +16,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT } from '../../src/exitcodes.js';
+import { forceFlags } from '../../src/attach/registry.js';
 import { EXECLENS } from '../helpers/paths.js';
 import { byFile, execShape, requireRoot, trace, type JsonExec } from '../helpers/trace.js';
 
 interface Doctor {
   plan: { candidates: { id: string }[] };
   chosen: { candidate: string } | null;
-}
-
-/** the CLI flags that force one candidate of the plan */
-function forcing(id: string): string[] {
-  if (id === 'fentry.s') return ['--attach', 'fentry'];
-  if (id === 'fentry') return ['--attach', 'fentry', '--no-sleep'];
-  return ['--attach', id];
 }
 
 /** what must not differ between attach methods (pids, pipe inodes and times do) */
@@ -57,14 +51,14 @@ test('every attach method of the plan traces the same workload the same way: arg
     ].join('\n');
     const seen = new Map<string, unknown[]>();
     for (const [i, id] of ids.entries()) {
-      const r = trace(['/bin/sh', '-c', script], { extra: forcing(id) });
+      const r = trace(['/bin/sh', '-c', script], { extra: forceFlags(id) });
       if (i < chosenAt && r.code === EXIT.BPF_REFUSED) {
         // refused before doctor's choice, as doctor's walk found: said in one line
         assert.match(r.stderr, /refused|not allowed|EPERM|EACCES|EINVAL|ENOENT/i, `${id}: ${r.stderr}`);
         t.diagnostic(`${id}: refused by this kernel (as in doctor's walk): ${r.stderr.trim().split('\n')[0]}`);
         continue;
       }
-      assert.equal(r.code, 0, `${id} (${forcing(id).join(' ')}): ${r.stderr}`);
+      assert.equal(r.code, 0, `${id} (${forceFlags(id).join(' ')}): ${r.stderr}`);
       assert.ok(r.summary!.plan.startsWith(`${id}+`), `${id}: the forced candidate loaded (plan ${r.summary!.plan})`);
       assert.equal(r.summary!.lostRecords, 0, `${id}: nothing lost`);
       const echo = byFile(r, 'echo')[0];
