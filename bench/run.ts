@@ -7,6 +7,7 @@
  * Results: bench/results/<stamp>.json and .md
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { Command, InvalidArgumentError } from 'commander';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,12 +21,25 @@ import { isExeclensProgram } from '../src/attach/registry.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const EXECLENS = join(ROOT, 'bin/execlens');
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
 }
-const REPS = Number(arg('reps', '5'));
-const SCALE = Number(arg('scale', '1'));
+const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter(Boolean);
+
+// parsed before anything runs: --help and a bad flag answer without starting the benchmark
+const opts = new Command('bench')
+  .description('Time workloads untraced and under each tracer (execlens, bpftrace, strace, …), interleaved per repetition; results in bench/results/.')
+  .option('--reps <n>', 'repetitions of every workload × mode', positive, 5)
+  .option('--scale <f>', 'workload size factor (0.2: a fifth of the execs)', positive, 1)
+  .option('--only <workloads>', 'comma-separated workload names (storm, make, …)', list, [])
+  .option('--modes <modes>', 'comma-separated modes (untraced, execlens, bpftrace, …)', list, [])
+  .showHelpAfterError()
+  .parse(process.argv)
+  .opts<{ reps: number; scale: number; only: string[]; modes: string[] }>();
+const REPS = Math.round(opts.reps);
+const SCALE = opts.scale;
 
 interface Workload {
   name: string;
@@ -231,8 +245,8 @@ function decodeBench(): { eventsPerSec: Record<string, number> } {
 }
 
 async function main(): Promise<void> {
-  const only = arg('only', '').split(',').filter(Boolean);
-  const modeSel = arg('modes', '').split(',').filter(Boolean);
+  const only = opts.only;
+  const modeSel = opts.modes;
   const workloads = WORKLOADS.filter((w) => !only.length || only.includes(w.name));
   const modes = MODES.filter((m) => m.available() && (!modeSel.length || modeSel.includes(m.name)));
   for (const w of workloads) w.setup?.();

@@ -31,8 +31,6 @@ interface LibbpfFns {
   mapInitialValue(map: Ptr, size: Buffer): Ptr | null;
   mapLookup(fd: number, key: Buffer, value: Buffer): number;
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags: bigint): number;
-  mapDelete(fd: number, key: Buffer): number;
-  numPossibleCpus(): number;
   progGetInfo(fd: number, info: Buffer, len: Buffer): number;
   mmap(addr: Ptr | null, len: number, prot: number, flags: number, fd: number, off: number): Ptr;
   munmap(addr: Ptr, len: number): number;
@@ -84,8 +82,6 @@ export function libbpf(): LibbpfFns {
     mapInitialValue: f('void *bpf_map__initial_value(void *map, void *psize)'),
     mapLookup: f('int bpf_map_lookup_elem(int fd, void *key, void *value)'),
     mapUpdate: f('int bpf_map_update_elem(int fd, void *key, void *value, uint64_t flags)'),
-    mapDelete: f('int bpf_map_delete_elem(int fd, void *key)'),
-    numPossibleCpus: f('int libbpf_num_possible_cpus()'),
     progGetInfo: f('int bpf_obj_get_info_by_fd(int fd, void *info, void *len)'),
     mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)'),
     munmap: libc.func('int munmap(void *addr, size_t len)'),
@@ -117,11 +113,6 @@ export function errno(): number {
 
 export function view(ptr: Ptr, len: number): ArrayBuffer {
   return koffi.view(ptr, len);
-}
-
-/** Read a pointer's bytes into a Buffer (a copy). */
-export function readBytes(ptr: Ptr, len: number): Buffer {
-  return Buffer.from(koffi.view(ptr, len).slice(0));
 }
 
 export const PROT_READ = 1;

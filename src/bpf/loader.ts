@@ -150,10 +150,6 @@ export class LoadedTracer {
     return out;
   }
 
-  get attachedPrograms(): string[] {
-    return this.links.map((l) => l.program);
-  }
-
   /** Detach every link and free the object (programs and maps). Idempotent. */
   close(): void {
     if (this.closed) return;

@@ -47,11 +47,6 @@ export class RingBufferReader {
     this.hdr32 = new Uint32Array(all, page, size / 4);
   }
 
-  /** Bytes committed by producers and not yet consumed. */
-  pending(): number {
-    return Number(Atomics.load(this.prod, 0) - Atomics.load(this.cons, 0));
-  }
-
   /**
    * Consume up to maxBytes of records; returns the number of records seen.
    * cb gets a view of the record's payload (valid only during the call).

@@ -1,13 +1,13 @@
 /** Command-line entry: argument parsing only; the work is in src/tracer and src/cli/doctor. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, ExeclensError } from '../exitcodes.js';
+import { VERSION } from '../version.js';
 import { overridesFromEnv, type AttachKind, type LifecycleKind, type LoopKind, type Overrides } from '../plan/plan.js';
 import { ATTACH_KINDS } from '../attach/registry.js';
 import { LIFECYCLE_KINDS } from '../attach/lifecycle.js';
 import { LOOP_KINDS } from '../plan/choices.js';
 import type { ColorMode } from '../output/color.js';
 
-const VERSION = '0.1.0';
 
 interface CommonOpts {
   attach?: AttachKind;

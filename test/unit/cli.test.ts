@@ -2,7 +2,9 @@ import { refusalLine } from '../../src/tracer/bpfsession.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { EXECLENS } from '../helpers/paths.js';
+import { EXECLENS, ROOT } from '../helpers/paths.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { execlensForNobody, NOBODY } from '../helpers/nobody.js';
 import { checkPidNamespace } from '../../src/tracer/preflight.js';
 import { ExeclensError } from '../../src/exitcodes.js';
@@ -11,7 +13,7 @@ import { lostTotal, summaryLine, type Summary } from '../../src/tracer/log.js';
 const run = (args: string[], opts: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}) =>
   spawnSync(EXECLENS, args, { encoding: 'utf8', ...opts });
 
-test('help lists the commands; bad flags exit 64 with one line', () => {
+test('help lists the commands, --version is package.json\'s; bad flags exit 64 with one line', () => {
   const h = run(['--help']);
   assert.equal(h.status, 0);
   assert.match(h.stdout, /log \[options\] \[cmd\.\.\.\]/);
@@ -21,6 +23,8 @@ test('help lists the commands; bad flags exit 64 with one line', () => {
   const bad = run(['log', '--no-such-flag', '--', 'true']);
   assert.equal(bad.status, 64);
   assert.match(bad.stderr, /unknown option '--no-such-flag'/);
+  const v = run(['--version']);
+  assert.equal(v.stdout.trim(), (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version, '--version is package.json\'s');
   const badAttach = run(['log', '--attach', 'uprobe', '--', 'true']);
   assert.equal(badAttach.status, 64);
   const badEnv = run(['log', '--', 'true'], { env: { ...process.env, EXECLENS_ATTACH: 'nope' } });
