@@ -11,6 +11,9 @@ import { CONFIG } from '../events/layout.js';
 import type { Candidate, HookSpec, LifecycleKind, LoadPlan, LoopKind } from '../plan/plan.js';
 import { LIFECYCLE_PROGS, lifecycleTarget } from '../attach/lifecycle.js';
 import { methodByKind, methodHint } from '../attach/registry.js';
+import { LOOP_SUFFIX, walkPlan, type Attempt } from './walk.js';
+
+export { LOOP_SUFFIX, logicalProgram, walkPlan, type Attempt } from './walk.js';
 import { errno, libbpf, onLibbpfPrint, view, type Ptr } from './libbpf.js';
 
 export interface TracerConfig {
@@ -23,26 +26,6 @@ export interface TracerConfig {
   scratchSlots: number;
 }
 
-export interface Attempt {
-  candidate: string;
-  lifecycle: LifecycleKind;
-  /** loop variant of the copying programs (absent in attempts recorded before it existed: unrolled) */
-  loops?: LoopKind;
-  stage: 'open' | 'load' | 'attach' | 'ok';
-  ok: boolean;
-  errno?: number;
-  error?: string;
-  program?: string;
-  /** libbpf warnings and the head of the verifier log */
-  log?: string[];
-  droppedHooks?: { program: string; target: string; reason: string }[];
-  /** what the failure usually means */
-  hint?: string;
-  /** this refusal ended the candidate (the walk went on to the next one) */
-  endedCandidate?: boolean;
-  /** not tried this time: refused earlier in this boot (when; see src/bpf/refusals.ts) */
-  cached?: string;
-}
 
 /** A human reading of common refusals: the attach method's own, else what any method's refusal may mean. */
 export function refusalHint(a: Pick<Attempt, 'candidate' | 'stage' | 'errno'>): string | undefined {
@@ -62,14 +45,6 @@ export interface ProgStats {
   runCnt: number;
   /** runs the kernel skipped because the program was already running on that CPU (5.12+; 0 before) */
   recursionMisses: number;
-}
-
-/** suffix of the bpf_loop variant of a program (bpf/execlens.bpf.c) */
-export const LOOP_SUFFIX = '_loop';
-
-/** the program the plan names (HookSpec.program, LIFECYCLE_PROGS) for a program loaded under that name or its loop variant */
-export function logicalProgram(name: string): string {
-  return name.endsWith(LOOP_SUFFIX) ? name.slice(0, -LOOP_SUFFIX.length) : name;
 }
 
 export function defaultObjectPath(): string {
@@ -407,48 +382,7 @@ function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpe
   return done({ tracer, attempt });
 }
 
-/**
- * Walk the plan: candidates in order; per candidate the lifecycle variants;
- * a refused optional (compat) hook is retried without the optional hooks; a
- * refused bpf_loop program is retried with the unrolled variants.
- */
+/** Trial-load the plan (walkPlan with real loads). */
 export function loadPlan(o: LoadOptions, skip: ReadonlyMap<string, Attempt & { at: string }> = new Map()): { tracer?: LoadedTracer; attempts: Attempt[] } {
-  const attempts: Attempt[] = [];
-  for (const c of o.plan.candidates) {
-    const earlier = skip.get(c.id);
-    if (earlier && c !== o.plan.candidates[o.plan.candidates.length - 1]) {
-      // the last candidate is always tried: a remembered refusal must not leave a run with nothing
-      attempts.push({ ...earlier, cached: earlier.at });
-      continue;
-    }
-    const first = attempts.length;
-    let hooks = c.hooks;
-    let loopIdx = 0;
-    for (let li = 0; li < o.plan.lifecycle.length; ) {
-      const lc = o.plan.lifecycle[li]!;
-      const loops = o.plan.loops[loopIdx] ?? 'unrolled';
-      const r = tryOnce(o, c, lc, hooks, loops);
-      attempts.push(r.attempt);
-      if (r.tracer) return { tracer: r.tracer, attempts };
-      if (r.attempt.program?.endsWith(LOOP_SUFFIX) && loopIdx + 1 < o.plan.loops.length) {
-        loopIdx++;
-        continue; // same candidate and lifecycle, the next loop variant (unrolled)
-      }
-      const failed = r.attempt.program === undefined ? undefined : logicalProgram(r.attempt.program);
-      const failedHook = hooks.find((h) => h.program === failed);
-      if (failedHook?.optional) {
-        const dropped = hooks.filter((h) => h.optional);
-        hooks = hooks.filter((h) => !h.optional);
-        r.attempt.droppedHooks = dropped.map((h) => ({ program: h.program, target: h.target, reason: `retrying without optional hooks: ${r.attempt.error ?? ''}` }));
-        continue; // same lifecycle, fewer hooks
-      }
-      if (failed && LIFECYCLE_PROGS[lc].includes(failed)) {
-        li++;
-        continue; // next lifecycle variant
-      }
-      break; // the candidate's own programs were refused: next candidate
-    }
-    if (attempts.length > first) attempts[attempts.length - 1]!.endedCandidate = true;
-  }
-  return { attempts };
+  return walkPlan(o.plan, skip, (c, lc, hooks, loops) => tryOnce(o, c, lc, hooks, loops));
 }
