@@ -769,6 +769,24 @@ static void drop_creds(int uid, int gid)
 	}
 }
 
+/*
+ * Every signal back to its default action, none blocked: what a child of Node
+ * gets (libuv resets them), so both backends start the command alike. The
+ * tracer ignores SIGINT/SIGQUIT and handles SIGTERM/SIGHUP; an ignored signal
+ * would stay ignored across exec, and the command would not die of Ctrl-C.
+ */
+static void default_signals(void)
+{
+	struct sigaction sa = {0};
+	sigset_t none;
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL); /* EINVAL for the few libc keeps to itself: fine */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static void __attribute__((noreturn)) exec_spec(const struct spec *sp, const char *who)
 {
 	execve(sp->path, sp->argv, sp->envp);
@@ -781,6 +799,7 @@ static void child(const struct spec *sp, int uid, int gid)
 {
 	close(3);
 	drop_creds(uid, gid);
+	default_signals();
 	if (use_seccomp && install_filter()) {
 		perror("execlens-ptrace: seccomp");
 		_exit(EXIT_SETUP);
@@ -898,6 +917,7 @@ int main(int argc, char **argv)
 	if (exec_only) {
 		/* nothing else: this process becomes the command, which the eBPF backend follows */
 		drop_creds(uid, gid);
+		default_signals();
 		exec_spec(&sp, "execlens");
 	}
 	out = fdopen(3, "w");

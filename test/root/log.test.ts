@@ -138,6 +138,13 @@ test('every byte 1-255 in argv, in env names and values and in the cwd reaches t
   }
 });
 
+test('the command starts with every signal at its default action and none blocked, as a child of Node gets it (a Ctrl-C reaches it)', (t) => {
+  if (!requireRoot(t)) return;
+  const r = trace(['grep', '-E', '^Sig(Blk|Ign):', '/proc/self/status']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
+});
+
 test('a 10,000-argument exec is captured whole', (t) => {
   if (!requireRoot(t)) return;
   const r = trace(['bash', '-c', '/bin/true $(seq 1 10000)']);

@@ -118,6 +118,12 @@ test('helper --exec: 127 for a path that does not exist, 126 for one that is not
   }
 });
 
+test('helper --exec: the command starts with every signal at its default action and none blocked, whatever the helper inherited', async () => {
+  const r = await runExec({ path: B('/bin/grep'), argv: [B('grep'), B('-E'), B('^Sig(Blk|Ign):'), B('/proc/self/status')], env: [] }, { via: "trap '' INT QUIT HUP USR1" });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.toString(), 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
+});
+
 test('helper --exec: a spec that is missing, cut short or followed by more is refused with 125, nothing run', async () => {
   const good = encodeSpec({ path: B('/bin/echo'), argv: [B('echo'), B('ran')], env: [] });
   for (const bad of [Buffer.alloc(0), good.subarray(0, good.length - 3), Buffer.concat([good, B('x\0')]), B('other-magic\0/bin/echo\x001\0echo\x000\0'), B('execlens-spec-1\0/bin/echo\0-1\0')]) {
