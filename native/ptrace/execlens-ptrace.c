@@ -787,9 +787,27 @@ static void default_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/*
+ * execve, and on ENOEXEC (a file without #!) the shell, as execvp(3) does
+ * (glibc: /bin/sh PATH ARGS...), so as a shell, env(1) or Node's spawn would
+ * run such a file.
+ */
 static void __attribute__((noreturn)) exec_spec(const struct spec *sp, const char *who)
 {
 	execve(sp->path, sp->argv, sp->envp);
+	if (errno == ENOEXEC) {
+		size_t argc = 0;
+		while (sp->argv[argc])
+			argc++;
+		char **sh = calloc(argc + 3, sizeof(*sh));
+		if (sh) {
+			sh[0] = "/bin/sh";
+			sh[1] = (char *)sp->path;
+			for (size_t i = 1; i < argc; i++)
+				sh[i + 1] = sp->argv[i];
+			execve(sh[0], sh, sp->envp);
+		}
+	}
 	int e = errno;
 	fprintf(stderr, "%s: %s: %s\n", who, sp->path, strerror(e));
 	_exit(e == ENOENT ? 127 : 126);

@@ -118,6 +118,20 @@ test('helper --exec: 127 for a path that does not exist, 126 for one that is not
   }
 });
 
+test('helper --exec: a file without #! runs with /bin/sh, as execvp does', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-exec-'));
+  try {
+    const script = join(dir, 'nosb');
+    writeFileSync(script, 'echo "ran with $# args: $1"; exit 3\n');
+    chmodSync(script, 0o755);
+    const r = await runExec({ path: B(script), argv: [B('nosb'), B('one')], env: [] });
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout.toString(), 'ran with 1 args: one\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('helper --exec: the command starts with every signal at its default action and none blocked, whatever the helper inherited', async () => {
   const r = await runExec({ path: B('/bin/grep'), argv: [B('grep'), B('-E'), B('^Sig(Blk|Ign):'), B('/proc/self/status')], env: [] }, { via: "trap '' INT QUIT HUP USR1" });
   assert.equal(r.code, 0, r.stderr);
