@@ -1,19 +1,33 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * execlens-ptrace: the ptrace backend's tracer process.
+ * execlens-ptrace: the ptrace backend's tracer process, and the exec shim of
+ * the eBPF backend.
  *
- *   execlens-ptrace [--no-seccomp] [--uid N --gid N] -- PATH ARGV0 ARGS...
+ *   execlens-ptrace [--no-seccomp] [--uid N --gid N]     (command spec on fd 4, records to fd 3)
+ *   execlens-ptrace --exec [--uid N --gid N]             (command spec on fd 3)
  *
- * Starts PATH stopped, seizes it (TRACEEXEC|TRACEFORK|TRACEVFORK|TRACECLONE|
- * TRACESECCOMP|EXITKILL) and follows its whole tree. A seccomp filter,
- * installed in the child before its first exec, makes only execve/execveat
- * stop the tracee (SECCOMP_RET_TRACE); with --no-seccomp (or where seccomp is
- * unavailable) every syscall stops and the entries are filtered here.
+ * The command comes as bytes, never as strings on this command line: Node
+ * decodes its own argv and environment as UTF-8 (lossy) and child_process
+ * takes only strings, so anything not UTF-8 would reach the command as U+FFFD.
+ * execlens takes the bytes from /proc/self/cmdline and /proc/self/environ and
+ * writes them to a pipe as a spec (read_spec below; src/tracer/execspec.ts
+ * writes it): path, argv and env, NUL-separated.
  *
- * It writes the same records as the BPF program (bpf/include/execlens_event.h)
- * to fd 3, each preceded by its u32 length, so decoding, assembly and output
- * are shared with the eBPF backend. Exit status: the command's (128+n if a
- * signal killed it); 125 if the tracer itself could not start.
+ * Tracing: starts PATH stopped, seizes it (TRACEEXEC|TRACEFORK|TRACEVFORK|
+ * TRACECLONE|TRACESECCOMP|EXITKILL) and follows its whole tree. A seccomp
+ * filter, installed in the child before its first exec, makes only
+ * execve/execveat stop the tracee (SECCOMP_RET_TRACE); with --no-seccomp (or
+ * where seccomp is unavailable) every syscall stops and the entries are
+ * filtered here. It writes the same records as the BPF program
+ * (bpf/include/execlens_event.h) to fd 3, each preceded by its u32 length, so
+ * decoding, assembly and output are shared with the eBPF backend. Exit
+ * status: the command's (128+n if a signal killed it); 125 if the tracer
+ * itself could not start.
+ *
+ * --exec: drop to --uid/--gid and execve the command, nothing else; the eBPF
+ * backend runs its command through this (one native binary per arch: the
+ * kernel matrix cross-builds this file for its arm64/riscv64 guests). 127 if
+ * the exec fails with ENOENT, 126 otherwise, as a shell does.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -646,9 +660,105 @@ static int install_filter(void)
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 }
 
-static void child(char **argv, const char *path, int uid, int gid)
+/* ---- the command: spec, credentials, exec ---- */
+
+#define SPEC_MAGIC "execlens-spec-1"
+#define SPEC_MAX (256u << 20) /* far above what exec accepts (ARG_MAX: a quarter of the stack limit) */
+
+struct spec {
+	char *data;
+	const char *path;
+	char **argv, **envp;
+};
+
+/* the next NUL-terminated item at *pos of data[0..len), or NULL */
+static const char *spec_item(const char *data, size_t len, size_t *pos)
 {
-	close(3);
+	if (*pos >= len)
+		return NULL;
+	const char *s = data + *pos;
+	const char *nul = memchr(s, 0, len - *pos);
+	if (!nul)
+		return NULL;
+	*pos = (size_t)(nul - data) + 1;
+	return s;
+}
+
+/* a count item: decimal digits only */
+static int spec_count(const char *data, size_t len, size_t *pos, size_t *n)
+{
+	const char *s = spec_item(data, len, pos);
+	char *end;
+	if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || v > SPEC_MAX)
+		return -1;
+	*n = (size_t)v;
+	return 0;
+}
+
+/* n items into a NULL-terminated array */
+static char **spec_list(char *data, size_t len, size_t *pos, size_t n)
+{
+	char **v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = spec_item(data, len, pos);
+		if (!s) {
+			free(v);
+			return NULL;
+		}
+		v[i] = (char *)s;
+	}
+	return v;
+}
+
+/*
+ * Read the command until EOF from fd and close it:
+ *   "execlens-spec-1" \0 path \0 argc \0 argv[0] \0 ... envc \0 env[0] \0 ...
+ * counts in decimal; every item ends with its NUL, nothing follows the last.
+ */
+static int read_spec(int fd, struct spec *sp)
+{
+	struct buf b = {0};
+	char tmp[65536];
+	for (;;) {
+		ssize_t n = read(fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || b.len + (size_t)n > SPEC_MAX) {
+			free(b.p);
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		buf_put(&b, tmp, (size_t)n);
+	}
+	close(fd);
+	size_t pos = 0, argc, envc;
+	const char *magic = spec_item(b.p, b.len, &pos);
+	if (!magic || strcmp(magic, SPEC_MAGIC))
+		goto bad;
+	sp->path = spec_item(b.p, b.len, &pos);
+	if (!sp->path || spec_count(b.p, b.len, &pos, &argc) || !(sp->argv = spec_list(b.p, b.len, &pos, argc)))
+		goto bad;
+	if (spec_count(b.p, b.len, &pos, &envc) || !(sp->envp = spec_list(b.p, b.len, &pos, envc)) || pos != b.len)
+		goto bad;
+	sp->data = b.p;
+	return 0;
+bad:
+	free(sp->argv);
+	free(b.p);
+	return -1;
+}
+
+static void drop_creds(int uid, int gid)
+{
+	/* as Node's spawn does with uid/gid: no supplementary groups, then gid, then uid */
 	if (gid >= 0 && (setgroups(0, NULL) || setgid((gid_t)gid))) {
 		perror("execlens-ptrace: setgid");
 		_exit(EXIT_SETUP);
@@ -657,14 +767,63 @@ static void child(char **argv, const char *path, int uid, int gid)
 		perror("execlens-ptrace: setuid");
 		_exit(EXIT_SETUP);
 	}
+}
+
+/*
+ * Every signal back to its default action, none blocked: what a child of Node
+ * gets (libuv resets them), so both backends start the command alike. The
+ * tracer ignores SIGINT/SIGQUIT and handles SIGTERM/SIGHUP; an ignored signal
+ * would stay ignored across exec, and the command would not die of Ctrl-C.
+ */
+static void default_signals(void)
+{
+	struct sigaction sa = {0};
+	sigset_t none;
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL); /* EINVAL for the few libc keeps to itself: fine */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/*
+ * execve, and on ENOEXEC (a file without #!) the shell, as execvp(3) does
+ * (glibc: /bin/sh PATH ARGS...), so as a shell, env(1) or Node's spawn would
+ * run such a file.
+ */
+static void __attribute__((noreturn)) exec_spec(const struct spec *sp, const char *who)
+{
+	execve(sp->path, sp->argv, sp->envp);
+	if (errno == ENOEXEC) {
+		size_t argc = 0;
+		while (sp->argv[argc])
+			argc++;
+		char **sh = calloc(argc + 3, sizeof(*sh));
+		if (sh) {
+			sh[0] = "/bin/sh";
+			sh[1] = (char *)sp->path;
+			for (size_t i = 1; i < argc; i++)
+				sh[i + 1] = sp->argv[i];
+			execve(sh[0], sh, sp->envp);
+		}
+	}
+	int e = errno;
+	fprintf(stderr, "%s: %s: %s\n", who, sp->path, strerror(e));
+	_exit(e == ENOENT ? 127 : 126);
+}
+
+static void child(const struct spec *sp, int uid, int gid)
+{
+	close(3);
+	drop_creds(uid, gid);
+	default_signals();
 	if (use_seccomp && install_filter()) {
 		perror("execlens-ptrace: seccomp");
 		_exit(EXIT_SETUP);
 	}
 	raise(SIGSTOP);
-	execv(path, argv);
-	fprintf(stderr, "execlens-ptrace: %s: %s\n", path, strerror(errno));
-	_exit(errno == ENOENT ? 127 : 126);
+	exec_spec(sp, "execlens-ptrace");
 }
 
 /* ---- tracees, for detaching on SIGTERM ---- */
@@ -752,25 +911,33 @@ static int is_process(pid_t pid)
 
 int main(int argc, char **argv)
 {
-	int uid = -1, gid = -1, i = 1;
-	for (; i < argc; i++) {
+	int uid = -1, gid = -1, exec_only = 0;
+	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--no-seccomp"))
 			use_seccomp = 0;
+		else if (!strcmp(argv[i], "--exec"))
+			exec_only = 1;
 		else if (!strcmp(argv[i], "--uid") && i + 1 < argc)
 			uid = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--gid") && i + 1 < argc)
 			gid = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
+		else {
+			fprintf(stderr, "usage: execlens-ptrace [--no-seccomp] [--uid N --gid N]   (command spec on fd 4)\n"
+					"       execlens-ptrace --exec [--uid N --gid N]            (command spec on fd 3)\n");
+			return EXIT_SETUP;
 		}
 	}
-	if (argc - i < 2) {
-		fprintf(stderr, "usage: execlens-ptrace [--no-seccomp] [--uid N --gid N] -- PATH ARGV0 [ARGS...]\n");
+	struct spec sp = {0};
+	if (read_spec(exec_only ? 3 : 4, &sp)) {
+		fprintf(stderr, "execlens-ptrace: no valid command spec on fd %d\n", exec_only ? 3 : 4);
 		return EXIT_SETUP;
 	}
-	const char *path = argv[i];
-	char **cargv = argv + i + 1;
+	if (exec_only) {
+		/* nothing else: this process becomes the command, which the eBPF backend follows */
+		drop_creds(uid, gid);
+		default_signals();
+		exec_spec(&sp, "execlens");
+	}
 	out = fdopen(3, "w");
 	if (!out) {
 		perror("execlens-ptrace: fd 3");
@@ -792,7 +959,7 @@ int main(int argc, char **argv)
 		return EXIT_SETUP;
 	}
 	if (root == 0)
-		child(cargv, path, uid, gid);
+		child(&sp, uid, gid);
 	int status;
 	if (waitpid(root, &status, WSTOPPED) != root || !WIFSTOPPED(status)) {
 		fprintf(stderr, "execlens-ptrace: the command did not start\n");

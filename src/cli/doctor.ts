@@ -7,7 +7,7 @@ import { EXIT } from '../exitcodes.js';
 import { findTracefs, probeKernel } from '../kernel/features.js';
 import { choosePlan } from '../plan/plan.js';
 import { defaultObjectPath } from '../bpf/loader.js';
-import { ptraceHelperPath } from '../tracer/ptracesource.js';
+import { nativeHelperPath } from '../tracer/execspec.js';
 import { existsSync } from 'node:fs';
 import { ATTACH_METHODS } from '../attach/registry.js';
 
@@ -59,7 +59,7 @@ export function doctorReport(overrides: Overrides, opts: { verifierStats?: boole
 }
 
 function autoBackend(missing: string[], loaded: boolean): DoctorReport['backend'] {
-  const helper = ptraceHelperPath();
+  const helper = nativeHelperPath();
   const ptraceHelper = existsSync(helper) ? helper : null;
   if (missing.length) return { auto: 'ptrace', why: `no privileges for BPF (missing ${missing.join(', ')})`, ptraceHelper };
   if (!loaded) return { auto: 'ptrace', why: 'BPF refused by every candidate (see the trial loads)', ptraceHelper };

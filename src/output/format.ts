@@ -134,6 +134,38 @@ function jsonStrings(list: Buffer[] | null): { v: string[] | null; b64?: string[
   return valid ? { v } : { v, b64: list.map((b) => b.toString('base64')) };
 }
 
+interface JsonEnvDiff {
+  added: Record<string, string>;
+  removed: string[];
+  changed: Record<string, string>;
+}
+
+/**
+ * The env diff as JSON. EnvDiff carries bytes as latin1 strings: names and
+ * values are decoded as UTF-8 here (lossy, like argv); when any of them is not
+ * UTF-8, b64 holds every entry's exact bytes ("NAME=value" for added and
+ * changed, "NAME" for removed), each self-contained, since lossy names can
+ * collide as object keys.
+ */
+export function jsonEnvDiff(d: EnvDiff | null): { v: JsonEnvDiff | null; b64?: { added: string[]; removed: string[]; changed: string[] } } {
+  if (!d) return { v: null };
+  let valid = true;
+  const text = (s: string): string => {
+    const b = bytes(s);
+    // latin1 chars below 0x80 are ASCII: only strings with a high byte can be invalid UTF-8
+    if (valid && /[\x80-\xff]/.test(s) && !isUtf8(b)) valid = false;
+    return lossy(b);
+  };
+  const v: JsonEnvDiff = {
+    added: Object.fromEntries(d.added.map(([k, val]) => [text(k), text(val)])),
+    removed: d.removed.map(text),
+    changed: Object.fromEntries(d.changed.map(([k, , val]) => [text(k), text(val)])),
+  };
+  if (valid) return { v };
+  const b64 = (s: string) => bytes(s).toString('base64');
+  return { v, b64: { added: d.added.map(([k, val]) => b64(`${k}=${val}`)), removed: d.removed.map(b64), changed: d.changed.map(([k, , val]) => b64(`${k}=${val}`)) } };
+}
+
 function jsonString(b: Buffer | null): { v: string | null; b64?: string } {
   if (!b) return { v: null };
   return isUtf8(b) ? { v: lossy(b) } : { v: lossy(b), b64: b.toString('base64') };
@@ -145,6 +177,7 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
   const env = jsonStrings(ev.env);
   const fn = jsonString(ev.filename);
   const cwd = jsonString(ev.cwd);
+  const envDiff = jsonEnvDiff(c.diff);
   const rec: Record<string, unknown> = {
     type: 'exec',
     schema: JSON_SCHEMA_VERSION,
@@ -162,9 +195,7 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
     argv: argv.v,
     interpreter: ev.interpreter ? ev.interpreter.map(lossy) : null,
     cwd: cwd.v,
-    env_diff: c.diff
-      ? { added: Object.fromEntries(c.diff.added.map(([k, v]) => [k, v])), removed: c.diff.removed, changed: Object.fromEntries(c.diff.changed.map(([k, , v]) => [k, v])) }
-      : null,
+    env_diff: envDiff.v,
     result: ev.ret,
     errno: ev.ret === 0 ? null : errnoName(ev.ret),
     compat: (ev.flags & ExecFlag.COMPAT) !== 0,
@@ -189,6 +220,7 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
   if (o.fullEnv) rec.env = env.v;
   if (argv.b64) rec.argv_b64 = argv.b64;
   if (o.fullEnv && env.b64) rec.env_b64 = env.b64;
+  if (envDiff.b64) rec.env_diff_b64 = envDiff.b64;
   if (fn.b64) rec.filename_b64 = fn.b64;
   if (cwd.b64) rec.cwd_b64 = cwd.b64;
   if (o.showCmdline) rec.cmdline = reconstructCmdline(c);

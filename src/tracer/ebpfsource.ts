@@ -1,8 +1,10 @@
 /** The eBPF backend as a record source: the loaded plan plus its ring buffer reader. */
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { RingBufferReader } from '../bpf/ringbuf.js';
 import type { LoadedTracer } from '../bpf/loader.js';
 import { Stat } from '../events/layout.js';
+import { requireNativeHelper, sendSpec } from './execspec.js';
 import type { CommandSpec, SourceCounters, Started, TraceSource } from './source.js';
 
 export class EbpfSource implements TraceSource {
@@ -18,16 +20,27 @@ export class EbpfSource implements TraceSource {
     this.reader = new RingBufferReader(tracer.mapFd('events'), ringBytes);
   }
 
+  /**
+   * The command goes through the native helper's --exec mode: Node can only
+   * spawn strings, the helper exec's the bytes it reads on fd 3 (execspec.ts).
+   * The helper waits for them, so the kernel is told to follow it before it can
+   * exec: the command's exec is the first one traced, the helper's own never is.
+   * The helper drops to the command's uid/gid itself (it must be able to reach
+   * its own binary, which the user may not), as Node's spawn would have.
+   */
   start(cmd: CommandSpec): Started {
-    // the kernel follows our tree: seed it with ourselves before the command exists
-    this.tracer.follow(process.pid);
-    const child = spawn(cmd.path, cmd.argv.slice(1), {
-      argv0: cmd.argv[0],
-      stdio: 'inherit',
-      env: cmd.env,
-      ...(cmd.creds ? { uid: cmd.creds.uid, gid: cmd.creds.gid } : {}),
-    });
-    return { child, rootPid: process.pid, doneEvent: 'exit', waitForTree: true };
+    const args = ['--exec', ...(cmd.creds ? ['--uid', String(cmd.creds.uid), '--gid', String(cmd.creds.gid)] : [])];
+    const child = spawn(requireNativeHelper(), args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+    // no pid: the spawn failed, and the child's 'error' event says why
+    if (child.pid === undefined) return { child, rootPid: process.pid, doneEvent: 'exit', waitForTree: true };
+    try {
+      this.tracer.follow(child.pid);
+    } catch (e) {
+      child.kill('SIGKILL');
+      throw e;
+    }
+    sendSpec(child.stdio[3] as Writable, cmd);
+    return { child, rootPid: process.pid, unreportedChild: child.pid, doneEvent: 'exit', waitForTree: true };
   }
 
   drain(onRecord: (rec: Uint8Array) => void, maxBytes: number): number {

@@ -15,7 +15,8 @@ import { bringUp, refusalLine } from './bpfsession.js';
 import { checkPidNamespace, checkPrivileges, missingCapabilities, readPidNamespace, resolveCommand } from './preflight.js';
 import { EbpfSource } from './ebpfsource.js';
 import { PtraceSource } from './ptracesource.js';
-import type { TraceSource } from './source.js';
+import type { CommandSpec, TraceSource } from './source.js';
+import { commandBytes, envValue, ownCwd, ownEnvironment } from './execspec.js';
 import { probeKernel, readCapEff } from '../kernel/features.js';
 import os from 'node:os';
 
@@ -175,7 +176,10 @@ async function runLogInner(o: LogOptions, ringBytes: number, stop: StopSignals):
     backend = 'ptrace';
     if (o.verbose) err('backend: ptrace (auto: no privileges for BPF)');
   }
-  const cmdPath = systemWide ? null : resolveCommand(o.command[0]!);
+  // the command's argv and env as the bytes execlens got (Node's strings are lossy: execspec.ts)
+  const argv = commandBytes(o.command);
+  const env = ownEnvironment();
+  const cmdPath = systemWide ? null : resolveCommand(argv[0]!, envValue(env, 'PATH'));
   const creds = systemWide ? null : resolveUser(o.user, process.env);
   let source: TraceSource | undefined;
   let ncpu = 1;
@@ -216,7 +220,7 @@ async function runLogInner(o: LogOptions, ringBytes: number, stop: StopSignals):
       process.stderr.write(`execlens: stopped by ${stop.signal} before tracing started\n`);
       return 128 + (os.constants.signals[stop.signal] ?? 2);
     }
-    return await traceLoop(o, source, writer, cmdPath, creds, stop);
+    return await traceLoop(o, source, writer, cmdPath === null ? null : { path: cmdPath, argv, env, creds }, env, stop);
   } finally {
     await source.close();
     writer?.close();
@@ -227,11 +231,11 @@ async function traceLoop(
   o: LogOptions,
   source: TraceSource,
   writer: Writer,
-  cmdPath: string | null,
-  creds: { uid: number; gid: number } | null,
+  cmd: CommandSpec | null,
+  envList: Buffer[],
   stop: StopSignals,
 ): Promise<number> {
-  const systemWide = cmdPath === null;
+  const systemWide = cmd === null;
   const startNs = bootTimeNs();
   const fmt: FormatOptions = {
     fullEnv: o.fullEnv,
@@ -243,8 +247,6 @@ async function traceLoop(
   const pal = palette(!o.json && useColor(o.color, o.output ? false : process.stdout.isTTY === true, process.env));
   const asm = new Assembler();
   const tree = new ProcessTree();
-  const env = { ...process.env };
-  const envList = Object.entries(env).map(([k, v]) => Buffer.from(`${k}=${v ?? ''}`));
   const counts = { execs: 0, failed: 0, processes: 0 };
   let out: string[] = [];
 
@@ -289,8 +291,13 @@ async function traceLoop(
   let waitForTree = true;
 
   if (!systemWide) {
-    const started = source.start({ path: cmdPath, argv: o.command, env, creds });
-    tree.addRoot(started.rootPid, envList, Buffer.from(process.cwd()));
+    const started = source.start(cmd);
+    // the diff baseline: the environment the command was given, which is ours
+    tree.addRoot(started.rootPid, envList, ownCwd());
+    if (started.unreportedChild !== undefined) {
+      tree.onFork(started.rootPid, started.unreportedChild);
+      counts.processes++;
+    }
     waitForTree = started.waitForTree;
     started.child.on(started.doneEvent, (code: number | null, signal: NodeJS.Signals | null) => {
       childExit = { code, signal };
@@ -302,7 +309,7 @@ async function traceLoop(
       stop.wake?.();
     });
   } else {
-    tree.addRoot(process.pid, envList, Buffer.from(process.cwd()));
+    tree.addRoot(process.pid, envList, ownCwd());
     if (!o.quiet) process.stderr.write('execlens: tracing every exec on the system; Ctrl-C to stop\n');
   }
 

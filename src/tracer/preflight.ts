@@ -50,9 +50,16 @@ export function readPidNamespace(): string | null {
   }
 }
 
-/** Resolve CMD like execvp does, so "not found" is reported before any BPF is loaded. */
-export function resolveCommand(cmd: string, path = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'): string {
-  const check = (p: string): string | null => {
+/**
+ * Resolve CMD like execvp does, so "not found" is reported before any BPF is
+ * loaded. Bytes in, bytes out: a command or PATH that is not UTF-8 must find
+ * the same file the command would (paths are joined as latin1 strings, one
+ * char per byte: join only looks at '/' and '.', which no multi-byte UTF-8
+ * sequence contains).
+ */
+export function resolveCommand(cmd: Buffer, path: Buffer | null = null): Buffer {
+  const name = cmd.toString('utf8');
+  const check = (p: Buffer): Buffer | null => {
     try {
       if (statSync(p).isDirectory()) return null;
     } catch {
@@ -62,17 +69,18 @@ export function resolveCommand(cmd: string, path = process.env.PATH ?? '/usr/loc
       accessSync(p, constants.X_OK);
       return p;
     } catch {
-      throw new ExeclensError(`${cmd}: permission denied (not executable)`, EXIT.NOT_EXECUTABLE);
+      throw new ExeclensError(`${name}: permission denied (not executable)`, EXIT.NOT_EXECUTABLE);
     }
   };
-  if (cmd.includes('/')) {
+  if (cmd.includes(0x2f)) {
     const r = check(cmd);
     if (r) return r;
-    throw new ExeclensError(`${cmd}: no such file or directory`, EXIT.NOT_FOUND);
+    throw new ExeclensError(`${name}: no such file or directory`, EXIT.NOT_FOUND);
   }
-  for (const dir of path.split(delimiter)) {
-    const r = check(join(dir || '.', cmd));
+  const dirs = (path ?? Buffer.from('/usr/local/bin:/usr/bin:/bin')).toString('latin1').split(delimiter);
+  for (const dir of dirs) {
+    const r = check(Buffer.from(join(dir || '.', cmd.toString('latin1')), 'latin1'));
     if (r) return r;
   }
-  throw new ExeclensError(`${cmd}: command not found`, EXIT.NOT_FOUND);
+  throw new ExeclensError(`${name}: command not found`, EXIT.NOT_FOUND);
 }

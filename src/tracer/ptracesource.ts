@@ -5,36 +5,30 @@
  * event loop.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
 import { EXEC, ExecFlag, HDR, RecKind } from '../events/layout.js';
-import { EXIT, ExeclensError } from '../exitcodes.js';
+import { requireNativeHelper, sendSpec } from './execspec.js';
 import type { CommandSpec, SourceCounters, Started, TraceSource } from './source.js';
-
-export function ptraceHelperPath(): string {
-  return process.env.EXECLENS_PTRACE_HELPER ?? join(fileURLToPath(new URL('.', import.meta.url)), '../../../build/native/execlens-ptrace');
-}
 
 export class PtraceSource implements TraceSource {
   readonly plan: string;
   private readonly queue: Buffer[] = [];
   private pending: Buffer = Buffer.alloc(0);
   private helper: ReturnType<typeof spawn> | null = null;
+  private readonly helperPath: string;
 
   constructor(private readonly useSeccomp: boolean) {
     this.plan = useSeccomp ? 'ptrace+seccomp' : 'ptrace';
-    if (!existsSync(ptraceHelperPath()))
-      throw new ExeclensError(`ptrace helper not found at ${ptraceHelperPath()}: run 'npm run build' (or set EXECLENS_PTRACE_HELPER)`, EXIT.SOFTWARE);
+    this.helperPath = requireNativeHelper();
   }
 
   start(cmd: CommandSpec): Started {
     const args = [...(this.useSeccomp ? [] : ['--no-seccomp'])];
     if (cmd.creds) args.push('--uid', String(cmd.creds.uid), '--gid', String(cmd.creds.gid));
-    args.push('--', cmd.path, ...cmd.argv);
-    const child = spawn(ptraceHelperPath(), args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: cmd.env });
+    // records come on fd 3; the command goes to it on fd 4, as bytes (see execspec.ts)
+    const child = spawn(this.helperPath, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'] });
     this.helper = child;
+    sendSpec(child.stdio[4] as Writable, cmd);
     const pipe = child.stdio[3] as Readable;
     pipe.on('data', (b: Buffer) => {
       this.queue.push(b);

@@ -4,11 +4,10 @@
  * ring buffer, the ptrace backend from its helper's pipe.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { CommandBytes } from './execspec.js';
 
-export interface CommandSpec {
-  path: string;
-  argv: string[];
-  env: NodeJS.ProcessEnv;
+/** the command as bytes (src/tracer/execspec.ts: never through Node's strings) */
+export interface CommandSpec extends CommandBytes {
   creds: { uid: number; gid: number } | null;
 }
 
@@ -17,6 +16,11 @@ export interface Started {
   child: ChildProcess;
   /** pid that parents the traced tree (its environment and cwd are the diff baseline) */
   rootPid: number;
+  /**
+   * a child of rootPid whose fork no record reports (it was started before the kernel
+   * followed it): the tree counts it as forked by rootPid
+   */
+  unreportedChild?: number;
   /** child event that means "no more records will come from it" */
   doneEvent: 'exit' | 'close';
   /** true: after the child ends, wait until every process of the tree is gone (eBPF); false: the child waited for them */

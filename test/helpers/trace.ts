@@ -23,8 +23,11 @@ export interface JsonExec {
   argv_b64?: string[];
   interpreter: string[] | null;
   cwd: string | null;
+  cwd_b64?: string;
   env_diff: { added: Record<string, string>; removed: string[]; changed: Record<string, string> } | null;
+  env_diff_b64?: { added: string[]; removed: string[]; changed: string[] };
   env?: string[];
+  env_b64?: string[];
   result: number;
   errno: string | null;
   compat: boolean;

@@ -1,13 +1,25 @@
 import { test as nodeTest, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { EXECLENS } from '../helpers/paths.js';
-import { argvBytes, byFile, requireRoot, trace as traceAny } from '../helpers/trace.js';
+import { argvBytes, byFile, requireRoot, schemaErrors, trace as traceAny, type JsonExec } from '../helpers/trace.js';
 
 const PY = '/usr/bin/python3';
+
+/** bytes as one bash $'...' word: every byte as \xHH, so the script itself stays ASCII */
+const ansiC = (b: Buffer): string => `$'${[...b].map((c) => `\\x${c.toString(16).padStart(2, '0')}`).join('')}'`;
+const b64 = (b: Buffer): string => b.toString('base64');
+const nulJoin = (items: Buffer[]): Buffer => Buffer.concat(items.flatMap((i) => [i, Buffer.from([0])]));
+/** where two byte strings part, with a little context in hex (a whole 2 KB argv in a message helps nobody) */
+function firstDiff(a: Buffer, b: Buffer): string {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const at = (x: Buffer) => x.subarray(Math.max(0, i - 8), i + 8).toString('hex');
+  return `lengths ${a.length} vs ${b.length}, first difference at byte ${i}: ...${at(a)}... vs ...${at(b)}...`;
+}
 
 /*
  * One behavioural suite for both backends: the eBPF one (names as they are)
@@ -51,6 +63,86 @@ test('argv with spaces, quotes, newlines and bytes that are not UTF-8 comes back
     Buffer.from([0xff, 0xfe]), Buffer.from(''), Buffer.from('tab\there'),
   ]);
   assert.ok(e.argv_b64, 'non-UTF-8 argv carries base64');
+});
+
+test('every byte 1-255 in argv, in env names and values and in the cwd reaches the command as it does untraced (a Latin-1 file name opens), and the event reports those bytes', (t) => {
+  if (!requireRoot(t)) return;
+  const base = mkdtempSync(join(tmpdir(), 'execlens-bytes-'));
+  try {
+    // a Latin-1 cwd holding a Latin-1 file: 'd\xe9/caf\xe9'
+    const cwd = Buffer.concat([Buffer.from(`${base}/d`), Buffer.from([0xe9])]);
+    mkdirSync(cwd);
+    const file = Buffer.from('caf\xe9', 'latin1');
+    writeFileSync(Buffer.concat([cwd, Buffer.from('/'), file]), 'latin-1 named file\n');
+    const all = Buffer.from(Array.from({ length: 255 }, (_, i) => i + 1));
+    const singles = [...all].map((c) => Buffer.from([c]));
+    const envAll = Buffer.concat([Buffer.from('EXECLENS_BYTES='), all]);
+    const envKey = Buffer.from('K\xff\xfe=latin-1 name', 'latin1');
+    // what the command reports: its argv, env, cwd and fds as the kernel has them, and the file its $1 names;
+    // then it execs with a variable added whose value is every byte
+    const script = [
+      'cat /proc/$$/cmdline >out.cmdline', 'cat /proc/$$/environ >out.environ', 'pwd -P >out.cwd', 'ls /proc/$$/fd >out.fds',
+      'cat -- "$1" >out.file', 'EXECLENS_BYTES2="$2" exec /bin/true',
+    ].join('; ');
+    const argv = [Buffer.from('/bin/sh'), Buffer.from('-c'), Buffer.from(script), Buffer.from('sh'), file, all, ...singles];
+    const events = join(base, 'events.jsonl');
+    // bash builds the exact bytes ($'\xHH') and runs the command once untraced, once traced
+    const driver = join(base, 'driver.sh');
+    writeFileSync(driver, [
+      `cd ${ansiC(cwd)} || exit 99`,
+      `if [ "$1" = traced ]; then set -- ${EXECLENS} log --json --show-env -o ${events} --backend ${backend} --; else set --; fi`,
+      `exec env ${ansiC(envAll)} ${ansiC(envKey)} "$@" ${argv.map(ansiC).join(' ')}`,
+    ].join('\n') + '\n');
+    const outputs = ['cmdline', 'environ', 'cwd', 'fds', 'file'];
+    const run = (mode: string): Record<string, Buffer> => {
+      const r = spawnSync('bash', [driver, mode], { encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, `${mode}: ${r.stderr}`);
+      const got = Object.fromEntries(outputs.map((o) => [o, readFileSync(Buffer.concat([cwd, Buffer.from(`/out.${o}`)]))]));
+      for (const o of outputs) rmSync(Buffer.concat([cwd, Buffer.from(`/out.${o}`)]));
+      return got;
+    };
+    const untraced = run('untraced');
+    // the oracle itself: untraced, the command got exactly these bytes
+    assert.ok(untraced.cmdline!.equals(nulJoin(argv)), 'untraced argv as built');
+    const untracedEnv = untraced.environ!.subarray(0, -1).toString('latin1').split('\0').map((e) => Buffer.from(e, 'latin1'));
+    assert.ok(untracedEnv.some((e) => e.equals(envAll)) && untracedEnv.some((e) => e.equals(envKey)), 'untraced env as built');
+    assert.ok(untraced.cwd!.equals(Buffer.concat([cwd, Buffer.from('\n')])));
+    assert.equal(untraced.file!.toString(), 'latin-1 named file\n');
+
+    const traced = run('traced');
+    for (const o of outputs) assert.ok(traced[o]!.equals(untraced[o]!), `${o}: traced vs untraced: ${firstDiff(traced[o]!, untraced[o]!)}`);
+
+    const records = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const rec of records) assert.equal(schemaErrors(rec), null, JSON.stringify(rec).slice(0, 300));
+    const execs = records.filter((x) => x.type === 'exec') as unknown as JsonExec[];
+    assert.equal(execs[0]?.filename, '/bin/sh', `the command's exec comes first: ${execs.map((e) => e.filename).join(', ')}`);
+    assert.ok(!execs.some((e) => e.filename?.includes('execlens')), 'no exec of execlens\'s own');
+    const sh = execs[0]!;
+    const tru = execs.find((e) => e.filename === '/bin/true');
+    assert.ok(tru);
+    assert.deepEqual(argvBytes(sh).map(b64), argv.map(b64), 'argv_b64 holds the argv the command got');
+    assert.ok(sh.argv_b64, 'non-UTF-8 argv is marked with argv_b64');
+    assert.equal(sh.argv[5], all.toString('utf8'), 'argv: the lossy UTF-8 of the same bytes');
+    assert.deepEqual(sh.env_b64, untracedEnv.map(b64), 'env_b64 holds the env the command got');
+    assert.equal(sh.cwd_b64, b64(cwd));
+    assert.deepEqual(sh.env_diff, { added: {}, removed: [], changed: {} }, 'the command got the env execlens got: no diff');
+    assert.equal(tru.env_diff?.added.EXECLENS_BYTES2, all.toString('utf8'));
+    // a shell passes on no name that is not an identifier (dash drops K\xff\xfe): the diff says so, in bytes
+    const keyName = envKey.subarray(0, envKey.indexOf('='));
+    const dropped = tru.env_diff_b64?.removed ?? [];
+    assert.ok(dropped.length === 0 || (dropped.length === 1 && dropped[0] === b64(keyName)), `removed ${JSON.stringify(dropped)}`);
+    assert.deepEqual(tru.env_diff?.removed, dropped.map((d) => Buffer.from(d, 'base64').toString('utf8')));
+    assert.deepEqual(tru.env_diff_b64, { added: [b64(Buffer.concat([Buffer.from('EXECLENS_BYTES2='), all]))], removed: dropped, changed: [] });
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('the command starts with every signal at its default action and none blocked, as a child of Node gets it (a Ctrl-C reaches it)', (t) => {
+  if (!requireRoot(t)) return;
+  const r = trace(['grep', '-E', '^Sig(Blk|Ign):', '/proc/self/status']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
 });
 
 test('a 10,000-argument exec is captured whole', (t) => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffEnv, isEmptyDiff } from '../../src/events/envdiff.js';
-import { envDiffWords } from '../../src/output/format.js';
+import { envDiffWords, jsonEnvDiff } from '../../src/output/format.js';
 
 const b = (...s: string[]) => s.map((x) => Buffer.from(x));
 
@@ -28,4 +28,21 @@ test('an unchanged environment is an empty diff; a change in one byte, order or 
   // the same set in another order is the same environment
   assert.ok(isEmptyDiff(diffEnv(env, b('HOME=/root', 'LANG=C.UTF-8', 'PATH=/usr/bin:/bin'))));
   assert.deepEqual(diffEnv(env, b('PATH=/usr/bin:/bin', 'HOME=/root')).removed, ['LANG']);
+});
+
+test('JSON env diff: UTF-8 names and values as text (not latin1 mojibake), no env_diff_b64', () => {
+  const d = diffEnv(b('K=old', 'GONE=1'), b('K=nouveau é', 'CAFÉ=☕'));
+  assert.deepEqual(jsonEnvDiff(d), { v: { added: { 'CAFÉ': '☕' }, removed: ['GONE'], changed: { K: 'nouveau é' } } });
+});
+
+test('JSON env diff: a name or value that is not UTF-8 gets U+FFFD in the text and every entry exact in env_diff_b64', () => {
+  const raw = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+  const d = diffEnv([raw('OLD=1'), raw('C=x'), raw('N', [0xfe], '=1')], [raw('V=', [0xff]), raw('C=', [0xe9]), raw('OK=yes')]);
+  const j = jsonEnvDiff(d);
+  assert.deepEqual(j.v, { added: { V: '\ufffd', OK: 'yes' }, removed: ['OLD', 'N\ufffd'], changed: { C: '\ufffd' } });
+  const dec = (l: string[]) => l.map((x) => Buffer.from(x, 'base64'));
+  assert.deepEqual(dec(j.b64!.added), [raw('V=', [0xff]), raw('OK=yes')]);
+  assert.deepEqual(dec(j.b64!.removed), [raw('OLD'), raw('N', [0xfe])]);
+  assert.deepEqual(dec(j.b64!.changed), [raw('C=', [0xe9])]);
+  assert.deepEqual(jsonEnvDiff(null), { v: null });
 });
