@@ -4,7 +4,7 @@ import { missingCapabilities } from '../tracer/preflight.js';
 import type { Overrides } from '../plan/plan.js';
 import type { ProgStats, VerifierStat } from '../bpf/loader.js';
 import { EXIT } from '../exitcodes.js';
-import { findTracefs, probeKernel } from '../kernel/features.js';
+import { findTracefs, probeKernel, readCapEff } from '../kernel/features.js';
 import { choosePlan } from '../plan/plan.js';
 import { defaultObjectPath } from '../bpf/loader.js';
 import { nativeHelperPath } from '../tracer/execspec.js';
@@ -29,7 +29,8 @@ export interface DoctorReport {
 }
 
 export function doctorReport(overrides: Overrides, opts: { verifierStats?: boolean } = {}): DoctorReport {
-  const missing = missingCapabilities({ euid: process.geteuid?.() ?? -1, capEff: null });
+  // the effective capabilities, not the uid: CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN without root is enough (as for log)
+  const missing = missingCapabilities({ euid: process.geteuid?.() ?? -1, capEff: readCapEff() });
   let up: BpfUp;
   if (missing.length) {
     // not root: report detection and the plan without trial loads
