@@ -1,4 +1,5 @@
-/** execlens's version: the one in package.json (dist/src/version.js -> ../../package.json), never repeated. */
+/** execlens's version: the one in package.json, never repeated. */
 import { readFileSync } from 'node:fs';
+import { packageFile } from './paths.js';
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION: string = (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version;

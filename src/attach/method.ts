@@ -5,7 +5,7 @@
  * registry, the CLI's --attach choices, the env check, doctor and the tests read it: nothing lists the
  * methods by hand.
  */
-import type { Ptr } from '../bpf/libbpf.js';
+import type { Ptr } from '../backend/ebpf/libbpf.js';
 import type { PlanFacts } from '../plan/facts.js';
 
 export type HookKind = 'fentry' | 'fexit' | 'kprobe' | 'kretprobe' | 'raw_tp' | 'tracepoint';

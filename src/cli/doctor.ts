@@ -1,13 +1,13 @@
 /** `execlens doctor`: what the kernel offers, the plan and why, every refused attempt. */
-import { bringUp, type BpfUp } from '../tracer/bpfsession.js';
-import { missingCapabilities } from '../tracer/preflight.js';
+import { bringUp, type BpfUp } from '../backend/ebpf/bringup.js';
+import { missingCapabilities } from '../backend/preflight.js';
 import type { Overrides } from '../plan/plan.js';
-import type { ProgStats, VerifierStat } from '../bpf/loader.js';
+import type { ProgStats, VerifierStat } from '../backend/ebpf/loader.js';
 import { EXIT } from '../exitcodes.js';
 import { findTracefs, probeKernel, readCapEff } from '../kernel/features.js';
 import { choosePlan } from '../plan/plan.js';
-import { defaultObjectPath } from '../bpf/loader.js';
-import { nativeHelperPath } from '../tracer/execspec.js';
+import { defaultObjectPath } from '../backend/ebpf/loader.js';
+import { nativeHelperPath } from '../backend/execspec.js';
 import { existsSync } from 'node:fs';
 import { ATTACH_METHODS } from '../attach/registry.js';
 

@@ -73,7 +73,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .addOption(new Option('--record-raw <file>', 'also save raw ring records (fixtures, benchmarks)').hideHelp()),
   ).action(async (cmd: string[], opts: CommonOpts & Record<string, unknown>) => {
     // loaded on use: --help, --version and bad flags answer without koffi and the tracer (a TCG guest saves ~2 s)
-    const { runLog } = await import('../tracer/log.js');
+    const { runLog } = await import('./log.js');
     const code = await runLog({
       command: cmd,
       json: opts.json === true,

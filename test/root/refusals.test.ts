@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXECLENS } from '../helpers/paths.js';
 import { requireRoot } from '../helpers/trace.js';
-import { currentKey } from '../../src/bpf/refusals.js';
+import { currentKey } from '../../src/backend/ebpf/refusals.js';
 
 interface Doctor {
   plan: { candidates: { id: string }[] };

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXECLENS } from '../helpers/paths.js';
 import { byFile, readJsonLines, requireRoot, trace, traceAsync, waitFor, type JsonExec, type JsonSummary, STARTUP_MS } from '../helpers/trace.js';
-import { missedRuns } from '../../src/tracer/log.js';
+import { missedRuns } from '../../src/cli/log.js';
 
 /** Matrix guests run under TCG (~50× slower): the same tests at a smaller scale. */
 const IN_GUEST = process.env.EXECLENS_IN_MATRIX === '1';

@@ -1,4 +1,4 @@
-import { refusalLine } from '../../src/tracer/bpfsession.js';
+import { refusalLine } from '../../src/backend/ebpf/bringup.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -6,9 +6,9 @@ import { EXECLENS, ROOT } from '../helpers/paths.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execlensForNobody, NOBODY } from '../helpers/nobody.js';
-import { checkPidNamespace } from '../../src/tracer/preflight.js';
+import { checkPidNamespace } from '../../src/backend/preflight.js';
 import { ExeclensError } from '../../src/exitcodes.js';
-import { lostTotal, summaryLine, type Summary } from '../../src/tracer/log.js';
+import { lostTotal, summaryLine, type Summary } from '../../src/cli/log.js';
 
 const run = (args: string[], opts: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}) =>
   spawnSync(EXECLENS, args, { encoding: 'utf8', ...opts });

@@ -10,8 +10,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { commandBytes, commandFromCmdline, encodeSpec, envValue, nativeHelperPath, nulItems, ownEnvironment, type CommandBytes } from '../../src/tracer/execspec.js';
-import { resolveCommand } from '../../src/tracer/preflight.js';
+import { commandBytes, commandFromCmdline, encodeSpec, envValue, nativeHelperPath, nulItems, ownEnvironment, type CommandBytes } from '../../src/backend/execspec.js';
+import { resolveCommand } from '../../src/backend/preflight.js';
 import { ExeclensError } from '../../src/exitcodes.js';
 
 const B = (s: string) => Buffer.from(s);

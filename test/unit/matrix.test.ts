@@ -14,7 +14,7 @@ import { serially } from '../../matrix/prepare.js';
 import { chooseAccel } from '../../matrix/qemu.js';
 import { judgeAttempt, kvmBootDeadline, KVM_BOOT_DEADLINE_S, type AttemptObservation } from '../../matrix/bootwatch.js';
 import { junitCounts, junitFailures, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, tapFailures, type CellResult } from '../../matrix/report.js';
-import { parseVerifierStats } from '../../src/bpf/loader.js';
+import { parseVerifierStats } from '../../src/backend/ebpf/loader.js';
 
 test('cells: kernels × arches × clangs, skipping what Debian does not ship, --only filters', () => {
   const cells = expandCells({ kernels: ['6.1', '6.12', '7.3-rc'], arches: ['x86_64', 'riscv64'], clangs: [14, 19] });

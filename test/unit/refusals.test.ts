@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Attempt } from '../../src/bpf/loader.js';
-import { isLasting, readRefusals, refusalKey, writeRefusals } from '../../src/bpf/refusals.js';
+import type { Attempt } from '../../src/backend/ebpf/loader.js';
+import { isLasting, readRefusals, refusalKey, writeRefusals } from '../../src/backend/ebpf/refusals.js';
 
 const fentryEperm: Attempt = { candidate: 'fentry', lifecycle: 'tp_btf', stage: 'load', ok: false, errno: 1, error: 'Operation not permitted', program: 'fentry_execve', endedCandidate: true };
 const kprobeEagain: Attempt = { candidate: 'kprobe', lifecycle: 'tp_btf', stage: 'load', ok: false, errno: 11, error: 'Resource temporarily unavailable', endedCandidate: true };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { walkRecords } from '../../src/bpf/ringbuf.js';
+import { walkRecords } from '../../src/backend/ebpf/ringbuf.js';
 
 /** A ring data area of `size` bytes with records written at absolute positions, as the kernel lays them out. */
 function ring(size: number, recs: { pos: number; payload: Buffer; busy?: boolean; discard?: boolean }[]): { data: Uint8Array; hdr32: Uint32Array } {

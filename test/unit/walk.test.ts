@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { walkPlan, type Attempt } from '../../src/bpf/walk.js';
+import { walkPlan, type Attempt } from '../../src/backend/ebpf/walk.js';
 import { choosePlan, type Candidate, type HookSpec, type LifecycleKind, type LoopKind } from '../../src/plan/plan.js';
 import type { KernelFeatures } from '../../src/kernel/features.js';
 import { fixture } from '../helpers/paths.js';

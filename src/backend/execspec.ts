@@ -10,10 +10,9 @@
  * format encodeSpec writes and exec's them unchanged.
  */
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { EXIT, ExeclensError } from '../exitcodes.js';
+import { packageFile } from '../paths.js';
 
 export interface CommandBytes {
   /** what execve gets as its filename (resolved like execvp) */
@@ -100,7 +99,7 @@ export function encodeSpec(c: CommandBytes): Buffer {
  * binds that one file for other arches).
  */
 export function nativeHelperPath(): string {
-  return process.env.EXECLENS_PTRACE_HELPER ?? join(fileURLToPath(new URL('.', import.meta.url)), '../../../build/native/execlens-ptrace');
+  return process.env.EXECLENS_PTRACE_HELPER ?? packageFile('build/native/execlens-ptrace');
 }
 
 export function requireNativeHelper(): string {

@@ -6,9 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { EXEC, ExecFlag, HDR, RecKind } from '../events/layout.js';
-import { requireNativeHelper, sendSpec } from './execspec.js';
-import type { CommandSpec, SourceCounters, Started, TraceSource } from './source.js';
+import { EXEC, ExecFlag, HDR, RecKind } from '../../events/layout.js';
+import { requireNativeHelper, sendSpec } from '../execspec.js';
+import type { CommandSpec, SourceCounters, Started, TraceSource } from '../source.js';
 
 export class PtraceSource implements TraceSource {
   readonly plan: string;

@@ -1,11 +1,11 @@
 /** The eBPF backend as a record source: the loaded plan plus its ring buffer reader. */
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import { RingBufferReader } from '../bpf/ringbuf.js';
-import type { LoadedTracer } from '../bpf/loader.js';
-import { Stat } from '../events/layout.js';
-import { requireNativeHelper, sendSpec } from './execspec.js';
-import type { CommandSpec, SourceCounters, Started, TraceSource } from './source.js';
+import { RingBufferReader } from './ringbuf.js';
+import type { LoadedTracer } from './loader.js';
+import { Stat } from '../../events/layout.js';
+import { requireNativeHelper, sendSpec } from '../execspec.js';
+import type { CommandSpec, SourceCounters, Started, TraceSource } from '../source.js';
 
 export class EbpfSource implements TraceSource {
   readonly plan: string;

@@ -2,13 +2,13 @@
  * Bring the eBPF backend up: probe, plan, mount tracefs if needed, trial-load.
  * Shared by `log` (which then reads events) and `doctor` (which reports).
  */
-import { EXIT, ExeclensError } from '../exitcodes.js';
-import { LibbpfMissing } from '../bpf/libbpf.js';
-import { defaultObjectPath, loadPlan, verifierStats, type Attempt, type LoadedTracer, type VerifierStat } from '../bpf/loader.js';
-import { currentKey, readRefusals, REFUSALS_PATH, writeRefusals } from '../bpf/refusals.js';
-import { probeKernel, type KernelFeatures } from '../kernel/features.js';
-import { ensureTracefs, type MountResult } from '../kernel/mounts.js';
-import { choosePlan, type LoadPlan, type Overrides } from '../plan/plan.js';
+import { EXIT, ExeclensError } from '../../exitcodes.js';
+import { LibbpfMissing } from './libbpf.js';
+import { defaultObjectPath, loadPlan, verifierStats, type Attempt, type LoadedTracer, type VerifierStat } from './loader.js';
+import { currentKey, readRefusals, REFUSALS_PATH, writeRefusals } from './refusals.js';
+import { probeKernel, type KernelFeatures } from '../../kernel/features.js';
+import { ensureTracefs, type MountResult } from '../../kernel/mounts.js';
+import { choosePlan, type LoadPlan, type Overrides } from '../../plan/plan.js';
 import { existsSync } from 'node:fs';
 
 export interface BpfUpOptions {

@@ -4,19 +4,19 @@
  * code: the command's (128+signal if killed) or execlens's own.
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { bootTimeNs } from '../bpf/libbpf.js';
+import { bootTimeNs } from '../backend/ebpf/libbpf.js';
 import { Assembler } from '../events/assemble.js';
 import { ProcessTree } from '../events/tree.js';
 import { EXIT, ExeclensError } from '../exitcodes.js';
 import { palette, useColor, type ColorMode } from '../output/color.js';
 import { formatText, toJsonRecord, type FormatOptions } from '../output/format.js';
 import type { Overrides } from '../plan/plan.js';
-import { bringUp, refusalLine } from './bpfsession.js';
-import { checkPidNamespace, checkPrivileges, missingCapabilities, readPidNamespace, resolveCommand } from './preflight.js';
-import { EbpfSource } from './ebpfsource.js';
-import { PtraceSource } from './ptracesource.js';
-import type { CommandSpec, TraceSource } from './source.js';
-import { commandBytes, envValue, ownCwd, ownEnvironment } from './execspec.js';
+import { bringUp, refusalLine } from '../backend/ebpf/bringup.js';
+import { checkPidNamespace, checkPrivileges, missingCapabilities, readPidNamespace, resolveCommand } from '../backend/preflight.js';
+import { EbpfSource } from '../backend/ebpf/source.js';
+import { PtraceSource } from '../backend/ptrace/source.js';
+import type { CommandSpec, TraceSource } from '../backend/source.js';
+import { commandBytes, envValue, ownCwd, ownEnvironment } from '../backend/execspec.js';
 import { probeKernel, readCapEff } from '../kernel/features.js';
 import os from 'node:os';
 

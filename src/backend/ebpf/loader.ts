@@ -4,13 +4,11 @@
  * loads and attaches. A refusal is recorded (stage, errno, program, libbpf
  * and verifier log head) and the next candidate is tried.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CONFIG } from '../events/layout.js';
-import type { Candidate, HookSpec, LifecycleKind, LoadPlan, LoopKind } from '../plan/plan.js';
-import { LIFECYCLE_PROGS, lifecycleTarget } from '../attach/lifecycle.js';
-import { methodByKind, methodHint } from '../attach/registry.js';
+import { packageFile } from '../../paths.js';
+import { CONFIG } from '../../events/layout.js';
+import type { Candidate, HookSpec, LifecycleKind, LoadPlan, LoopKind } from '../../plan/plan.js';
+import { LIFECYCLE_PROGS, lifecycleTarget } from '../../attach/lifecycle.js';
+import { methodByKind, methodHint } from '../../attach/registry.js';
 import { LOOP_SUFFIX, walkPlan, type Attempt } from './walk.js';
 
 export { LOOP_SUFFIX, logicalProgram, walkPlan, type Attempt } from './walk.js';
@@ -49,13 +47,7 @@ export interface ProgStats {
 
 export function defaultObjectPath(): string {
   if (process.env.EXECLENS_BPF_OBJECT) return process.env.EXECLENS_BPF_OBJECT;
-  // dist/src/bpf/loader.js -> <repo>/build/bpf/execlens.bpf.o
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const up of ['../../..', '../..']) {
-    const p = join(here, up, 'build/bpf/execlens.bpf.o');
-    if (existsSync(p)) return p;
-  }
-  return join(here, '../../../build/bpf/execlens.bpf.o');
+  return packageFile('build/bpf/execlens.bpf.o');
 }
 
 export class LoadedTracer {

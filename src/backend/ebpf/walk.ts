@@ -2,8 +2,8 @@
  * The order of trial loads: which candidate, lifecycle, hooks and loop variant to try next after a
  * refusal. No FFI here: the loader passes the real trial load in, unit tests a scripted one.
  */
-import { LIFECYCLE_PROGS } from '../attach/lifecycle.js';
-import type { Candidate, HookSpec, LifecycleKind, LoadPlan, LoopKind } from '../plan/plan.js';
+import { LIFECYCLE_PROGS } from '../../attach/lifecycle.js';
+import type { Candidate, HookSpec, LifecycleKind, LoadPlan, LoopKind } from '../../plan/plan.js';
 
 export interface Attempt {
   candidate: string;
