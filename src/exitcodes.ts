@@ -12,6 +12,8 @@ export const EXIT = {
   SOFTWARE: 70,
   /** not root / missing CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN */
   NO_PERMISSION: 77,
+  /** the output file (-o) cannot be created or written (sysexits EX_CANTCREAT) */
+  CANT_CREATE: 73,
   /** kernel lacks something required (BTF, ring buffer, libbpf) */
   KERNEL_UNSUPPORTED: 78,
   /** the command exists but is not executable */

@@ -100,10 +100,11 @@ static void hdr(struct rec_hdr *h, uint32_t kind)
 	h->seq = seq++;
 }
 
-static uint64_t boot_ns(void)
+/* CLOCK_MONOTONIC: the clock Node's process.hrtime reads, so execlens can place these stamps without FFI */
+static uint64_t now_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -522,7 +523,7 @@ static int on_entry(pid_t tid, uint32_t arch, uint64_t nr, const uint64_t *args)
 	p->used = 1;
 	p->tid = tid;
 	p->exec_id = next_exec_id++;
-	p->ts = boot_ns();
+	p->ts = now_ns();
 	p->syscall = (uint32_t)sc;
 	p->compat = (uint32_t)compat;
 	p->at_fd = sc == EL_SYS_EXECVEAT ? (int32_t)args[0] : -100;
@@ -579,7 +580,7 @@ static void on_result(struct pending *p, pid_t pid, int64_t ret)
 	hdr(&e.hdr, EL_REC_EXEC);
 	proc_status(pid, &s);
 	e.exec_id = p->exec_id;
-	e.ts_ns = boot_ns();
+	e.ts_ns = now_ns();
 	e.enter_ts_ns = p->ts;
 	e.pid = (uint32_t)(s.tgid ? s.tgid : pid);
 	e.tid = (uint32_t)p->tid;
@@ -612,7 +613,7 @@ static void emit_fork(pid_t parent, pid_t child)
 {
 	struct el_fork f = {0};
 	hdr(&f.hdr, EL_REC_FORK);
-	f.ts_ns = boot_ns();
+	f.ts_ns = now_ns();
 	f.parent_pid = (uint32_t)parent;
 	f.child_pid = (uint32_t)child;
 	emit(&f, sizeof(f), NULL, 0);
@@ -622,7 +623,7 @@ static void emit_exit(pid_t pid, int status)
 {
 	struct el_exit x = {0};
 	hdr(&x.hdr, EL_REC_EXIT);
-	x.ts_ns = boot_ns();
+	x.ts_ns = now_ns();
 	x.pid = (uint32_t)pid;
 	x.exit_code = status;
 	emit(&x, sizeof(x), NULL, 0);

@@ -45,6 +45,8 @@ export interface SourceCounters {
 export interface TraceSource {
   /** e.g. "tracepoint+tp_btf" or "ptrace+seccomp" */
   readonly plan: string;
+  /** now, on the clock the source stamps its records with (ns) */
+  nowNs(): bigint;
   start(cmd: CommandSpec): Started;
   /** hand every record available now to onRecord; returns how many */
   drain(onRecord: (rec: Uint8Array) => void, maxBytes: number): number;

@@ -1,6 +1,6 @@
 /**
  * ExecEvent -> one text line or one JSON Lines record (schema in
- * docs/json-schema.md and schema/exec-event.v1.json).
+ * docs/json-schema.md and schema/exec-event.v2.json).
  */
 import type { EnvDiff } from '../events/envdiff.js';
 import { bytes, isEmptyDiff } from '../events/envdiff.js';
@@ -14,7 +14,7 @@ import { isUtf8, lossy, shellJoin, shellQuote } from './quote.js';
 /** the 32-bit ABI of this machine: the tracer and the traced programs share the kernel, so its arch */
 const COMPAT_LABEL = process.arch === 'arm64' ? '[aarch32]' : process.arch === 'x64' ? '[ia32]' : '[compat]';
 
-export const JSON_SCHEMA_VERSION = 1;
+export const JSON_SCHEMA_VERSION = 2;
 
 export interface FormatOptions {
   /** print the whole environment instead of the diff */

@@ -40,15 +40,25 @@ export interface JsonExec {
   lost_chunks: number;
 }
 
+/** the JSON summary record (schema 2, snake_case: docs/json-schema.md) */
 export interface JsonSummary {
   type: 'summary';
+  schema: number;
   execs: number;
   failed: number;
-  lostRecords: number;
-  ringDrops: { exec: number; chunk: number; other: number };
-  incompleteExecs: number;
-  programMisses?: Record<string, number>;
+  lost_records: number;
+  ring_drops: { exec: number; chunk: number; other: number };
+  incomplete_execs: number;
+  program_misses: Record<string, number>;
+  unwritten: number;
+  output_failed: string | null;
   plan: string;
+  stopped_by: string | null;
+}
+
+/** program runs the kernel skipped, from a JSON summary (each may be a lost exec, fork or exit) */
+export function missedRunsOf(s: JsonSummary): number {
+  return Object.values(s.program_misses).reduce((a, b) => a + b, 0);
 }
 
 export interface TraceResult {
@@ -119,10 +129,10 @@ export function byFile(r: TraceResult, name: string): JsonExec[] {
 
 
 let validator: ((x: unknown) => boolean) & { errors?: unknown } | undefined;
-/** Validate a JSON Lines record against schema/exec-event.v1.json; returns the errors or null. */
+/** Validate a JSON Lines record against schema/exec-event.v2.json; returns the errors or null. */
 export function schemaErrors(rec: unknown): string | null {
   if (!validator) {
-    const schema = JSON.parse(readFileSync(join(ROOT, 'schema/exec-event.v1.json'), 'utf8')) as object;
+    const schema = JSON.parse(readFileSync(join(ROOT, 'schema/exec-event.v2.json'), 'utf8')) as object;
     validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
   }
   return validator(rec) ? null : JSON.stringify(validator.errors);

@@ -60,7 +60,7 @@ test('every attach method of the plan traces the same workload the same way: arg
       }
       assert.equal(r.code, 0, `${id} (${forceFlags(id).join(' ')}): ${r.stderr}`);
       assert.ok(r.summary!.plan.startsWith(`${id}+`), `${id}: the forced candidate loaded (plan ${r.summary!.plan})`);
-      assert.equal(r.summary!.lostRecords, 0, `${id}: nothing lost`);
+      assert.equal(r.summary!.lost_records, 0, `${id}: nothing lost`);
       const echo = byFile(r, 'echo')[0];
       assert.deepEqual(echo?.argv, ['/bin/echo', 'a b', 'c'], `${id}: argv`);
       assert.equal(echo?.cwd, dir, `${id}: cwd`);

@@ -94,7 +94,7 @@ test('a tracee that never execs: no exec events, clean summary', (t) => {
   const r = trace(['/usr/bin/python3', '-c', 'import os\npid = os.fork()\nos._exit(0) if pid == 0 else os.waitpid(pid, 0)']);
   assert.equal(r.code, 0);
   assert.equal(r.execs.length, 1, 'only the tracee itself');
-  assert.equal(r.summary!.lostRecords, 0);
+  assert.equal(r.summary!.lost_records, 0);
 });
 
 /** 32-bit ABI of this arch (x86_64: ia32, arm64: AArch32) and Debian's static busybox built for it */

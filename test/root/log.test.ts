@@ -1,6 +1,6 @@
 import { test as nodeTest, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -46,7 +46,7 @@ test('the README example: both execs with argv, cwd, env diff and ppid', (t) => 
   assert.equal(echo.env_diff!.added.FOO, '1');
   assert.equal(echo.result, 0);
   assert.equal(r.summary!.execs, 3);
-  assert.equal(r.summary!.lostRecords, 0);
+  assert.equal(r.summary!.lost_records, 0);
 });
 
 test('argv with spaces, quotes, newlines and bytes that are not UTF-8 comes back byte for byte', (t) => {
@@ -287,16 +287,45 @@ test('exit code is the command\'s; 128+n when a signal kills it', (t) => {
   assert.equal(trace(['sh', '-c', 'kill -TERM $$']).code, 143);
 });
 
-test('output piped into a reader that quits (| head): no crash, the command runs to its end, its exit code, unprinted execs counted', (t) => {
+test('output piped into a reader that quits (| head): no crash, the command runs to its end, its exit code, execs not written counted with the reason', (t) => {
   if (!requireRoot(t)) return;
   // head takes one byte and goes; the later execs (0.1 s apart) meet a closed pipe
   const script = '"$0" log --backend "$1" -- sh -c \'for i in 1 2 3 4 5; do /bin/true $i; sleep 0.1; done; exit 3\' | head -c 1 >/dev/null; echo "exit=${PIPESTATUS[0]}" >&2';
   const r = spawnSync('bash', ['-c', script, EXECLENS, backend], { encoding: 'utf8', timeout: 120_000 });
   assert.match(r.stderr, /exit=3\n/, r.stderr);
-  assert.doesNotMatch(r.stderr, /EPIPE|Error|\n\s+at /, 'no stack trace');
-  const m = /execlens: 11 execs .*output closed: (\d+) execs not printed/.exec(r.stderr);
+  assert.doesNotMatch(r.stderr, /Error|\n\s+at /, 'no stack trace');
+  const m = /execlens: 11 execs .*output failed \(EPIPE: the reader closed the pipe\): (\d+) execs not written/.exec(r.stderr);
   assert.ok(m, r.stderr);
   assert.ok(Number(m[1]) >= 5 && Number(m[1]) <= 10, `unprinted ${m[1]}`);
+});
+
+test('a full disk (-o /dev/full) ends the output, not the run: the command runs to its end with its exit code, the summary says how many execs were not written and why', (t) => {
+  if (!requireRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-full-'));
+  try {
+    const r = spawnSync(EXECLENS, ['log', '--backend', backend, '-o', '/dev/full', '--', 'sh', '-c', '/bin/true; sleep 0.3; touch ran; exit 5'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 5, r.stderr);
+    assert.ok(existsSync(join(dir, 'ran')), 'the command was not killed');
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /, 'no stack trace');
+    assert.match(r.stderr, /^execlens: 4 execs .*output failed \(ENOSPC: no space left on device\): 4 execs not written\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an -o that cannot be written (missing directory, a directory) is one line naming the file and why, exit 73, and the command never runs', (t) => {
+  if (!requireRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-badout-'));
+  try {
+    for (const [out, why] of [[join(dir, 'no/such/x'), 'no such directory'], [dir, 'is a directory']] as const) {
+      const r = spawnSync(EXECLENS, ['log', '--backend', backend, '-o', out, '--', 'touch', join(dir, 'ran')], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 73, r.stderr);
+      assert.equal(r.stderr, `execlens: cannot write the output file ${out}: ${why}\n`);
+      assert.ok(!existsSync(join(dir, 'ran')), 'nothing started');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('unknown command: exit 127 and one clear line, nothing traced', (t) => {

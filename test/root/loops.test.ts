@@ -53,7 +53,7 @@ test('bpf_loop and unrolled programs report the same execs: 90 KB argv in chunks
     const unrolled = run('unrolled');
     for (const [name, r] of [['bpf_loop', loop], ['unrolled', unrolled]] as const) {
       assert.equal(r.code, 0, `${name}: ${r.stderr}`);
-      assert.equal(r.summary?.lostRecords, 0, `${name}: nothing lost`);
+      assert.equal(r.summary?.lost_records, 0, `${name}: nothing lost`);
       // what was loaded: the summary names the plan, with +bpf_loop for the loop variant
       assert.equal(r.summary!.plan.endsWith('+bpf_loop'), name === 'bpf_loop', `${name}: plan ${r.summary!.plan}`);
       const [ok, failed] = [byFile(r, 'true').find((e) => e.argv.length > 100), byFile(r, 'cmd')[0]];

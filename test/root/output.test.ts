@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { EXECLENS } from '../helpers/paths.js';
 import { byFile, requireRoot, schemaErrors, trace, type JsonExec } from '../helpers/trace.js';
 
-test('every JSON record validates against schema/exec-event.v1.json', (t) => {
+test('every JSON record validates against schema/exec-event.v2.json', (t) => {
   if (!requireRoot(t)) return;
   const r = trace(['bash', '-c', `cd /tmp && X=1 /bin/true $'\\xff' 'a b'; /nonexistent 2>/dev/null; exit 0`], { extra: ['--show-env', '--show-cmdline'] });
   assert.equal(r.code, 0, r.stderr);

@@ -97,3 +97,28 @@ test('ptrace: system-wide tracing is refused with what to do (exit 64)', () => {
   assert.equal(r.status, 64);
   assert.match(r.stderr, /^execlens: the ptrace backend traces a command: give one after --/);
 });
+
+/** run execlens in a private mount namespace with these files hidden (bind-mounted /dev/null over them) */
+function withHidden(files: string[], args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const mounts = files.map((f) => `mount --bind /dev/null '${f}'`).join(' && ');
+  const r = spawnSync('unshare', ['-m', 'sh', '-c', `${mounts} && exec "$0" "$@"`, EXECLENS, ...args], { encoding: 'utf8', timeout: 120000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const LIBBPF = spawnSync('sh', ['-c', 'readlink -f "$(ldconfig -p | sed -n "s/.*libbpf.so.1 .*=> //p" | head -1)"'], { encoding: 'utf8' }).stdout.trim();
+// koffi's native addon (its platform package, e.g. @koromix/koffi-linux-x64/linux_x64/koffi.node)
+const KOFFI_NODE = spawnSync('sh', ['-c', `find ${JSON.stringify(join(EXECLENS, '../../node_modules'))} -path '*koffi*' -name koffi.node | grep -v musl | head -1`], { encoding: 'utf8' }).stdout.trim();
+
+test('ptrace: --backend ptrace loads neither libbpf nor koffi (both hidden), and auto falls back to ptrace when libbpf is missing', { skip: LIBBPF && KOFFI_NODE ? false : 'libbpf.so.1 or koffi addon not found' }, (t) => {
+  if (!requireRoot(t)) return;
+  const p = withHidden([LIBBPF, KOFFI_NODE], ['log', '--backend', 'ptrace', '--json', '--', '/bin/echo', 'no-ffi']);
+  assert.equal(p.status, 0, p.stderr);
+  assert.match(p.stdout, /"argv":\["\/bin\/echo","no-ffi"\]/);
+  assert.doesNotMatch(p.stderr, /internal error|\n\s+at /);
+  const a = withHidden([LIBBPF], ['log', '--backend', 'auto', '--json', '--', '/bin/echo', 'fallback']);
+  assert.equal(a.status, 0, a.stderr);
+  assert.match(a.stderr, /eBPF cannot trace here \(cannot load libbpf\.so\.1 .*\); falling back to ptrace/);
+  assert.match(a.stdout, /"plan":"ptrace\+seccomp"/);
+  const e = withHidden([LIBBPF], ['log', '--', '/bin/true']);
+  assert.equal(e.status, 78, 'the eBPF backend without libbpf: kernel/setup unsupported');
+  assert.match(e.stderr, /^execlens: cannot load libbpf\.so\.1 .*install it: apt-get install libbpf1\n$/);
+});

@@ -9,8 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXECLENS } from '../helpers/paths.js';
-import { byFile, readJsonLines, requireRoot, trace, traceAsync, waitFor, type JsonExec, type JsonSummary, STARTUP_MS } from '../helpers/trace.js';
-import { missedRuns } from '../../src/cli/log.js';
+import { byFile, missedRunsOf, readJsonLines, requireRoot, trace, traceAsync, waitFor, type JsonExec, type JsonSummary, STARTUP_MS } from '../helpers/trace.js';
 
 /** Matrix guests run under TCG (~50× slower): the same tests at a smaller scale. */
 const IN_GUEST = process.env.EXECLENS_IN_MATRIX === '1';
@@ -66,11 +65,11 @@ test(`${IN_GUEST ? '600' : '100,000'} execs system-wide: every exec is reported 
     countMarkers(seen, argvs, tag, n);
     assert.ok(summary, 'a summary record ends the output');
     // ring drops and program runs the kernel skipped are counted system-wide: an upper bound for ours
-    const missed = missedRuns(summary);
-    const lost = summary.ringDrops.exec + summary.lostRecords + missed;
+    const missed = missedRunsOf(summary);
+    const lost = summary.ring_drops.exec + summary.lost_records + missed;
     assert.ok(seen.size + lost >= n, `reported ${seen.size} + lost ${lost} < expected ${n}`);
     if (lost === 0) assert.equal(seen.size, n, 'nothing lost, so every exec was reported');
-    t.diagnostic(`reported ${seen.size}/${n}, lost ${lost} (kernel-skipped program runs ${missed}), incomplete ${summary.incompleteExecs}`);
+    t.diagnostic(`reported ${seen.size}/${n}, lost ${lost} (kernel-skipped program runs ${missed}), incomplete ${summary.incomplete_execs}`);
   } finally {
     if (tracer.exitCode === null) tracer.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -105,12 +104,12 @@ test('a stalled reader loses execs in the kernel, and every one is counted: repo
     countMarkers(seen, (recs.filter((r) => r.type === 'exec') as JsonExec[]).map((e) => e.argv), tag, n);
     const summary = recs.at(-1) as JsonSummary;
     assert.equal(summary.type, 'summary');
-    assert.ok(summary.ringDrops.exec > 0, `the stalled reader made the kernel drop execs (${JSON.stringify(summary)})`);
-    const missed = missedRuns(summary);
-    if (missed === 0) assert.equal(seen.size + summary.ringDrops.exec, n, `reported ${seen.size} + dropped ${summary.ringDrops.exec}`);
-    else assert.ok(seen.size + summary.ringDrops.exec + missed >= n, `reported ${seen.size} + dropped ${summary.ringDrops.exec} + kernel-skipped runs ${missed} < ${n}`);
+    assert.ok(summary.ring_drops.exec > 0, `the stalled reader made the kernel drop execs (${JSON.stringify(summary)})`);
+    const missed = missedRunsOf(summary);
+    if (missed === 0) assert.equal(seen.size + summary.ring_drops.exec, n, `reported ${seen.size} + dropped ${summary.ring_drops.exec}`);
+    else assert.ok(seen.size + summary.ring_drops.exec + missed >= n, `reported ${seen.size} + dropped ${summary.ring_drops.exec} + kernel-skipped runs ${missed} < ${n}`);
     assert.match(stderr, /LOST/, 'the end-of-run summary says so');
-    t.diagnostic(`reported ${seen.size}, dropped in the kernel ${summary.ringDrops.exec}, incomplete ${summary.incompleteExecs}`);
+    t.diagnostic(`reported ${seen.size}, dropped in the kernel ${summary.ring_drops.exec}, incomplete ${summary.incomplete_execs}`);
   } finally {
     if (tracer.exitCode === null) {
       try {
@@ -132,11 +131,11 @@ test('two tracers at once each see their own tree completely, and nothing of the
     assert.equal(r.code, 0, r.stderr);
     const seen = new Set<number>();
     countMarkers(seen, r.execs.map((e) => e.argv), mine, n);
-    const missed = missedRuns(r.summary!);
+    const missed = missedRunsOf(r.summary!);
     if (missed === 0) assert.equal(seen.size, n, `${mine}: every exec of its own tree`);
     else assert.ok(seen.size + missed >= n, `${mine}: ${seen.size} seen + ${missed} kernel-skipped program runs < ${n}`);
     assert.equal(r.execs.filter((e) => e.argv[1] === other).length, 0, `${mine}: nothing of ${other}`);
-    assert.equal(r.summary!.ringDrops.exec, 0);
+    assert.equal(r.summary!.ring_drops.exec, 0);
   }
 });
 
@@ -178,8 +177,8 @@ test('a 1 MiB ring that wraps many times: every record that crosses its end come
   const script = `i=0; while [ $i -lt ${n} ]; do /bin/true wrap $i $(printf "%0${'$'}((9000 + i))d" $i); i=$((i+1)); done`;
   const r = trace(['bash', '-c', script], { extra: ['--ring-size', '1'] });
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.summary!.lostRecords, 0, 'nothing lost: the producer is exec-bound, the reader keeps up');
-  assert.equal(r.summary!.incompleteExecs, 0);
+  assert.equal(r.summary!.lost_records, 0, 'nothing lost: the producer is exec-bound, the reader keeps up');
+  assert.equal(r.summary!.incomplete_execs, 0);
   const execs = byFile(r, 'true').filter((e) => e.argv[1] === 'wrap');
   assert.equal(execs.length, n);
   for (const e of execs) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { execlensForNobody, NOBODY } from '../helpers/nobody.js';
 import { checkPidNamespace } from '../../src/backend/preflight.js';
 import { ExeclensError } from '../../src/exitcodes.js';
-import { lostTotal, summaryLine, type Summary } from '../../src/cli/log.js';
+import { lostTotal, summaryLine, type Summary } from '../../src/pipeline/summary.js';
 
 const run = (args: string[], opts: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}) =>
   spawnSync(EXECLENS, args, { encoding: 'utf8', ...opts });
@@ -51,7 +51,7 @@ test('pid namespace check: the initial namespace passes, a nested one is refused
 
 test('summary: program runs the kernel skipped count as lost and are named', () => {
   const base: Summary = {
-    execs: 10, failed: 0, processes: 3, lostRecords: 0, ringDrops: { exec: 0, chunk: 0, other: 0 }, incompleteExecs: 0,
+    execs: 10, failed: 0, processes: 3, unwritten: 0, outputFailed: null, lostRecords: 0, ringDrops: { exec: 0, chunk: 0, other: 0 }, incompleteExecs: 0,
     orphanChunks: 0, malformed: 0, truncated: { argv: 0, env: 0 }, readFaults: 0, programMisses: {}, untrackedChildren: 0,
     stashFull: 0, durationS: 1, plan: 'fentry.s+tp_btf', exitCode: 0, exitSignal: null, tracerCpuS: 0, bpf: [],
   };

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { RingBufferReader } from './ringbuf.js';
+import { bootTimeNs } from './libbpf.js';
 import type { LoadedTracer } from './loader.js';
 import { Stat } from '../../events/layout.js';
 import { requireNativeHelper, sendSpec } from '../execspec.js';
@@ -41,6 +42,11 @@ export class EbpfSource implements TraceSource {
     }
     sendSpec(child.stdio[3] as Writable, cmd);
     return { child, rootPid: process.pid, unreportedChild: child.pid, doneEvent: 'exit', waitForTree: true };
+  }
+
+  /** CLOCK_BOOTTIME: bpf_ktime_get_boot_ns() */
+  nowNs(): bigint {
+    return bootTimeNs();
   }
 
   drain(onRecord: (rec: Uint8Array) => void, maxBytes: number): number {

@@ -36,6 +36,11 @@ export class PtraceSource implements TraceSource {
     return { child, rootPid: child.pid ?? 0, doneEvent: 'close', waitForTree: false };
   }
 
+  /** CLOCK_MONOTONIC, which the helper stamps with and process.hrtime reads: no FFI on this backend */
+  nowNs(): bigint {
+    return process.hrtime.bigint();
+  }
+
   drain(onRecord: (rec: Uint8Array) => void, maxBytes: number): number {
     if (!this.queue.length && this.pending.length < 4) return 0;
     const data = this.queue.length ? Buffer.concat([this.pending, ...this.queue.splice(0)]) : this.pending;

@@ -1,0 +1,141 @@
+/** What a run saw and lost, as the summary line on stderr and the JSON summary record report it. */
+import type { SourceCounters } from '../backend/source.js';
+import type { AssemblyStats } from '../events/assemble.js';
+import { JSON_SCHEMA_VERSION } from '../output/format.js';
+
+export interface Summary {
+  execs: number;
+  failed: number;
+  processes: number;
+  /** execs traced after the output failed (its reader went away, the disk filled up), so not written */
+  unwritten: number;
+  /** why the output failed, null when it did not */
+  outputFailed: string | null;
+  lostRecords: number;
+  ringDrops: { exec: number; chunk: number; other: number };
+  incompleteExecs: number;
+  orphanChunks: number;
+  malformed: number;
+  truncated: { argv: number; env: number };
+  readFaults: number;
+  /** program runs the kernel skipped, by program (see SourceCounters.programMisses) */
+  programMisses: Record<string, number>;
+  untrackedChildren: number;
+  stashFull: number;
+  durationS: number;
+  plan: string;
+  exitCode: number | null;
+  exitSignal: string | null;
+  /** CPU seconds used by execlens itself (user + system) */
+  tracerCpuS: number;
+  /** per-program run time, when kernel.bpf_stats_enabled=1 */
+  bpf: { name: string; runTimeNs: number; runCnt: number }[];
+}
+
+/** the counts the pipeline keeps while records flow */
+export interface RunCounts {
+  execs: number;
+  failed: number;
+  processes: number;
+}
+
+export function buildSummary(p: {
+  counts: RunCounts;
+  assembly: AssemblyStats;
+  source: SourceCounters;
+  plan: string;
+  output: { unwritten: number; failed: string | null };
+  durationS: number;
+  exit: { code: number | null; signal: string | null } | null;
+  bpf: Summary['bpf'];
+}): Summary {
+  const cpu = process.cpuUsage();
+  return {
+    ...p.counts,
+    unwritten: p.output.unwritten,
+    outputFailed: p.output.failed,
+    lostRecords: p.assembly.seqGaps,
+    ringDrops: p.source.ringDrops,
+    incompleteExecs: p.assembly.incompleteExecs,
+    orphanChunks: p.assembly.orphanExecs,
+    malformed: p.assembly.malformed,
+    truncated: p.source.truncated,
+    readFaults: p.source.readFaults,
+    programMisses: p.source.programMisses,
+    untrackedChildren: p.source.untrackedChildren,
+    stashFull: p.source.stashFull,
+    durationS: p.durationS,
+    plan: p.plan,
+    exitCode: p.exit?.code ?? null,
+    exitSignal: p.exit?.signal ?? null,
+    tracerCpuS: (cpu.user + cpu.system) / 1e6,
+    bpf: p.bpf,
+  };
+}
+
+export function lostTotal(s: Summary): number {
+  return s.lostRecords + ringDropped(s) + missedRuns(s);
+}
+
+function ringDropped(s: Pick<Summary, 'ringDrops'>): number {
+  return s.ringDrops.exec + s.ringDrops.chunk + s.ringDrops.other;
+}
+
+/** program runs the kernel skipped: each one may be a lost exec, fork or exit */
+export function missedRuns(s: { programMisses?: Record<string, number> }): number {
+  return Object.values(s.programMisses ?? {}).reduce((a, b) => a + b, 0);
+}
+
+/** --ring-size's default, in MiB (the CLI's default and the summary's advice name the same number) */
+export const DEFAULT_RING_MIB = 32;
+
+export function summaryLine(s: Summary, stopped: string | null): string {
+  const lost = lostTotal(s);
+  const parts = [
+    `${s.execs} exec${s.execs === 1 ? '' : 's'} (${s.failed} failed)`,
+    `${s.processes} processes`,
+    `${s.durationS.toFixed(2)} s`,
+    `plan ${s.plan}`,
+    lost ? `LOST ${s.lostRecords} records (ring drops: exec ${s.ringDrops.exec}, chunk ${s.ringDrops.chunk}, other ${s.ringDrops.other})` : 'lost 0',
+    ...(missedRuns(s) ? [`kernel skipped ${missedRuns(s)} program runs (${Object.entries(s.programMisses).map(([p, n]) => `${p} ${n}`).join(', ')})`] : []),
+    ...(ringDropped(s) > 0 ? [`the ring buffer filled up: a larger --ring-size (MiB, default ${DEFAULT_RING_MIB}) holds more`] : []),
+  ];
+  if (s.incompleteExecs) parts.push(`${s.incompleteExecs} execs incomplete`);
+  if (s.truncated.argv || s.truncated.env) parts.push(`truncated: argv ${s.truncated.argv}, env ${s.truncated.env}`);
+  if (s.readFaults) parts.push(`${s.readFaults} read faults`);
+  if (s.untrackedChildren) parts.push(`${s.untrackedChildren} children not followed (map full)`);
+  if (s.malformed) parts.push(`${s.malformed} malformed records`);
+  if (s.outputFailed) parts.push(`output failed (${s.outputFailed}): ${s.unwritten} exec${s.unwritten === 1 ? "" : "s"} not written`);
+  if (stopped) parts.push(`stopped by ${stopped}`);
+  return `execlens: ${parts.join(', ')}\n`;
+}
+
+/** the JSON summary record: snake_case like the exec records (schema 2; docs/json-schema.md) */
+export function summaryRecord(s: Summary, stoppedBy: string | null): Record<string, unknown> {
+  return {
+    type: 'summary',
+    schema: JSON_SCHEMA_VERSION,
+    execs: s.execs,
+    failed: s.failed,
+    processes: s.processes,
+    unwritten: s.unwritten,
+    output_failed: s.outputFailed,
+    lost_records: s.lostRecords,
+    ring_drops: s.ringDrops,
+    incomplete_execs: s.incompleteExecs,
+    orphan_chunks: s.orphanChunks,
+    malformed: s.malformed,
+    truncated: s.truncated,
+    read_faults: s.readFaults,
+    program_misses: s.programMisses,
+    untracked_children: s.untrackedChildren,
+    stash_full: s.stashFull,
+    duration_s: s.durationS,
+    plan: s.plan,
+    exit_code: s.exitCode,
+    exit_signal: s.exitSignal,
+    tracer_cpu_s: s.tracerCpuS,
+    bpf: s.bpf.map((b) => ({ name: b.name, run_time_ns: b.runTimeNs, run_cnt: b.runCnt })),
+    stopped_by: stoppedBy,
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * The tracing pipeline, the same for both backends: records from a TraceSource -> Assembler (chunks into
+ * execs) -> ProcessTree (the tree, env diffs) -> Sink. Runs the command (or traces the whole system) until
+ * it and every process it started are gone (as strace -f), or a signal asks to stop.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import type { CommandSpec, Started, TraceSource } from '../backend/source.js';
+import { Assembler } from '../events/assemble.js';
+import { ProcessTree } from '../events/tree.js';
+import { EXIT } from '../exitcodes.js';
+import type { Sink } from '../output/sink.js';
+import type { StopSignals } from './stop.js';
+import { buildSummary, type RunCounts, type Summary } from './summary.js';
+
+export interface PipelineOptions {
+  source: TraceSource;
+  sink: Sink;
+  /** the command to run; null: the whole system */
+  cmd: CommandSpec | null;
+  /** the diff baseline of the tree's root: the environment and cwd the command was given (ours) */
+  baseline: { env: Buffer[]; cwd: Buffer };
+  stop: StopSignals;
+  /** the source's clock at the trace's start */
+  startNs: bigint;
+  /** also append every raw record (u32 length + bytes) here: fixtures, the decode benchmark */
+  recordRaw: string | null;
+  /** what the output writer knows of failed writes */
+  output: () => { unwritten: number; failed: string | null };
+  /** a command that could not be started */
+  onStartError: (e: Error) => void;
+}
+
+export interface PipelineResult {
+  summary: Summary;
+  /** the signal that stopped execlens, null when the command (or the tree) ended */
+  stoppedBy: NodeJS.Signals | null;
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null;
+}
+
+/** how long to sleep when no record came, and how often to look for processes that died unseen */
+const IDLE_MS = 10;
+const PRUNE_MS = 200;
+/** bytes of records handed on per drain, so the output and signals get their turn */
+const DRAIN_BYTES = 8 << 20;
+
+export class Pipeline {
+  private readonly asm = new Assembler();
+  private readonly tree = new ProcessTree();
+  private readonly counts: RunCounts = { execs: 0, failed: 0, processes: 0 };
+  private readonly rawFd: number | null;
+  private exit: PipelineResult['exit'] = null;
+  private waitForTree = true;
+
+  constructor(private readonly o: PipelineOptions) {
+    this.rawFd = o.recordRaw ? openSync(o.recordRaw, 'w') : null;
+  }
+
+  private readonly onRecord = (rec: Uint8Array): void => {
+    if (this.rawFd !== null) this.saveRaw(rec);
+    const item = this.asm.push(rec);
+    if (!item) return;
+    if (item.kind === 'fork') {
+      this.tree.onFork(item.parentPid, item.childPid);
+      this.counts.processes++;
+      this.o.sink.fork(item);
+    } else if (item.kind === 'exit') {
+      this.tree.onExit(item.pid);
+      this.o.sink.exit(item);
+    } else {
+      const { diff } = this.tree.onExec(item.ev);
+      this.counts.execs++;
+      if (item.ev.ret !== 0) this.counts.failed++;
+      this.o.sink.exec({ ev: item.ev, diff });
+    }
+  };
+
+  private saveRaw(rec: Uint8Array): void {
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(rec.byteLength);
+    writeSync(this.rawFd!, len);
+    writeSync(this.rawFd!, rec);
+  }
+
+  private drain(): boolean {
+    const n = this.o.source.drain(this.onRecord, DRAIN_BYTES);
+    this.o.sink.flush();
+    return n > 0;
+  }
+
+  /** start the command, or root the tree at ourselves when tracing the whole system */
+  private start(): void {
+    const { cmd, baseline, stop } = this.o;
+    if (!cmd) {
+      this.tree.addRoot(process.pid, baseline.env, baseline.cwd);
+      return;
+    }
+    const started: Started = this.o.source.start(cmd);
+    this.tree.addRoot(started.rootPid, baseline.env, baseline.cwd);
+    if (started.unreportedChild !== undefined) {
+      this.tree.onFork(started.rootPid, started.unreportedChild);
+      this.counts.processes++;
+    }
+    this.waitForTree = started.waitForTree;
+    const child: ChildProcess = started.child;
+    child.on(started.doneEvent, (code: number | null, signal: NodeJS.Signals | null) => {
+      this.exit = { code, signal };
+      stop.wake?.();
+    });
+    child.on('error', (e) => {
+      this.exit = { code: EXIT.NOT_FOUND, signal: null };
+      this.o.onStartError(e);
+      stop.wake?.();
+    });
+  }
+
+  /** is the run over: stopped by a signal, or the command and (eBPF) its whole tree gone */
+  private done(lastPrune: { at: number }): boolean {
+    if (this.o.stop.signal) return true;
+    if (!this.exit) return false;
+    if (!this.waitForTree || this.tree.liveCount === 0) return true;
+    const now = Date.now();
+    if (now - lastPrune.at > PRUNE_MS) {
+      lastPrune.at = now;
+      pruneDead(this.tree);
+    }
+    return false;
+  }
+
+  private idle(): Promise<void> {
+    return new Promise<void>((res) => {
+      this.o.stop.wake = res;
+      setTimeout(res, IDLE_MS);
+    }).then(() => {
+      this.o.stop.wake = null;
+    });
+  }
+
+  async run(): Promise<PipelineResult> {
+    this.start();
+    // records are polled: no wakeup per event
+    const lastPrune = { at: 0 };
+    for (;;) {
+      const got = this.drain();
+      if (this.done(lastPrune)) break;
+      if (got) await new Promise<void>((res) => setImmediate(res));
+      else await this.idle();
+    }
+    // records committed before we stopped
+    while (this.drain()) {
+      /* empty */
+    }
+    if (this.rawFd !== null) closeSync(this.rawFd);
+    // a write to a closed pipe reports its error on a later tick: count it before the summary
+    await new Promise<void>((res) => setImmediate(res));
+    return this.finish();
+  }
+
+  private finish(): PipelineResult {
+    const { source, sink, stop } = this.o;
+    const summary = buildSummary({
+      counts: this.counts,
+      assembly: this.asm.finish(),
+      source: source.counters(),
+      plan: source.plan,
+      output: this.o.output(),
+      durationS: Number(source.nowNs() - this.o.startNs) / 1e9,
+      exit: this.exit,
+      bpf: source.bpfStats(),
+    });
+    sink.summary(summary, stop.signal);
+    sink.flush();
+    // the summary record itself may not have been written
+    const out = this.o.output();
+    return { summary: { ...summary, unwritten: out.unwritten, outputFailed: out.failed }, stoppedBy: stop.signal, exit: this.exit };
+  }
+}
+
+/** processes that exited without an exit record reaching us (e.g. lost in a full ring) */
+function pruneDead(tree: ProcessTree): void {
+  for (const pid of tree.livePids()) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      tree.onExit(pid);
+    }
+  }
+}
