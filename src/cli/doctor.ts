@@ -4,9 +4,7 @@ import { missingCapabilities } from '../backend/preflight.js';
 import type { Overrides } from '../plan/plan.js';
 import type { ProgStats, VerifierStat } from '../backend/ebpf/loader.js';
 import { EXIT } from '../exitcodes.js';
-import { findTracefs, probeKernel, readCapEff } from '../kernel/features.js';
-import { choosePlan } from '../plan/plan.js';
-import { defaultObjectPath } from '../backend/ebpf/loader.js';
+import { readCapEff } from '../kernel/features.js';
 import { nativeHelperPath } from '../backend/execspec.js';
 import { existsSync } from 'node:fs';
 import { ATTACH_METHODS } from '../attach/registry.js';
@@ -31,13 +29,8 @@ export interface DoctorReport {
 export function doctorReport(overrides: Overrides, opts: { verifierStats?: boolean } = {}): DoctorReport {
   // the effective capabilities, not the uid: CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN without root is enough (as for log)
   const missing = missingCapabilities({ euid: process.geteuid?.() ?? -1, capEff: readCapEff() });
-  let up: BpfUp;
-  if (missing.length) {
-    // not root: report detection and the plan without trial loads
-    up = bringUpDetectOnly(overrides);
-  } else {
-    up = bringUp({ overrides, filter: true, captureEnv: true, captureFds: true, ringBytes: 1 << 20, blockChunks: 64, verifierStats: opts.verifierStats === true, refusals: 'refresh' });
-  }
+  // without privileges: detection and the plan, no trial loads (the same bring-up path as log's)
+  const up = bringUp({ overrides, filter: true, captureEnv: true, captureFds: true, ringBytes: 1 << 20, blockChunks: 64, verifierStats: opts.verifierStats === true, refusals: 'refresh', trial: missing.length === 0 });
   const t = up.tracer;
   const report: DoctorReport = {
     schema: 1,
@@ -65,19 +58,6 @@ function autoBackend(missing: string[], loaded: boolean): DoctorReport['backend'
   if (missing.length) return { auto: 'ptrace', why: `no privileges for BPF (missing ${missing.join(', ')})`, ptraceHelper };
   if (!loaded) return { auto: 'ptrace', why: 'BPF refused by every candidate (see the trial loads)', ptraceHelper };
   return { auto: 'ebpf', why: 'the eBPF plan loads', ptraceHelper };
-}
-
-function bringUpDetectOnly(overrides: Overrides): BpfUp {
-  const features = probeKernel();
-  const tf = findTracefs();
-  return {
-    features,
-    plan: choosePlan(features, overrides),
-    mount: { tracefs: tf, note: tf ? `tracefs at ${tf}` : 'tracefs not mounted (not root: not mounting)' },
-    attempts: [],
-    tracer: undefined,
-    objectPath: defaultObjectPath(),
-  };
 }
 
 export function doctorExitCode(r: DoctorReport): number {

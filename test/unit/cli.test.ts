@@ -32,7 +32,7 @@ test('help lists the commands, --version is package.json\'s; bad flags exit 64 w
   assert.match(badEnv.stderr, /EXECLENS_ATTACH=nope: expected fentry, kprobe, raw_syscalls or tracepoint/);
 });
 
-test('not root: a clear error naming the missing capabilities, exit 77', { skip: process.geteuid?.() === 0 ? false : 'needs root to drop to an unprivileged user' }, () => {
+test('not root: a clear error naming the missing capabilities, exit 77; doctor sees a tracefs it cannot read as mounted', { skip: process.geteuid?.() === 0 ? false : 'needs root to drop to an unprivileged user' }, () => {
   // a copy every user can reach: the checkout may live under /root
   const nobody = (args: string[]) => spawnSync(execlensForNobody(), args, { encoding: 'utf8', uid: NOBODY, gid: NOBODY, cwd: '/' });
   const r = nobody(['log', '--', 'true']);
@@ -41,6 +41,9 @@ test('not root: a clear error naming the missing capabilities, exit 77', { skip:
   const d = nobody(['doctor']);
   assert.equal(d.status, 77);
   assert.match(d.stdout, /MISSING CAP_BPF/);
+  // a tracefs of mode 0700 is still mounted: doctor must not say it is not
+  const tracefs = readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.split(' ')[2] === 'tracefs')?.split(' ')[1];
+  if (tracefs) assert.match(d.stdout, new RegExp(`^tracefs +(tracefs at|tracefs mounted at) ${tracefs}`, 'm'));
 });
 
 test('pid namespace check: the initial namespace passes, a nested one is refused with exit 78', () => {

@@ -7,7 +7,7 @@ import { LibbpfMissing } from './libbpf.js';
 import { defaultObjectPath, loadPlan, verifierStats, type Attempt, type LoadedTracer, type VerifierStat } from './loader.js';
 import { currentKey, readRefusals, REFUSALS_PATH, writeRefusals } from './refusals.js';
 import { probeKernel, type KernelFeatures } from '../../kernel/features.js';
-import { ensureTracefs, type MountResult } from '../../kernel/mounts.js';
+import { describeTracefs, ensureTracefs, type MountResult } from '../../kernel/mounts.js';
 import { choosePlan, type LoadPlan, type Overrides } from '../../plan/plan.js';
 import { existsSync } from 'node:fs';
 
@@ -28,6 +28,8 @@ export interface BpfUpOptions {
    * earlier (log), 'refresh' tries all and rewrites the record (doctor), 'off' neither
    */
   refusals?: 'use' | 'refresh' | 'off';
+  /** false: probe and plan only, no trial loads and nothing mounted (doctor without privileges) */
+  trial?: boolean;
 }
 
 export interface BpfUp {
@@ -43,10 +45,10 @@ export interface BpfUp {
 export function bringUp(o: BpfUpOptions): BpfUp {
   const features = o.features ?? probeKernel();
   const plan = choosePlan(features, o.overrides);
-  const mount = ensureTracefs();
+  const mount = o.trial === false ? describeTracefs() : ensureTracefs();
   const objectPath = defaultObjectPath();
   const up: BpfUp = { features, plan, mount, attempts: [], tracer: undefined, objectPath };
-  if (plan.fatal) return up;
+  if (plan.fatal || o.trial === false) return up;
   if (!existsSync(objectPath))
     throw new ExeclensError(`BPF object not found at ${objectPath}: run 'npm run build:bpf' (or set EXECLENS_BPF_OBJECT)`, EXIT.SOFTWARE);
   try {
