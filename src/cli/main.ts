@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, ExeclensError } from '../exitcodes.js';
 import { VERSION } from '../version.js';
+import { DEFAULT_RING_MIB } from '../pipeline/summary.js';
 import { overridesFromEnv, type AttachKind, type LifecycleKind, type LoopKind, type Overrides } from '../plan/plan.js';
 import { ATTACH_KINDS } from '../attach/registry.js';
 import { LIFECYCLE_KINDS } from '../attach/lifecycle.js';
@@ -66,7 +67,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--show-cmdline', 'print a shell command that reproduces each exec')
       .option('-u, --user <user>', 'run CMD as USER (default: the sudo caller, else as is)')
       .addOption(new Option('--color <when>', 'colour output').choices(['auto', 'always', 'never']).default('auto'))
-      .option('--ring-size <MiB>', 'BPF ring buffer size in MiB (power of two)', intArg, 32)
+      .option('--ring-size <MiB>', 'BPF ring buffer size in MiB (power of two)', intArg, DEFAULT_RING_MIB)
       .addOption(new Option('--backend <kind>', 'ebpf, ptrace (no BPF, no root needed), or auto: eBPF where it can load, else ptrace (env EXECLENS_BACKEND)').choices(['ebpf', 'ptrace', 'auto']))
       .option('-q, --quiet', 'no summary line on stderr')
       .option('-v, --verbose', 'say which attach plan was chosen and why, on stderr')

@@ -1,4 +1,4 @@
-/** Event types: what the decoder produces and the formatters consume (JSON schema v1, docs/json-schema.md). */
+/** Event types: what the decoder produces and the formatters consume (JSON schema 2, docs/json-schema.md). */
 
 export interface RawExec {
   kind: 'exec';
@@ -76,28 +76,14 @@ export interface FdInfo {
   cloexec: boolean;
 }
 
+/** the fields of the commit record an assembled exec keeps as they are */
+export const EXEC_RECORD_FIELDS = [
+  'execId', 'tsNs', 'enterTsNs', 'pid', 'tid', 'ppid', 'ret', 'flags', 'syscall', 'atFd', 'atFlags',
+  'uid', 'gid', 'euid', 'egid', 'comm', 'oldComm', 'nsPid', 'nsLevel', 'argvTotal', 'envTotal',
+] as const satisfies readonly (keyof RawExec)[];
+
 /** One exec, assembled from its chunks (bytes kept raw; formatters decide on text). */
-export interface ExecEvent {
-  execId: bigint;
-  tsNs: bigint;
-  enterTsNs: bigint;
-  pid: number;
-  tid: number;
-  ppid: number;
-  ret: number;
-  flags: number;
-  syscall: number;
-  atFd: number;
-  atFlags: number;
-  uid: number;
-  gid: number;
-  euid: number;
-  egid: number;
-  comm: Buffer;
-  oldComm: Buffer;
-  /** pid in the process's own pid namespace, and that namespace's depth (0: initial) */
-  nsPid: number;
-  nsLevel: number;
+export interface ExecEvent extends Pick<RawExec, (typeof EXEC_RECORD_FIELDS)[number]> {
   /** filename as passed to the syscall (null if the entry was not seen) */
   filename: Buffer | null;
   /** argv as the caller passed it (#! rewriting undone) */
@@ -107,8 +93,6 @@ export interface ExecEvent {
   interpreter: Buffer[] | null;
   cwd: Buffer | null;
   fds: FdInfo[];
-  argvTotal: number;
-  envTotal: number;
   /** chunk records announced by the BPF side but not received */
   missingChunks: number;
 }
