@@ -1,0 +1,83 @@
+/**
+ * The formatters on assembled events, without root: the text line's fields, the JSON record against the
+ * project's JSON Schema (schema/exec-event.v2.json, ajv), and --show-cmdline's line run by a real bash.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { diffEnv } from '../../src/events/envdiff.js';
+import { ExecFlag } from '../../src/events/layout.js';
+import type { ExecEvent, FdInfo } from '../../src/events/types.js';
+import { palette } from '../../src/output/color.js';
+import { formatText, reconstructCmdline, toJsonRecord, type FormatOptions } from '../../src/output/format.js';
+import { schemaErrors } from '../helpers/trace.js';
+
+const B = (s: string) => Buffer.from(s);
+const fmt: FormatOptions = { fullEnv: false, showFds: true, showCmdline: false, startNs: 1_000_000_000n, bootToWallNs: 1_764_000_000_000_000_000n };
+const plain = palette(false);
+
+function exec(over: Partial<ExecEvent> = {}): ExecEvent {
+  const fd = (n: number, path: string, cloexec = false): FdInfo => ({ fd: n, path: B(path), flags: 0o2, ino: 1n, dev: 1, mode: 0o20620, cloexec });
+  return {
+    execId: 0x1234n, tsNs: 1_500_000_000n, enterTsNs: 1_499_000_000n, pid: 42, tid: 42, ppid: 7, ret: 0, flags: 0, syscall: 0,
+    atFd: -100, atFlags: 0, uid: 1000, gid: 1000, euid: 1000, egid: 1000, comm: B('echo'), oldComm: B('sh'), nsPid: 42, nsLevel: 0,
+    argvTotal: 12, envTotal: 20, filename: B('/bin/echo'), argv: [B('/bin/echo'), B('a b')], env: [B('HOME=/root'), B('FOO=1')],
+    interpreter: null, cwd: B('/tmp'), fds: [fd(0, '/dev/pts/0'), fd(1, '/dev/pts/0'), fd(3, '/etc/x', true), fd(4, '/etc/y', true)], missingChunks: 0,
+    ...over,
+  };
+}
+
+test('text: time, pid<ppid>, the comm before exec, result, filename, argv quoted to paste back, cwd, env diff, fds with the cloexec ones as ranges', () => {
+  const ev = exec();
+  const line = formatText({ ev, diff: diffEnv([B('HOME=/root'), B('OLD=x')], ev.env!) }, fmt, plain);
+  assert.match(line, /^\d\d:\d\d:\d\d\.500000 42<7> sh ok \/bin\/echo argv: \/bin\/echo 'a b' cwd: \/tmp env: \+FOO=1 -OLD fds: 0:\/dev\/pts\/0 1:\/dev\/pts\/0 cloexec:3-4\n$/);
+});
+
+test('text: a failed exec shows the errno name and the comm, a compat exec its ABI, truncation and a lost chunk as !flags, a pid namespace as [ns:N]', () => {
+  const failed = formatText({ ev: exec({ ret: -2, comm: B('sh'), flags: ExecFlag.COMPAT | ExecFlag.ARGV_TRUNC, missingChunks: 1, nsLevel: 1, nsPid: 1 }), diff: null }, fmt, plain);
+  assert.match(failed, /42<7>\[ns:1\] sh ENOENT \[(ia32|aarch32|compat)\] \/bin\/echo/);
+  assert.match(failed, / !argv_trunc,chunk_lost\n$/);
+  assert.doesNotMatch(failed, /!.*compat/, 'the ABI is shown once, not as a flag');
+});
+
+test('text: bytes that are not UTF-8 are quoted as $\'\\xff\' (so the line pastes back), colour only when asked', () => {
+  const line = formatText({ ev: exec({ argv: [B('printf'), Buffer.from([0xff])] }), diff: null }, fmt, plain);
+  assert.match(line, /argv: printf \$'\\xff'/);
+  const coloured = formatText({ ev: exec(), diff: null }, fmt, palette(true));
+  assert.ok(coloured.includes('\u001b[32mok\u001b[0m'), coloured);
+  assert.ok(!formatText({ ev: exec(), diff: null }, fmt, plain).includes('\u001b'));
+});
+
+test('JSON: every record of these events validates against schema/exec-event.v2.json, non-UTF-8 items carry *_b64', () => {
+  const cases = [exec(), exec({ ret: -13, fds: [] }), exec({ argv: [B('x'), Buffer.from([0xff, 0x41])], cwd: Buffer.from([0x2f, 0xe9]) }), exec({ env: null, filename: null })];
+  for (const ev of cases) {
+    const rec = toJsonRecord({ ev, diff: ev.env ? diffEnv([B('HOME=/root')], ev.env) : null }, { ...fmt, showCmdline: true });
+    assert.equal(schemaErrors(rec), null, JSON.stringify(rec));
+  }
+  const odd = toJsonRecord({ ev: cases[2]!, diff: null }, fmt);
+  assert.deepEqual(odd.argv_b64, ['eA==', '/0E=']);
+  assert.equal(odd.cwd_b64, Buffer.from([0x2f, 0xe9]).toString('base64'));
+  assert.equal(toJsonRecord({ ev: cases[1]!, diff: null }, fmt).errno, 'EACCES');
+  assert.equal(toJsonRecord({ ev: exec(), diff: null }, fmt).t, 0.5, 'seconds since the trace started');
+});
+
+test('--show-cmdline: bash runs the printed line into the same cwd, argv (odd bytes too) and environment changes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-cmdline-'));
+  try {
+    // the exec to reproduce: sh printing its argv (NUL-separated), cwd and two variables
+    const script = 'printf "%s\\0" "$@"; pwd; printf "%s|%s" "${FOO-unset}" "${GONE-unset}"';
+    const argv = [B('/bin/sh'), B('-c'), B(script), B('zero'), B("it's"), Buffer.from([0xff, 0x20, 0x24])];
+    const env = [B('FOO=bar baz'), B('PATH=/usr/bin:/bin')];
+    const ev = exec({ filename: B('/bin/sh'), argv, env, cwd: B(dir) });
+    const line = reconstructCmdline({ ev, diff: diffEnv([B('GONE=1'), B('PATH=/usr/bin:/bin')], env) });
+    const r = spawnSync('bash', ['-c', line], { cwd: '/', env: { PATH: '/usr/bin:/bin', GONE: '1' } });
+    assert.equal(r.status, 0, r.stderr.toString());
+    const expected = Buffer.concat([...argv.slice(4).flatMap((a) => [a, Buffer.from([0])]), B(`${dir}\nbar baz|unset`)]);
+    assert.deepEqual(r.stdout, expected, line);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
