@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -910,6 +911,25 @@ static int is_process(pid_t pid)
 	return proc_status(pid, &s) == 0 && s.tgid == pid;
 }
 
+/*
+ * End the way the command ended: killed by the same signal, so whoever waits for us (execlens) sees a
+ * signal, not an exit code of 128+n that a command could also have chosen. No core file of ours.
+ */
+static void die_like(int sig)
+{
+	struct rlimit no_core = { 0, 0 };
+	sigset_t all;
+
+	fflush(NULL);
+	setrlimit(RLIMIT_CORE, &no_core);
+	signal(sig, SIG_DFL);
+	sigemptyset(&all);
+	sigaddset(&all, sig);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+	raise(sig);
+	_exit(128 + sig); /* a signal that does not kill (e.g. SIGCHLD cannot be a death) */
+}
+
 int main(int argc, char **argv)
 {
 	int uid = -1, gid = -1, exec_only = 0;
@@ -1066,5 +1086,7 @@ int main(int argc, char **argv)
 	fflush(out);
 	if (root_status < 0)
 		return EXIT_SETUP;
-	return WIFEXITED(root_status) ? WEXITSTATUS(root_status) : 128 + WTERMSIG(root_status);
+	if (WIFSIGNALED(root_status))
+		die_like(WTERMSIG(root_status));
+	return WEXITSTATUS(root_status);
 }

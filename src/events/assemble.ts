@@ -111,6 +111,14 @@ export function splitInterpreter(block: Buffer[], bprmFile: Buffer | null, argv0
   return { argv: [argv0 ?? block[k]!, ...block.slice(k + 1)], interpreter: block.slice(0, k) };
 }
 
+/**
+ * An exec with no environment at all (`env -i`, `execve(path, argv, NULL)`): the record says the block was
+ * empty (env_total 0), not that it was lost — unless the commit was skipped (then nothing of env was read).
+ */
+function emptyEnv(r: RawExec): boolean {
+  return r.envTotal === 0 && !(r.flags & (ExecFlag.COMMIT_MISSED | ExecFlag.ENV_FAULT | ExecFlag.CHUNK_LOST));
+}
+
 export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
   const f = byField(chunks);
   // A caller's string that could not be read at syscall entry (BPF cannot fault a page in: on riscv64, a page
@@ -140,7 +148,7 @@ export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
     ...kept,
     filename: filename ? cstr(filename) : bprmFile ? cstr(bprmFile) : filenameRaw ? cstr(filenameRaw) : null,
     argv,
-    env: envBlock ? splitNul(envBlock) : null,
+    env: envBlock ? splitNul(envBlock) : emptyEnv(r) ? [] : null,
     interpreter,
     cwd: cwd ? pathFromComponents(cwd) : null,
     fds,

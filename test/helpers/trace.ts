@@ -53,6 +53,8 @@ export interface JsonSummary {
   unwritten: number;
   output_failed: string | null;
   plan: string;
+  exit_code: number | null;
+  exit_signal: string | null;
   stopped_by: string | null;
 }
 
@@ -104,6 +106,7 @@ export function trace(cmd: string[], opts: { extra?: string[]; env?: NodeJS.Proc
     } catch {
       /* no output file: the error is in stderr */
     }
+    assertSchema(lines);
     return {
       code: r.status,
       signal: r.signal,
@@ -127,6 +130,14 @@ export function byFile(r: TraceResult, name: string): JsonExec[] {
   return r.execs.filter((e) => e.filename !== null && (e.filename === name || e.filename.endsWith(`/${name}`)));
 }
 
+
+/** every record a root test reads is checked against the project's JSON Schema: a test fails on a record that does not validate */
+function assertSchema(records: Record<string, unknown>[]): void {
+  for (const r of records) {
+    const err = schemaErrors(r);
+    if (err) throw new Error(`record fails schema/exec-event.v2.json: ${err}\n${JSON.stringify(r).slice(0, 500)}`);
+  }
+}
 
 let validator: ((x: unknown) => boolean) & { errors?: unknown } | undefined;
 /** Validate a JSON Lines record against schema/exec-event.v2.json; returns the errors or null. */
@@ -156,7 +167,12 @@ export async function waitFor(pred: () => boolean, ms: number, what = 'condition
 /** Read a JSON Lines file line by line (outputs of 100,000 execs are too big for one string). */
 export async function readJsonLines(path: string, each: (rec: Record<string, unknown>) => void): Promise<void> {
   const rl = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-  for await (const line of rl) if (line) each(JSON.parse(line) as Record<string, unknown>);
+  for await (const line of rl) {
+    if (!line) continue;
+    const rec = JSON.parse(line) as Record<string, unknown>;
+    assertSchema([rec]);
+    each(rec);
+  }
 }
 
 /** `execlens log --json` in the background: resolves when it exits, like trace() but concurrent. */
@@ -178,6 +194,7 @@ export function traceAsync(cmd: string[], opts: { extra?: string[]; timeoutMs?: 
       } catch {
         /* no output file: the error is in stderr */
       }
+      assertSchema(lines);
       rmSync(dir, { recursive: true, force: true });
       resolve({
         code, signal, stdout, stderr, records: lines,

@@ -169,6 +169,26 @@ test('env set and unset by a parent shell shows as a diff', (t) => {
   assert.equal(e.env_diff.changed.CHANGED, '2');
 });
 
+test('an exec with no environment at all (env -i, execve with envp NULL) has env [] and every variable of its parent in env_diff.removed', (t) => {
+  if (!requireRoot(t)) return;
+  const nullEnvp = `import ctypes; libc = ctypes.CDLL(None); libc.execve(b'/bin/true', (ctypes.c_char_p * 3)(b'true', b'nullenv', None), None)`;
+  const r = trace(['sh', '-c', `env -i /bin/true envi; exec ${PY} -c "${nullEnvp}"`], { extra: ['--show-env'], env: { PATH: '/usr/bin:/bin', KEEP: 'x' } });
+  assert.equal(r.code, 0, r.stderr);
+  const execs = r.execs as (JsonExec & { env: string[] })[];
+  for (const tag of ['envi', 'nullenv']) {
+    const i = execs.findIndex((x) => x.argv[1] === tag);
+    const e = execs[i];
+    assert.ok(e, `${tag} seen: ${JSON.stringify(execs.map((x) => x.argv))}`);
+    // the baseline: what the same process had at its previous exec (env, python3)
+    const before = execs.slice(0, i).reverse().find((x) => x.pid === e.pid)!;
+    const names = before.env.map((kv) => kv.slice(0, kv.indexOf('='))).sort();
+    assert.ok(names.includes('KEEP'), `${tag}: baseline ${names.join(' ')}`);
+    assert.deepEqual(e.env, [], `${tag}: env`);
+    assert.deepEqual([...e.env_diff!.removed].sort(), names, `${tag}: every variable removed`);
+    assert.deepEqual(e.env_diff!.added, {});
+  }
+});
+
 test('cwd follows cd', (t) => {
   if (!requireRoot(t)) return;
   const r = trace(['sh', '-c', 'cd /usr/share && /bin/true; cd / && /bin/true'], { cwd: '/tmp' });
@@ -281,10 +301,17 @@ test('a 3-level process tree has correct parent links', (t) => {
   assert.equal(shs[0]!.ppid, r.execs[0]!.ppid, 'root of the tree is the tracer child');
 });
 
-test('exit code is the command\'s; 128+n when a signal kills it', (t) => {
+test('exit code is the command\'s; 128+n when a signal kills it, and the summary tells a signal from an exit code of 137', (t) => {
   if (!requireRoot(t)) return;
-  assert.equal(trace(['sh', '-c', 'exit 7']).code, 7);
+  const seven = trace(['sh', '-c', 'exit 7']);
+  assert.equal(seven.code, 7);
+  assert.deepEqual([seven.summary!.exit_code, seven.summary!.exit_signal], [7, null]);
   assert.equal(trace(['sh', '-c', 'kill -TERM $$']).code, 143);
+  const killed = trace(['sh', '-c', 'kill -KILL $$']);
+  assert.equal(killed.code, 137);
+  assert.deepEqual([killed.summary!.exit_code, killed.summary!.exit_signal], [null, 'SIGKILL']);
+  const chose = trace(['sh', '-c', 'exit 137']);
+  assert.deepEqual([chose.code, chose.summary!.exit_code, chose.summary!.exit_signal], [137, 137, null]);
 });
 
 test('output piped into a reader that quits (| head): no crash, the command runs to its end, its exit code, execs not written counted with the reason', (t) => {
