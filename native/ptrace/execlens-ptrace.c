@@ -295,16 +295,84 @@ static void path_components(const char *path, struct buf *b)
 	}
 }
 
-static uint32_t emit_cwd(pid_t pid, uint64_t exec_id)
+/* the BPF side's walk limit (bpf CWD_DEPTH): a longer path is cut the same way on both backends */
+#define CWD_DEPTH 32
+
+/* the name of directory (dev, ino) inside the directory open as dirfd, or -1 */
+static int name_in(int dirfd, dev_t dev, ino_t ino, char *name, size_t size)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+	struct stat st;
+	int found = -1;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while (found < 0 && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == dev && st.st_ino == ino) {
+			snprintf(name, size, "%s", de->d_name);
+			found = 0;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * A cwd longer than PATH_MAX: readlink(/proc/PID/cwd) fails with ENAMETOOLONG. Walk up from the directory
+ * itself ("..", and the entry of the same inode in it), leaf first as the BPF walk emits it, up to
+ * CWD_DEPTH components; a walk that does not reach the root is marked CWD_TRUNC.
+ */
+static void walk_up(const char *cwd_link, struct buf *b, uint32_t *flags)
+{
+	int fd = open(cwd_link, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st, up;
+	char name[NAME_MAX + 1];
+	int depth;
+
+	*flags |= EL_EXEC_CWD_TRUNC;
+	for (depth = 0; fd >= 0 && depth < CWD_DEPTH; depth++) {
+		int parent = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (parent < 0 || fstat(fd, &st) || fstat(parent, &up))
+			break;
+		if (st.st_dev == up.st_dev && st.st_ino == up.st_ino) { /* the root: the whole path is here */
+			*flags &= ~(uint32_t)EL_EXEC_CWD_TRUNC;
+			close(parent);
+			break;
+		}
+		if (name_in(parent, st.st_dev, st.st_ino, name, sizeof(name)) < 0) {
+			close(parent);
+			break;
+		}
+		buf_put(b, name, strlen(name));
+		buf_put(b, "", 1);
+		close(fd);
+		fd = parent;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+static uint32_t emit_cwd(pid_t pid, uint64_t exec_id, uint32_t *flags)
 {
 	char path[64], target[PATH_MAX];
 	struct buf b = {0};
 	snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
 	ssize_t n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
+	if (n < 0 && errno == ENAMETOOLONG) {
+		walk_up(path, &b, flags);
+	} else if (n < 0) {
 		return 0;
-	target[n] = 0;
-	path_components(target, &b);
+	} else {
+		target[n] = 0;
+		path_components(target, &b);
+	}
 	if (!b.len)
 		buf_put(&b, "", 1); /* "/" */
 	uint32_t k = emit_field(exec_id, EL_F_CWD, b.p, b.len);
@@ -544,7 +612,7 @@ static int on_entry(pid_t tid, uint32_t arch, uint64_t nr, const uint64_t *args)
 	read_str_array(tid, envp, compat, &p->env, &p->flags, EL_EXEC_ENV_TRUNC, EL_EXEC_ENV_FAULT);
 	if (p->filename.len)
 		script_interp(tid, p);
-	p->nchunks += emit_cwd(tid, p->exec_id);
+	p->nchunks += emit_cwd(tid, p->exec_id, &p->flags);
 	p->nchunks += emit_fds(tid, p->exec_id, &p->nfds);
 	return 1;
 }

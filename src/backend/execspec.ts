@@ -71,8 +71,13 @@ export function ownEnvironment(environ: Buffer = readFileSync('/proc/self/enviro
 }
 
 /** execlens's cwd as bytes (process.cwd() is a lossy string) */
-export function ownCwd(): Buffer {
-  return readlinkSync('/proc/self/cwd', { encoding: 'buffer' });
+export function ownCwd(): Buffer | null {
+  try {
+    return readlinkSync('/proc/self/cwd', { encoding: 'buffer' });
+  } catch {
+    // longer than PATH_MAX (ENAMETOOLONG), or deleted and unreadable: no baseline, not a failure
+    return null;
+  }
 }
 
 /** the value of the first NAME=... entry, as getenv(3) finds it */

@@ -150,7 +150,7 @@ export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
     argv,
     env: envBlock ? splitNul(envBlock) : emptyEnv(r) ? [] : null,
     interpreter,
-    cwd: cwd ? pathFromComponents(cwd) : null,
+    cwd: cwd ? pathFromComponents(cwd, (r.flags & ExecFlag.CWD_TRUNC) !== 0) : null,
     fds,
     missingChunks: Math.max(0, r.nchunks - chunks.length),
   };

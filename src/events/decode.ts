@@ -63,8 +63,14 @@ function decodeFd(rec: Uint8Array, v: RecordView, len: number): FdInfo | null {
   };
 }
 
-/** Path from leaf-first NUL-terminated components, built with one allocation (a copy). */
-export function pathFromComponents(b: Buffer): Buffer {
+/** what stands for the components a walk could not reach: "…/a/b" reads as cut, never as an absolute path */
+export const CUT_MARK = Buffer.from('\u2026');
+
+/**
+ * Path from leaf-first NUL-terminated components, built with one allocation (a copy). `cut`: the walk ran
+ * out of depth before the root, so the path starts with CUT_MARK instead of the root's "/".
+ */
+export function pathFromComponents(b: Buffer, cut = false): Buffer {
   // component boundaries, leaf first
   const starts: number[] = [];
   const ends: number[] = [];
@@ -80,9 +86,9 @@ export function pathFromComponents(b: Buffer): Buffer {
       start = i + 1;
     }
   }
-  if (starts.length === 0) return Buffer.from('/');
-  const out = Buffer.allocUnsafe(total);
-  let o = 0;
+  if (starts.length === 0) return cut ? Buffer.from(CUT_MARK) : Buffer.from('/');
+  const out = Buffer.allocUnsafe(total + (cut ? CUT_MARK.length : 0));
+  let o = cut ? CUT_MARK.copy(out, 0) : 0;
   for (let k = starts.length - 1; k >= 0; k--) {
     out[o++] = 0x2f;
     o += b.copy(out, o, starts[k], ends[k]);

@@ -19,7 +19,7 @@ export interface PipelineOptions {
   /** the command to run; null: the whole system */
   cmd: CommandSpec | null;
   /** the diff baseline of the tree's root: the environment and cwd the command was given (ours) */
-  baseline: { env: Buffer[]; cwd: Buffer };
+  baseline: { env: Buffer[]; cwd: Buffer | null };
   stop: StopSignals;
   /** the source's clock at the trace's start */
   startNs: bigint;

@@ -34,7 +34,7 @@ export interface JsonExec {
   uid: number;
   euid: number;
   fds: { fd: number; path: string; type: string; flags: string[]; cloexec: boolean }[];
-  truncated: { argv: boolean; env: boolean };
+  truncated: { argv: boolean; env: boolean; filename: boolean; cwd: boolean; fds: boolean };
   argv_bytes: number;
   flags: string[];
   lost_chunks: number;

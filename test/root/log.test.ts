@@ -189,6 +189,25 @@ test('an exec with no environment at all (env -i, execve with envp NULL) has env
   }
 });
 
+test('a cwd deeper than the walk (40 levels, 6,000 bytes: longer than PATH_MAX) is cut at the root end, marked \u2026/ and truncated.cwd', (t) => {
+  if (!requireRoot(t)) return;
+  const top = mkdtempSync(join(tmpdir(), 'execlens-deep-'));
+  try {
+    const names = Array.from({ length: 40 }, (_, i) => `d${String(i + 1).padStart(3, '0')}_${'0'.repeat(150)}`);
+    // mkdir/cd one level at a time: the whole path is too long for one system call
+    const r = trace(['bash', '-c', `cd ${top} && for n in ${names.join(' ')}; do mkdir $n && cd $n || exit 9; done; /bin/true deep`]);
+    assert.equal(r.code, 0, r.stderr);
+    const e = r.execs.find((x) => x.argv[1] === 'deep');
+    assert.ok(e);
+    // the BPF walk's depth (32 components, leaf first); the ptrace helper walks up the same way
+    assert.equal(e.cwd, `\u2026/${names.slice(-32).join('/')}`);
+    assert.equal(e.truncated.cwd, true);
+    assert.ok(e.flags.includes('CWD_TRUNC'));
+  } finally {
+    spawnSync('rm', ['-rf', top]);
+  }
+});
+
 test('cwd follows cd', (t) => {
   if (!requireRoot(t)) return;
   const r = trace(['sh', '-c', 'cd /usr/share && /bin/true; cd / && /bin/true'], { cwd: '/tmp' });
