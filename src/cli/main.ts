@@ -46,7 +46,8 @@ function planOptions(cmd: Command): Command {
     .addOption(new Option('--loops <kind>', 'force the loop variant of the copying programs (env EXECLENS_LOOPS)').choices(LOOP_KINDS));
 }
 
-export function buildProgram(setExit: (code: number) => void): Command {
+/** `rawArgv`: the arguments as given (process.argv), to tell `log --` from `log` */
+export function buildProgram(setExit: (code: number) => void, rawArgv: readonly string[] = process.argv): Command {
   const program = new Command('execlens')
     .description('Trace every execve/execveat of a command tree (or the whole system) with eBPF.')
     .version(VERSION)
@@ -73,6 +74,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('-v, --verbose', 'say which attach plan was chosen and why, on stderr')
       .addOption(new Option('--record-raw <file>', 'also save raw ring records (fixtures, benchmarks)').hideHelp()),
   ).action(async (cmd: string[], opts: CommonOpts & Record<string, unknown>) => {
+    // `log --` with nothing after it is a mistake, not a request to trace the whole system (that is `log`)
+    if (cmd.length === 0 && rawArgv.slice(rawArgv.indexOf('log') + 1).includes('--'))
+      throw new ExeclensError("nothing to run after '--': give the command (execlens log -- CMD ARGS...), or no '--' to trace the whole system", EXIT.USAGE);
     // loaded on use: --help, --version and bad flags answer without koffi and the tracer (a TCG guest saves ~2 s)
     const { runLog } = await import('./log.js');
     const code = await runLog({
@@ -111,7 +115,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
 export async function main(argv: string[]): Promise<void> {
   let code: number = EXIT.OK;
-  const program = buildProgram((c) => (code = c));
+  const program = buildProgram((c) => (code = c), argv);
   try {
     await program.parseAsync(argv);
   } catch (e) {

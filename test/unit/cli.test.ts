@@ -77,3 +77,17 @@ test('refusal line: a kernel that needs the BPF JIT (riscv64 7.x with it off) ge
   assert.match(other, /BPF refused on every candidate \[tracepoint\/tp_btf: load failed: Invalid argument\]/);
   assert.doesNotMatch(other, /JIT/);
 });
+
+test("log -- with nothing after it is an error (64), not system-wide tracing; a directory as the command is 126 'is a directory'", () => {
+  for (const args of [['log', '--'], ['log', '--json', '-q', '--']]) {
+    const r = run(args, { env: { ...process.env, EXECLENS_BACKEND: 'ptrace' } });
+    assert.equal(r.status, 64, r.stderr);
+    assert.equal(r.stderr, "execlens: nothing to run after '--': give the command (execlens log -- CMD ARGS...), or no '--' to trace the whole system\n");
+  }
+  const dir = run(['log', '--backend', 'ptrace', '--', '/etc']);
+  assert.equal(dir.status, 126);
+  assert.equal(dir.stderr, 'execlens: /etc: is a directory\n');
+  const missing = run(['log', '--backend', 'ptrace', '--', '/nonexistent/x']);
+  assert.equal(missing.status, 127);
+  assert.equal(missing.stderr, 'execlens: /nonexistent/x: no such file or directory\n');
+});
