@@ -1,21 +1,30 @@
 /** Environment diff between an exec and the environment its process had before. */
 
+/**
+ * Names and values are bytes carried as latin1 strings (lossless). A value is null for an entry without
+ * '=' (`NOEQUALS`, or the empty entry ""), which the kernel passes on as it is: it differs from `NOEQUALS=`.
+ */
 export interface EnvDiff {
-  added: [string, string][];
+  added: [string, string | null][];
   removed: string[];
-  changed: [string, string, string][]; // key, old, new
+  changed: [string, string | null, string | null][]; // key, old, new
 }
 
-/** env entries keyed by name; bytes kept losslessly as latin1 strings */
-export function envMap(env: readonly Uint8Array[]): Map<string, string> {
-  const m = new Map<string, string>();
+/** env entries keyed by name (the first of duplicates wins, as getenv(3) finds it) */
+export function envMap(env: readonly Uint8Array[]): Map<string, string | null> {
+  const m = new Map<string, string | null>();
   for (const e of env) {
     const s = Buffer.from(e).toString('latin1');
     const i = s.indexOf('=');
-    if (i < 0) m.set(s, '');
-    else m.set(s.slice(0, i), s.slice(i + 1));
+    const [k, v] = i < 0 ? [s, null] : [s.slice(0, i), s.slice(i + 1)];
+    if (!m.has(k)) m.set(k, v);
   }
   return m;
+}
+
+/** an entry as the environment holds it: NAME=value, or NAME alone (no '=') */
+export function envEntry(k: string, v: string | null): string {
+  return v === null ? k : `${k}=${v}`;
 }
 
 /** the same entries in the same order (what most execs pass on): byte comparisons, no strings */

@@ -3,7 +3,7 @@
  * docs/json-schema.md and schema/exec-event.v2.json).
  */
 import type { EnvDiff } from '../events/envdiff.js';
-import { bytes, isEmptyDiff } from '../events/envdiff.js';
+import { bytes, envEntry, isEmptyDiff } from '../events/envdiff.js';
 import { fdFlags, fdPath, fdType } from '../events/fdinfo.js';
 import { ExecFlag, SYSCALL_NAMES, type ExecFlagName } from '../events/layout.js';
 import type { ExecEvent } from '../events/types.js';
@@ -52,8 +52,8 @@ function clock(tsNs: bigint, o: FormatOptions): string {
 
 export function envDiffWords(d: EnvDiff): string[] {
   const out: string[] = [];
-  for (const [k, v] of d.added) out.push(`+${shellQuote(bytes(`${k}=${v}`))}`);
-  for (const [k, , v] of d.changed) out.push(`~${shellQuote(bytes(`${k}=${v}`))}`);
+  for (const [k, v] of d.added) out.push(`+${shellQuote(bytes(envEntry(k, v)))}`);
+  for (const [k, , v] of d.changed) out.push(`~${shellQuote(bytes(envEntry(k, v)))}`);
   for (const k of d.removed) out.push(`-${shellQuote(bytes(k))}`);
   return out;
 }
@@ -66,8 +66,8 @@ export function reconstructCmdline(c: ExecContext): string {
   const envArgs: string[] = [];
   if (diff) {
     for (const k of diff.removed) envArgs.push('-u', shellQuote(bytes(k)));
-    for (const [k, v] of diff.added) envArgs.push(shellQuote(bytes(`${k}=${v}`)));
-    for (const [k, , v] of diff.changed) envArgs.push(shellQuote(bytes(`${k}=${v}`)));
+    for (const [k, v] of diff.added) envArgs.push(shellQuote(bytes(envEntry(k, v))));
+    for (const [k, , v] of diff.changed) envArgs.push(shellQuote(bytes(envEntry(k, v))));
   }
   const file = ev.filename ?? ev.argv[0] ?? Buffer.from('?');
   const argv0 = ev.argv[0];
@@ -134,10 +134,11 @@ function jsonStrings(list: Buffer[] | null): { v: string[] | null; b64?: string[
   return valid ? { v } : { v, b64: list.map((b) => b.toString('base64')) };
 }
 
+/** values are null for an entry without '=' */
 interface JsonEnvDiff {
-  added: Record<string, string>;
+  added: Record<string, string | null>;
   removed: string[];
-  changed: Record<string, string>;
+  changed: Record<string, string | null>;
 }
 
 /**
@@ -157,13 +158,13 @@ export function jsonEnvDiff(d: EnvDiff | null): { v: JsonEnvDiff | null; b64?: {
     return lossy(b);
   };
   const v: JsonEnvDiff = {
-    added: Object.fromEntries(d.added.map(([k, val]) => [text(k), text(val)])),
+    added: Object.fromEntries(d.added.map(([k, val]) => [text(k), val === null ? null : text(val)])),
     removed: d.removed.map(text),
-    changed: Object.fromEntries(d.changed.map(([k, , val]) => [text(k), text(val)])),
+    changed: Object.fromEntries(d.changed.map(([k, , val]) => [text(k), val === null ? null : text(val)])),
   };
   if (valid) return { v };
   const b64 = (s: string) => bytes(s).toString('base64');
-  return { v, b64: { added: d.added.map(([k, val]) => b64(`${k}=${val}`)), removed: d.removed.map(b64), changed: d.changed.map(([k, , val]) => b64(`${k}=${val}`)) } };
+  return { v, b64: { added: d.added.map(([k, val]) => b64(envEntry(k, val))), removed: d.removed.map(b64), changed: d.changed.map(([k, , val]) => b64(envEntry(k, val))) } };
 }
 
 function jsonString(b: Buffer | null): { v: string | null; b64?: string } {

@@ -46,3 +46,14 @@ test('JSON env diff: a name or value that is not UTF-8 gets U+FFFD in the text a
   assert.deepEqual(dec(j.b64!.changed), [raw('C=', [0xe9])]);
   assert.deepEqual(jsonEnvDiff(null), { v: null });
 });
+
+test('lossless: an entry without "=" differs from NAME= (null value), the empty entry "" is in the diff, text and JSON tell them apart', () => {
+  const B = (s: string) => Buffer.from(s);
+  const d = diffEnv([B('A=1'), B('NOEQUALS='), B('')], [B('A'), B('NOEQUALS'), B('NEW'), B('NEW2=')]);
+  assert.deepEqual(d, { added: [['NEW', null], ['NEW2', '']], removed: [''], changed: [['A', '1', null], ['NOEQUALS', '', null]] });
+  assert.deepEqual(envDiffWords(d), ['+NEW', '+NEW2=', '~A', '~NOEQUALS', "-''"]);
+  assert.deepEqual(jsonEnvDiff(d).v, { added: { NEW: null, NEW2: '' }, removed: [''], changed: { A: null, NOEQUALS: null } });
+  const added = diffEnv([B('A=1')], [B('A=1'), B('')]);
+  assert.deepEqual(added.added, [['', null]], 'an empty entry added is seen');
+  assert.deepEqual(envDiffWords(added), ["+''"]);
+});
