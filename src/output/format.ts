@@ -9,7 +9,10 @@ import { ExecFlag, SYSCALL_NAMES, type ExecFlagName } from '../events/layout.js'
 import type { ExecEvent } from '../events/types.js';
 import type { Palette } from './color.js';
 import { errnoName } from './errno.js';
+import { reconstructCmdline } from './cmdline.js';
 import { isUtf8, lossy, shellJoin, shellQuote } from './quote.js';
+
+export { reconstructCmdline };
 
 /** the 32-bit ABI of this machine: the tracer and the traced programs share the kernel, so its arch */
 const COMPAT_LABEL = process.arch === 'arm64' ? '[aarch32]' : process.arch === 'x64' ? '[ia32]' : '[compat]';
@@ -58,26 +61,6 @@ export function envDiffWords(d: EnvDiff): string[] {
   return out;
 }
 
-/** A shell command that reproduces the exec when pasted (cwd, env changes, argv). */
-export function reconstructCmdline(c: ExecContext): string {
-  const { ev, diff } = c;
-  const parts: string[] = [];
-  if (ev.cwd) parts.push(`cd ${shellQuote(ev.cwd)} &&`);
-  const envArgs: string[] = [];
-  if (diff) {
-    for (const k of diff.removed) envArgs.push('-u', shellQuote(bytes(k)));
-    for (const [k, v] of diff.added) envArgs.push(shellQuote(bytes(envEntry(k, v))));
-    for (const [k, , v] of diff.changed) envArgs.push(shellQuote(bytes(envEntry(k, v))));
-  }
-  const file = ev.filename ?? ev.argv[0] ?? Buffer.from('?');
-  const argv0 = ev.argv[0];
-  const sameName = argv0 !== undefined && argv0.equals(file);
-  if (envArgs.length) parts.push('env', ...envArgs);
-  if (sameName || argv0 === undefined) parts.push(shellJoin([file, ...ev.argv.slice(1)]));
-  else parts.push(`bash -c 'exec -a "$0" "$@"'`, shellJoin([argv0, file, ...ev.argv.slice(1)]));
-  return parts.join(' ');
-}
-
 /** [3,4,5,9] -> "3-5,9" */
 export function ranges(nums: number[]): string {
   const out: string[] = [];
@@ -95,7 +78,9 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string
   const ok = ev.ret === 0;
   const fields: string[] = [];
   fields.push(p.dim(clock(ev.tsNs, o)));
-  fields.push(`${p.bold(String(ev.pid))}${p.dim(`<${ev.ppid}>`)}${ev.nsLevel > 0 ? p.dim(`[ns:${ev.nsPid}]`) : ''}`);
+  // a thread other than the leader that execs: its tid, as strace's [pid N] shows it (the exec makes it the leader)
+  const tid = ev.tid !== ev.pid ? p.dim(`/${ev.tid}`) : '';
+  fields.push(`${p.bold(String(ev.pid))}${tid}${p.dim(`<${ev.ppid}>`)}${ev.nsLevel > 0 ? p.dim(`[ns:${ev.nsPid}]`) : ''}`);
   fields.push(p.cyan(lossy(ok ? ev.oldComm : ev.comm) || '?'));
   fields.push(ok ? p.green('ok') : p.red(errnoName(ev.ret)));
   if (ev.flags & ExecFlag.COMPAT) fields.push(p.magenta(COMPAT_LABEL));
@@ -117,7 +102,7 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string
   if (ev.missingChunks) warn.push('CHUNK_LOST');
   if (warn.length) fields.push(p.red(`!${[...new Set(warn)].join(',').toLowerCase()}`));
   let line = fields.join(' ');
-  if (o.showCmdline) line += `\n  ${p.dim('$')} ${reconstructCmdline(c)}`;
+  if (o.showCmdline) line += `\n  ${p.dim('$')} ${reconstructCmdline(c.ev)}`;
   return line + '\n';
 }
 
@@ -224,6 +209,6 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
   if (envDiff.b64) rec.env_diff_b64 = envDiff.b64;
   if (fn.b64) rec.filename_b64 = fn.b64;
   if (cwd.b64) rec.cwd_b64 = cwd.b64;
-  if (o.showCmdline) rec.cmdline = reconstructCmdline(c);
+  if (o.showCmdline) rec.cmdline = reconstructCmdline(c.ev);
   return rec;
 }

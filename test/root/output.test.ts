@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXECLENS } from '../helpers/paths.js';
-import { byFile, requireRoot, schemaErrors, trace, type JsonExec } from '../helpers/trace.js';
+import { argvBytes, byFile, requireRoot, schemaErrors, trace, type JsonExec } from '../helpers/trace.js';
 
 test('every JSON record validates against schema/exec-event.v2.json', (t) => {
   if (!requireRoot(t)) return;
@@ -16,20 +16,34 @@ test('every JSON record validates against schema/exec-event.v2.json', (t) => {
   assert.equal(r.records.at(-1)!.type, 'summary');
 });
 
-test('--show-cmdline prints a command that reproduces the exec (argv, env, cwd) when pasted into a shell', (t) => {
+const bytesOf = (list: string[] | undefined, b64: string[] | undefined) =>
+  b64 ? b64.map((b) => Buffer.from(b, 'base64')) : (list ?? []).map((s) => Buffer.from(s));
+
+test('--show-cmdline: each printed line, run under the tracer, makes an exec with the same file, argv, environment and cwd (odd bytes, argv[0], relative name)', (t) => {
   if (!requireRoot(t)) return;
-  const r = trace(['sh', '-c', `cd /usr && unset HOME; FOO='x y' exec /usr/bin/env`], { extra: ['--show-cmdline', '--show-env'] });
+  const script = [
+    `cd /tmp && export ODD=$'\\xff\\x01 x'`,
+    `(exec -a zero /bin/true $'\\xff' "a b" '$(touch /tmp/injected)')`,
+    `cd /usr/bin && (exec -a rel ./true 'x')`,
+    `FOO='x y' /usr/bin/env -u HOME /bin/true`,
+  ].join('; ');
+  const r = trace(['bash', '-c', script], { extra: ['--show-cmdline', '--show-env'] });
   assert.equal(r.code, 0, r.stderr);
-  const [e] = byFile(r, 'env') as (JsonExec & { cmdline: string })[];
-  assert.ok(e?.cmdline, 'cmdline present');
-  // replay it with the env the traced shell started from, and compare what /usr/bin/env prints
-  const [sh] = byFile(r, 'sh') as (JsonExec & { env: string[] })[];
-  const baseEnv = Object.fromEntries(sh!.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  const replay = execFileSync('bash', ['-c', e.cmdline], { env: baseEnv, encoding: 'utf8' });
-  const lines = new Set(replay.trim().split('\n'));
-  assert.ok(lines.has('FOO=x y'), replay);
-  assert.ok(![...lines].some((l) => l.startsWith('HOME=')), 'HOME unset');
-  assert.ok(lines.has('PWD=/usr') || e.cmdline.startsWith('cd /usr'), e.cmdline);
+  const originals = r.execs.filter((e) => e.filename !== null && /true$/.test(e.filename)) as (JsonExec & { cmdline: string })[];
+  assert.equal(originals.length, 3, r.execs.map((e) => e.filename).join(' '));
+  for (const orig of originals) {
+    assert.doesNotMatch(orig.cmdline, /# not exact/, orig.cmdline);
+    const re = trace(['bash', '-c', orig.cmdline], { extra: ['--show-env'] });
+    assert.equal(re.code, 0, `${orig.cmdline}\n${re.stderr}`);
+    const copy = re.execs.at(-1)!;
+    const label = `${orig.cmdline}\n-> ${JSON.stringify(copy).slice(0, 400)}`;
+    assert.deepEqual(argvBytes(copy), argvBytes(orig), label);
+    assert.deepEqual(bytesOf(copy.env, copy.env_b64), bytesOf(orig.env, orig.env_b64), label);
+    assert.equal(copy.cwd, orig.cwd, label);
+    assert.equal(copy.filename, orig.filename, label);
+    assert.equal(copy.result, 0, label);
+  }
+  assert.ok(!existsSync('/tmp/injected'), 'no argument became shell syntax');
 });
 
 test('--user runs the command unprivileged; a setuid exec shows euid != uid', (t) => {
