@@ -31,7 +31,6 @@ export interface SourceCounters {
   ringDrops: { exec: number; chunk: number; other: number };
   untrackedChildren: number;
   stashFull: number;
-  truncated: { argv: number; env: number };
   readFaults: number;
   /**
    * program runs the kernel skipped (bpf_prog_info.recursion_misses): on kernels

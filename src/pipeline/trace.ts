@@ -11,7 +11,7 @@ import { ProcessTree } from '../events/tree.js';
 import { EXIT } from '../exitcodes.js';
 import type { Sink } from '../output/sink.js';
 import type { StopSignals } from './stop.js';
-import { buildSummary, type RunCounts, type Summary } from './summary.js';
+import { buildSummary, countExec, newRunCounts, type RunCounts, type Summary } from './summary.js';
 
 export interface PipelineOptions {
   source: TraceSource;
@@ -47,7 +47,7 @@ const DRAIN_BYTES = 8 << 20;
 export class Pipeline {
   private readonly asm = new Assembler();
   private readonly tree = new ProcessTree();
-  private readonly counts: RunCounts = { execs: 0, failed: 0, processes: 0 };
+  private readonly counts: RunCounts = newRunCounts();
   private readonly rawFd: number | null;
   private exit: PipelineResult['exit'] = null;
   private waitForTree = true;
@@ -69,8 +69,7 @@ export class Pipeline {
       this.o.sink.exit(item);
     } else {
       const { diff } = this.tree.onExec(item.ev);
-      this.counts.execs++;
-      if (item.ev.ret !== 0) this.counts.failed++;
+      countExec(this.counts, item.ev);
       this.o.sink.exec({ ev: item.ev, diff });
     }
   };
