@@ -33,6 +33,8 @@ export interface FormatOptions {
 export interface ExecContext {
   ev: ExecEvent;
   diff: EnvDiff | null;
+  /** the exec that starts the traced command: the comm before it is execlens's launcher, not the user's */
+  byLauncher?: boolean;
 }
 
 const FLAG_NAMES = Object.keys(ExecFlag) as ExecFlagName[];
@@ -81,7 +83,8 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string
   // a thread other than the leader that execs: its tid, as strace's [pid N] shows it (the exec makes it the leader)
   const tid = ev.tid !== ev.pid ? p.dim(`/${ev.tid}`) : '';
   fields.push(`${p.bold(String(ev.pid))}${tid}${p.dim(`<${ev.ppid}>`)}${ev.nsLevel > 0 ? p.dim(`[ns:${ev.nsPid}]`) : ''}`);
-  fields.push(p.cyan(lossy(ok ? ev.oldComm : ev.comm) || '?'));
+  // who exec'd: the comm before the exec; for the launcher's exec of the command, the command's own
+  fields.push(p.cyan(lossy(ok && !c.byLauncher ? ev.oldComm : ev.comm) || '?'));
   fields.push(ok ? p.green('ok') : p.red(errnoName(ev.ret)));
   if (ev.flags & ExecFlag.COMPAT) fields.push(p.magenta(COMPAT_LABEL));
   fields.push(p.yellow(ev.filename ? shellQuote(ev.filename) : '?'));

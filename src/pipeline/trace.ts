@@ -51,6 +51,9 @@ export class Pipeline {
   private readonly rawFd: number | null;
   private exit: PipelineResult['exit'] = null;
   private waitForTree = true;
+  /** a command was launched (not system-wide), and its launcher's exec came */
+  private launched = false;
+  private launcherExeced = false;
 
   constructor(private readonly o: PipelineOptions) {
     this.rawFd = o.recordRaw ? openSync(o.recordRaw, 'w') : null;
@@ -70,7 +73,10 @@ export class Pipeline {
     } else {
       const { diff } = this.tree.onExec(item.ev);
       countExec(this.counts, item.ev);
-      this.o.sink.exec({ ev: item.ev, diff });
+      // nothing of the tree runs before the launcher has exec'd the command: the run's first exec is that one
+      const byLauncher = this.launched && !this.launcherExeced;
+      this.launcherExeced = true;
+      this.o.sink.exec({ ev: item.ev, diff, byLauncher });
     }
   };
 
@@ -96,6 +102,7 @@ export class Pipeline {
     }
     const started: Started = this.o.source.start(cmd);
     this.tree.addRoot(started.rootPid, baseline.env, baseline.cwd);
+    this.launched = true;
     if (started.unreportedChild !== undefined) {
       this.tree.onFork(started.rootPid, started.unreportedChild);
       this.counts.processes++;

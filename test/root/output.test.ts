@@ -88,3 +88,19 @@ test('system-wide mode (no command) sees execs of unrelated processes until SIGI
   assert.equal(recs.at(-1)!.type, 'summary');
   assert.match(stderr, /tracing every exec on the system/);
 });
+
+test("text: the command's first exec shows the command's comm, not execlens's launcher; JSON keeps old_comm as it was", (t) => {
+  if (!requireRoot(t)) return;
+  for (const backend of ['ebpf', 'ptrace']) {
+    const dir = mkdtempSync(join(tmpdir(), 'execlens-comm-'));
+    const out = join(dir, 'log.txt');
+    const r = spawnSync(EXECLENS, ['log', '--backend', backend, '-o', out, '--', 'sh', '-c', 'exec /bin/true'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    assert.match(lines[0]!, /^\S+ \d+<\d+> sh ok \/usr\/bin\/sh /, `${backend}: ${lines[0]}`);
+    assert.match(lines[1]!, /^\S+ \d+<\d+> sh ok \/bin\/true /, `${backend}: the next exec shows who exec'd`);
+    const j = trace(['sh', '-c', 'exec /bin/true'], { extra: ['--backend', backend] });
+    assert.equal(j.execs[0]!.comm, 'sh');
+    assert.equal((j.execs[0] as JsonExec & { old_comm: string }).old_comm, 'execlens-ptrace');
+  }
+});
