@@ -10,19 +10,20 @@
  * decodes its own argv and environment as UTF-8 (lossy) and child_process
  * takes only strings, so anything not UTF-8 would reach the command as U+FFFD.
  * execlens takes the bytes from /proc/self/cmdline and /proc/self/environ and
- * writes them to a pipe as a spec (read_spec below; src/tracer/execspec.ts
+ * writes them to a pipe as a spec (read_spec below; src/backend/execspec.ts
  * writes it): path, argv and env, NUL-separated.
  *
  * Tracing: starts PATH stopped, seizes it (TRACEEXEC|TRACEFORK|TRACEVFORK|
  * TRACECLONE|TRACESECCOMP|EXITKILL) and follows its whole tree. A seccomp
  * filter, installed in the child before its first exec, makes only
- * execve/execveat stop the tracee (SECCOMP_RET_TRACE); with --no-seccomp (or
- * where seccomp is unavailable) every syscall stops and the entries are
- * filtered here. It writes the same records as the BPF program
- * (bpf/include/execlens_event.h) to fd 3, each preceded by its u32 length, so
- * decoding, assembly and output are shared with the eBPF backend. Exit
- * status: the command's (128+n if a signal killed it); 125 if the tracer
- * itself could not start.
+ * execve/execveat stop the tracee (SECCOMP_RET_TRACE); with --no-seccomp
+ * (execlens passes it for EXECLENS_PTRACE_NO_SECCOMP=1) every syscall stops and
+ * the entries are filtered here; a kernel that refuses the filter is a setup
+ * failure (125), not a silent switch to the slow path. It writes the same
+ * records as the BPF program (bpf/include/execlens_event.h) to fd 3, each
+ * preceded by its u32 length, so decoding, assembly and output are shared with
+ * the eBPF backend. It ends as the command ended: the same exit code, or the
+ * same signal raised on itself (die_like); 125 if the tracer could not start.
  *
  * --exec: drop to --uid/--gid and execve the command, nothing else; the eBPF
  * backend runs its command through this (one native binary per arch: the

@@ -1,4 +1,4 @@
-/** Command-line entry: argument parsing only; the work is in src/tracer and src/cli/doctor. */
+/** Command-line entry: argument parsing only; the work is in src/cli/log.ts (via src/pipeline) and src/cli/doctor.ts. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, ExeclensError } from '../exitcodes.js';
 import { VERSION } from '../version.js';

@@ -91,7 +91,7 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string
   if (ev.interpreter && ev.interpreter.length) fields.push(p.dim(`#!${shellJoin(ev.interpreter)}`));
   fields.push(`argv: ${shellJoin(ev.argv)}`);
   if (ev.cwd) fields.push(`${p.dim('cwd:')} ${shellQuote(ev.cwd)}`);
-  if (o.fullEnv && ev.env) fields.push(`${p.dim('env:')} ${shellJoin(ev.env)}`);
+  if (o.fullEnv && ev.env) fields.push(`${p.dim('env:')} ${ev.env.length ? shellJoin(ev.env) : p.dim('(empty)')}`);
   else if (c.diff && !isEmptyDiff(c.diff)) fields.push(`${p.dim('env:')} ${envDiffWords(c.diff).join(' ')}`);
   if (ok && ev.euid !== ev.uid) fields.push(p.magenta(`euid=${ev.euid}`));
   if (ok && ev.egid !== ev.gid) fields.push(p.magenta(`egid=${ev.egid}`));

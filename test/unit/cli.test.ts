@@ -37,7 +37,7 @@ test('not root: a clear error naming the missing capabilities, exit 77; doctor s
   const nobody = (args: string[]) => spawnSync(execlensForNobody(), args, { encoding: 'utf8', uid: NOBODY, gid: NOBODY, cwd: '/' });
   const r = nobody(['log', '--', 'true']);
   assert.equal(r.status, 77, r.stderr);
-  assert.match(r.stderr, /^execlens: the eBPF backend needs root \(missing CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN\): run with sudo\n$/);
+  assert.match(r.stderr, /^execlens: the eBPF backend needs root or CAP_SYS_ADMIN \(CAP_BPF and CAP_PERFMON alone are not enough; missing CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN\): run with sudo, or use --backend ptrace\n$/);
   const d = nobody(['doctor']);
   assert.equal(d.status, 77);
   assert.match(d.stdout, /MISSING CAP_BPF/);

@@ -39,6 +39,12 @@ test('text: a failed exec shows the errno name and the comm, a compat exec its A
   assert.doesNotMatch(failed, /!.*compat/, 'the ABI is shown once, not as a flag');
 });
 
+test('text: a thread that is not the leader shows pid/tid; the launcher\'s exec shows the command\'s comm; --show-env of an empty environment says (empty)', () => {
+  assert.match(formatText({ ev: exec({ tid: 43 }), diff: null }, fmt, plain), / 42\/43<7> sh ok /);
+  assert.match(formatText({ ev: exec(), diff: null, byLauncher: true }, fmt, plain), / 42<7> echo ok /);
+  assert.match(formatText({ ev: exec({ env: [] }), diff: null }, { ...fmt, fullEnv: true }, plain), / env: \(empty\) fds: /);
+});
+
 test('text: bytes that are not UTF-8 are quoted as $\'\\xff\' (so the line pastes back), colour only when asked', () => {
   const line = formatText({ ev: exec({ argv: [B('printf'), Buffer.from([0xff])] }), diff: null }, fmt, plain);
   assert.match(line, /argv: printf \$'\\xff'/);

@@ -22,7 +22,7 @@ export interface Attempt {
   hint?: string;
   /** this refusal ended the candidate (the walk went on to the next one) */
   endedCandidate?: boolean;
-  /** not tried this time: refused earlier in this boot (when; see src/bpf/refusals.ts) */
+  /** not tried this time: refused earlier in this boot (when; see src/backend/ebpf/refusals.ts) */
   cached?: string;
 }
 
