@@ -9,8 +9,11 @@ import { nativeHelperPath } from '../backend/execspec.js';
 import { existsSync } from 'node:fs';
 import { ATTACH_METHODS } from '../attach/registry.js';
 
+/** version of `doctor --json`'s report (its own, apart from the event schema): bumped when a field changes meaning */
+export const DOCTOR_SCHEMA = 1;
+
 export interface DoctorReport {
-  schema: 1;
+  schema: typeof DOCTOR_SCHEMA;
   features: BpfUp['features'];
   tracefs: BpfUp['mount'];
   bpffs: string;
@@ -33,7 +36,7 @@ export function doctorReport(overrides: Overrides, opts: { verifierStats?: boole
   const up = bringUp({ overrides, filter: true, captureEnv: true, captureFds: true, ringBytes: 1 << 20, blockChunks: 64, verifierStats: opts.verifierStats === true, refusals: 'refresh', trial: missing.length === 0 });
   const t = up.tracer;
   const report: DoctorReport = {
-    schema: 1,
+    schema: DOCTOR_SCHEMA,
     features: up.features,
     tracefs: up.mount,
     bpffs: up.features.bpffs ? 'mounted (not needed: execlens pins nothing)' : 'not mounted (not needed: execlens pins nothing)',
