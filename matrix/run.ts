@@ -1,7 +1,7 @@
 /**
  * execlens kernel matrix: boot Debian kernels under QEMU and run the tracer's
  * root tests and `doctor --json` inside each, per clang version.
- *   npm run matrix -- --kernel 6.1,6.12 --arch x86_64 --clang 14,19 [--only 6.1/x86_64/clang14]
+ *   npm run matrix -- --kernel bookworm,trixie --arch x86_64 --clang 14,19 [--only bookworm/x86_64/clang14]
  *                     [--timeout 900] [--jobs N] [--payload CMD] [--out DIR] [--append ARGS]
  *                     [--tests log,lifecycle] [--test-pattern REGEX] [--save-fixtures]
  *   npm run matrix -- --report DIR1,FILE.json,DIR2 [--out DIR] [--save-fixtures]   (reports from earlier, even interrupted,
