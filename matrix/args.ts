@@ -10,10 +10,24 @@ export interface TestSelection {
   pattern: string | null;
 }
 
+/** --compare: a results.json (or a run directory holding one) whose verifier cost this run must not exceed */
+export interface CompareSpec {
+  baseline: string;
+  marginPct: number;
+}
+
 export type MatrixArgs =
-  | { mode: 'report'; sources: string[]; outDir: string | null; /** also refresh the plan-choice fixtures from the cells' recorded doctor */ saveFixtures: boolean }
+  | {
+      mode: 'report';
+      sources: string[];
+      outDir: string | null;
+      /** also refresh the plan-choice fixtures from the cells' recorded doctor */
+      saveFixtures: boolean;
+      compare: CompareSpec | null;
+    }
   | {
       mode: 'run';
+      compare: CompareSpec | null;
       kernels: string[];
       arches: Arch[];
       clangs: number[];
@@ -81,6 +95,8 @@ interface RawOpts {
   saveFixtures?: boolean;
   expectFail?: boolean;
   report?: string;
+  compare?: string;
+  margin: number;
 }
 
 /** The matrix command; throws CommanderError on bad flags (and on --help, with code 'commander.helpDisplayed'). */
@@ -100,6 +116,8 @@ export function matrixCommand(): Command {
     .option('--test-pattern <regex>', 'only the tests whose names match')
     .option('--save-fixtures', "save each cell's doctor features as a plan-choice test fixture")
     .option('--expect-fail', 'exit 0 only when every cell failed (self-test of failure reporting)')
+    .option('--compare <results>', "fail when a program's processed instructions grow past --margin against this results.json (or run directory)")
+    .option('--margin <pct>', 'allowed growth of processed instructions per program, in percent', positiveInt, 10)
     .option('--report <sources>', 'no run: rebuild the reports from cell directories and results.json files of earlier runs (later ones win)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -109,9 +127,11 @@ export function matrixCommand(): Command {
 export function parseMatrixArgs(argv: string[], cmd: Command = matrixCommand().configureOutput({ writeErr: () => {}, writeOut: () => {} })): MatrixArgs {
   cmd.parse(argv, { from: 'user' });
   const o = cmd.opts<RawOpts>();
-  if (o.report !== undefined) return { mode: 'report', sources: list(o.report), outDir: o.out ?? null, saveFixtures: o.saveFixtures === true };
+  const compare = o.compare ? { baseline: o.compare, marginPct: o.margin } : null;
+  if (o.report !== undefined) return { mode: 'report', sources: list(o.report), outDir: o.out ?? null, saveFixtures: o.saveFixtures === true, compare };
   return {
     mode: 'run',
+    compare,
     kernels: o.kernel,
     arches: o.arch,
     clangs: o.clang,

@@ -15,6 +15,7 @@ import { chooseAccel } from '../../matrix/qemu.js';
 import { judgeAttempt, kvmBootDeadline, KVM_BOOT_DEADLINE_S, type AttemptObservation } from '../../matrix/bootwatch.js';
 import { junitCounts, junitFailures, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, tapFailures, type CellResult } from '../../matrix/report.js';
 import { parseVerifierStats } from '../../src/backend/ebpf/loader.js';
+import { compareVerifier, renderVerifierChanges, verifierChartSvg } from '../../matrix/verifier.js';
 
 test('cells: kernels × arches × clangs, skipping what Debian does not ship, --only filters', () => {
   const cells = expandCells({ kernels: ['bookworm', 'trixie', 'experimental'], arches: ['x86_64', 'riscv64'], clangs: [14, 19] });
@@ -215,7 +216,7 @@ test('matrix args: lists, numbers and the test selection are parsed; defaults ar
   const d = parseMatrixArgs([]);
   assert.ok(d.mode === 'run' && d.kernels.join() === 'bookworm' && d.arches.join() === 'x86_64' && d.clangs.join() === '14' && d.jobs === null && d.payload === null && !d.expectFail);
   const r = parseMatrixArgs(['--report', 'a,b.json', '--out', '/tmp/x']);
-  assert.deepEqual(r, { mode: 'report', sources: ['a', 'b.json'], outDir: '/tmp/x', saveFixtures: false });
+  assert.deepEqual(r, { mode: 'report', sources: ['a', 'b.json'], outDir: '/tmp/x', saveFixtures: false, compare: null });
   assert.equal((parseMatrixArgs(['--report', 'a', '--save-fixtures']) as { saveFixtures: boolean }).saveFixtures, true);
 });
 
@@ -254,4 +255,28 @@ test('serially: preparations run one at a time in order, and a failed one does n
   await assert.rejects(b, /b failed/);
   assert.equal(await c, 'c');
   assert.deepEqual(events, ['a start', 'a end', 'b start', 'b end', 'c start', 'c end']);
+});
+
+function cellWith(id: string, programs: [string, number][]): CellResult {
+  return { id, kernelRelease: 'x', status: 'pass', reason: null, counts: null, plan: null, programs: programs.map(([name, n]) => ({ name, verifiedInsns: n, xlatedInsns: 1 })), refused: [], seconds: 1, junit: null, doctor: null };
+}
+
+test('verifier cost: a program that grows past the margin is a regression; old cell ids match their suite names; the chart has a bar per program and cell', () => {
+  const baseline = [cellWith('6.1/x86_64/clang14', [['fexit_execve_loop', 8000], ['btf_sched_fork', 100]]), cellWith('sid/x86_64/clang14', [['x', 10]])];
+  const current = [cellWith('bookworm/x86_64/clang14', [['fexit_execve_loop', 8900], ['btf_sched_fork', 105], ['new_prog', 50]])];
+  const changes = compareVerifier(baseline, current, 10);
+  assert.deepEqual(changes.map((c) => [c.program, c.before, c.after, c.regression]), [['fexit_execve_loop', 8000, 8900, true], ['btf_sched_fork', 100, 105, false]]);
+  assert.equal(changes[0]!.cell, 'bookworm/x86_64/clang14');
+  assert.equal(compareVerifier(baseline, current, 15).filter((c) => c.regression).length, 0, '11.25% is inside a 15% margin');
+  const md = renderVerifierChanges(changes, 10, 'base.json');
+  assert.match(md, /\*\*1 regression\(s\)\*\*/);
+  assert.match(md, /\| bookworm\/x86_64\/clang14 \| fexit_execve_loop \| 8,000 \| 8,900 \| \*\*\+11\.3%\*\* \|/);
+  const svg = verifierChartSvg([...current, cellWith('trixie/x86_64/clang14', [['fexit_execve_loop', 7900]])], 'a <title> & more');
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="\d+" height="\d+"/);
+  assert.equal((svg.match(/<rect x=/g) ?? []).length, 4, 'bars: fexit_execve_loop ×2, btf_sched_fork, new_prog');
+  assert.ok(svg.includes('a &lt;title&gt; &amp; more'));
+  assert.ok(svg.trimEnd().endsWith('</svg>'));
+  const a = parseMatrixArgs(['--compare', 'base.json', '--margin', '5']);
+  assert.deepEqual(a.compare, { baseline: 'base.json', marginPct: 5 });
+  assert.equal(parseMatrixArgs([]).compare, null);
 });
