@@ -2,6 +2,7 @@
  * Probe the running kernel -> KernelFeatures (plain JSON data, no decisions).
  * choosePlan() decides; the matrix records one of these per cell as a fixture.
  */
+import { FACTS_PATH, factsKey, readFacts, writeFacts, type SlowFacts } from './facts-cache.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { btfFuncNames } from './btf.js';
@@ -181,10 +182,15 @@ function possibleCpus(): number {
   return n;
 }
 
-export function probeKernel(): KernelFeatures {
+/**
+ * What this kernel offers. cache 'use': the slow facts (config, BTF symbols) from this boot's record when
+ * there is one (src/kernel/facts-cache.ts); 'refresh': probed and recorded (doctor); 'off': probed only.
+ */
+export function probeKernel(cache: 'use' | 'refresh' | 'off' = 'off'): KernelFeatures {
   const release = os.release();
   const arch = os.machine ? os.machine() : process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
-  const kc = readKconfig(release);
+  const key = cache === 'off' || process.env.EXECLENS_NO_FACTS_CACHE === '1' ? null : factsKey(release, FEATURES_SCHEMA);
+  const remembered = key && cache === 'use' ? readFacts(FACTS_PATH, key) : null;
   const tracefs = findTracefs();
   let syscallTracepoints: Record<string, boolean> | null = null;
   if (tracefs) {
@@ -200,21 +206,18 @@ export function probeKernel(): KernelFeatures {
     );
   }
   const capEff = readCapEff();
-  const kconfig = kc.text ? parseKconfig(kc.text) : {};
   const kprobePmu = existsSync('/sys/bus/event_source/devices/kprobe');
   const kprobeEvents = tracefs !== null && existsSync(`${tracefs}/kprobe_events`);
-  const kprobesPossible = kprobePmu || kprobeEvents;
-  const compatPossible = kconfig.CONFIG_IA32_EMULATION === 'y' || kconfig.CONFIG_COMPAT === 'y' || !kc.text;
+  const slow = remembered ?? slowFacts(release, arch, kprobePmu || kprobeEvents);
+  if (key && !remembered) writeFacts(FACTS_PATH, key, slow);
   const lockdownText = readText('/sys/kernel/security/lockdown');
   return {
     schema: FEATURES_SCHEMA,
     arch,
     release,
     version: parseVersion(release),
-    kconfigSource: kc.source,
-    kconfig,
+    ...slow,
     btf: existsSync(VMLINUX_BTF),
-    ...lookupSymbols(arch, kprobesPossible, compatPossible),
     tracefs,
     bpffs: isBpffsMounted(),
     syscallTracepoints,
@@ -227,6 +230,14 @@ export function probeKernel(): KernelFeatures {
     capEff,
     possibleCpus: possibleCpus(),
   };
+}
+
+/** the facts that cost a gunzip and a BTF walk (cached per boot by probeKernel) */
+function slowFacts(release: string, arch: string, kprobesPossible: boolean): SlowFacts {
+  const kc = readKconfig(release);
+  const kconfig = kc.text ? parseKconfig(kc.text) : {};
+  const compatPossible = kconfig.CONFIG_IA32_EMULATION === 'y' || kconfig.CONFIG_COMPAT === 'y' || !kc.text;
+  return { kconfigSource: kc.source, kconfig, ...lookupSymbols(arch, kprobesPossible, compatPossible) };
 }
 
 /** Effective capabilities of this process (hex, from /proc/self/status), null if unreadable. */
