@@ -8,14 +8,15 @@ import { gunzipSync } from 'node:zlib';
 import { btfFuncNames } from './btf.js';
 import os from 'node:os';
 
-export const FEATURES_SCHEMA = 1;
+/** bumped when a recorded fact is added or changes meaning (2: ia32Emulation, CONFIG_IA32_EMULATION_DEFAULT_DISABLED) */
+export const FEATURES_SCHEMA = 2;
 
 /** kconfig options that matter to the plan (only these are recorded) */
 export const KCONFIG_KEYS = [
   'CONFIG_BPF_SYSCALL', 'CONFIG_BPF_JIT', 'CONFIG_DEBUG_INFO_BTF', 'CONFIG_KPROBES', 'CONFIG_KPROBES_ON_FTRACE',
   'CONFIG_KPROBE_EVENTS', 'CONFIG_FTRACE_SYSCALLS', 'CONFIG_FUNCTION_ERROR_INJECTION', 'CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS',
   'CONFIG_IA32_EMULATION', 'CONFIG_X86_X32_ABI', 'CONFIG_COMPAT', 'CONFIG_BPF_LSM', 'CONFIG_ARCH_HAS_SYSCALL_WRAPPER',
-  'CONFIG_BPF_EVENTS', 'CONFIG_SECURITY_LOCKDOWN_LSM', 'CONFIG_PREEMPTION',
+  'CONFIG_BPF_EVENTS', 'CONFIG_SECURITY_LOCKDOWN_LSM', 'CONFIG_PREEMPTION', 'CONFIG_IA32_EMULATION_DEFAULT_DISABLED',
 ] as const;
 
 /** symbols the plan may attach to, looked up in /proc/kallsyms */
@@ -66,6 +67,12 @@ export interface KernelFeatures {
   jit: number | null;
   unprivilegedBpfDisabled: number | null;
   lockdown: string | null;
+  /**
+   * x86_64: does the kernel run 32-bit programs this boot? Since Linux 6.7 ("x86: Make IA32_EMULATION boot
+   * time configurable") `ia32_emulation=` on the command line, or CONFIG_IA32_EMULATION_DEFAULT_DISABLED,
+   * can turn IA32 emulation off in a kernel built with it. null: not x86_64 or unknown (fixtures from before).
+   */
+  ia32Emulation?: boolean | null;
   euid: number;
   /** effective capability set (hex) from /proc/self/status */
   capEff: string | null;
@@ -226,10 +233,21 @@ export function probeKernel(cache: 'use' | 'refresh' | 'off' = 'off'): KernelFea
     jit: readNum('/proc/sys/net/core/bpf_jit_enable'),
     unprivilegedBpfDisabled: readNum('/proc/sys/kernel/unprivileged_bpf_disabled'),
     lockdown: lockdownText ? (/\[(\w+)\]/.exec(lockdownText)?.[1] ?? null) : null,
+    ia32Emulation: arch === 'x86_64' ? ia32Emulation(slow.kconfig, readText('/proc/cmdline')) : null,
     euid: process.geteuid ? process.geteuid() : -1,
     capEff,
     possibleCpus: possibleCpus(),
   };
+}
+
+/** IA32 emulation on this boot: built in, then the command line's ia32_emulation= over the build's default */
+export function ia32Emulation(kconfig: Record<string, string>, cmdline: string | null): boolean | null {
+  if (kconfig.CONFIG_IA32_EMULATION === undefined) return Object.keys(kconfig).length ? false : null;
+  const arg = cmdline === null ? undefined : /(?:^|\s)ia32_emulation=(\S+)/.exec(cmdline)?.[1];
+  // the kernel parses it with kstrtobool: 1/y/Y/on and 0/n/N/off, among others
+  if (arg !== undefined && /^(1|y|on|true)/i.test(arg)) return true;
+  if (arg !== undefined && /^(0|n|off|false)/i.test(arg)) return false;
+  return kconfig.CONFIG_IA32_EMULATION_DEFAULT_DISABLED !== 'y';
 }
 
 /** the facts that cost a gunzip and a BTF walk (cached per boot by probeKernel) */
