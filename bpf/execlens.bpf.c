@@ -9,12 +9,13 @@
  * turns autoload on only for the wrappers of the chosen plan and sets fentry
  * targets / kprobe symbols at run time, so the SEC() targets are defaults.
  *
- *   plan         entry                              exit                     compat (x86 ia32, arm64 AArch32)
- *   fentry       fentry[.s]/__<arch>_sys_exec*      fexit/__<arch>_sys_exec* fentry+fexit __{ia32,arm64}_compat_sys_exec*
- *   kprobe       kprobe/<sym> (regs wrapper or      kretprobe/<sym>          kprobe+kretprobe on the same
+ *   plan         entry                               exit                      compat (ia32, AArch32)
+ *   fentry       fentry[.s]/__<arch>_sys_exec*       fexit/__<arch>_sys_exec*  fentry+fexit on
+ *                                                                              __{ia32,arm64}_compat_sys_exec*
+ *   kprobe       kprobe/<sym> (regs wrapper or       kretprobe/<sym>           kprobe+kretprobe on the same
  *                __se_sys_* direct args)
- *   raw_syscalls raw_tp/sys_enter (by number)       raw_tp/sys_exit          the same programs (compat numbers, by ABI)
- *   tracepoint   tracepoint/syscalls/sys_enter_exec* sys_exit_exec*          (not seen: caught at sched_process_exec)
+ *   raw_syscalls raw_tp/sys_enter (by number)        raw_tp/sys_exit           the same programs (by ABI)
+ *   tracepoint   tracepoint/syscalls/sys_enter_exec* sys_exit_exec*            (none: seen at sched_process_exec)
  *   lifecycle    tp_btf/sched_process_{exec,fork,exit}, or raw_tp/ the same
  *
  * The programs that copy argv/env/fds (every exit program and sched_process_exec)

@@ -24,7 +24,8 @@ if [ ! -s "$VMH" ] || [ "${REGEN_VMLINUX:-0}" = 1 ]; then
   [ -r "$BTF" ] || { echo "build-bpf: no kernel BTF at $BTF (set VMLINUX_BTF)" >&2; exit 2; }
   bpftool btf dump file "$BTF" format c > "$VMH.tmp" && mv "$VMH.tmp" "$VMH"
 fi
-"$CLANG" -target bpf -O2 -g -Wall -Wno-unused-function -Wno-unknown-warning-option -Wno-default-const-init-var-unsafe -D__TARGET_ARCH_$TARGET_ARCH ${BPF_CFLAGS:-} \
+"$CLANG" -target bpf -O2 -g -Wall -Wno-unused-function -Wno-unknown-warning-option \
+  -Wno-default-const-init-var-unsafe -D__TARGET_ARCH_$TARGET_ARCH ${BPF_CFLAGS:-} \
   -I "$OUT/$ARCH" -I bpf/include -I bpf -c bpf/execlens.bpf.c -o "$OUT/execlens.bpf.o.tmp"
 # strip DWARF but keep BTF/BTF.ext (CO-RE needs them)
 llvm-strip -g "$OUT/execlens.bpf.o.tmp" 2>/dev/null || true

@@ -137,8 +137,10 @@ def compare(before, after, show):
 def package_copy(obj):
     """a temporary package root whose build/bpf/execlens.bpf.o is obj"""
     d = tempfile.mkdtemp(prefix="execlens-obj-")
-    shutil.copytree(os.path.join(ROOT, "dist"), os.path.join(d, "dist"), symlinks=True)
-    for keep in ("node_modules", "package.json", "bin", "schema"):
+    # copies, not links: Node resolves a module's symlinks, and the package root is found from dist/ and bin/
+    for copy in ("dist", "bin"):
+        shutil.copytree(os.path.join(ROOT, copy), os.path.join(d, copy), symlinks=True)
+    for keep in ("node_modules", "package.json", "schema"):
         if os.path.exists(os.path.join(ROOT, keep)):
             os.symlink(os.path.join(ROOT, keep), os.path.join(d, keep))
     os.makedirs(os.path.join(d, "build/bpf"))
@@ -158,7 +160,7 @@ def verifier_stats(obj):
     out = {}
     try:
         for a, lc, lo in PLANS:
-            r = subprocess.run(["node", os.path.join(d, "dist/src/cli/main.js"), "doctor", "--json",
+            r = subprocess.run([os.path.join(d, "bin/execlens"), "doctor", "--json",
                                 "--verifier-stats", "--attach", a, "--lifecycle", lc, "--loops", lo],
                                capture_output=True, text=True, env=env)
             try:
