@@ -33,7 +33,7 @@ struct {
 	__uint(max_entries, RING_BYTES_DEFAULT);
 } events SEC(".maps");
 
-/* tgids being followed (filter mode); the tracer seeds it with itself. */
+/* tgids being followed (filter mode); the tracer seeds it with the helper that execs the command. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TRACED_MAX);
