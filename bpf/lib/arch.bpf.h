@@ -9,6 +9,7 @@
  *   SYSCALL_NR(regs)       the syscall number in the user pt_regs (at sys_exit)
  *   ARCH_TS_COMPAT         x86's thread_info.status bit set during an ia32 syscall
  *   COMPAT_TASK_SIZE_MAX   elsewhere: the largest address space of a 32-bit image
+ *   ARCH_PAGE_SIZE         the user page size (fault_in_str touches the next page)
  *   PT_REGS_PARM1_CORE_SYSCALL   overridden where libbpf 1.1 reads the wrong register
  */
 #ifndef EXECLENS_ARCH_BPF_H
@@ -74,5 +75,8 @@
  * (AArch32, rv32) gets at most 4 GiB.
  */
 #define COMPAT_TASK_SIZE_MAX 0x100000000ULL
+
+/* 4 KiB pages: Debian's x86_64, arm64 and riscv64 kernels (arm64 can be built with 16 or 64 KiB) */
+#define ARCH_PAGE_SIZE 4096
 
 #endif

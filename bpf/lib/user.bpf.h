@@ -12,8 +12,6 @@
 #ifndef EXECLENS_USER_BPF_H
 #define EXECLENS_USER_BPF_H
 
-#define USER_PAGE_SIZE 4096 /* 4 KiB pages: Debian's x86_64, arm64 and riscv64 kernels */
-
 static __always_inline long read_user(void *dst, __u32 size, const void *src, bool may_sleep)
 {
 	if (may_sleep && cfg_sleepable)
@@ -39,8 +37,8 @@ static __always_inline void fault_in_str(const void *p, bool may_sleep)
 	if (!(may_sleep && cfg_sleepable) || !p)
 		return;
 	bpf_copy_from_user(&b, 1, p);
-	if ((a & (USER_PAGE_SIZE - 1)) > USER_PAGE_SIZE - SMALL_STR)
-		bpf_copy_from_user(&b, 1, (const void *)((a | (USER_PAGE_SIZE - 1)) + 1));
+	if ((a & (ARCH_PAGE_SIZE - 1)) > ARCH_PAGE_SIZE - SMALL_STR)
+		bpf_copy_from_user(&b, 1, (const void *)((a | (ARCH_PAGE_SIZE - 1)) + 1));
 }
 
 /* user pointer at index i of a native or compat (32-bit) pointer array */
