@@ -14,23 +14,24 @@
  * kernel that runs BPF preemptibly skips a program on a CPU where it is
  * already running, seen on 7.2). Report the exec from what the entry saw
  * rather than lose it: a small record written straight into the ring (no
- * scratch: it may be in use by a preempted program here).
+ * scratch: it may be in use by a preempted program here). tid: the stash key, by
+ * address as the caller holds it (a copy would cost another stack slot).
  */
-static __always_inline int exec_commit_missed(struct stash *st, __u32 tgid, __u32 tid)
+static __always_inline int exec_commit_missed(struct stash *st, __u32 tgid, __u32 *tid)
 {
 	struct el_exec *late = reserve_exec();
 	struct task_struct *t;
 
 	if (!late) {
-		bpf_map_delete_elem(&stashes, &tid);
+		bpf_map_delete_elem(&stashes, tid);
 		return 0;
 	}
 	__builtin_memset(late, 0, sizeof(*late));
 	exec_from_stash(late, st, EL_EXEC_COMMIT_MISSED);
-	bpf_map_delete_elem(&stashes, &tid);
+	bpf_map_delete_elem(&stashes, tid);
 	t = cur_task();
 	late->pid = tgid;
-	late->tid = tid;
+	late->tid = *tid;
 	late->ppid = BPF_CORE_READ(t, real_parent, tgid);
 	fill_creds(late, t);
 	bpf_get_current_comm(late->comm, sizeof(late->comm));
@@ -55,7 +56,7 @@ static __always_inline int exec_exit(long ret, __u32 slot, bool loop)
 	if (!st)
 		return 0;
 	if (ret == 0)
-		return exec_commit_missed(st, tgid, tid);
+		return exec_commit_missed(st, tgid, &tid);
 	s = get_scratch(slot);
 	if (!s)
 		return 0;
