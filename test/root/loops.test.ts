@@ -1,5 +1,5 @@
 /**
- * The programs that copy argv/env/fds exist twice (bpf/execlens.bpf.c): with
+ * The programs that copy argv/env/fds exist twice (bpf/attach/*.bpf.h): with
  * unrolled loops (every kernel) and with bpf_loop callbacks (5.17+). Both run
  * the same step functions; here both trace the same real workload and must
  * report the same events, and those events must be right.
