@@ -15,7 +15,9 @@
 #define NAME_BUF         256u              /* NAME_MAX + 1 */
 #define CWD_DEPTH        32
 #define FD_PATH_DEPTH    12
-#define FD_SCAN          32                /* fds 0..31 are reported; more set FDS_TRUNC */
+#define FD_SCAN          32                /* unrolled plans: fds 0..31 are reported; more set FDS_TRUNC */
+#define FD_REPORT_MAX    4096              /* bpf_loop plans: this many inherited fds, of any number */
+#define FD_CLOEXEC_SCAN  64                /* fds closed by the exec (FD_CLOEXEC): 0..63, as stashed */
 
 #define RING_BYTES_DEFAULT (64 << 20)      /* events: the loader sets --ring-size */
 #define TRACED_MAX       65536             /* tgids followed at once (filter mode) */
