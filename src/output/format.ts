@@ -110,7 +110,7 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string
 }
 
 /** string list as JSON: lossy strings, plus base64 of every item when any is not UTF-8 */
-function jsonStrings(list: Buffer[] | null): { v: string[] | null; b64?: string[] } {
+export function jsonStrings(list: Buffer[] | null): { v: string[] | null; b64?: string[] } {
   if (!list) return { v: null };
   let valid = true;
   const v = list.map((b) => {
@@ -155,7 +155,7 @@ export function jsonEnvDiff(d: EnvDiff | null): { v: JsonEnvDiff | null; b64?: {
   return { v, b64: { added: d.added.map(([k, val]) => b64(envEntry(k, val))), removed: d.removed.map(b64), changed: d.changed.map(([k, , val]) => b64(envEntry(k, val))) } };
 }
 
-function jsonString(b: Buffer | null): { v: string | null; b64?: string } {
+export function jsonString(b: Buffer | null): { v: string | null; b64?: string } {
   if (!b) return { v: null };
   return isUtf8(b) ? { v: lossy(b) } : { v: lossy(b), b64: b.toString('base64') };
 }
