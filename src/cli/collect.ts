@@ -11,6 +11,8 @@ import type { FormatOptions } from '../output/format.js';
 import { JsonDocumentSink } from '../output/json-doc-sink.js';
 import { JsonLinesSink } from '../output/jsonl-sink.js';
 import { metadataRecord } from '../output/metadata.js';
+import { PerfettoSink } from '../output/perfetto/perfetto-sink.js';
+import { shellJoin } from '../output/quote.js';
 import type { Sink } from '../output/sink.js';
 import { VERSION } from '../version.js';
 import { defaultFile, type CollectFormat } from './formats.js';
@@ -58,9 +60,15 @@ export function metadataOf(ctx: RunContext): Record<string, unknown> {
   });
 }
 
+/** the root track's name: what was traced */
+function runName(ctx: RunContext): string {
+  return ctx.command ? `execlens: ${shellJoin(ctx.command.argv)}` : 'execlens: the whole system';
+}
+
 const FORMATS: Partial<Record<CollectFormat, FormatSpec>> = {
   json: { fds: true, binary: false, make: (ctx) => new JsonDocumentSink(ctx.writer, fmtOf(ctx), metadataOf(ctx)) },
   jsonl: { fds: true, binary: false, make: (ctx) => new JsonLinesSink(ctx.writer, fmtOf(ctx), true) },
+  perfetto: { fds: true, binary: true, make: (ctx) => new PerfettoSink(ctx.writer, runName(ctx), ctx.startNs) },
 };
 
 export function runCollect(o: CollectOptions): Promise<number> {

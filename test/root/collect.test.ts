@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { release } from 'node:os';
 import { collect, documentErrors, requireRoot, schemaErrors } from '../helpers/trace.js';
+import { decodePerfetto } from '../helpers/perfetto.js';
 
 /** a tree with an exit code, a subshell that exits 3 (fork, no exec), a shell killed by SIGKILL, a failed exec */
 const SCRIPT = '/bin/true a; (exit 3); sh -c "kill -KILL \\$\\$"; /nonexistent/x 2>/dev/null; exit 0';
@@ -80,5 +81,30 @@ for (const backend of ['ebpf', 'ptrace'] as const) {
     assert.deepEqual(m.baseline.fds.map((f) => f.fd), [0, 1, 2]);
     assert.equal(doc.summary.execs, 4);
     checkLives(doc.events);
+  });
+
+  test(name('collect -F perfetto: decoded back with the vendored definitions, a track per process under its parent\'s, a slice per image ending with the exit code or signal, the failed exec an instant, argv and cwd annotated'), (t) => {
+    if (!requireRoot(t)) return;
+    const r = collect('perfetto', ['sh', '-c', SCRIPT], { extra: b, cwd: '/usr' });
+    assert.equal(r.code, 0, r.stderr);
+    const tr = decodePerfetto(r.data!);
+    const tracks = [...tr.tracks].map(([uuid, d]) => ({ uuid, ...d }));
+    const root = tracks.find((x) => x.parent === null)!;
+    assert.equal(root.name, `execlens: sh -c '${SCRIPT}'`);
+    const shTrack = tracks.find((x) => x.parent === root.uuid)!;
+    assert.match(shTrack.name, /^\d+ sh$/);
+    const kids = tracks.filter((x) => x.parent === shTrack.uuid);
+    assert.equal(kids.length, 4, `the shell's 4 children: ${JSON.stringify(tracks)}`);
+    const slicesOf = (uuid: number) => tr.slices.filter((s) => s.track === uuid);
+    const [sh] = slicesOf(shTrack.uuid);
+    assert.deepEqual([sh!.name, sh!.args.argv, sh!.args.cwd, sh!.endArgs.exit_code], ['sh', ['sh', '-c', SCRIPT], '/usr', 0]);
+    const endOf = (re: RegExp) => slicesOf(kids.find((k) => re.test(k.name))!.uuid).at(-1)!;
+    assert.deepEqual([endOf(/ true$/).name, endOf(/ true$/).args.argv, endOf(/ true$/).endArgs.exit_code], ['true', ['/bin/true', 'a'], 0]);
+    const forkedSh = kids.filter((k) => / sh$/.test(k.name)).map((k) => slicesOf(k.uuid).at(-1)!.endArgs);
+    assert.ok(forkedSh.some((e) => e.exit_code === 3), `the subshell exits 3: ${JSON.stringify(forkedSh)}`);
+    assert.ok(forkedSh.some((e) => e.exit_signal === 'SIGKILL'), 'the killed shell');
+    const failed = tr.instants.filter((i) => i.name.startsWith('exec failed'));
+    assert.deepEqual(failed.map((i) => [i.name, i.args.argv]), [['exec failed: ENOENT x', ['/nonexistent/x']]]);
+    for (const s of tr.slices) assert.ok(s.end !== null && s.end >= s.begin, `slice ${s.name} ends after it begins`);
   });
 }
