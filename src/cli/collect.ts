@@ -11,6 +11,7 @@ import type { FormatOptions } from '../output/format.js';
 import { JsonDocumentSink } from '../output/json-doc-sink.js';
 import { JsonLinesSink } from '../output/jsonl-sink.js';
 import { metadataRecord } from '../output/metadata.js';
+import { CompileCommandsSink, compileStatsLine } from '../output/compile/compile-commands-sink.js';
 import { PerfettoSink } from '../output/perfetto/perfetto-sink.js';
 import { shellJoin } from '../output/quote.js';
 import type { Sink } from '../output/sink.js';
@@ -23,6 +24,8 @@ export interface CollectOptions extends Omit<RunOptions, 'captureFds' | 'output'
   format: CollectFormat;
   /** null: the format's default file (formats.ts); '-': stdout */
   output: string | null;
+  /** compile-commands: what names a compiler (default: compile-entry.ts DEFAULT_COMPILER_RE) */
+  compiler?: RegExp;
 }
 
 interface FormatSpec {
@@ -65,15 +68,20 @@ function runName(ctx: RunContext): string {
   return ctx.command ? `execlens: ${shellJoin(ctx.command.argv)}` : 'execlens: the whole system';
 }
 
-const FORMATS: Partial<Record<CollectFormat, FormatSpec>> = {
+const FORMATS: Record<CollectFormat, FormatSpec> = {
   json: { fds: true, binary: false, make: (ctx) => new JsonDocumentSink(ctx.writer, fmtOf(ctx), metadataOf(ctx)) },
   jsonl: { fds: true, binary: false, make: (ctx) => new JsonLinesSink(ctx.writer, fmtOf(ctx), true) },
   perfetto: { fds: true, binary: true, make: (ctx) => new PerfettoSink(ctx.writer, runName(ctx), ctx.startNs) },
+  'compile-commands': {
+    fds: false, binary: false,
+    make: (ctx, o) => new CompileCommandsSink(ctx.writer, o.compiler, (s) => {
+      if (!o.quiet) process.stderr.write(compileStatsLine(o.output ?? defaultFile(o.format), s));
+    }),
+  },
 };
 
 export function runCollect(o: CollectOptions): Promise<number> {
   const spec = FORMATS[o.format];
-  if (!spec) throw new ExeclensError(`-F ${o.format}: not implemented yet`, EXIT.USAGE);
   const output = o.output ?? defaultFile(o.format);
   if (spec.binary && output === '-' && process.stdout.isTTY)
     throw new ExeclensError(`-F ${o.format} is binary: give -o FILE, or redirect stdout`, EXIT.USAGE);

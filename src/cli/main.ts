@@ -40,6 +40,15 @@ function intArg(v: string): number {
   return n;
 }
 
+/** a regex flag: a bad one is a usage error naming it */
+export function regexArg(v: string): RegExp {
+  try {
+    return new RegExp(v);
+  } catch (e) {
+    throw new InvalidArgumentError(`not a valid regular expression (${(e as Error).message.replace(/^Invalid regular expression: /, '')})`);
+  }
+}
+
 function planOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--attach <kind>', 'force the syscall attach method (env EXECLENS_ATTACH)').choices(ATTACH_KINDS))
@@ -124,11 +133,12 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
       .argument('[cmd...]', 'command to run (put it after --)')
       .passThroughOptions()
       .addOption(new Option('-F, --format <format>', 'what to write (docs/collect.md)').choices(COLLECT_FORMATS).makeOptionMandatory())
-      .option('-o, --output <file>', `write to FILE ('-': stdout); default: ${COLLECT_FORMATS.map((f) => `${defaultFile(f)} (${f})`).join(', ')}`),
+      .option('-o, --output <file>', `write to FILE ('-': stdout); default: ${COLLECT_FORMATS.map((f) => `${defaultFile(f)} (${f})`).join(', ')}`)
+      .option('--compiler <regex>', 'compile-commands: the program names that are compilers (default: gcc, g++, cc, c++, clang, clang++, versioned or target-prefixed)', regexArg),
   ).action(async (cmd: string[], opts: CommonOpts & Record<string, unknown>) => {
     noEmptyCommand('collect', cmd, rawArgv);
     const { runCollect } = await import('./collect.js');
-    setExit(await runCollect({ ...runArgs(cmd, opts), format: opts.format as CollectFormat }));
+    setExit(await runCollect({ ...runArgs(cmd, opts), format: opts.format as CollectFormat, compiler: opts.compiler as RegExp | undefined }));
   });
 
   planOptions(

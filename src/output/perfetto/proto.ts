@@ -1,8 +1,8 @@
 /**
  * Perfetto's own message definitions (third_party/perfetto, vendored .proto files), loaded at run time
  * with protobufjs: the encoder (and the tests' decoder) come straight from the files, nothing generated to
- * keep in step with them. Loading the 30 files takes ~150 ms here, once per `collect -F perfetto`; static code (pbjs) would
- * save that at the price of a generated file of its own and a second CLI dependency.
+ * keep in step with them. Loading the 30 files takes ~150 ms here, once per `collect -F perfetto`; static
+ * code (pbjs) would save that at the price of a generated file to keep in step and a second CLI dependency.
  */
 import protobuf from 'protobufjs';
 import { join } from 'node:path';
