@@ -5,7 +5,7 @@
  * src/output.
  */
 import { palette, useColor, type ColorMode } from '../output/color.js';
-import type { FormatOptions } from '../output/format.js';
+import type { FormatOptions, TimestampMode } from '../output/format.js';
 import { JsonLinesSink } from '../output/jsonl-sink.js';
 import type { Sink } from '../output/sink.js';
 import { TextSink } from '../output/text-sink.js';
@@ -19,6 +19,7 @@ export interface LogOptions extends Omit<RunOptions, 'captureFds'> {
   showFds: boolean;
   showCmdline: boolean;
   color: ColorMode;
+  timestamp: TimestampMode;
 }
 
 /** colour only on a terminal (auto), never into a file unless --color always */
@@ -27,7 +28,9 @@ export function colorFor(mode: ColorMode, dest: Destination, env: NodeJS.Process
 }
 
 function makeSink(o: LogOptions, ctx: RunContext): Sink {
-  const fmt: FormatOptions = { fullEnv: o.fullEnv, showFds: o.showFds, showCmdline: o.showCmdline, startNs: ctx.startNs, bootToWallNs: ctx.bootToWallNs };
+  const fmt: FormatOptions = {
+    fullEnv: o.fullEnv, showFds: o.showFds, showCmdline: o.showCmdline, startNs: ctx.startNs, bootToWallNs: ctx.bootToWallNs, timestamp: o.timestamp,
+  };
   if (o.json) return new JsonLinesSink(ctx.writer, fmt);
   return new TextSink(ctx.writer, fmt, palette(colorFor(o.color, ctx.dest, process.env)));
 }

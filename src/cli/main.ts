@@ -8,6 +8,7 @@ import { ATTACH_KINDS } from '../attach/registry.js';
 import { LIFECYCLE_KINDS } from '../attach/lifecycle.js';
 import { LOOP_KINDS } from '../plan/choices.js';
 import type { ColorMode } from '../output/color.js';
+import { TIMESTAMP_MODES, type TimestampMode } from '../output/format.js';
 import type { RunOptions } from './run.js';
 import { COLLECT_FORMATS, defaultFile, type CollectFormat } from './formats.js';
 
@@ -110,7 +111,11 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
       .option('--show-env', 'print the whole environment instead of the diff against the parent')
       .option('--no-fds', 'do not print inherited file descriptors')
       .option('--show-cmdline', 'print a shell command that reproduces each exec')
-      .addOption(new Option('--color <when>', 'colour output (auto: only on a terminal, so never into -o FILE)').choices(['auto', 'always', 'never']).default('auto')),
+      .addOption(new Option('--color <when>', 'colour output (auto: only on a terminal, so never into -o FILE)').choices(['auto', 'always', 'never']).default('auto'))
+      .addOption(
+        new Option('--timestamp <mode>', 'text: each line\'s time: wall HH:MM:SS.us (strace -tt), relative to the previous line (-r), unix seconds (-ttt), none')
+          .choices(TIMESTAMP_MODES).default('wall'),
+      ),
   ).action(async (cmd: string[], opts: CommonOpts & Record<string, unknown>) => {
     noEmptyCommand('log', cmd, rawArgv);
     // loaded on use: --help, --version and bad flags answer without koffi and the tracer (a TCG guest saves ~2 s)
@@ -122,6 +127,7 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
       showFds: opts.fds !== false,
       showCmdline: opts.showCmdline === true,
       color: opts.color as ColorMode,
+      timestamp: opts.timestamp as TimestampMode,
     });
     setExit(code);
   });

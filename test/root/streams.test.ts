@@ -77,4 +77,16 @@ for (const backend of ['ebpf', 'ptrace'] as const) {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test(name('log --timestamp unix|relative|none: the first field is the epoch time of the exec, the time since the line before, or absent'), (t) => {
+    if (!requireRoot(t)) return;
+    const field = (mode: string) => run(['log', ...b, '-q', '--timestamp', mode, '--', 'sh', '-c', '/bin/true; sleep 0.2; /bin/true']).stderr.trim().split('\n').map((l) => l.split(' ').filter(Boolean)[0]!);
+    const unix = field('unix');
+    assert.equal(unix.length, 4);
+    for (const u of unix) assert.ok(/^\d+\.\d{6}$/.test(u) && Math.abs(Number(u) - Date.now() / 1000) < 120, u);
+    const rel = field('relative').map(Number);
+    assert.ok(rel.every((x) => x >= 0 && x < 60), rel.join(' '));
+    assert.ok(rel[3]! >= 0.19, `the exec after sleep 0.2 comes >= 0.2 s after the one before: ${rel.join(' ')}`);
+    assert.ok(field('none').every((f) => /^\d+<\d+>$/.test(f)), 'the line starts with pid<ppid>');
+  });
 }
