@@ -41,6 +41,12 @@ function intArg(v: string): number {
   return n;
 }
 
+function uidArg(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 0xffffffff) throw new InvalidArgumentError('not a uid (a number from 0 to 4294967295)');
+  return n;
+}
+
 /** a regex flag: a bad one is a usage error naming it */
 export function regexArg(v: string): RegExp {
   try {
@@ -65,6 +71,12 @@ function runFlags(cmd: Command): Command {
       .option('-u, --user <user>', 'run CMD as USER (default: the sudo caller, else as is)')
       .option('--ring-size <MiB>', 'BPF ring buffer size in MiB (power of two)', intArg, DEFAULT_RING_MIB)
       .addOption(new Option('--backend <kind>', 'ebpf, ptrace (no BPF, no root needed), or auto: eBPF where it can load, else ptrace (env EXECLENS_BACKEND)').choices(['ebpf', 'ptrace', 'auto']))
+      .addOption(new Option('--successful-only', 'write only execs that succeeded').conflicts('failedOnly'))
+      .option('--failed-only', 'write only execs that failed')
+      .option('--comm <regex>', 'write only execs whose comm (after the exec) matches', regexArg)
+      .option('--filename <regex>', 'write only execs whose file name (as passed) matches', regexArg)
+      .option('--argv <regex>', 'write only execs with an argument (argv[0] too) that matches', regexArg)
+      .option('--uid <n>', 'write only execs whose real uid (after the exec) is N', uidArg)
       .option('-q, --quiet', 'no summary line on stderr')
       .option('-v, --verbose', 'say which attach plan was chosen and why, on stderr')
       .addOption(new Option('--record-raw <file>', 'also save raw ring records (fixtures, benchmarks)').hideHelp()),
@@ -82,6 +94,13 @@ function runArgs(cmd: string[], opts: CommonOpts & Record<string, unknown>): Omi
     verbose: opts.verbose === true,
     backend: backendOf(opts.backend as string | undefined),
     recordRaw: (opts.recordRaw as string | undefined) ?? null,
+    filters: {
+      result: opts.successfulOnly === true ? 'successful' : opts.failedOnly === true ? 'failed' : undefined,
+      comm: opts.comm as RegExp | undefined,
+      filename: opts.filename as RegExp | undefined,
+      argv: opts.argv as RegExp | undefined,
+      uid: opts.uid as number | undefined,
+    },
   };
 }
 

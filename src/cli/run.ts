@@ -12,6 +12,7 @@ import { EXIT, ExeclensError } from '../exitcodes.js';
 import type { Sink } from '../output/sink.js';
 import { destinationOf, makeWriter, type Destination, type Writer } from '../output/writer.js';
 import type { Overrides } from '../plan/plan.js';
+import { FilterSink, hasFilters, type ExecFilters } from '../pipeline/filter.js';
 import { signalExit, StopSignals } from '../pipeline/stop.js';
 import { summaryLine, type Summary } from '../pipeline/summary.js';
 import { Pipeline, type PipelineResult } from '../pipeline/trace.js';
@@ -31,6 +32,8 @@ export interface RunOptions {
   captureFds: boolean;
   /** also append every raw ring record (u32 length + bytes) to this file: fixtures, decode benchmark */
   recordRaw?: string | null;
+  /** which execs to write (all are traced and followed) */
+  filters?: ExecFilters;
 }
 
 /** what a sink may need to know of the run it writes */
@@ -116,13 +119,17 @@ async function traceWith(o: RunOptions, hooks: RunHooks, ringBytes: number, stop
       writer, dest, startNs, bootToWallNs: BigInt(Date.now()) * 1000000n - startNs, plan: source.plan,
       backend: source.plan.startsWith('ptrace') ? 'ptrace' : 'ebpf', command: cmd, baseline,
     };
+    const sink = hooks.makeSink(ctx);
+    const filter = o.filters && hasFilters(o.filters) ? new FilterSink(sink, o.filters) : null;
     const pipeline = new Pipeline({
-      source, sink: hooks.makeSink(ctx), cmd, baseline, stop, startNs,
+      source, sink: filter ?? sink, cmd, baseline, stop, startNs,
       recordRaw: o.recordRaw ?? null,
       output: () => ({ unwritten: writer.unwritten, failed: writer.failed }),
       onStartError: (e) => say(`${o.command[0]}: ${e.message}`),
     });
-    return report(o, hooks, dest, await pipeline.run());
+    const result = await pipeline.run();
+    if (filter) result.summary.filteredOut = { ...filter.dropped };
+    return report(o, hooks, dest, result);
   } finally {
     await source?.close();
     writer.close();

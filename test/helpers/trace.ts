@@ -57,6 +57,7 @@ export interface JsonSummary {
   exit_code: number | null;
   exit_signal: string | null;
   stopped_by: string | null;
+  filtered_out: Record<string, number>;
 }
 
 /** program runs the kernel skipped, from a JSON summary (each may be a lost exec, fork or exit) */

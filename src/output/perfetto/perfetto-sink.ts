@@ -163,6 +163,8 @@ export class PerfettoSink implements Sink {
         int('execs', s.execs), int('failed', s.failed), int('processes', s.processes), int('lost_records', s.lostRecords),
         str('plan', s.plan), ...(stoppedBy ? [str('stopped_by', stoppedBy)] : []),
         ...(s.exitCode !== null ? [int('exit_code', s.exitCode)] : []), ...(s.exitSignal ? [str('exit_signal', s.exitSignal)] : []),
+        // execs the filters kept out: their images are not shown, so the image before one seems to run on
+        ...Object.entries(s.filteredOut ?? {}).map(([k, v]) => int(`filtered_out.${k}`, v)),
       ],
     });
     this.flush();
