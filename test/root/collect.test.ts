@@ -2,7 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { release } from 'node:os';
-import { collect, documentErrors, requireRoot, schemaErrors } from '../helpers/trace.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EXECLENS } from '../helpers/paths.js';
+import { collect, documentErrors, requireRoot, schemaErrors, STARTUP_MS } from '../helpers/trace.js';
 import { decodePerfetto } from '../helpers/perfetto.js';
 
 /** a tree with an exit code, a subshell that exits 3 (fork, no exec), a shell killed by SIGKILL, a failed exec */
@@ -108,3 +113,35 @@ for (const backend of ['ebpf', 'ptrace'] as const) {
     for (const s of tr.slices) assert.ok(s.end !== null && s.end >= s.begin, `slice ${s.name} ends after it begins`);
   });
 }
+
+test('collect -F jsonl without a command (eBPF, the whole system) until SIGINT: a marker exec, its exit, and the summary last', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-collect-sys-'));
+  const out = join(dir, 'sys.jsonl');
+  const p = spawn(EXECLENS, ['collect', '-F', 'jsonl', '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  try {
+    const marker = `execlens-collect-marker-${process.pid}`;
+    let seen = false;
+    for (const end = Date.now() + STARTUP_MS; !seen && Date.now() < end; ) {
+      spawnSync('/bin/echo', [marker], { stdio: 'ignore' });
+      seen = existsSync(out) && readFileSync(out, 'utf8').includes(marker);
+      if (!seen) await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.ok(seen, `the marker exec was written: ${stderr}`);
+    const exited = new Promise<number | null>((res) => p.on('exit', (c) => res(c)));
+    p.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    const recs = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Rec);
+    for (const rec of recs) assert.equal(schemaErrors(rec), null, JSON.stringify(rec).slice(0, 300));
+    const mine = recs.find((r) => r.type === 'exec' && r.argv?.[1] === marker)!;
+    assert.equal(mine.ppid, process.pid);
+    const exit = recs.find((r) => r.type === 'exit' && r.pid === mine.pid);
+    assert.deepEqual([exit?.exit_code, exit?.exit_signal], [0, null], 'the marker echo\'s exit');
+    assert.equal(recs.at(-1)!.type, 'summary');
+  } finally {
+    p.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -4,6 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { EXECLENS } from '../helpers/paths.js';
 import { JsonDocumentSink } from '../../src/output/json-doc-sink.js';
 import { JsonLinesSink } from '../../src/output/jsonl-sink.js';
 import { statusText, waitStatus } from '../../src/output/lifecycle.js';
@@ -76,4 +78,20 @@ test('log\'s stream: stderr with a command, stdout system-wide, -o - stdout, -o 
   assert.equal(logSummaryOnStderr(true, s, { kind: 'stdout' }), false);
   assert.equal(logSummaryOnStderr(true, summaryOf({ lostRecords: 1 }), { kind: 'stdout' }), true);
   assert.equal(logSummaryOnStderr(false, s, { kind: 'stderr' }), true, 'text: the summary is the last line');
+});
+
+test('collect\'s command line: help names every format and its default file; no -F, an unknown -F, a bad --compiler or a bad filter regex are usage errors (64)', () => {
+  const run = (args: string[]) => spawnSync(EXECLENS, args, { encoding: 'utf8' });
+  const h = run(['collect', '--help']);
+  assert.equal(h.status, 0);
+  for (const f of ['json', 'jsonl', 'perfetto', 'compile-commands', 'compile_commands.json', 'execlens-trace.pftrace', '--compiler', '--failed-only', '--comm'])
+    assert.ok(h.stdout.includes(f), f);
+  assert.match(run(['--help']).stdout, /collect \[options\] \[cmd\.\.\.\]/);
+  assert.ok(run(['log', '--help']).stdout.includes('--timestamp'));
+  for (const bad of [['collect', '--', 'true'], ['collect', '-F', 'svg', '--', 'true'], ['collect', '-F', 'compile-commands', '--compiler', '(', '--', 'true'], ['log', '--argv', '[', '--', 'true'], ['log', '--uid', '-1', '--', 'true']]) {
+    const r = run(bad);
+    assert.equal(r.status, 64, `${bad.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /^error: /, bad.join(' '));
+  }
+  assert.equal(run(['collect', '-F', 'json', '--']).status, 64, "collect -- with nothing after it");
 });
