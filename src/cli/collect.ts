@@ -36,7 +36,9 @@ interface FormatSpec {
   make(ctx: RunContext, o: CollectOptions): Sink;
 }
 
-const fmtOf = (ctx: RunContext): FormatOptions => ({ fullEnv: false, showFds: true, showCmdline: false, startNs: ctx.startNs, bootToWallNs: ctx.bootToWallNs });
+const fmtOf = (ctx: RunContext): FormatOptions => ({
+  fullEnv: false, showFds: true, showCmdline: false, startNs: ctx.startNs, bootToWallNs: ctx.bootToWallNs,
+});
 
 /** fds 0-2 as the command inherits them from execlens (the native helper passes them on as they are) */
 function stdioFds(): { fd: number; path: string }[] {

@@ -29,7 +29,8 @@ export function colorFor(mode: ColorMode, dest: Destination, env: NodeJS.Process
 
 function makeSink(o: LogOptions, ctx: RunContext): Sink {
   const fmt: FormatOptions = {
-    fullEnv: o.fullEnv, showFds: o.showFds, showCmdline: o.showCmdline, startNs: ctx.startNs, bootToWallNs: ctx.bootToWallNs, timestamp: o.timestamp,
+    fullEnv: o.fullEnv, showFds: o.showFds, showCmdline: o.showCmdline, timestamp: o.timestamp,
+    startNs: ctx.startNs, bootToWallNs: ctx.bootToWallNs,
   };
   if (o.json) return new JsonLinesSink(ctx.writer, fmt);
   return new TextSink(ctx.writer, fmt, palette(colorFor(o.color, ctx.dest, process.env)));

@@ -35,7 +35,8 @@ export function statusText(s: ExitStatus): string {
 }
 
 function when(tsNs: bigint, o: FormatOptions): { time: string; t: number } {
-  return { time: new Date(Number((tsNs + o.bootToWallNs) / 1000000n)).toISOString(), t: Number(tsNs - o.startNs) / 1e9 };
+  const time = new Date(Number((tsNs + o.bootToWallNs) / 1000000n)).toISOString();
+  return { time, t: Number(tsNs - o.startNs) / 1e9 };
 }
 
 /** a new process: pid made by ppid (a thread is not a fork) */
@@ -46,5 +47,8 @@ export function forkRecord(f: RawFork, o: FormatOptions): Record<string, unknown
 /** a process's end (its last thread's), with the status its parent's wait() gets */
 export function exitRecord(x: RawExit, o: FormatOptions): Record<string, unknown> {
   const s = waitStatus(x.exitCode);
-  return { type: 'exit', schema: JSON_SCHEMA_VERSION, ...when(x.tsNs, o), pid: x.pid, exit_code: s.code, exit_signal: s.signal, core_dumped: s.core };
+  return {
+    type: 'exit', schema: JSON_SCHEMA_VERSION, ...when(x.tsNs, o), pid: x.pid,
+    exit_code: s.code, exit_signal: s.signal, core_dumped: s.core,
+  };
 }

@@ -28,7 +28,7 @@ export const FILTER_NAMES = ['successful_only', 'failed_only', 'comm', 'filename
 export type FilterName = (typeof FILTER_NAMES)[number];
 
 export function hasFilters(f: ExecFilters): boolean {
-  return f.result !== undefined || f.comm !== undefined || f.filename !== undefined || f.argv !== undefined || f.uid !== undefined;
+  return [f.result, f.comm, f.filename, f.argv, f.uid].some((v) => v !== undefined);
 }
 
 /** the first filter that drops this exec, or null when it is kept */

@@ -141,7 +141,8 @@ export function summaryLine(s: Summary, stopped: string | null): string {
   const filtered = Object.entries(s.filteredOut ?? {});
   if (filtered.length) {
     const n = filtered.reduce((a, [, v]) => a + v, 0);
-    parts.push(`${n} exec${n === 1 ? '' : 's'} filtered out (${filtered.map(([k, v]) => `${k.replace(/_/g, '-')} ${v}`).join(', ')})`);
+    const by = filtered.map(([k, v]) => `${k.replace(/_/g, '-')} ${v}`).join(', ');
+    parts.push(`${n} exec${n === 1 ? '' : 's'} filtered out (${by})`);
   }
   if (s.outputFailed) parts.push(`output failed (${s.outputFailed}): ${s.unwritten} exec${s.unwritten === 1 ? "" : "s"} not written`);
   if (stopped) parts.push(`stopped by ${stopped}`);

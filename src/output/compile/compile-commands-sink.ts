@@ -66,7 +66,8 @@ export class CompileCommandsSink implements Sink {
 }
 
 export function compileStatsLine(file: string, s: CompileStats): string {
-  const parts = [`${s.entries} entr${s.entries === 1 ? 'y' : 'ies'} from ${s.compilerRuns} compiler run${s.compilerRuns === 1 ? '' : 's'}`];
+  const runs = `${s.compilerRuns} compiler run${s.compilerRuns === 1 ? '' : 's'}`;
+  const parts = [`${s.entries} entr${s.entries === 1 ? 'y' : 'ies'} from ${runs}`];
   if (s.replaced) parts.push(`${s.replaced} replaced by a later compile of the same source to the same output`);
   if (s.noDirectory) parts.push(`${s.noDirectory} without a whole directory (cwd unreadable or too deep)`);
   return `execlens: ${file}: ${parts.join(', ')}\n`;

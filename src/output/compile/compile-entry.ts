@@ -11,7 +11,11 @@ import { basename, extname, posix } from 'node:path';
 export const DEFAULT_COMPILER_RE = /^(?:[\w.]+-)*(?:gcc|g\+\+|cc|c\+\+|clang|clang\+\+)(?:-\d+(?:\.\d+)*)?$/;
 
 /** extensions of source files a C-family compiler driver compiles (gcc's -x table) */
-const SOURCE_EXT = new Set(['.c', '.i', '.cc', '.cp', '.cxx', '.cpp', '.c++', '.C', '.CPP', '.ii', '.m', '.mi', '.mm', '.M', '.mii', '.s', '.S', '.sx', '.cu']);
+const SOURCE_EXT = new Set([
+  '.c', '.i', '.cc', '.cp', '.cxx', '.cpp', '.c++', '.C', '.CPP', '.ii', '.m', '.mi', '.mm', '.M', '.mii', '.s', '.S', '.sx', '.cu',
+]);
+/** what is not a source even after -x LANG: objects and libraries for the linker */
+const LINKER_INPUT = /^(.*\.)?(o|a|so(\.\d+)*)$/;
 
 /** options whose value is the next argument (`-o FILE`, `-I DIR`, ...): that argument is not a source */
 const TAKES_VALUE = new Set([
@@ -55,7 +59,7 @@ function parseArgs(args: string[]): Parsed {
     else if (a.startsWith('-x') && a.length > 2) lang = a.slice(2);
     else if (TAKES_VALUE.has(a)) i++;
     else if (a.startsWith('-') || a === '') continue;
-    else if (lang !== null && lang !== 'none' ? !/^(.*\.)?(o|a|so(\.\d+)*)$/.test(a) : SOURCE_EXT.has(extname(a))) p.sources.push(a);
+    else if (lang !== null && lang !== 'none' ? !LINKER_INPUT.test(a) : SOURCE_EXT.has(extname(a))) p.sources.push(a);
   }
   if (depsOnly && p.mode !== 'compile') p.mode = 'deps';
   return p;
@@ -78,7 +82,9 @@ export function compileEntries(argv: string[], cwd: string): CompileEntry[] {
   const p = parseArgs(argv);
   if (p.mode === 'preprocess' || p.mode === 'deps' || p.sources.length === 0) return [];
   return p.sources.map((file) => {
-    const out = p.output !== null && (p.sources.length === 1 || p.mode === 'link') ? p.output : defaultOutput(file, p.mode);
+    // -o names the one output: of a single source's compile, or of the link of them all
+    const named = p.output !== null && (p.sources.length === 1 || p.mode === 'link');
+    const out = named ? p.output! : defaultOutput(file, p.mode);
     return { directory: cwd, file, arguments: argv, output: out };
   });
 }

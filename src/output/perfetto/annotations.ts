@@ -25,7 +25,9 @@ export const str = (name: string, v: string): Annotation => ({ name, string_valu
 export const int = (name: string, v: number): Annotation => ({ name, int_value: v });
 export const bool = (name: string, v: boolean): Annotation => ({ name, bool_value: v });
 export const dict = (name: string, entries: Annotation[]): Annotation => ({ name, dict_entries: entries });
-export const strArray = (name: string, items: string[]): Annotation => ({ name, array_values: items.map((s) => ({ string_value: s })) });
+export const strArray = (name: string, items: string[]): Annotation => ({
+  name, array_values: items.map((s) => ({ string_value: s })),
+});
 
 function envDiffAnnotation(d: EnvDiff): Annotation {
   // an entry without '=' keeps its bare name, as the text output shows it
@@ -47,14 +49,17 @@ export function execAnnotations(x: ExecItem): Annotation[] {
   if (x.diff) out.push(envDiffAnnotation(x.diff));
   if (ev.interpreter?.length) out.push(strArray('interpreter', ev.interpreter.map(lossy)));
   // inherited fds with their paths; the ones this exec closed (FD_CLOEXEC) as ranges, as the text shows them
-  out.push({ name: 'fds', array_values: ev.fds.filter((f) => !f.cloexec).map((f) => ({ dict_entries: [int('fd', f.fd), str('path', lossy(fdPath(f)))] })) });
+  const open = ev.fds.filter((f) => !f.cloexec);
+  out.push({ name: 'fds', array_values: open.map((f) => ({ dict_entries: [int('fd', f.fd), str('path', lossy(fdPath(f)))] })) });
   const closed = ranges(ev.fds.filter((f) => f.cloexec).map((f) => f.fd));
   if (closed) out.push(str('cloexec_fds', closed));
   out.push(dict('creds', [int('uid', ev.uid), int('gid', ev.gid), int('euid', ev.euid), int('egid', ev.egid)]));
   out.push(int('result', ev.ret));
   if (ev.ret !== 0) out.push(str('errno', errnoName(ev.ret)));
-  out.push(int('pid', ev.pid), int('ppid', ev.ppid), str('comm', lossy(ev.comm)), str('syscall', SYSCALL_NAMES[ev.syscall] ?? 'unknown'));
-  const flags = flagNames(ev.flags);
-  if (flags.length || ev.missingChunks) out.push(strArray('flags', ev.missingChunks ? [...flags, 'CHUNK_LOST'] : flags));
+  out.push(int('pid', ev.pid), int('ppid', ev.ppid), str('comm', lossy(ev.comm)));
+  out.push(str('syscall', SYSCALL_NAMES[ev.syscall] ?? 'unknown'));
+  const flags: string[] = flagNames(ev.flags);
+  if (ev.missingChunks) flags.push('CHUNK_LOST');
+  if (flags.length) out.push(strArray('flags', flags));
   return out;
 }

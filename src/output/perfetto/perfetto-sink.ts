@@ -90,7 +90,8 @@ export class PerfettoSink implements Sink {
   private proc(pid: number, ppid: number): Proc {
     let p = this.procs.get(pid);
     if (!p) {
-      p = { uuid: this.nextUuid++, parentUuid: this.procs.get(ppid)?.uuid ?? ROOT_UUID, pid, image: null, open: false, described: false };
+      const parentUuid = this.procs.get(ppid)?.uuid ?? ROOT_UUID;
+      p = { uuid: this.nextUuid++, parentUuid, pid, image: null, open: false, described: false };
       this.procs.set(pid, p);
     }
     return p;
@@ -120,7 +121,8 @@ export class PerfettoSink implements Sink {
     if (!parent?.image) return;
     child.image = parent.image;
     child.open = true;
-    this.event(f.tsNs, child.uuid, { type: SLICE_BEGIN, name: parent.image, debug_annotations: [bool('forked', true), int('pid', f.childPid), int('ppid', f.parentPid)] });
+    const forked = [bool('forked', true), int('pid', f.childPid), int('ppid', f.parentPid)];
+    this.event(f.tsNs, child.uuid, { type: SLICE_BEGIN, name: parent.image, debug_annotations: forked });
   }
 
   exec(x: ExecItem): void {
@@ -129,7 +131,8 @@ export class PerfettoSink implements Sink {
     const name = baseName(ev.filename) ?? (lossy(ev.comm) || '?');
     this.items++;
     if (ev.ret !== 0) {
-      this.event(ev.tsNs, p.uuid, { type: INSTANT, name: `exec failed: ${errnoName(ev.ret)} ${name}`, debug_annotations: execAnnotations(x) });
+      const failed = `exec failed: ${errnoName(ev.ret)} ${name}`;
+      this.event(ev.tsNs, p.uuid, { type: INSTANT, name: failed, debug_annotations: execAnnotations(x) });
       return;
     }
     this.end(p, ev.tsNs, [str('replaced_by', name)]);
@@ -144,7 +147,8 @@ export class PerfettoSink implements Sink {
     this.items++;
     if (!p) return;
     const s = waitStatus(x.exitCode);
-    const status: Annotation[] = [str('status', statusText(s)), s.signal === null ? int('exit_code', s.code!) : str('exit_signal', s.signal)];
+    const status: Annotation[] = [str('status', statusText(s))];
+    status.push(s.signal === null ? int('exit_code', s.code!) : str('exit_signal', s.signal));
     if (s.core) status.push(bool('core_dumped', true));
     this.end(p, x.tsNs, status);
     this.describe(p);
@@ -160,9 +164,11 @@ export class PerfettoSink implements Sink {
     this.event(this.lastTs, ROOT_UUID, {
       type: INSTANT, name: 'summary',
       debug_annotations: [
-        int('execs', s.execs), int('failed', s.failed), int('processes', s.processes), int('lost_records', s.lostRecords),
-        str('plan', s.plan), ...(stoppedBy ? [str('stopped_by', stoppedBy)] : []),
-        ...(s.exitCode !== null ? [int('exit_code', s.exitCode)] : []), ...(s.exitSignal ? [str('exit_signal', s.exitSignal)] : []),
+        int('execs', s.execs), int('failed', s.failed), int('processes', s.processes),
+        int('lost_records', s.lostRecords), str('plan', s.plan),
+        ...(stoppedBy ? [str('stopped_by', stoppedBy)] : []),
+        ...(s.exitCode !== null ? [int('exit_code', s.exitCode)] : []),
+        ...(s.exitSignal ? [str('exit_signal', s.exitSignal)] : []),
         // execs the filters kept out: their images are not shown, so the image before one seems to run on
         ...Object.entries(s.filteredOut ?? {}).map(([k, v]) => int(`filtered_out.${k}`, v)),
       ],
