@@ -47,7 +47,7 @@ import type { Summary } from '../../src/pipeline/summary.js';
 export function summaryOf(over: Partial<Summary> = {}): Summary {
   return {
     execs: 2, failed: 0, processes: 2, unwritten: 0, outputFailed: null, lostRecords: 0, ringDrops: { exec: 0, chunk: 0, other: 0 }, incompleteExecs: 0,
-    orphanChunks: 0, malformed: 0, truncated: { argv: 0, env: 0 }, readFaults: 0, programMisses: {}, untrackedChildren: 0,
+    orphanChunks: 0, malformed: 0, truncated: { argv: 0, env: 0, filename: 0, cwd: 0, fds: 0 }, readFaults: 0, programMisses: {}, untrackedChildren: 0,
     stashFull: 0, durationS: 1, plan: 'fentry.s+tp_btf', exitCode: 0, exitSignal: null, tracerCpuS: 0, bpf: [],
     ...over,
   };
