@@ -19,7 +19,13 @@ const COMPAT_LABEL = process.arch === 'arm64' ? '[aarch32]' : process.arch === '
 
 export const JSON_SCHEMA_VERSION = 2;
 
+/** the text line's time (strace's -tt, -r, -ttt): wall clock, since the previous event, since the epoch, none */
+export const TIMESTAMP_MODES = ['wall', 'relative', 'unix', 'none'] as const;
+export type TimestampMode = (typeof TIMESTAMP_MODES)[number];
+
 export interface FormatOptions {
+  /** text: how each line's time is shown (default wall) */
+  timestamp?: TimestampMode;
   /** print the whole environment instead of the diff */
   fullEnv: boolean;
   showFds: boolean;
@@ -55,6 +61,30 @@ function clock(tsNs: bigint, o: FormatOptions): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(us, 6)}`;
 }
 
+/** s.uuuuuu from ns, as strace prints times (microseconds, truncated) */
+function secondsUs(ns: bigint, width = 0): string {
+  const neg = ns < 0n;
+  const us = (neg ? -ns : ns) / 1000n;
+  return `${neg ? '-' : ''}${String(us / 1000000n).padStart(width, ' ')}.${String(us % 1000000n).padStart(6, '0')}`;
+}
+
+/**
+ * The time field of a text line: wall `HH:MM:SS.uuuuuu` (strace -tt), unix `SECONDS.uuuuuu` (-ttt),
+ * relative the time since the previous line (-r; the first: since the trace started), none nothing.
+ */
+export function timeField(tsNs: bigint, o: FormatOptions, prevTsNs: bigint | null): string | null {
+  switch (o.timestamp ?? 'wall') {
+    case 'none':
+      return null;
+    case 'unix':
+      return secondsUs(tsNs + o.bootToWallNs);
+    case 'relative':
+      return secondsUs(tsNs - (prevTsNs ?? o.startNs), 6);
+    default:
+      return clock(tsNs, o);
+  }
+}
+
 export function envDiffWords(d: EnvDiff): string[] {
   const out: string[] = [];
   for (const [k, v] of d.added) out.push(`+${shellQuote(bytes(envEntry(k, v)))}`);
@@ -75,11 +105,13 @@ export function ranges(nums: number[]): string {
   return out.join(',');
 }
 
-export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string {
+/** one exec as a text line; prevTsNs: the previous line's time (--timestamp relative) */
+export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsNs: bigint | null = null): string {
   const { ev } = c;
   const ok = ev.ret === 0;
   const fields: string[] = [];
-  fields.push(p.dim(clock(ev.tsNs, o)));
+  const time = timeField(ev.tsNs, o, prevTsNs);
+  if (time !== null) fields.push(p.dim(time));
   // a thread other than the leader that execs: its tid, as strace's [pid N] shows it (the exec makes it the leader)
   const tid = ev.tid !== ev.pid ? p.dim(`/${ev.tid}`) : '';
   fields.push(`${p.bold(String(ev.pid))}${tid}${p.dim(`<${ev.ppid}>`)}${ev.nsLevel > 0 ? p.dim(`[ns:${ev.nsPid}]`) : ''}`);
@@ -110,7 +142,7 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string
 }
 
 /** string list as JSON: lossy strings, plus base64 of every item when any is not UTF-8 */
-function jsonStrings(list: Buffer[] | null): { v: string[] | null; b64?: string[] } {
+export function jsonStrings(list: Buffer[] | null): { v: string[] | null; b64?: string[] } {
   if (!list) return { v: null };
   let valid = true;
   const v = list.map((b) => {
@@ -155,7 +187,7 @@ export function jsonEnvDiff(d: EnvDiff | null): { v: JsonEnvDiff | null; b64?: {
   return { v, b64: { added: d.added.map(([k, val]) => b64(envEntry(k, val))), removed: d.removed.map(b64), changed: d.changed.map(([k, , val]) => b64(envEntry(k, val))) } };
 }
 
-function jsonString(b: Buffer | null): { v: string | null; b64?: string } {
+export function jsonString(b: Buffer | null): { v: string | null; b64?: string } {
   if (!b) return { v: null };
   return isUtf8(b) ? { v: lossy(b) } : { v: lossy(b), b64: b.toString('base64') };
 }
