@@ -67,6 +67,7 @@ static __always_inline int exec_commit(struct task_struct *t, __u32 old_tid, str
 		}
 	}
 	emit_cwd(s, t);
+	emit_exe(s, t);
 	if (cfg_capture_fds)
 		emit_fds(s, EL_SLOT_COMMIT, loop, t, entry_open, entry_cloexec);
 	if (e->flags & EL_EXEC_ARGV_TRUNC)

@@ -30,6 +30,7 @@ enum el_field {
 	EL_F_FDS = 6,      /* array of struct el_fd, each followed by its path components */
 	EL_F_BPRM_FILE = 7,/* bprm->filename (what the kernel resolved) */
 	EL_F_INTERP = 8,   /* bprm->interp (differs from filename for #! and binfmt_misc) */
+	EL_F_EXE = 9,      /* the file the new image runs (mm->exe_file, /proc/PID/exe): path components, leaf first */
 };
 
 /* el_exec.flags */
@@ -49,6 +50,7 @@ enum el_exec_flag {
 	EL_EXEC_ARGV0_TRUNC = 1u << 12,
 	EL_EXEC_COMMIT_MISSED = 1u << 13, /* the kernel skipped the sched_process_exec program: reported at syscall
 	                                     exit from what the entry saw (filename, argv[0]); no argv/env/cwd/fds */
+	EL_EXEC_EXE_TRUNC = 1u << 14,     /* the executed file's path deeper than the walk limit */
 };
 
 enum el_syscall {

@@ -8,9 +8,9 @@
  * s->data at s->off. Crosses mount points; stops at the task's root.
  * s->trunc is set when the depth ran out.
  */
-static __always_inline void walk_path(struct scratch *s, struct dentry *dentry,
-				      struct vfsmount *vfsmnt, struct dentry *root_d,
-				      struct vfsmount *root_m, int depth)
+static __always_inline void walk_path_named(struct scratch *s, struct dentry *dentry,
+					    struct vfsmount *vfsmnt, struct dentry *root_d,
+					    struct vfsmount *root_m, int depth, bool pseudo_name)
 {
 	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
 	int i;
@@ -38,7 +38,10 @@ static __always_inline void walk_path(struct scratch *s, struct dentry *dentry,
 		struct dentry *up = BPF_CORE_READ(dentry, d_parent);
 		if (up == dentry) {
 			s->trunc = 0;
-			break;
+			/* a pseudo file's dentry is its own parent (d_alloc_pseudo: memfd, pipe, anon inode):
+			 * its name ("memfd:prog") is the whole path, as d_path() shows it */
+			if (!pseudo_name)
+				break;
 		}
 		__u32 off = MAP_LOAD(s->off);
 		if (off > CHUNK - NAME_BUF)
@@ -47,8 +50,16 @@ static __always_inline void walk_path(struct scratch *s, struct dentry *dentry,
 						   BPF_CORE_READ(dentry, d_name.name));
 		if (n > 0)
 			s->off = off + n;
+		if (up == dentry)
+			break;
 		dentry = up;
 	}
+}
+
+static __always_inline void walk_path(struct scratch *s, struct dentry *dentry, struct vfsmount *vfsmnt,
+				      struct dentry *root_d, struct vfsmount *root_m, int depth)
+{
+	walk_path_named(s, dentry, vfsmnt, root_d, root_m, depth, false);
 }
 
 /* EL_F_CWD chunk */
@@ -62,6 +73,25 @@ static __always_inline void emit_cwd(struct scratch *s, struct task_struct *t)
 	if (s->trunc)
 		s->e.flags |= EL_EXEC_CWD_TRUNC;
 	flush_chunk(s, EL_F_CWD, 0, s->off);
+}
+
+/*
+ * EL_F_EXE chunk: the file the new image runs (mm->exe_file, what /proc/PID/exe shows), resolved by the
+ * kernel — for execveat by dirfd or AT_EMPTY_PATH the only full name of what ran.
+ */
+static __always_inline void emit_exe(struct scratch *s, struct task_struct *t)
+{
+	struct file *f = BPF_CORE_READ(t, mm, exe_file);
+	struct fs_struct *fs = BPF_CORE_READ(t, fs);
+
+	if (!f)
+		return;
+	s->off = 0;
+	walk_path_named(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
+			BPF_CORE_READ(fs, root.dentry), BPF_CORE_READ(fs, root.mnt), CWD_DEPTH, true);
+	if (s->trunc)
+		s->e.flags |= EL_EXEC_EXE_TRUNC;
+	flush_chunk(s, EL_F_EXE, 0, s->off);
 }
 
 #endif

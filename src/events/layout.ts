@@ -9,7 +9,17 @@
 export const RecKind = { EXEC: 1, CHUNK: 2, FORK: 3, EXIT: 4 } as const;
 
 /** enum el_field */
-export const Field = { FILENAME: 1, ARGV0: 2, ARGV: 3, ENV: 4, CWD: 5, FDS: 6, BPRM_FILE: 7, INTERP: 8 } as const;
+export const Field = {
+  FILENAME: 1,
+  ARGV0: 2,
+  ARGV: 3,
+  ENV: 4,
+  CWD: 5,
+  FDS: 6,
+  BPRM_FILE: 7,
+  INTERP: 8,
+  EXE: 9,
+} as const;
 export type FieldId = (typeof Field)[keyof typeof Field];
 
 /** enum el_exec_flag */
@@ -28,6 +38,7 @@ export const ExecFlag = {
   FAILED_PATH: 1 << 11,
   ARGV0_TRUNC: 1 << 12,
   COMMIT_MISSED: 1 << 13,
+  EXE_TRUNC: 1 << 14,
 } as const;
 export type ExecFlagName = keyof typeof ExecFlag;
 

@@ -106,6 +106,32 @@ export function ranges(nums: number[]): string {
 }
 
 /** one exec as a text line; prevTsNs: the previous line's time (--timestamp relative) */
+const AT_FDCWD = -100;
+const AT_FLAGS: [number, string][] = [[0x100, 'AT_SYMLINK_NOFOLLOW'], [0x1000, 'AT_EMPTY_PATH']];
+
+export function atFlagNames(flags: number): string[] {
+  const names = AT_FLAGS.filter(([bit]) => flags & bit).map(([, n]) => n);
+  const rest = AT_FLAGS.reduce((f, [bit]) => f & ~bit, flags);
+  return rest ? [...names, `0x${rest.toString(16)}`] : names;
+}
+
+/** an execveat whose name is resolved against a dirfd (or is the fd itself) */
+function usesDirfd(ev: ExecEvent): boolean {
+  return SYSCALL_NAMES[ev.syscall] === 'execveat' && ev.atFd !== AT_FDCWD;
+}
+
+/**
+ * execveat's dirfd and flags, as strace shows them: `execveat(3</usr/bin>, AT_EMPTY_PATH) exe: /usr/bin/echo`.
+ * The name as passed is then relative to the fd (or empty): exe is what ran.
+ */
+function execveatText(ev: ExecEvent): string | null {
+  if (SYSCALL_NAMES[ev.syscall] !== 'execveat' || (!usesDirfd(ev) && !ev.atFlags)) return null;
+  const fd = ev.fds.find((f) => f.fd === ev.atFd && !f.cloexec);
+  const dir = usesDirfd(ev) ? `${ev.atFd}${fd ? `<${lossy(fdPath(fd))}>` : ''}` : 'AT_FDCWD';
+  const exe = ev.exe ? ` exe: ${shellQuote(ev.exe)}` : '';
+  return `execveat(${[dir, ...atFlagNames(ev.atFlags)].join(', ')})${exe}`;
+}
+
 export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsNs: bigint | null = null): string {
   const { ev } = c;
   const ok = ev.ret === 0;
@@ -120,6 +146,8 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsN
   fields.push(ok ? p.green('ok') : p.red(errnoName(ev.ret)));
   if (ev.flags & ExecFlag.COMPAT) fields.push(p.magenta(COMPAT_LABEL));
   fields.push(p.yellow(ev.filename ? shellQuote(ev.filename) : '?'));
+  const at = execveatText(ev);
+  if (at) fields.push(p.dim(at));
   if (ev.interpreter && ev.interpreter.length) fields.push(p.dim(`#!${shellJoin(ev.interpreter)}`));
   fields.push(`argv: ${shellJoin(ev.argv)}`);
   if (ev.cwd) fields.push(`${p.dim('cwd:')} ${shellQuote(ev.cwd)}`);
@@ -198,6 +226,7 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
   const env = jsonStrings(ev.env);
   const fn = jsonString(ev.filename);
   const cwd = jsonString(ev.cwd);
+  const exe = jsonString(ev.exe);
   const envDiff = jsonEnvDiff(c.diff);
   const rec: Record<string, unknown> = {
     type: 'exec',
@@ -212,6 +241,8 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
     comm: lossy(ev.comm),
     old_comm: lossy(ev.oldComm),
     syscall: SYSCALL_NAMES[ev.syscall] ?? 'unknown',
+    at_fd: usesDirfd(ev) ? ev.atFd : null,
+    at_flags: atFlagNames(ev.atFlags),
     filename: fn.v,
     argv: argv.v,
     interpreter: ev.interpreter ? ev.interpreter.map(lossy) : null,
@@ -244,6 +275,8 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
   if (envDiff.b64) rec.env_diff_b64 = envDiff.b64;
   if (fn.b64) rec.filename_b64 = fn.b64;
   if (cwd.b64) rec.cwd_b64 = cwd.b64;
+  rec.exe = exe.v;
+  if (exe.b64) rec.exe_b64 = exe.b64;
   if (o.showCmdline) rec.cmdline = reconstructCmdline(c.ev);
   return rec;
 }

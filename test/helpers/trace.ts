@@ -49,6 +49,7 @@ export interface JsonSummary {
   lost_records: number;
   ring_drops: { exec: number; chunk: number; other: number };
   incomplete_execs: number;
+  read_faults: number;
   truncated: { argv: number; env: number; filename: number; cwd: number; fds: number };
   program_misses: Record<string, number>;
   unwritten: number;
