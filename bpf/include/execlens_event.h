@@ -51,6 +51,7 @@ enum el_exec_flag {
 	EL_EXEC_COMMIT_MISSED = 1u << 13, /* the kernel skipped the sched_process_exec program: reported at syscall
 	                                     exit from what the entry saw (filename, argv[0]); no argv/env/cwd/fds */
 	EL_EXEC_EXE_TRUNC = 1u << 14,     /* the executed file's path deeper than the walk limit */
+	EL_EXEC_CWD_DELETED = 1u << 15,   /* the cwd was removed (rmdir): its path is where it was */
 };
 
 enum el_syscall {

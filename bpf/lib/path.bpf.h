@@ -67,11 +67,17 @@ static __always_inline void emit_cwd(struct scratch *s, struct task_struct *t)
 {
 	struct fs_struct *fs = BPF_CORE_READ(t, fs);
 
+	struct dentry *pwd = BPF_CORE_READ(fs, pwd.dentry);
+
 	s->off = 0;
-	walk_path(s, BPF_CORE_READ(fs, pwd.dentry), BPF_CORE_READ(fs, pwd.mnt),
-		  BPF_CORE_READ(fs, root.dentry), BPF_CORE_READ(fs, root.mnt), CWD_DEPTH);
+	walk_path(s, pwd, BPF_CORE_READ(fs, pwd.mnt), BPF_CORE_READ(fs, root.dentry), BPF_CORE_READ(fs, root.mnt),
+		  CWD_DEPTH);
 	if (s->trunc)
 		s->e.flags |= EL_EXEC_CWD_TRUNC;
+	/* removed since: d_unlinked(), an unhashed dentry that is not a root (IS_ROOT: its own parent; roots
+	 * are never hashed), where d_path() would add " (deleted)" */
+	if (!BPF_CORE_READ(pwd, d_hash.pprev) && BPF_CORE_READ(pwd, d_parent) != pwd)
+		s->e.flags |= EL_EXEC_CWD_DELETED;
 	flush_chunk(s, EL_F_CWD, 0, s->off);
 }
 

@@ -403,6 +403,11 @@ static uint32_t emit_cwd(pid_t pid, uint64_t exec_id, uint32_t *flags)
 		return 0;
 	} else {
 		target[n] = 0;
+		/* a removed cwd: the kernel's mark goes to a flag, as the BPF side reports it */
+		if (n > 10 && !strcmp(target + n - 10, " (deleted)")) {
+			target[n - 10] = 0;
+			*flags |= EL_EXEC_CWD_DELETED;
+		}
 		path_components(target, &b);
 	}
 	if (!b.len)

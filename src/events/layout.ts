@@ -39,6 +39,7 @@ export const ExecFlag = {
   ARGV0_TRUNC: 1 << 12,
   COMMIT_MISSED: 1 << 13,
   EXE_TRUNC: 1 << 14,
+  CWD_DELETED: 1 << 15,
 } as const;
 export type ExecFlagName = keyof typeof ExecFlag;
 
