@@ -21,6 +21,7 @@ static __always_inline int exec_enter(__u32 syscall, __s32 at_fd, const char *fi
 	st.ts = bpf_ktime_get_boot_ns();
 	st.argv = argv;
 	st.envp = envp;
+	st.filename = (__u64)filename;
 	st.at_fd = at_fd;
 	st.at_flags = at_flags;
 	st.syscall = syscall;

@@ -49,7 +49,7 @@ static __always_inline int exec_exit(long ret, __u32 slot, bool loop)
 	struct el_exec *e;
 	struct stash *st;
 	struct scratch *s;
-	__u64 argv, envp;
+	__u64 argv, envp, fname;
 	bool compat;
 
 	st = bpf_map_lookup_elem(&stashes, &tid);
@@ -69,6 +69,7 @@ static __always_inline int exec_exit(long ret, __u32 slot, bool loop)
 	compat = st->compat;
 	argv = st->argv;
 	envp = st->envp;
+	fname = st->filename;
 	bpf_map_delete_elem(&stashes, &tid);
 	e->pid = tgid;
 	e->tid = tid;
@@ -76,6 +77,16 @@ static __always_inline int exec_exit(long ret, __u32 slot, bool loop)
 	e->ret = ret;
 	fill_creds(e, t);
 
+	/*
+	 * A filename the entry could not read (its page not resident yet; a non-sleepable program cannot
+	 * fault it in): the kernel has copied it since (getname), so the page is there now. The new chunk
+	 * follows the empty one of the entry.
+	 */
+	if (e->flags & EL_EXEC_FILENAME_FAULT) {
+		e->flags &= ~EL_EXEC_FILENAME_FAULT;
+		e->flags |= emit_ustr(e->exec_id, EL_F_FILENAME, (const void *)fname, EL_EXEC_FILENAME_FAULT,
+				      EL_EXEC_FILENAME_TRUNC, &e->nchunks);
+	}
 	e->argv_len = emit_str_array(s, slot, loop, EL_F_ARGV, argv, compat, EL_EXEC_ARGV_TRUNC,
 				     EL_EXEC_ARGV_FAULT);
 	e->argv_total = e->argv_len;

@@ -12,6 +12,7 @@ struct stash {
 	__u64 ts;
 	__u64 argv;
 	__u64 envp;
+	__u64 filename;     /* the caller's pointer: re-read at exit when the entry could not */
 	__u64 open_fds;     /* bitmap of fds 0..63 at entry */
 	__u64 cloexec_fds;  /* FD_CLOEXEC bitmap of fds 0..63 at entry */
 	__s32 at_fd;

@@ -31,6 +31,8 @@ enum el_field {
 	EL_F_BPRM_FILE = 7,/* bprm->filename (what the kernel resolved) */
 	EL_F_INTERP = 8,   /* bprm->interp (differs from filename for #! and binfmt_misc) */
 	EL_F_EXE = 9,      /* the file the new image runs (mm->exe_file, /proc/PID/exe): path components, leaf first */
+	EL_F_ARGV_FAULT = 10, /* a failed exec's argv item that could not be read: no data, offset = its index */
+	EL_F_ENV_FAULT = 11,  /* the same for an env item */
 };
 
 /* el_exec.flags */

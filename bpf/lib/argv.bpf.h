@@ -72,7 +72,7 @@ struct strs_ctx {
 	__u32 fault_flag;
 	__u64 arr;
 	__u32 compat;
-	__u32 _pad;
+	__u32 fault_field; /* EL_F_ARGV_FAULT / EL_F_ENV_FAULT: which items could not be read */
 };
 
 static __always_inline int strs_step(struct scratch *s, __u32 i, struct strs_ctx *c)
@@ -94,10 +94,14 @@ static __always_inline int strs_step(struct scratch *s, __u32 i, struct strs_ctx
 		return 1;
 	long n = bpf_probe_read_user_str(&s->data[off & CHUNK_MASK], CHUNK, (const void *)p);
 	if (n < 0) {
+		/* an empty string in its place, and a mark saying which item it is (not a real "") */
 		s->e.flags |= c->fault_flag;
 		stat_inc(EL_ST_READ_FAULT);
 		s->data[off & CHUNK_MASK] = 0;
 		n = 1;
+		if (s->nbad < 4)
+			s->bad[s->nbad & 3] = i;
+		s->nbad++;
 	} else if (n == CHUNK) {
 		s->e.flags |= c->trunc_flag;
 	}
@@ -117,15 +121,20 @@ static __always_inline __u32 emit_str_array(struct scratch *s, __u32 slot, bool 
 {
 	struct strs_ctx c = {
 		.slot = slot, .field = field, .trunc_flag = trunc_flag, .fault_flag = fault_flag,
-		.arr = arr, .compat = compat,
+		.arr = arr, .compat = compat, .fault_field = field == EL_F_ARGV ? EL_F_ARGV_FAULT : EL_F_ENV_FAULT,
 	};
 
 	s->off = 0;
 	s->base = 0;
 	s->trunc = 1;
+	s->nbad = 0;
 	if (!arr)
 		return 0;
 	RUN_LOOP(STR_ARRAY_MAX, loop, strs_step_cb, strs_step, s, &c);
+	/* the unreadable items by index: the first four (more are in the fault flag only) */
+	for (int k = 0; k < 4; k++)
+		if (k < s->nbad)
+			emit_mark(s, c.fault_field, s->bad[k]);
 	if (s->off > 0)
 		flush_chunk(s, field, s->base, s->off);
 	if (s->trunc)

@@ -51,6 +51,22 @@ static __always_inline void flush_chunk(struct scratch *s, __u32 field, __u32 of
 	}
 }
 
+/* A chunk with no data that marks item `offset` of field (an unreadable string); counts it in s->e. */
+static __always_inline void emit_mark(struct scratch *s, __u32 field, __u32 offset)
+{
+	struct el_chunk c = {};
+
+	c.exec_id = s->e.exec_id;
+	c.field = field;
+	c.offset = offset;
+	stamp(&c.hdr, EL_REC_CHUNK);
+	s->e.nchunks += 1;
+	if (bpf_ringbuf_output(&events, &c, sizeof(c), BPF_RB_NO_WAKEUP)) {
+		stat_inc(EL_ST_RB_DROP_CHUNK);
+		s->e.flags |= EL_EXEC_CHUNK_LOST;
+	}
+}
+
 /*
  * emit_ustr_SIZE's result when the ring had no room: below every -errno the
  * string-read helpers return, and not a length.

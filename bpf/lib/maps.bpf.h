@@ -54,7 +54,8 @@ struct scratch {
 	__u32 off;          /* loop-carried: bytes written / position */
 	__u32 base;         /* loop-carried: field offset of the current chunk */
 	__u32 trunc;        /* loop-carried: walk ran out of depth */
-	__u32 _pad;
+	__u32 nbad;         /* loop-carried: unreadable strings seen by emit_str_array */
+	__u32 bad[4];       /* the first of them, by index (marked after the loop: cheap to verify) */
 	struct el_chunk c;  /* chunk header; data follows it directly */
 	__u8 data[2 * CHUNK];
 };

@@ -129,6 +129,10 @@ static uint32_t emit_field(uint64_t exec_id, uint32_t field, const char *data, s
 	return n;
 }
 
+/* one empty chunk per index: the items of a failed exec's argv/env that could not be read */
+struct faults;
+static uint32_t emit_marks(uint64_t exec_id, uint32_t field, const struct faults *bad);
+
 /* ---- growable byte buffer ---- */
 
 struct buf {
@@ -208,8 +212,27 @@ static ssize_t str_size(pid_t pid, uint64_t addr)
 
 /* argv/envp array: strings NUL-separated into b, up to BLOCK_MAX; *total gets the size of all of them
  * (argv_bytes/env_bytes: the size before any capture limit, as the BPF side reports it); sets *flags bits */
+/* index of an item read_str_array could not read, until emitted (an empty chunk: offset = the index) */
+struct faults {
+	uint32_t idx[64];
+	uint32_t n;
+};
+
+static uint32_t emit_marks(uint64_t exec_id, uint32_t field, const struct faults *bad)
+{
+	for (uint32_t k = 0; k < bad->n; k++) {
+		struct el_chunk c = {0};
+		hdr(&c.hdr, EL_REC_CHUNK);
+		c.exec_id = exec_id;
+		c.field = field;
+		c.offset = bad->idx[k];
+		emit(&c, sizeof(c), NULL, 0);
+	}
+	return bad->n;
+}
+
 static void read_str_array(pid_t pid, uint64_t arr, int compat, struct buf *b, size_t *total, uint32_t *flags,
-			   uint32_t trunc, uint32_t fault)
+			   uint32_t trunc, uint32_t fault, struct faults *bad)
 {
 	size_t psz = compat ? 4 : 8;
 	*total = 0;
@@ -224,7 +247,10 @@ static void read_str_array(pid_t pid, uint64_t arr, int compat, struct buf *b, s
 		ssize_t size = str_size(pid, p);
 		if (size < 0) {
 			*flags |= fault;
-			break;
+			buf_put(b, "", 1);
+			if (bad->n < sizeof(bad->idx) / sizeof(bad->idx[0]))
+				bad->idx[bad->n++] = (uint32_t)i;
+			continue;
 		}
 		*total += (size_t)size;
 		if (b->len >= BLOCK_MAX) {
@@ -233,8 +259,12 @@ static void read_str_array(pid_t pid, uint64_t arr, int compat, struct buf *b, s
 		}
 		int r = read_str(pid, p, b, BLOCK_MAX - b->len);
 		if (r < 0) {
+			/* an empty string in its place, marked, as the BPF side does; the next items still count */
 			*flags |= fault;
-			break;
+			buf_put(b, "", 1);
+			if (bad->n < sizeof(bad->idx) / sizeof(bad->idx[0]))
+				bad->idx[bad->n++] = (uint32_t)i;
+			continue;
 		}
 		if (r > 0)
 			*flags |= trunc;
@@ -508,6 +538,7 @@ struct pending {
 	char comm[16];
 	/* read at entry: used as is for a failed exec; a successful one is re-read from the new image */
 	struct buf filename, argv, env;
+	struct faults argv_bad, env_bad; /* items of a failed exec that could not be read */
 	size_t argv0_len;
 	char interp[256]; /* #! line of a script: "interp\0arg\0" */
 	size_t interp_len;
@@ -669,9 +700,11 @@ static int on_entry(pid_t tid, uint32_t arch, uint64_t nr, const uint64_t *args)
 	else if (r > 0)
 		p->flags |= EL_EXEC_FILENAME_TRUNC;
 	p->nchunks += emit_field(p->exec_id, EL_F_FILENAME, p->filename.p, p->filename.len);
-	read_str_array(tid, argv, compat, &p->argv, &p->argv_total, &p->flags, EL_EXEC_ARGV_TRUNC, EL_EXEC_ARGV_FAULT);
+	read_str_array(tid, argv, compat, &p->argv, &p->argv_total, &p->flags, EL_EXEC_ARGV_TRUNC, EL_EXEC_ARGV_FAULT,
+		       &p->argv_bad);
 	p->argv0_len = p->argv.len ? strnlen(p->argv.p, p->argv.len) + 1 : 0;
-	read_str_array(tid, envp, compat, &p->env, &p->env_total, &p->flags, EL_EXEC_ENV_TRUNC, EL_EXEC_ENV_FAULT);
+	read_str_array(tid, envp, compat, &p->env, &p->env_total, &p->flags, EL_EXEC_ENV_TRUNC, EL_EXEC_ENV_FAULT,
+		       &p->env_bad);
 	if (p->filename.len)
 		script_interp(tid, p);
 	p->nchunks += emit_cwd(tid, p->exec_id, &p->flags);
@@ -708,6 +741,8 @@ static void on_result(struct pending *p, pid_t pid, int64_t ret)
 		p->env_len = (uint32_t)p->env.len;
 		p->nchunks += emit_field(p->exec_id, EL_F_ARGV, p->argv.p, p->argv.len);
 		p->nchunks += emit_field(p->exec_id, EL_F_ENV, p->env.p, p->env.len);
+		p->nchunks += emit_marks(p->exec_id, EL_F_ARGV_FAULT, &p->argv_bad);
+		p->nchunks += emit_marks(p->exec_id, EL_F_ENV_FAULT, &p->env_bad);
 	}
 	hdr(&e.hdr, EL_REC_EXEC);
 	proc_status(pid, &s);

@@ -119,6 +119,11 @@ function emptyEnv(r: RawExec): boolean {
   return r.envTotal === 0 && !(r.flags & (ExecFlag.COMMIT_MISSED | ExecFlag.ENV_FAULT | ExecFlag.CHUNK_LOST));
 }
 
+/** the item indexes that marks (empty chunks) name, in order */
+function indexes(marks: RawChunk[] | undefined): number[] {
+  return marks ? [...new Set(marks.map((c) => c.offset))].sort((a, b) => a - b) : [];
+}
+
 export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
   const f = byField(chunks);
   // A caller's string that could not be read at syscall entry (BPF cannot fault a page in: on riscv64, a page
@@ -154,6 +159,7 @@ export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
     cwd: cwd ? pathFromComponents(cwd, (r.flags & ExecFlag.CWD_TRUNC) !== 0) : null,
     exe: exe && r.ret === 0 ? pathFromComponents(exe, (r.flags & ExecFlag.EXE_TRUNC) !== 0) : null,
     fds,
+    unreadable: { argv: indexes(f[Field.ARGV_FAULT]), env: indexes(f[Field.ENV_FAULT]) },
     missingChunks: Math.max(0, r.nchunks - chunks.length),
   };
 }

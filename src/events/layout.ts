@@ -19,6 +19,8 @@ export const Field = {
   BPRM_FILE: 7,
   INTERP: 8,
   EXE: 9,
+  ARGV_FAULT: 10,
+  ENV_FAULT: 11,
 } as const;
 export type FieldId = (typeof Field)[keyof typeof Field];
 

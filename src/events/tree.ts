@@ -31,7 +31,9 @@ export class ProcessTree {
   onExec(ev: ExecEvent): { diff: EnvDiff | null; parentCwd: Buffer | null } {
     const self = this.procs.get(ev.pid);
     const base = self?.env ?? this.procs.get(ev.ppid)?.env ?? null;
-    const diff = base && ev.env ? diffEnv(base, ev.env) : null;
+    // an unreadable item (a failed exec's) is no variable: it stays out of the diff
+    const env = ev.env && ev.unreadable.env.length ? ev.env.filter((_, i) => !ev.unreadable.env.includes(i)) : ev.env;
+    const diff = base && env ? diffEnv(base, env) : null;
     const parentCwd = self?.cwd ?? null;
     if (ev.ret === 0) {
       this.procs.set(ev.pid, { ppid: ev.ppid, env: ev.env ?? base, cwd: ev.cwd });

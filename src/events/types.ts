@@ -95,6 +95,8 @@ export interface ExecEvent extends Pick<RawExec, (typeof EXEC_RECORD_FIELDS)[num
   /** the file the new image runs (mm->exe_file, /proc/PID/exe), null for a failed exec */
   exe: Buffer | null;
   fds: FdInfo[];
+  /** items of a failed exec's argv/env that could not be read (an empty string stands in their place) */
+  unreadable: { argv: number[]; env: number[] };
   /** chunk records announced by the BPF side but not received */
   missingChunks: number;
 }

@@ -132,6 +132,15 @@ function execveatText(ev: ExecEvent): string | null {
   return `execveat(${[dir, ...atFlagNames(ev.atFlags)].join(', ')})${exe}`;
 }
 
+/** what stands for an item that could not be read: no shell word, so it cannot pass for a real "" */
+export const UNREADABLE = '«unreadable»';
+
+/** a string list shell-quoted, with the unreadable items (by index) marked */
+function marked(list: Buffer[], unreadable: number[], p: Palette): string {
+  if (!unreadable.length) return shellJoin(list);
+  return list.map((b, i) => (unreadable.includes(i) ? p.red(UNREADABLE) : shellQuote(b))).join(' ');
+}
+
 export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsNs: bigint | null = null): string {
   const { ev } = c;
   const ok = ev.ret === 0;
@@ -149,9 +158,9 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsN
   const at = execveatText(ev);
   if (at) fields.push(p.dim(at));
   if (ev.interpreter && ev.interpreter.length) fields.push(p.dim(`#!${shellJoin(ev.interpreter)}`));
-  fields.push(`argv: ${shellJoin(ev.argv)}`);
+  fields.push(`argv: ${marked(ev.argv, ev.unreadable.argv, p)}`);
   if (ev.cwd) fields.push(`${p.dim('cwd:')} ${shellQuote(ev.cwd)}`);
-  if (o.fullEnv && ev.env) fields.push(`${p.dim('env:')} ${ev.env.length ? shellJoin(ev.env) : p.dim('(empty)')}`);
+  if (o.fullEnv && ev.env) fields.push(`${p.dim('env:')} ${ev.env.length ? marked(ev.env, ev.unreadable.env, p) : p.dim('(empty)')}`);
   else if (c.diff && !isEmptyDiff(c.diff)) fields.push(`${p.dim('env:')} ${envDiffWords(c.diff).join(' ')}`);
   if (ok && ev.euid !== ev.uid) fields.push(p.magenta(`euid=${ev.euid}`));
   if (ok && ev.egid !== ev.gid) fields.push(p.magenta(`egid=${ev.egid}`));
@@ -263,6 +272,7 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
       cwd: (ev.flags & ExecFlag.CWD_TRUNC) !== 0,
       fds: (ev.flags & ExecFlag.FDS_TRUNC) !== 0,
     },
+    unreadable: ev.unreadable,
     argv_bytes: ev.argvTotal,
     env_bytes: ev.envTotal,
     flags: flagNames(ev.flags),

@@ -5,7 +5,7 @@ import type { ExecEvent } from '../../src/events/types.js';
 
 const B = (s: string) => Buffer.from(s);
 const ev = (pid: number, ppid: number, env: string[] | null, ret = 0): ExecEvent =>
-  ({ pid, ppid, ret, env: env ? env.map(B) : null, cwd: B('/'), argv: [], fds: [] }) as unknown as ExecEvent;
+  ({ pid, ppid, ret, env: env ? env.map(B) : null, cwd: B('/'), argv: [], fds: [], unreadable: { argv: [], env: [] } }) as unknown as ExecEvent;
 
 test('tree: an exec is diffed against its own previous exec, else what it inherited from its parent at fork', () => {
   const t = new ProcessTree();
