@@ -119,7 +119,7 @@ function zshCommand(root: CommandSpec, c: CommandSpec): string {
   const specs = c.options.map(zshOption);
   c.arguments.forEach((a, i) => {
     const w = argWords(root, c, a);
-    if (a.variadic && c.passThrough) specs.push(`    '*::${zdesc(a.name)}:_normal'`);
+    if (a.variadic && c.passThrough) specs.push(`    '*::${zdesc(a.name)}:_${root.name}_traced'`);
     else specs.push(`    '${a.variadic ? '*' : String(i + 1)}:${zdesc(a.name)}:${w ? `(${w.join(' ')})` : '_files'}'`);
   });
   return `    ${c.name})\n      _arguments -s -S \\\n${specs.join(' \\\n')} ;;`;
@@ -131,6 +131,11 @@ export function zshCompletion(root: CommandSpec): string {
   const subs = root.commands.map((c) => `    ${sq(`${c.name}:${c.description.replace(/:/g, '\\:')}`)}`).join('\n');
   return `#compdef ${n}
 # zsh completion for ${n}, generated from its command-line definition (${n} completion zsh)
+# the traced command (after \`--\` or the first argument) completes as a command line of its own
+_${n}_traced() {
+  [[ $words[1] == -- ]] && { shift words; (( CURRENT-- )); }
+  _normal
+}
 _${n}() {
   local curcontext=$curcontext state line ret=1
   typeset -A opt_args
