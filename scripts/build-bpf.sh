@@ -42,5 +42,6 @@ elif ! python3 scripts/gen-layout.py "$OUT/execlens.bpf.o" --check "$LAYOUT" >/d
 fi
 # what built it, beside it: `execlens --version` names the clang (src/version.ts)
 python3 -c 'import json, sys; print(json.dumps({"clang": sys.argv[1], "arch": sys.argv[2], "btf": sys.argv[3]}))' \
-  "$("$CLANG" --version | head -1)" "$ARCH" "$BTF" > "$OUT/execlens.bpf.json"
+  "$("$CLANG" --version | head -1)" "$ARCH" "$([ "$BTF" = /sys/kernel/btf/vmlinux ] && echo "$BTF ($(uname -r))" || echo "${BTF#"$PWD"/}")" \
+  > "$OUT/execlens.bpf.json"
 echo "build-bpf: $OUT/execlens.bpf.o ($("$CLANG" --version | head -1), $ARCH)"
