@@ -1,8 +1,8 @@
 /**
  * The npm package, as a user gets it: `npm pack` builds the tarball (prepack), which is installed with
- * `npm install -g --offline` into a fresh Debian root (debootstrap minbase + libbpf1: no compiler, no
- * clang, no bpftool; Node is the host's binary), where execlens traces with eBPF and ptrace, and doctor
- * runs. Then libbpf1 is purged: one line names the package, and --backend auto falls back to ptrace.
+ * `npm install -g --offline` into a fresh Debian root (debootstrap minbase + libbpf1 + Debian's nodejs:
+ * no compiler, no clang, no bpftool; npm runs on the host's node binary, copied in), where execlens traces
+ * with eBPF and ptrace, and doctor runs, on the host's Node and on Debian's Node 18. Then libbpf1 is purged: one line names the package, and --backend auto falls back to ptrace.
  * The root is an overlay on a cached base in a private mount namespace (unshare), so nothing of a run
  * stays mounted and every run starts fresh.
  */
@@ -116,6 +116,18 @@ test('installed: execlens log --backend ptrace -- true runs the packed static he
   const r = ok(inRoot('execlens log --backend ptrace -- true'), 'log --backend ptrace');
   assert.match(r.stdout, / ok \/usr\/bin\/true argv: true /);
   assert.match(r.stderr, /plan ptrace/);
+});
+
+test('installed, on Debian\'s Node 18 (the oldest engines allows): log with eBPF and with ptrace', (t) => {
+  if (!requireRoot(t)) return;
+  const v = ok(inRoot('/usr/bin/node --version'), 'Debian node');
+  assert.match(v.stdout, /^v18\./);
+  const bin = '/usr/bin/node /usr/local/lib/node_modules/execlens/bin/execlens';
+  const e = ok(inRoot(`${bin} log -- sh -c 'echo hi'`), 'log on Node 18');
+  assert.match(e.stdout, / ok \/usr\/bin\/sh argv: sh -c 'echo hi' /);
+  assert.match(e.stderr, /plan (?!ptrace)\S+, lost 0$/m);
+  const p = ok(inRoot(`${bin} log --backend ptrace -- true`), 'ptrace on Node 18');
+  assert.match(p.stderr, /plan ptrace/);
 });
 
 test('installed: the man page is where man looks, and bash completion completes `execlens lo` to log', (t) => {
