@@ -116,7 +116,7 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
   program
     .command('completion')
     .description('print the shell completion script (bash: source <(execlens completion bash))')
-    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS))
+    .addArgument(new Argument('<shell>', 'the shell that reads the script').choices(SHELLS))
     .action((shell: Shell) => {
       process.stdout.write(completionScript(shell, describeCommand(program)));
     });

@@ -50,7 +50,10 @@ function argUsage(c: CommandSpec): string {
 function commandSection(root: CommandSpec, c: CommandSpec): string[] {
   const L = ['.SS', `\\fB${root.name} ${c.name}\\fR${c.options.length ? ' [\\fIoptions\\fR]' : ''} ${argUsage(c)}`.trimEnd()];
   L.push(roffText(c.description) + (c.description.endsWith('.') ? '' : '.'));
-  for (const a of c.arguments) if (a.description) L.push('.TP', `\\fI${roffText(a.name)}\\fR`, roffText(a.description));
+  for (const a of c.arguments) {
+    const choices = a.choices ? `; one of ${a.choices.map((ch) => `\\fB${roffFlag(ch)}\\fR`).join(', ')}` : '';
+    if (a.description) L.push('.TP', `\\fI${roffText(a.name)}\\fR`, `${roffText(a.description)}${choices}.`);
+  }
   for (const o of c.options) L.push(...optionItem(o));
   return L;
 }

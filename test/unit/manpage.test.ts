@@ -50,6 +50,7 @@ test('man -l shows every command, option, choice and default of the definition',
       if (o.default !== null) assert.ok(text.includes(`default ${o.default}`), `${o.flags} default`);
     }
   }
+  for (const c of spec.commands) for (const a of c.arguments) for (const ch of a.choices ?? []) assert.match(text, new RegExp(`one of .*\\b${ch}\\b`), `${c.name} ${a.name}: ${ch}`);
   for (const v of ['EXECLENS_BACKEND', 'EXECLENS_ATTACH', 'EXECLENS_BPF_OBJECT']) assert.match(text, new RegExp(`^\\s+${v}$`, 'm'));
 });
 
