@@ -26,11 +26,11 @@ function built(checkoutRel: string, name: string): string {
   return existsSync(own) ? own : packedFile(name);
 }
 
-/** the CO-RE BPF object */
-export const bpfObjectFile = (): string => built('build/bpf/execlens.bpf.o', 'execlens.bpf.o');
+/** the CO-RE BPF object (EXECLENS_BPF_OBJECT: another one) */
+export const bpfObjectFile = (): string => process.env.EXECLENS_BPF_OBJECT || built('build/bpf/execlens.bpf.o', 'execlens.bpf.o');
 
 /** what built the BPF object (scripts/build-bpf.sh writes it beside the object) */
 export const bpfBuildInfoFile = (): string => bpfObjectFile().replace(/\.o$/, '.json');
 
-/** the ptrace backend's helper (also the eBPF backend's exec shim) */
-export const ptraceHelperFile = (): string => built('build/native/execlens-ptrace', 'execlens-ptrace');
+/** the ptrace backend's helper, also the eBPF backend's exec shim (EXECLENS_PTRACE_HELPER: another one) */
+export const ptraceHelperFile = (): string => process.env.EXECLENS_PTRACE_HELPER || built('build/native/execlens-ptrace', 'execlens-ptrace');

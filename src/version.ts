@@ -1,5 +1,5 @@
 /** execlens's version: the one in package.json, never repeated; and what `--version` says about the build. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { JSON_SCHEMA_VERSION } from './output/format.js';
 import { bpfBuildInfoFile, bpfObjectFile, packageFile } from './paths.js';
 
@@ -22,6 +22,6 @@ export function bpfBuildInfo(file: string = bpfBuildInfoFile()): BpfBuildInfo | 
 
 /** `execlens --version`: the version, the BPF object's build, the JSON schema of --json */
 export function versionText(info: BpfBuildInfo | null = bpfBuildInfo(), object: string = bpfObjectFile()): string {
-  const bpf = info ? `${info.arch}, built by ${info.clang} (${object})` : `no build record beside ${object} (not built?)`;
+  const bpf = info ? `${info.arch}, built by ${info.clang} (${object})` : existsSync(object) ? `${object} (no build record beside it)` : `missing: ${object}`;
   return [`execlens ${VERSION}`, `BPF object: ${bpf}`, `JSON schema: ${JSON_SCHEMA_VERSION} (schema/exec-event.v${JSON_SCHEMA_VERSION}.json)`].join('\n');
 }

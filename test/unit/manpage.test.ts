@@ -66,8 +66,9 @@ test('roffText: a leading . or \' would be a request, a backslash an escape', ()
   assert.equal(roffText('a\\b'), 'a\\eb');
 });
 
-test('versionText: the version, the clang and arch of the BPF object\'s build record, the JSON schema', () => {
+test('versionText: the version, the clang and arch of the BPF object\'s build record (or that there is none, or no object), the JSON schema', () => {
   const t = versionText({ clang: 'Debian clang version 14.0.6', arch: 'arm64', btf: 'x.btf' }, '/p/build/arch/arm64/execlens.bpf.o');
   assert.equal(t, [`execlens ${VERSION}`, 'BPF object: arm64, built by Debian clang version 14.0.6 (/p/build/arch/arm64/execlens.bpf.o)', 'JSON schema: 2 (schema/exec-event.v2.json)'].join('\n'));
-  assert.match(versionText(null, '/nowhere/execlens.bpf.o'), /^BPF object: no build record beside \/nowhere\/execlens.bpf.o/m);
+  assert.match(versionText(null, '/nowhere/execlens.bpf.o'), /^BPF object: missing: \/nowhere\/execlens.bpf.o$/m);
+  assert.match(versionText(null, '/dev/null'), /^BPF object: \/dev\/null \(no build record beside it\)$/m);
 });
