@@ -24,6 +24,7 @@ const OTHER_ENV: [string, string][] = [
   ['EXECLENS_PTRACE_HELPER', 'run this ptrace helper instead of the one shipped with execlens'],
   ['EXECLENS_PTRACE_NO_SECCOMP', '1: the ptrace backend stops at every syscall instead of filtering with seccomp'],
   ['EXECLENS_NO_REFUSAL_CACHE', '1: retry plans the kernel refused earlier this boot'],
+  ['EXECLENS_NO_FACTS_CACHE', '1: probe the kernel afresh instead of reading the facts remembered for this boot'],
 ];
 
 /** text for roff: backslashes escaped, a line that starts with . or ' protected, hyphens as \- in flags */
