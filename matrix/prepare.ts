@@ -82,7 +82,7 @@ export async function riscvQemu(): Promise<{ binary: string; bios: string }> {
 }
 
 /** BTF of another arch's kernel, cut out of its boot image: vmlinux.h of that arch's BPF object */
-async function foreignBtf(arch: Arch): Promise<string> {
+export async function foreignBtf(arch: Arch): Promise<string> {
   const f = FOREIGN[arch];
   const k = KERNELS.find((d) => d.label === f?.btfKernel);
   if (!f || !k?.flavour[arch]) throw new Error(`no BTF source kernel for ${arch}`);

@@ -40,4 +40,8 @@ if [ "${REGEN_LAYOUT:-0}" = 1 ]; then
 elif ! python3 scripts/gen-layout.py "$OUT/execlens.bpf.o" --check "$LAYOUT" >/dev/null; then
   echo "build-bpf: warning: $LAYOUT differs from the layout in the object's BTF; rewrite it with REGEN_LAYOUT=1 $0" >&2
 fi
+# what built it, beside it: `execlens --version` names the clang (src/version.ts)
+python3 -c 'import json, sys; print(json.dumps({"clang": sys.argv[1], "arch": sys.argv[2], "btf": sys.argv[3]}))' \
+  "$("$CLANG" --version | head -1)" "$ARCH" "$([ "$BTF" = /sys/kernel/btf/vmlinux ] && echo "$BTF ($(uname -r))" || echo "${BTF#"$PWD"/}")" \
+  > "$OUT/execlens.bpf.json"
 echo "build-bpf: $OUT/execlens.bpf.o ($("$CLANG" --version | head -1), $ARCH)"

@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { EXIT, ExeclensError } from '../exitcodes.js';
-import { packageFile } from '../paths.js';
+import { PACKED_ARCHES, ptraceHelperFile } from '../paths.js';
 
 export interface CommandBytes {
   /** what execve gets as its filename (resolved like execvp) */
@@ -104,12 +104,12 @@ export function encodeSpec(c: CommandBytes): Buffer {
  * binds that one file for other arches).
  */
 export function nativeHelperPath(): string {
-  return process.env.EXECLENS_PTRACE_HELPER ?? packageFile('build/native/execlens-ptrace');
+  return process.env.EXECLENS_PTRACE_HELPER ?? ptraceHelperFile();
 }
 
 export function requireNativeHelper(): string {
   const p = nativeHelperPath();
-  if (!existsSync(p)) throw new ExeclensError(`native helper not found at ${p}: run 'npm run build' (or set EXECLENS_PTRACE_HELPER)`, EXIT.SOFTWARE);
+  if (!existsSync(p)) throw new ExeclensError(`native helper not found at ${p}: in a checkout run 'npm run build'; the package ships it for ${PACKED_ARCHES.join(', ')} (or set EXECLENS_PTRACE_HELPER)`, EXIT.SOFTWARE);
   return p;
 }
 

@@ -1,7 +1,7 @@
 /** Command-line entry: argument parsing only; the work is in src/cli/log.ts (via src/pipeline) and src/cli/doctor.ts. */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, ExeclensError } from '../exitcodes.js';
-import { VERSION } from '../version.js';
+import { versionText } from '../version.js';
 import { DEFAULT_RING_MIB } from '../pipeline/summary.js';
 import { overridesFromEnv, type AttachKind, type LifecycleKind, type LoopKind, type Overrides } from '../plan/plan.js';
 import { ATTACH_KINDS } from '../attach/registry.js';
@@ -11,6 +11,8 @@ import type { ColorMode } from '../output/color.js';
 import { TIMESTAMP_MODES, type TimestampMode } from '../output/format.js';
 import type { RunOptions } from './run.js';
 import { COLLECT_FORMATS, defaultFile, type CollectFormat } from './formats.js';
+import { describeCommand } from './clispec.js';
+import { completionScript, SHELLS, type Shell } from './completion.js';
 
 
 interface CommonOpts {
@@ -114,7 +116,7 @@ function noEmptyCommand(sub: string, cmd: string[], rawArgv: readonly string[]):
 export function buildProgram(setExit: (code: number) => void, rawArgv: readonly string[] = process.argv): Command {
   const program = new Command('execlens')
     .description('Trace every execve/execveat of a command tree (or the whole system) with eBPF.')
-    .version(VERSION)
+    .version(versionText(), '-V, --version', 'print the version, the BPF object\'s build and the JSON schema version')
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -178,6 +180,14 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
     process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatDoctor(r));
     setExit(doctorExitCode(r));
   });
+
+  program
+    .command('completion')
+    .description('print the shell completion script (bash: source <(execlens completion bash))')
+    .addArgument(new Argument('<shell>', 'the shell that reads the script').choices(SHELLS))
+    .action((shell: Shell) => {
+      process.stdout.write(completionScript(shell, describeCommand(program)));
+    });
   return program;
 }
 

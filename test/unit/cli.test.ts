@@ -13,7 +13,7 @@ import { lostTotal, summaryLine, type Summary } from '../../src/pipeline/summary
 const run = (args: string[], opts: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}) =>
   spawnSync(EXECLENS, args, { encoding: 'utf8', ...opts });
 
-test('help lists the commands, --version is package.json\'s; bad flags exit 64 with one line', () => {
+test('help lists the commands, --version is package.json\'s with the BPF object\'s clang and the schema; bad flags exit 64 with one line', () => {
   const h = run(['--help']);
   assert.equal(h.status, 0);
   assert.match(h.stdout, /log \[options\] \[cmd\.\.\.\]/);
@@ -24,7 +24,10 @@ test('help lists the commands, --version is package.json\'s; bad flags exit 64 w
   assert.equal(bad.status, 64);
   assert.match(bad.stderr, /unknown option '--no-such-flag'/);
   const v = run(['--version']);
-  assert.equal(v.stdout.trim(), (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version, '--version is package.json\'s');
+  const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  assert.equal(v.stdout.split('\n')[0], `execlens ${version}`, '--version is package.json\'s');
+  assert.match(v.stdout, /^BPF object: \S+, built by .*clang version \d+/m, '--version names the clang that built the BPF object');
+  assert.match(v.stdout, /^JSON schema: 2 /m);
   const badAttach = run(['log', '--attach', 'uprobe', '--', 'true']);
   assert.equal(badAttach.status, 64);
   const badEnv = run(['log', '--', 'true'], { env: { ...process.env, EXECLENS_ATTACH: 'nope' } });

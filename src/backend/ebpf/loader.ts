@@ -4,7 +4,7 @@
  * loads and attaches. A refusal is recorded (stage, errno, program, libbpf
  * and verifier log head) and the next candidate is tried.
  */
-import { packageFile } from '../../paths.js';
+import { bpfObjectFile } from '../../paths.js';
 import { CONFIG } from '../../events/layout.js';
 import type { Candidate, HookSpec, LifecycleKind, LoadPlan, LoopKind } from '../../plan/plan.js';
 import { LIFECYCLE_PROGS, lifecycleTarget } from '../../attach/lifecycle.js';
@@ -47,7 +47,7 @@ export interface ProgStats {
 
 export function defaultObjectPath(): string {
   if (process.env.EXECLENS_BPF_OBJECT) return process.env.EXECLENS_BPF_OBJECT;
-  return packageFile('build/bpf/execlens.bpf.o');
+  return bpfObjectFile();
 }
 
 export class LoadedTracer {
