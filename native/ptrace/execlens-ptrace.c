@@ -3,8 +3,8 @@
  * execlens-ptrace: the ptrace backend's tracer process, and the exec shim of
  * the eBPF backend.
  *
- *   execlens-ptrace [--no-seccomp] [--uid N --gid N]     (command spec on fd 4, records to fd 3)
- *   execlens-ptrace --exec [--uid N --gid N]             (command spec on fd 3)
+ *   execlens-ptrace [--no-seccomp] [--uid N --gid N] [--ctty]   (command spec on fd 4, records to fd 3)
+ *   execlens-ptrace --exec [--uid N --gid N] [--ctty]           (command spec on fd 3)
  *
  * The command comes as bytes, never as strings on this command line: Node
  * decodes its own argv and environment as UTF-8 (lossy) and child_process
@@ -28,6 +28,10 @@
  * backend runs its command through this (one native binary per arch: the
  * kernel matrix cross-builds this file for its arm64/riscv64 guests). 127 if
  * the exec fails with ENOENT, 126 otherwise, as a shell does.
+ *
+ * --ctty (execlens tui, whose command runs on a pty given as fds 0-2): the command starts a session of its
+ * own with that terminal as its controlling one, as a login shell would, so the pty's Ctrl-C, job control
+ * and /dev/tty work; the tracer stays out of that session (a Ctrl-C typed there is the command's).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -45,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/ptrace.h>
@@ -82,6 +87,7 @@ static FILE *out;
 static uint64_t seq;
 static uint64_t next_exec_id = 1;
 static int use_seccomp = 1;
+static int take_ctty;
 
 /* ---- records ---- */
 
@@ -883,9 +889,21 @@ static void __attribute__((noreturn)) exec_spec(const struct spec *sp, const cha
 	_exit(e == ENOENT ? 127 : 126);
 }
 
+/* --ctty: a new session whose controlling terminal is fd 0 (before dropping privileges: TIOCSCTTY needs none) */
+static void session_on_tty(void)
+{
+	if (!take_ctty)
+		return;
+	if (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0) {
+		perror("execlens-ptrace: controlling terminal");
+		_exit(EXIT_SETUP);
+	}
+}
+
 static void child(const struct spec *sp, int uid, int gid)
 {
 	close(3);
+	session_on_tty();
 	drop_creds(uid, gid);
 	default_signals();
 	if (use_seccomp && install_filter()) {
@@ -1006,13 +1024,15 @@ int main(int argc, char **argv)
 			use_seccomp = 0;
 		else if (!strcmp(argv[i], "--exec"))
 			exec_only = 1;
+		else if (!strcmp(argv[i], "--ctty"))
+			take_ctty = 1;
 		else if (!strcmp(argv[i], "--uid") && i + 1 < argc)
 			uid = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--gid") && i + 1 < argc)
 			gid = atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: execlens-ptrace [--no-seccomp] [--uid N --gid N]   (command spec on fd 4)\n"
-					"       execlens-ptrace --exec [--uid N --gid N]            (command spec on fd 3)\n");
+			fprintf(stderr, "usage: execlens-ptrace [--no-seccomp] [--uid N --gid N] [--ctty]   (command spec on fd 4)\n"
+					"       execlens-ptrace --exec [--uid N --gid N] [--ctty]            (command spec on fd 3)\n");
 			return EXIT_SETUP;
 		}
 	}
@@ -1023,6 +1043,7 @@ int main(int argc, char **argv)
 	}
 	if (exec_only) {
 		/* nothing else: this process becomes the command, which the eBPF backend follows */
+		session_on_tty();
 		drop_creds(uid, gid);
 		default_signals();
 		exec_spec(&sp, "execlens");

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { EXEC, ExecFlag, HDR, RecKind } from '../../events/layout.js';
 import { requireNativeHelper, sendSpec } from '../execspec.js';
-import type { CommandSpec, SourceCounters, Started, TraceSource } from '../source.js';
+import { commandStdio, type CommandSpec, type SourceCounters, type Started, type TraceSource } from '../source.js';
 
 export class PtraceSource implements TraceSource {
   readonly plan: string;
@@ -23,10 +23,11 @@ export class PtraceSource implements TraceSource {
   }
 
   start(cmd: CommandSpec): Started {
-    const args = [...(this.useSeccomp ? [] : ['--no-seccomp'])];
+    const io = commandStdio(cmd);
+    const args = [...(this.useSeccomp ? [] : ['--no-seccomp']), ...io.args];
     if (cmd.creds) args.push('--uid', String(cmd.creds.uid), '--gid', String(cmd.creds.gid));
     // records come on fd 3; the command goes to it on fd 4, as bytes (see execspec.ts)
-    const child = spawn(this.helperPath, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'] });
+    const child = spawn(this.helperPath, args, { stdio: [...io.stdio, 'pipe', 'pipe'] });
     this.helper = child;
     sendSpec(child.stdio[4] as Writable, cmd);
     const pipe = child.stdio[3] as Readable;
