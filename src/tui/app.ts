@@ -8,7 +8,7 @@ import { COPY_TARGETS } from './model/copy.js';
 import { detailLines } from './model/details.js';
 import { describeQuery, type Query } from './model/query.js';
 import { rowSegments } from './model/rowtext.js';
-import type { ExecStore } from './model/store.js';
+import { itemOf, type ExecStore } from './model/store.js';
 import type { ListView } from './model/view.js';
 import { osc52, writeCopyFile } from './clipboard.js';
 import { actionFor, helpLines, keyId, type Mode } from './keys.js';
@@ -203,7 +203,7 @@ export class App {
     const rowId = this.copyFrom === 'details' ? this.details!.id : this.o.view.cursor;
     const r = this.o.store.get(rowId);
     this.mode = this.copyFrom;
-    const text = r ? t.text(r.item) : null;
+    const text = r ? t.text(itemOf(r)) : null;
     if (text === null) {
       this.o.view.message = `nothing to copy: this exec has no ${t.label.split(',')[0]}`;
       return true;

@@ -6,7 +6,7 @@ import { clock, flagNames, type FormatOptions } from '../../output/format.js';
 import { errnoName } from '../../output/errno.js';
 import { lossy, shellJoin, shellQuote } from '../../output/quote.js';
 import { endText, type Segment } from './rowtext.js';
-import type { ExecStore, Row } from './store.js';
+import { itemOf, type ExecStore, type Row } from './store.js';
 
 type Line = Segment[];
 
@@ -44,8 +44,7 @@ function listLines(name: string, items: string[], empty: string): Line[] {
 }
 
 export function detailLines(store: ExecStore, r: Row, fmt: Pick<FormatOptions, 'bootToWallNs' | 'startNs'>): Line[] {
-  const ev = r.item.ev;
-  const d = r.item.diff;
+  const { ev, diff: d } = itemOf(r);
   const diff = d && !isEmptyDiff(d)
     ? [...d.added.map(([k, v]) => `+${shellQuote(bytes(envEntry(k, v)))}`), ...d.changed.map(([k, o, v]) => `~${shellQuote(bytes(envEntry(k, v)))}  (was ${o === null ? 'bare' : shellQuote(bytes(o))})`), ...d.removed.map((k) => `-${shellQuote(bytes(k))}`)]
     : [];
@@ -56,7 +55,7 @@ export function detailLines(store: ExecStore, r: Row, fmt: Pick<FormatOptions, '
     [label('children'), plain(`${r.children.length} exec(s)`)],
     ...listLines('argv', ev.argv.map((a, i) => `[${i}] ${shellQuote(a)}`), '(empty)'),
     ...listLines('env diff', diff, d ? '(no change)' : '(no baseline known)'),
-    ...listLines('fds', ev.fds.map((f) => `${f.fd} ${shellQuote(fdPath(f))} ${fdType(f)} ${fdFlags(f).join(',')}${f.cloexec ? ' (closed by the exec: cloexec)' : ''}`), '(none captured)'),
+    ...listLines('fds', ev.fds.map((f) => (f.cloexec ? `${f.fd} closed by the exec (FD_CLOEXEC)` : `${f.fd} ${shellQuote(fdPath(f))} ${fdType(f)} ${fdFlags(f).join(',')}`)), '(none captured)'),
     ...listLines(`env (${ev.env?.length ?? 0})`, (ev.env ?? []).map((e) => shellQuote(e)), ev.env ? '(empty)' : '(not captured)'),
   ];
   return lines;

@@ -4,12 +4,17 @@
  * issue's 10,000 execs/s for a minute would not fit in memory with their environments): the oldest execs
  * are dropped when either cap is passed, and the count of dropped ones is kept so the screen can show it.
  */
+import { splitNul } from '../../events/decode.js';
+import type { ExecEvent } from '../../events/types.js';
 import type { ExecItem } from '../../output/sink.js';
 
 export interface Row {
   /** position in the whole run's sequence (0 = the first exec): stable while the row is held */
   id: number;
+  /** the exec with its environment left out (ev.env null): it is kept as one block, see itemOf */
   item: ExecItem;
+  /** the environment, NUL-terminated entries in one buffer (one object instead of one per variable); null: none captured */
+  envBlock: Buffer | null;
   /** the exec this one descends from: the same process's previous exec, else its nearest ancestor's last (-1: none) */
   parent: number;
   children: number[];
@@ -28,16 +33,81 @@ export interface StoreLimits {
 /** the defaults, documented in docs/tui.md */
 export const DEFAULT_LIMITS: StoreLimits = { maxRows: 200_000, maxBytes: 256 << 20 };
 
-/** what a row costs besides its bytes: the objects of the event, its row and list entries (measured roughly) */
-const ROW_OVERHEAD = 600;
+/**
+ * What a row costs in the heap besides its bytes, measured with bench/tui-load.ts (RSS against heldBytes):
+ * the row, the event and its fixed buffers; each further Buffer object (an argv item, an fd) costs ~100 bytes.
+ */
+const ROW_OVERHEAD = 1200;
+const BUFFER_OVERHEAD = 100;
 
-function sizeOf(x: ExecItem): number {
+function sizeOf(x: ExecItem, blockBytes: number): number {
   const ev = x.ev;
-  let n = ROW_OVERHEAD + (ev.filename?.length ?? 0) + (ev.cwd?.length ?? 0);
-  for (const a of ev.argv) n += a.length + 16;
-  for (const e of ev.env ?? []) n += e.length + 16;
-  for (const f of ev.fds) n += f.path.length + 48;
+  // every byte field is a view of one block: its length is the bytes; each view is an object
+  let n = ROW_OVERHEAD + blockBytes;
+  n += (ev.argv.length + ev.fds.length * 2) * BUFFER_OVERHEAD;
+  const d = x.diff;
+  if (d) for (const list of [d.added, d.changed, d.removed]) for (const e of list) n += JSON.stringify(e).length + BUFFER_OVERHEAD;
   return n;
+}
+
+/**
+ * Rows' bytes, carved one after the other from 256 KiB slabs. Rows leave in the order they came, so a slab
+ * is freed with its last row: what is held is the rows' bytes plus at most one slab, and a row costs no
+ * ArrayBuffer of its own (creating one per exec was a third of the ingestion time).
+ */
+export class Arena {
+  private slab = Buffer.alloc(0);
+  private at = 0;
+  static readonly SLAB = 256 << 10;
+
+  alloc(n: number): Buffer {
+    if (n > Arena.SLAB / 4) return Buffer.allocUnsafeSlow(n);
+    if (this.at + n > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(Arena.SLAB);
+      this.at = 0;
+    }
+    this.at += n;
+    return this.slab.subarray(this.at - n, this.at);
+  }
+}
+
+/**
+ * The exec's bytes copied into one block (from the arena), every field a view of it. The decoder's buffers
+ * are views of chunk copies that may sit in Node's shared 8 KiB pool: one small view kept alive would keep a
+ * whole pool slab (and other execs' garbage in it) alive. The environment stays a block (one object, not one
+ * per variable) until itemOf splits it.
+ */
+export function compactEvent(ev: ExecEvent, arena: Arena): { ev: ExecEvent; envBlock: Buffer | null; bytes: number } {
+  const env = ev.env;
+  let size = (ev.filename?.length ?? 0) + (ev.cwd?.length ?? 0) + ev.comm.length + ev.oldComm.length;
+  for (const a of ev.argv) size += a.length;
+  for (const i of ev.interpreter ?? []) size += i.length;
+  for (const f of ev.fds) size += f.path.length;
+  for (const e of env ?? []) size += e.length + 1;
+  const block = arena.alloc(size);
+  let at = 0;
+  const put = (b: Buffer): Buffer => {
+    b.copy(block, at);
+    at += b.length;
+    return block.subarray(at - b.length, at);
+  };
+  const out: ExecEvent = {
+    ...ev, filename: ev.filename && put(ev.filename), cwd: ev.cwd && put(ev.cwd), comm: put(ev.comm), oldComm: put(ev.oldComm),
+    argv: ev.argv.map(put), interpreter: ev.interpreter && ev.interpreter.map(put), fds: ev.fds.map((f) => ({ ...f, path: put(f.path) })), env: null,
+  };
+  if (!env) return { ev: out, envBlock: null, bytes: size };
+  const start = at;
+  for (const e of env) {
+    e.copy(block, at);
+    at += e.length;
+    block[at++] = 0;
+  }
+  return { ev: out, envBlock: block.subarray(start, at), bytes: size };
+}
+
+/** the exec as the pipeline gave it, its environment split again (details, copy) */
+export function itemOf(r: Row): ExecItem {
+  return { ev: { ...r.item.ev, env: r.envBlock ? splitNul(r.envBlock) : null }, diff: r.item.diff };
 }
 
 export class ExecStore {
@@ -51,6 +121,7 @@ export class ExecStore {
   private readonly parentPid = new Map<number, number>();
   /** pid -> id of its latest exec */
   private readonly lastExec = new Map<number, number>();
+  private readonly arena = new Arena();
   /** called for rows whose exit status came (the filter may now match them) */
   onExitStatus: ((r: Row) => void) | null = null;
 
@@ -94,7 +165,9 @@ export class ExecStore {
 
   add(item: ExecItem): Row {
     const id = this.next;
-    const row: Row = { id, item, parent: this.parentOf(item.ev.pid, item.ev.ppid), children: [], exitStatus: null, bytes: sizeOf(item) };
+    const { ev, envBlock, bytes } = compactEvent(item.ev, this.arena);
+    const kept: ExecItem = { ev, diff: item.diff };
+    const row: Row = { id, item: kept, envBlock, parent: this.parentOf(item.ev.pid, item.ev.ppid), children: [], exitStatus: null, bytes: sizeOf(kept, bytes) };
     this.evictFor(row.bytes);
     this.ring[id % this.limits.maxRows] = row;
     this.next++;
