@@ -16,7 +16,10 @@ import type { Overrides } from '../plan/plan.js';
 import { signalExit, StopSignals } from '../pipeline/stop.js';
 import { lostTotal, summaryLine } from '../pipeline/summary.js';
 import { Pipeline, type PipelineResult } from '../pipeline/trace.js';
+import type { PtraceSource } from '../backend/ptrace/source.js';
 import { App } from '../tui/app.js';
+import { BreakpointStops } from '../tui/breakpoints.js';
+import { runDebugger } from '../tui/debugger.js';
 import { defaultCopyFile } from '../tui/clipboard.js';
 import { parseBreakpoint, type Breakpoint } from '../tui/model/breakpoint.js';
 import { endText } from '../tui/model/rowtext.js';
@@ -49,6 +52,7 @@ const STATS_MS = 250;
 const say = (s: string) => void process.stderr.write(`execlens: ${s}\n`);
 
 function checkOptions(o: TuiOptions): Breakpoint[] {
+  // a usage error answers before anything is loaded
   if (!process.stdout.isTTY || !process.stdin.isTTY) throw new ExeclensError('tui needs a terminal (stdin and stdout); use `execlens log` otherwise', EXIT.USAGE);
   if (!Number.isInteger(o.history) || o.history < 1) throw new ExeclensError(`--history ${o.history}: expected a positive number of execs`, EXIT.USAGE);
   let bps: Breakpoint[];
@@ -64,7 +68,7 @@ function checkOptions(o: TuiOptions): Breakpoint[] {
 
 export async function runTui(o: TuiOptions): Promise<number> {
   const ringBytes = ringBytesFor(o.ringMiB);
-  checkOptions(o);
+  const bps = checkOptions(o);
   const stop = new StopSignals();
   stop.install();
   try {
@@ -76,7 +80,7 @@ export async function runTui(o: TuiOptions): Promise<number> {
     const close = () => (closing ??= source.close());
     let r: PipelineResult;
     try {
-      r = await session(o, source, close, cmd, env, stop);
+      r = await session({ o, source, close, cmd, env, stop, bps });
     } finally {
       await close();
     }
@@ -93,7 +97,43 @@ interface Run {
 }
 
 /** the screen up, the pipeline running, until q (or a stop signal); the terminal put back whatever happens */
-async function session(o: TuiOptions, source: TraceSource, close: () => Promise<void>, cmd: CommandSpec | null, env: Buffer[], stop: StopSignals): Promise<PipelineResult> {
+interface SessionArgs {
+  o: TuiOptions;
+  source: TraceSource;
+  /** releases the source once */
+  close: () => Promise<void>;
+  cmd: CommandSpec | null;
+  env: Buffer[];
+  stop: StopSignals;
+  bps: Breakpoint[];
+}
+
+/** -b: hold exec stops on the ptrace source; D runs the debugger in the pane */
+function breakpointsFor(s: SessionArgs, app: () => App | null): BreakpointStops | null {
+  if (!s.bps.length) return null;
+  const stops = new BreakpointStops(s.bps, s.source as PtraceSource, s.o.debugger, (cmdline) => {
+    const a = app();
+    if (!a || !a.pane) return `detached ${cmdline.match(/\d+/)?.[0] ?? ''} stopped; no pane (--no-tty): run ${cmdline} yourself`;
+    const run = runDebugger(cmdline, a.paneRows, process.stdout.columns || 80, s.env, () => (a.dirty = true));
+    a.pushPane(run.pane, run.pty, cmdline);
+    void run.done.then((how) => {
+      a.popPane();
+      run.pty.close();
+      a.o.view.message = `${cmdline}: ${how}`;
+    });
+    return `running ${cmdline} (C-s: back to the list)`;
+  });
+  stops.onStop = (st) => {
+    const a = app();
+    if (!a) return;
+    a.o.view.message = `pid ${st.pid} stopped at ${st.stop} (-b ${st.spec}): b to resume, detach or debug it`;
+    a.dirty = true;
+  };
+  return stops;
+}
+
+async function session(s: SessionArgs): Promise<PipelineResult> {
+  const { o, source, close, cmd, env, stop } = s;
   const screen = new Screen();
   const store = new ExecStore({ ...DEFAULT_LIMITS, maxRows: o.history });
   const view = new ListView(store);
@@ -104,7 +144,8 @@ async function session(o: TuiOptions, source: TraceSource, close: () => Promise<
   let devNull: number | null = null;
   const startNs = source.nowNs();
   const fmt = { startNs, bootToWallNs: BigInt(Date.now()) * 1000000n - startNs };
-  const restoreInput = grabInput((s, k) => app?.key(s, k), (b) => app?.input(b));
+  const restoreInput = grabInput((str, k) => app?.key(str, k), (b) => app?.input(b));
+  const stops = breakpointsFor(s, () => app);
   screen.start();
   try {
     if (cmd && !o.noTty) {
@@ -121,7 +162,7 @@ async function session(o: TuiOptions, source: TraceSource, close: () => Promise<
       output: () => ({ unwritten: 0, failed: null }),
       onStartError: (e) => (view.message = `${o.command[0]}: ${e.message}`),
     });
-    const a = new App({ store, view, screen, pane, pty, fmt, title: cmd ? shellJoin(cmd.argv) : 'every exec on the system', copyFile: o.copyFile ?? defaultCopyFile(process.env), stats: statsOf(sink, pipeline), stops: null });
+    const a = new App({ store, view, screen, pane, pty, fmt, title: cmd ? shellJoin(cmd.argv) : 'every exec on the system', copyFile: o.copyFile ?? defaultCopyFile(process.env), stats: statsOf(sink, pipeline), stops });
     app = a;
     const run: Run = { result: null, closed: Promise.resolve() };
     run.closed = pipeline.run().then(async (r) => {
@@ -134,7 +175,9 @@ async function session(o: TuiOptions, source: TraceSource, close: () => Promise<
     pty?.closeSlave();
     if (devNull !== null) closeSync(devNull);
     if (!cmd) view.message = 'tracing every exec on the system; q stops';
-    await frames(a, sink, pane, stop);
+    await frames(a, sink, stop);
+    // nothing stays stopped because of us
+    stops?.resumeAll();
     // q while tracing: stop as Ctrl-C stops `log`
     if (!run.result && !stop.signal) {
       stop.signal = 'SIGINT';
@@ -150,12 +193,13 @@ async function session(o: TuiOptions, source: TraceSource, close: () => Promise<
 }
 
 /** redraw at most every FRAME_MS while something changed, until q or a stop signal */
-function frames(app: App, sink: TuiSink, pane: Pane | null, stop: StopSignals): Promise<void> {
+function frames(app: App, sink: TuiSink, stop: StopSignals): Promise<void> {
   let paneVersion = -1;
   const onResize = () => app.resized();
   process.stdout.on('resize', onResize);
   const timer = setInterval(() => {
     if (stop.signal) app.quit();
+    const pane = app.pane;
     const paneChanged = pane !== null && pane.version !== paneVersion;
     if (!app.dirty && !sink.dirty && !paneChanged) return;
     paneVersion = pane?.version ?? -1;

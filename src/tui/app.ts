@@ -44,26 +44,57 @@ export class App {
   private helpTop = 0;
   private stopSel = 0;
   private ended: string | null = null;
+  /** a key just gave the pane focus: its bytes (which the raw input handler sees next) are not the command's */
+  private swallow = false;
   private quitResolve: () => void = () => {};
   readonly quitting = new Promise<void>((res) => (this.quitResolve = res));
 
-  constructor(private readonly o: AppOptions) {
+  /** what the pane shows: the command's terminal, or a debugger's run over it (showPane) */
+  pane: Pane | null;
+  private pty: Pty | null;
+  private title: string;
+  private readonly panes: { pane: Pane | null; pty: Pty | null; title: string }[] = [];
+
+  constructor(readonly o: AppOptions) {
+    this.pane = o.pane;
+    this.pty = o.pty;
+    this.title = o.title;
     if (o.pane) this.paneRows = Math.max(3, Math.floor((o.screen.height - 2) * 0.4));
     this.sizePane();
   }
 
   private get listTop(): number {
-    return this.o.pane ? this.paneRows + 1 : 0;
+    return this.pane ? this.paneRows + 1 : 0;
   }
   private get listHeight(): number {
     return Math.max(1, this.o.screen.height - 1 - this.listTop);
   }
 
   private sizePane(): void {
-    if (!this.o.pane) return;
+    if (!this.pane) return;
     this.paneRows = Math.max(1, Math.min(this.paneRows, this.o.screen.height - 4));
-    this.o.pane.resize(this.paneRows, this.o.screen.width);
-    this.o.pty?.resize(this.paneRows, this.o.screen.width);
+    this.pane.resize(this.paneRows, this.o.screen.width);
+    this.pty?.resize(this.paneRows, this.o.screen.width);
+  }
+
+  /** show another terminal in the pane (a debugger), with focus, until popPane */
+  pushPane(pane: Pane, pty: Pty, title: string): void {
+    this.panes.push({ pane: this.pane, pty: this.pty, title: this.title });
+    this.pane = pane;
+    this.pty = pty;
+    this.title = title;
+    this.sizePane();
+    this.focus = 'pane';
+    this.dirty = true;
+  }
+
+  popPane(): void {
+    const p = this.panes.pop();
+    if (!p) return;
+    ({ pane: this.pane, pty: this.pty, title: this.title } = p);
+    this.sizePane();
+    this.focus = 'list';
+    this.dirty = true;
   }
 
   resized(): void {
@@ -76,7 +107,7 @@ export class App {
   finished(how: string): void {
     this.ended = how;
     this.o.view.message = `command ${how}; tracing stopped, q quits`;
-    if (this.focus === 'pane') this.focus = 'list';
+    if (this.focus === 'pane' && !this.panes.length) this.focus = 'list';
     this.dirty = true;
   }
 
@@ -86,9 +117,13 @@ export class App {
 
   /** raw bytes from our terminal: the command's when its pane has focus (C-s, the way back, is not passed) */
   input(b: Buffer): void {
-    if (this.focus !== 'pane' || !this.o.pty) return;
+    if (this.swallow) {
+      this.swallow = false;
+      return;
+    }
+    if (this.focus !== 'pane' || !this.pty) return;
     const out = b.filter((x) => x !== 0x13);
-    if (out.length) this.o.pty.write(Buffer.from(out));
+    if (out.length) this.pty.write(Buffer.from(out));
   }
 
   key(str: string | undefined, k: Key | undefined): void {
@@ -106,6 +141,7 @@ export class App {
     else if (this.mode === 'details') this.detailsAction(action);
     else if (this.mode === 'stops') this.stopsAction(action);
     else if (action === 'back') this.mode = this.mode === 'copy' ? this.copyFrom : 'list';
+    this.swallow = (this.focus as string) === 'pane';
   }
 
   private listAction(a: string): void {
@@ -129,15 +165,15 @@ export class App {
   }
 
   private focusPane(): void {
-    if (!this.o.pty || this.ended) {
-      this.o.view.message = this.o.pty ? 'the command has ended' : 'no pane: the command runs without a terminal (--no-tty) or there is none';
+    if (!this.pty || (this.ended && !this.panes.length)) {
+      this.o.view.message = this.pty ? 'the command has ended' : 'no pane: the command runs without a terminal (--no-tty) or there is none';
       return;
     }
     this.focus = 'pane';
   }
 
   private growPane(d: number): void {
-    if (!this.o.pane) return;
+    if (!this.pane) return;
     this.paneRows += d;
     this.sizePane();
     this.o.screen.clear();
@@ -235,7 +271,7 @@ export class App {
     else if (cur && a === 'debug') {
       this.o.view.message = s.debug(cur.pid);
       this.mode = 'list';
-      if (this.o.pty) this.focus = 'pane';
+      if (this.pty) this.focus = 'pane';
     }
   }
 
@@ -244,26 +280,26 @@ export class App {
   render(): void {
     const sc = this.o.screen;
     sc.clear();
-    if (this.o.pane) this.drawPane();
+    if (this.pane) this.drawPane();
     if (this.mode === 'details') this.drawDetails();
     else if (this.mode === 'help') this.drawLines(helpLines(), 'Keys (Esc: back)');
     else if (this.mode === 'stops') this.drawStops();
     else this.drawList();
     if (this.mode === 'copy') this.drawCopyMenu();
     this.drawStatus();
-    const cur = this.focus === 'pane' && this.o.pane ? this.o.pane.cursor() : null;
+    const cur = this.focus === 'pane' && this.pane ? this.pane.cursor() : null;
     sc.flush(cur && cur.y >= 0 && cur.y < this.paneRows ? cur : null);
     this.dirty = false;
   }
 
   private drawPane(): void {
     const sc = this.o.screen;
-    const pane = this.o.pane!;
+    const pane = this.pane!;
     for (let y = 0; y < this.paneRows; y++) sc.runs(y, pane.line(y), 0, sc.width);
     const focus = this.focus === 'pane';
     const state = this.ended ? `[${this.ended}]` : '[running]';
     const hint = focus ? 'C-s: back to the list' : 'C-s: type into the command';
-    sc.text(0, this.paneRows, ` ${focus ? '▶' : ' '} $ ${this.o.title} ${state}  ${hint} `.padEnd(sc.width), focus ? { inverse: true, bold: true } : INV);
+    sc.text(0, this.paneRows, ` ${focus ? '▶' : ' '} $ ${this.title} ${state}  ${hint} `.padEnd(sc.width), focus ? { inverse: true, bold: true } : INV);
   }
 
   private drawList(): void {

@@ -183,12 +183,11 @@ export class ListView {
   private keptByFilter(): Set<number> {
     this.trimMatches();
     const keep = new Set<number>();
+    const s = this.store;
     for (const id of this.matches) {
       keep.add(id);
-      for (const a of this.store.ancestors(id)) {
-        if (keep.has(a)) break;
-        keep.add(a);
-      }
+      // up to the first ancestor already kept: each exec is walked once, however deep the tree
+      for (let a = s.get(id)?.parent ?? -1; a >= s.firstId && !keep.has(a); a = s.get(a)?.parent ?? -1) keep.add(a);
     }
     return keep;
   }

@@ -1,0 +1,56 @@
+/**
+ * Breakpoints on the ptrace backend: the helper holds every exec stop of the kinds the -b specs name and
+ * asks; a stop no breakpoint matches goes on at once, a matching one stays stopped until the user resumes
+ * it, detaches it, or detaches it stopped and runs the --debugger template (e.g. gdb -p {{PID}}) in the pane.
+ */
+import type { Hold, PtraceSource } from '../backend/ptrace/source.js';
+import { lossy, shellJoin } from '../output/quote.js';
+import { expandTemplate, matchBreakpoint, type Breakpoint } from './model/breakpoint.js';
+import type { StoppedProcess, Stops } from './stops.js';
+
+export class BreakpointStops implements Stops {
+  private readonly stopped = new Map<number, StoppedProcess>();
+  /** a process stopped: the screen should show it */
+  onStop: (s: StoppedProcess) => void = () => {};
+
+  constructor(
+    private readonly bps: readonly Breakpoint[],
+    private readonly source: PtraceSource,
+    readonly template: string,
+    /** run a command line in the pane; returns what to tell the user */
+    private readonly runInPane: (cmdline: string) => string,
+  ) {
+    source.holdExecs({ sysenter: bps.some((b) => b.stop === 'sysenter'), sysexit: bps.some((b) => b.stop === 'sysexit'), onHold: (h) => this.onHold(h) });
+  }
+
+  private onHold(h: Hold): void {
+    const b = matchBreakpoint(this.bps, h);
+    if (!b) return this.source.verdict(h.pid, 'c');
+    const s: StoppedProcess = { pid: h.pid, stop: h.stop, what: `${lossy(h.filename)}  argv: ${shellJoin(h.argv)}`, spec: b.spec };
+    this.stopped.set(h.pid, s);
+    this.onStop(s);
+  }
+
+  list(): StoppedProcess[] {
+    return [...this.stopped.values()];
+  }
+
+  resume(pid: number): void {
+    if (this.stopped.delete(pid)) this.source.verdict(pid, 'c');
+  }
+
+  detach(pid: number): void {
+    if (this.stopped.delete(pid)) this.source.verdict(pid, 'd');
+  }
+
+  debug(pid: number): string {
+    if (!this.stopped.delete(pid)) return `${pid} is not stopped`;
+    this.source.verdict(pid, 's');
+    return this.runInPane(expandTemplate(this.template, pid));
+  }
+
+  /** quitting: nothing stays stopped because of us */
+  resumeAll(): void {
+    for (const pid of [...this.stopped.keys()]) this.resume(pid);
+  }
+}
