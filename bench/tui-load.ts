@@ -8,6 +8,7 @@
  * Results: bench/results/tui-<stamp>.json
  */
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -57,6 +58,17 @@ function makeExec(i: number, pid: number): ExecEvent {
 }
 
 async function main(): Promise<void> {
+  // before the screen exists (terminal-kit keeps the write it finds): what the screen costs the terminal: bytes written, and time blocked writing (a TTY write is synchronous)
+  let outBytes = 0;
+  let writeMs = 0;
+  const write = process.stdout.write.bind(process.stdout) as (c: string | Uint8Array) => boolean;
+  process.stdout.write = ((c: string | Uint8Array) => {
+    const t = performance.now();
+    outBytes += typeof c === 'string' ? Buffer.byteLength(c) : c.length;
+    const r = write(c);
+    writeMs += performance.now() - t;
+    return r;
+  }) as typeof process.stdout.write;
   const store = new ExecStore(DEFAULT_LIMITS);
   const view = new ListView(store);
   const sink = new TuiSink(store, view);
@@ -100,10 +112,11 @@ async function main(): Promise<void> {
   const result = {
     bench: 'tui-load', rate: RATE, seconds: SECONDS, mode: MODE, filter: FILTER || null, size: `${screen.width}x${screen.height}`,
     execs: processed, expected: RATE * SECONDS, max_backlog: maxBacklog, fps: +(frames / wall).toFixed(1),
+    out_kib_per_s: +(outBytes / 1024 / wall).toFixed(0), write_blocked_pct: +((writeMs / 1000 / wall) * 100).toFixed(1),
     cpu_pct: +(((cpu.user + cpu.system) / 1e6 / wall) * 100).toFixed(1),
     loop_delay_p99_ms: +(eld.percentile(99) / 1e6).toFixed(1), loop_delay_max_ms: +(eld.max / 1e6).toFixed(1),
     held: store.size, held_mib: +(store.heldBytes / 2 ** 20).toFixed(0), dropped: store.dropped, rss_mib_over_time: rss,
-    limits: store.limits, node: process.version,
+    limits: store.limits, node: process.version, load_avg_1m: +os.loadavg()[0]!.toFixed(2),
   };
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, JSON.stringify(result, null, 2) + '\n');

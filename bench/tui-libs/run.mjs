@@ -127,7 +127,7 @@ if (!renderers[lib]) {
   process.stderr.write(`usage: node run.mjs ${Object.keys(renderers).join('|')} [--rate N] [--seconds N] [--fps N] [--out FILE]\n`);
   process.exit(64);
 }
-const r = await renderers[lib]();
+// before the renderer exists: terminal-kit keeps the write function it finds
 let bytesOut = 0;
 const write = process.stdout.write.bind(process.stdout);
 process.stdout.write = (chunk, ...rest) => {
@@ -135,6 +135,7 @@ process.stdout.write = (chunk, ...rest) => {
   return write(chunk, ...rest);
 };
 
+const r = await renderers[lib]();
 const eld = monitorEventLoopDelay({ resolution: 5 });
 eld.enable();
 const t0 = performance.now();
@@ -171,6 +172,7 @@ const result = {
   frame_ms_max: +maxFrameMs.toFixed(1), cpu_pct: +(((cpu.user + cpu.system) / 1e6 / wall) * 100).toFixed(1),
   loop_delay_p99_ms: +(eld.percentile(99) / 1e6).toFixed(1), loop_delay_max_ms: +(eld.max / 1e6).toFixed(1),
   peak_rss_mib: +(peakRss / 2 ** 20).toFixed(1), out_kib_per_s: +(bytesOut / 1024 / wall).toFixed(0), node: process.version,
+  load_avg_1m: +(await import('node:os')).loadavg()[0].toFixed(2),
 };
 if (OUT) writeFileSync(OUT, JSON.stringify(result, null, 2) + '\n');
 process.exit(0);

@@ -66,6 +66,19 @@ test('store: history is capped by rows and by bytes; the oldest go first and are
   assert.ok(byBytes.heldBytes <= one * 2 + 1);
 });
 
+test('store: the failed tries of a PATH search are siblings under the process\'s image, the one that works too', () => {
+  const store = new ExecStore({ maxRows: 100, maxBytes: 1 << 30 });
+  store.add({ ev: exec(10, 1, '/usr/bin/cc'), diff: null });
+  store.fork(10, 11);
+  store.add({ ev: exec(11, 10, '/root/bin/as', [], { ret: -2 }), diff: null });
+  store.add({ ev: exec(11, 10, '/usr/local/bin/as', [], { ret: -2 }), diff: null });
+  store.add({ ev: exec(11, 10, '/usr/bin/as'), diff: null });
+  store.add({ ev: exec(11, 10, '/bin/true'), diff: null });
+  assert.deepEqual([1, 2, 3, 4].map((id) => store.get(id)!.parent), [0, 0, 0, 3]);
+  store.exit(11, 0);
+  assert.deepEqual([1, 2, 3, 4].map((id) => store.get(id)!.exitStatus), [null, null, null, 0]);
+});
+
 test('list: follow keeps the newest exec selected; moving up leaves follow; End returns to it; the window holds the cursor', () => {
   const { store, view } = sample();
   assert.equal(view.window(2).map((r) => r.row.id).join(), '3,4');

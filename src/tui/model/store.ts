@@ -173,8 +173,9 @@ export class ExecStore {
     this.next++;
     this.bytes += row.bytes;
     this.get(row.parent)?.children.push(id);
-    // a failed exec leaves the process in its old image: its children still descend from that one
-    if (item.ev.ret === 0 || !this.lastExec.has(item.ev.pid)) this.lastExec.set(item.ev.pid, id);
+    // a failed exec leaves the process in its old image: what it does next (a PATH search's next try, its
+    // children) still descends from that one, so the failed attempts are siblings, not a chain
+    if (item.ev.ret === 0) this.lastExec.set(item.ev.pid, id);
     return row;
   }
 
