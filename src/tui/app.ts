@@ -140,6 +140,7 @@ export class App {
     if (this.mode === 'list') this.listAction(action);
     else if (this.mode === 'details') this.detailsAction(action);
     else if (this.mode === 'stops') this.stopsAction(action);
+    else if (this.mode === 'help' && action !== 'back') this.helpTop += { up: -1, down: 1, pageUp: -this.listHeight + 2, pageDown: this.listHeight - 2 }[action] ?? 0;
     else if (action === 'back') this.mode = this.mode === 'copy' ? this.copyFrom : 'list';
     this.swallow = (this.focus as string) === 'pane';
   }
@@ -282,7 +283,7 @@ export class App {
     sc.clear();
     if (this.pane) this.drawPane();
     if (this.mode === 'details') this.drawDetails();
-    else if (this.mode === 'help') this.drawLines(helpLines(), 'Keys (Esc: back)');
+    else if (this.mode === 'help') this.drawLines(helpLines(), 'Keys (Esc: back, ↑↓ PgUp PgDn: scroll)');
     else if (this.mode === 'stops') this.drawStops();
     else this.drawList();
     if (this.mode === 'copy') this.drawCopyMenu();
@@ -318,6 +319,7 @@ export class App {
     sc.text(0, this.listTop, ` ${title} `.padEnd(sc.width), INV);
     const h = this.listHeight - 1;
     this.helpTop = Math.max(0, Math.min(this.helpTop, lines.length - h));
+    if (lines.length > h) sc.text(sc.width - 24, this.listTop, ` ${this.helpTop + 1}-${Math.min(lines.length, this.helpTop + h)} of ${lines.length} ↑↓ `, INV);
     lines.slice(this.helpTop, this.helpTop + h).forEach((l, i) => sc.text(1, this.listTop + 1 + i, l));
   }
 

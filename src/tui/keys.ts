@@ -54,7 +54,13 @@ export const BINDINGS: Record<Mode, Binding[]> = {
     { keys: ['escape', 'q', 'return'], label: 'Esc q Enter', action: 'back', help: 'back to the list' },
   ],
   copy: [{ keys: ['escape', 'q'], label: 'Esc', action: 'back', help: 'cancel' }],
-  help: [{ keys: ['escape', 'q', '?', 'return'], label: 'Esc q ?', action: 'back', help: 'back' }],
+  help: [
+    { keys: ['up', 'k'], label: '↑ k', action: 'up', help: 'scroll up' },
+    { keys: ['down', 'j'], label: '↓ j', action: 'down', help: 'scroll down' },
+    { keys: ['pageup', 'C-b'], label: 'PgUp', action: 'pageUp', help: 'a page up' },
+    { keys: ['pagedown', 'C-f', 'space'], label: 'PgDn Space', action: 'pageDown', help: 'a page down' },
+    { keys: ['escape', 'q', '?', 'return'], label: 'Esc q ?', action: 'back', help: 'back' },
+  ],
   prompt: [
     { keys: ['return'], label: 'Enter', action: 'apply', help: 'search / filter' },
     { keys: ['escape'], label: 'Esc', action: 'cancel', help: 'cancel' },

@@ -15,6 +15,7 @@ import { detailLines } from '../../src/tui/model/details.js';
 import { rowSegments, searchText } from '../../src/tui/model/rowtext.js';
 import { ExecStore } from '../../src/tui/model/store.js';
 import { ListView } from '../../src/tui/model/view.js';
+import { actionFor, BINDINGS, helpLines, keyId } from '../../src/tui/keys.js';
 
 const B = (s: string) => Buffer.from(s);
 const fmt = { bootToWallNs: 1_764_000_000_000_000_000n, startNs: 1_000_000_000n };
@@ -225,4 +226,18 @@ test('breakpoints: tracexec\'s syntax, the stop kind must match, argv is matched
   assert.throws(() => parseBreakpoint('sysenter:file:x'), /unknown pattern kind file/);
   assert.throws(() => parseBreakpoint('sysenter:filename:('), /^Error: -b sysenter:filename:\(: Invalid regular expression/);
   assert.equal(expandTemplate('gdb -p {{PID}} && echo {{PID}}', 42), 'gdb -p 42 && echo 42');
+});
+
+test('keys: no key means two things in one mode; readline names map to the table (C-x, names, characters)', () => {
+  for (const [mode, list] of Object.entries(BINDINGS)) {
+    const keys = list.flatMap((b) => b.keys);
+    assert.equal(new Set(keys).size, keys.length, `a key bound twice in ${mode}`);
+  }
+  assert.equal(keyId('\x13', { name: 's', ctrl: true, meta: false, shift: false, sequence: '\x13' }), 'C-s');
+  assert.equal(keyId(undefined, { name: 'pageup', ctrl: false, meta: false, shift: false, sequence: '\x1b[5~' }), 'pageup');
+  assert.equal(keyId('G', { name: 'g', ctrl: false, meta: false, shift: true, sequence: 'G' }), 'G');
+  assert.equal(keyId('/', { name: undefined, ctrl: false, meta: false, shift: false, sequence: '/' }), '/');
+  assert.equal(actionFor('list', 'G'), 'end');
+  assert.equal(actionFor('stops', 'D'), 'debug');
+  assert.match(helpLines().join('\n'), /^ {2}C-s {10}type into the command's pane \/ back$/m);
 });
