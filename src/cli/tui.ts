@@ -116,12 +116,13 @@ function breakpointsFor(s: SessionArgs, app: () => App | null): BreakpointStops 
     if (!a || !a.pane) return `detached ${cmdline.match(/\d+/)?.[0] ?? ''} stopped; no pane (--no-tty): run ${cmdline} yourself`;
     const run = runDebugger(cmdline, a.paneRows, process.stdout.columns || 80, s.env, () => (a.dirty = true));
     a.pushPane(run.pane, run.pty, cmdline);
+    a.o.view.message = `running ${cmdline} (C-s: back to the list)`;
     void run.done.then((how) => {
       a.popPane();
       run.pty.close();
       a.o.view.message = `${cmdline}: ${how}`;
     });
-    return `running ${cmdline} (C-s: back to the list)`;
+    return a.o.view.message;
   });
   stops.onStop = (st) => {
     const a = app();

@@ -270,9 +270,9 @@ export class App {
     else if (cur && a === 'resume') s.resume(cur.pid);
     else if (cur && a === 'detach') s.detach(cur.pid);
     else if (cur && a === 'debug') {
+      // the debugger's pane takes the focus when it starts (once the helper let the process go)
       this.o.view.message = s.debug(cur.pid);
       this.mode = 'list';
-      if (this.pty) this.focus = 'pane';
     }
   }
 

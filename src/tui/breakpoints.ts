@@ -3,10 +3,27 @@
  * asks; a stop no breakpoint matches goes on at once, a matching one stays stopped until the user resumes
  * it, detaches it, or detaches it stopped and runs the --debugger template (e.g. gdb -p {{PID}}) in the pane.
  */
+import { readFileSync } from 'node:fs';
 import type { Hold, PtraceSource } from '../backend/ptrace/source.js';
 import { lossy, shellJoin } from '../output/quote.js';
 import { expandTemplate, matchBreakpoint, type Breakpoint } from './model/breakpoint.js';
 import type { StoppedProcess, Stops } from './stops.js';
+
+/** TracerPid 0 in /proc/PID/status (or the process gone), polled for at most `ms` */
+export async function untraced(pid: number, ms = 2000): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      return true;
+    }
+    if (/^TracerPid:\s+0$/m.test(status)) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 export class BreakpointStops implements Stops {
   private readonly stopped = new Map<number, StoppedProcess>();
@@ -46,7 +63,10 @@ export class BreakpointStops implements Stops {
   debug(pid: number): string {
     if (!this.stopped.delete(pid)) return `${pid} is not stopped`;
     this.source.verdict(pid, 's');
-    return this.runInPane(expandTemplate(this.template, pid));
+    const cmdline = expandTemplate(this.template, pid);
+    // a debugger attaching while the helper still traces it would get EPERM: start it once the helper let go
+    void untraced(pid).then(() => this.runInPane(cmdline));
+    return `detaching ${pid} stopped, then: ${cmdline}`;
   }
 
   /** quitting: nothing stays stopped because of us */

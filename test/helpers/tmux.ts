@@ -3,7 +3,7 @@
  * config) whose window runs a shell script; keys go in with send-keys, the screen comes out with capture-pane.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './trace.js';
@@ -61,7 +61,11 @@ export class Tmux {
     return readFileSync(join(this.dir, name), 'utf8');
   }
 
+  /** the server, its socket file (tmux leaves it) and the files of the run */
   kill(): void {
+    const socket = spawnSync('tmux', ['-L', this.sock, 'display-message', '-p', '#{socket_path}'], { encoding: 'utf8' }).stdout.trim();
     spawnSync('tmux', ['-L', this.sock, 'kill-server']);
+    if (socket) rmSync(socket, { force: true });
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -16,6 +16,7 @@ import { rowSegments, searchText } from '../../src/tui/model/rowtext.js';
 import { ExecStore } from '../../src/tui/model/store.js';
 import { ListView } from '../../src/tui/model/view.js';
 import { actionFor, BINDINGS, helpLines, keyId } from '../../src/tui/keys.js';
+import { untraced } from '../../src/tui/breakpoints.js';
 
 const B = (s: string) => Buffer.from(s);
 const fmt = { bootToWallNs: 1_764_000_000_000_000_000n, startNs: 1_000_000_000n };
@@ -226,6 +227,11 @@ test('breakpoints: tracexec\'s syntax, the stop kind must match, argv is matched
   assert.throws(() => parseBreakpoint('sysenter:file:x'), /unknown pattern kind file/);
   assert.throws(() => parseBreakpoint('sysenter:filename:('), /^Error: -b sysenter:filename:\(: Invalid regular expression/);
   assert.equal(expandTemplate('gdb -p {{PID}} && echo {{PID}}', 42), 'gdb -p 42 && echo 42');
+});
+
+test('breakpoints: untraced() sees a process no tracer holds (ourselves), and one that is gone', async () => {
+  assert.equal(await untraced(process.pid, 100), true);
+  assert.equal(await untraced(2 ** 22 + 1, 100), true);
 });
 
 test('keys: no key means two things in one mode; readline names map to the table (C-x, names, characters)', () => {
