@@ -53,7 +53,6 @@ const say = (s: string) => void process.stderr.write(`execlens: ${s}\n`);
 
 function checkOptions(o: TuiOptions): Breakpoint[] {
   // a usage error answers before anything is loaded
-  if (!process.stdout.isTTY || !process.stdin.isTTY) throw new ExeclensError('tui needs a terminal (stdin and stdout); use `execlens log` otherwise', EXIT.USAGE);
   if (!Number.isInteger(o.history) || o.history < 1) throw new ExeclensError(`--history ${o.history}: expected a positive number of execs`, EXIT.USAGE);
   let bps: Breakpoint[];
   try {
@@ -63,6 +62,7 @@ function checkOptions(o: TuiOptions): Breakpoint[] {
   }
   if (bps.length && o.backend !== 'ptrace') throw new ExeclensError('breakpoints (-b) stop processes with ptrace: add --backend ptrace', EXIT.USAGE);
   if (bps.length && o.command.length === 0) throw new ExeclensError('breakpoints (-b) need a command to run (after --)', EXIT.USAGE);
+  if (!process.stdout.isTTY || !process.stdin.isTTY) throw new ExeclensError('tui needs a terminal (stdin and stdout); use `execlens log` otherwise', EXIT.USAGE);
   return bps;
 }
 
