@@ -3,11 +3,11 @@
  * the untraced run, events captured vs expected (argv compared), tracer
  * start-up, peak RSS, in-kernel BPF time per exec, and userspace decode speed.
  * Modes are interleaved per repetition so machine noise hits all alike.
- *   npm run bench -- [--reps N] [--scale F] [--only storm,make] [--modes untraced,execlens,...]
+ *   npm run bench -- [--reps N] [--scale F] [--only storm,make-j2] [--modes execlens,bpftrace,...]
  * Results: bench/results/<stamp>.json and .md
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -33,8 +33,8 @@ const opts = new Command('bench')
   .description('Time workloads untraced and under each tracer (execlens, bpftrace, strace, …), interleaved per repetition; results in bench/results/.')
   .option('--reps <n>', 'repetitions of every workload × mode', positive, 5)
   .option('--scale <f>', 'workload size factor (0.2: a fifth of the execs)', positive, 1)
-  .option('--only <workloads>', 'comma-separated workload names (storm, make, …)', list, [])
-  .option('--modes <modes>', 'comma-separated modes (untraced, execlens, bpftrace, …)', list, [])
+  .addOption(new Option('--only <workloads>', 'comma-separated workload names (an unknown name lists them)').argParser(list).default([], 'all'))
+  .addOption(new Option('--modes <modes>', 'comma-separated modes, untraced always included (an unknown name lists them)').argParser(list).default([], 'all'))
   .showHelpAfterError()
   .parse(process.argv)
   .opts<{ reps: number; scale: number; only: string[]; modes: string[] }>();
@@ -244,11 +244,23 @@ function decodeBench(): { eventsPerSec: Record<string, number> } {
   return { eventsPerSec: res };
 }
 
+/** names given to --only / --modes that match nothing: one line and exit 64, before anything runs */
+function checkNames(flag: string, given: string[], known: string[]): void {
+  const unknown = given.filter((n) => !known.includes(n));
+  if (!unknown.length) return;
+  process.stderr.write(`bench: ${flag} ${unknown.join(',')}: no such name (known: ${known.join(', ')})\n`);
+  rmSync(work, { recursive: true, force: true });
+  process.exit(64);
+}
+
 async function main(): Promise<void> {
   const only = opts.only;
   const modeSel = opts.modes;
+  checkNames('--only', only, WORKLOADS.map((w) => w.name));
+  checkNames('--modes', modeSel, MODES.map((m) => m.name));
   const workloads = WORKLOADS.filter((w) => !only.length || only.includes(w.name));
-  const modes = MODES.filter((m) => m.available() && (!modeSel.length || modeSel.includes(m.name)));
+  // untraced is every ratio's baseline
+  const modes = MODES.filter((m) => m.available() && (!modeSel.length || modeSel.includes(m.name) || m.name === 'untraced'));
   for (const w of workloads) w.setup?.();
   const samples = new Map<string, Sample[]>();
   for (let rep = 0; rep < REPS; rep++) {

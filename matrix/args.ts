@@ -1,6 +1,6 @@
 /** The matrix runner's command line (commander, as the execlens CLI): options in, a typed plan of the run out. */
 import { Command, InvalidArgumentError } from 'commander';
-import { KERNELS, type Arch } from './cells.js';
+import { KERNEL_ALIASES, KERNELS, kernelLabel, type Arch } from './cells.js';
 
 const ARCHES: readonly Arch[] = ['x86_64', 'arm64', 'riscv64'];
 
@@ -10,10 +10,24 @@ export interface TestSelection {
   pattern: string | null;
 }
 
+/** --compare: a results.json (or a run directory holding one) whose verifier cost this run must not exceed */
+export interface CompareSpec {
+  baseline: string;
+  marginPct: number;
+}
+
 export type MatrixArgs =
-  | { mode: 'report'; sources: string[]; outDir: string | null; /** also refresh the plan-choice fixtures from the cells' recorded doctor */ saveFixtures: boolean }
+  | {
+      mode: 'report';
+      sources: string[];
+      outDir: string | null;
+      /** also refresh the plan-choice fixtures from the cells' recorded doctor */
+      saveFixtures: boolean;
+      compare: CompareSpec | null;
+    }
   | {
       mode: 'run';
+      compare: CompareSpec | null;
       kernels: string[];
       arches: Arch[];
       clangs: number[];
@@ -39,10 +53,16 @@ function positiveInt(v: string): number {
 
 function kernelList(v: string): string[] {
   const ks = list(v);
-  const known = new Set([...KERNELS.map((k) => k.label), 'host']);
-  const bad = ks.filter((k) => !known.has(k));
-  if (bad.length) throw new InvalidArgumentError(`unknown kernel ${bad.join(', ')}; known: ${[...known].join(', ')}`);
-  return ks;
+  const bad = ks.filter((k) => kernelLabel(k) === null);
+  const known = [...KERNELS.map((k) => k.label), 'host'];
+  if (bad.length) throw new InvalidArgumentError(`unknown kernel ${bad.join(', ')}; known: ${known.join(', ')} (or ${Object.keys(KERNEL_ALIASES).join(', ')} for the stable releases)`);
+  return ks.map((k) => kernelLabel(k)!);
+}
+
+/** a cell id with its kernel part as a label (6.12/x86_64/clang19 -> trixie/x86_64/clang19) */
+function onlyId(id: string): string {
+  const [k, ...rest] = id.split('/');
+  return [kernelLabel(k!) ?? k!, ...rest].join('/');
 }
 
 function archList(v: string): Arch[] {
@@ -75,16 +95,18 @@ interface RawOpts {
   saveFixtures?: boolean;
   expectFail?: boolean;
   report?: string;
+  compare?: string;
+  margin: number;
 }
 
 /** The matrix command; throws CommanderError on bad flags (and on --help, with code 'commander.helpDisplayed'). */
 export function matrixCommand(): Command {
   return new Command('matrix')
     .description('Boot Debian kernels under QEMU and run execlens doctor and its root tests inside each (kernel × arch × clang).')
-    .option('--kernel <list>', `kernels, comma-separated (${KERNELS.map((k) => k.label).join(', ')}, host)`, kernelList, ['6.1'])
+    .option('--kernel <list>', `kernels, comma-separated (${KERNELS.map((k) => k.label).join(', ')}, host)`, kernelList, ['bookworm'])
     .option('--arch <list>', `guest arches (${ARCHES.join(', ')})`, archList, ['x86_64' as Arch])
     .option('--clang <list>', 'clang major versions that build the BPF object (installed from apt on demand)', clangList, [14])
-    .option('--only <ids>', 'keep only these cells, e.g. 6.12/x86_64/clang19')
+    .option('--only <ids>', 'keep only these cells, e.g. trixie/x86_64/clang19')
     .option('--timeout <s>', 'seconds a guest may run before it is a failed cell', positiveInt, 1200)
     .option('--jobs <n>', 'cells at a time (default: the core count)', positiveInt)
     .option('--out <dir>', 'reports and cell directories (default: build/matrix/results)')
@@ -94,6 +116,8 @@ export function matrixCommand(): Command {
     .option('--test-pattern <regex>', 'only the tests whose names match')
     .option('--save-fixtures', "save each cell's doctor features as a plan-choice test fixture")
     .option('--expect-fail', 'exit 0 only when every cell failed (self-test of failure reporting)')
+    .option('--compare <results>', "fail when a program's processed instructions grow past --margin against this results.json (or run directory)")
+    .option('--margin <pct>', 'allowed growth of processed instructions per program, in percent', positiveInt, 10)
     .option('--report <sources>', 'no run: rebuild the reports from cell directories and results.json files of earlier runs (later ones win)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -103,13 +127,15 @@ export function matrixCommand(): Command {
 export function parseMatrixArgs(argv: string[], cmd: Command = matrixCommand().configureOutput({ writeErr: () => {}, writeOut: () => {} })): MatrixArgs {
   cmd.parse(argv, { from: 'user' });
   const o = cmd.opts<RawOpts>();
-  if (o.report !== undefined) return { mode: 'report', sources: list(o.report), outDir: o.out ?? null, saveFixtures: o.saveFixtures === true };
+  const compare = o.compare ? { baseline: o.compare, marginPct: o.margin } : null;
+  if (o.report !== undefined) return { mode: 'report', sources: list(o.report), outDir: o.out ?? null, saveFixtures: o.saveFixtures === true, compare };
   return {
     mode: 'run',
+    compare,
     kernels: o.kernel,
     arches: o.arch,
     clangs: o.clang,
-    only: list(o.only ?? ''),
+    only: list(o.only ?? '').map(onlyId),
     timeoutS: o.timeout,
     jobs: o.jobs ?? null,
     outDir: o.out ?? null,

@@ -1,7 +1,7 @@
 /**
  * execlens kernel matrix: boot Debian kernels under QEMU and run the tracer's
  * root tests and `doctor --json` inside each, per clang version.
- *   npm run matrix -- --kernel 6.1,6.12 --arch x86_64 --clang 14,19 [--only 6.1/x86_64/clang14]
+ *   npm run matrix -- --kernel bookworm,trixie --arch x86_64 --clang 14,19 [--only bookworm/x86_64/clang14]
  *                     [--timeout 900] [--jobs N] [--payload CMD] [--out DIR] [--append ARGS]
  *                     [--tests log,lifecycle] [--test-pattern REGEX] [--save-fixtures]
  *   npm run matrix -- --report DIR1,FILE.json,DIR2 [--out DIR] [--save-fixtures]   (reports from earlier, even interrupted,
@@ -15,10 +15,11 @@ import { cpus } from 'node:os';
 import { basename, join } from 'node:path';
 import { expandCells, type Arch, type Cell } from './cells.js';
 import { CommanderError } from 'commander';
-import { matrixCommand, parseMatrixArgs, type TestSelection } from './args.js';
+import { matrixCommand, parseMatrixArgs, type CompareSpec, type TestSelection } from './args.js';
 import { boot, killGuests } from './qemu.js';
 import { log } from './log.js';
 import { bpfObject, foreignUserspace, initramfs, kernelPackage, riscvQemu, ROOT, serially } from './prepare.js';
+import { compareVerifier, renderVerifierChanges, verifierChartSvg } from './verifier.js';
 import { junitCounts, junitFailures, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, tapFailures, type CellResult } from './report.js';
 
 /** root test files to run as a cell's payload (the matrix's own tests would boot QEMU inside the cell) */
@@ -159,7 +160,8 @@ async function main(): Promise<void> {
   }
   const outDir = a.outDir ?? join(ROOT, 'build/matrix/results');
   if (a.mode === 'report') {
-    reportOnly(a.sources, outDir, a.saveFixtures);
+    const ok = reportOnly(a.sources, outDir, a.saveFixtures, a.compare);
+    if (!ok) process.exitCode = 1;
     return;
   }
   const cells = expandCells({ kernels: a.kernels, arches: a.arches, clangs: a.clangs, only: a.only });
@@ -183,19 +185,38 @@ async function main(): Promise<void> {
       }
     }),
   );
-  writeReports(results, outDir);
+  const costOk = writeReports(results, outDir, a.compare);
   const failed = results.filter((r) => r.status !== 'pass');
-  process.exitCode = a.expectFail ? (failed.length === results.length ? 0 : 1) : failed.length ? 1 : 0;
+  process.exitCode = a.expectFail ? (failed.length === results.length ? 0 : 1) : failed.length || !costOk ? 1 : 0;
 }
 
-function writeReports(results: CellResult[], outDir: string): void {
+/** results.json of a run (a file, or a run directory holding one) */
+function readResults(path: string): CellResult[] {
+  const file = statSync(path).isDirectory() ? join(path, 'results.json') : path;
+  return JSON.parse(readFileSync(file, 'utf8')) as CellResult[];
+}
+
+/** writes every report; false when --compare found a verifier-cost regression */
+function writeReports(results: CellResult[], outDir: string, compare: CompareSpec | null, from?: string): boolean {
   results.sort((a, b) => a.id.localeCompare(b.id));
-  const summary = renderSummary(results);
+  const when = from ?? `run of ${new Date().toISOString().slice(0, 10)}`;
+  const title = `execlens: processed instructions per BPF program and matrix cell (log scale), ${when}`;
+  writeFileSync(join(outDir, 'verifier.svg'), verifierChartSvg(results, title));
+  let summary = renderSummary(results);
+  let ok = true;
+  if (compare) {
+    const changes = compareVerifier(readResults(compare.baseline), results, compare.marginPct);
+    const text = renderVerifierChanges(changes, compare.marginPct, basename(compare.baseline));
+    writeFileSync(join(outDir, 'verifier-compare.md'), text);
+    summary += `\n${text}`;
+    ok = !changes.some((c) => c.regression);
+  }
   writeFileSync(join(outDir, 'summary.md'), summary);
   writeFileSync(join(outDir, 'junit.xml'), mergeJunit(results));
   writeFileSync(join(outDir, 'results.json'), JSON.stringify(results.map(({ junit: _j, ...r }) => r), null, 2) + '\n');
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, `## execlens kernel matrix\n\n${summary}`);
   process.stdout.write(summary);
+  return ok;
 }
 
 /**
@@ -215,7 +236,7 @@ function saveFixture(r: CellResult): void {
  * --report DIR[,DIR...]: rebuild the reports from cell directories of earlier
  * (possibly interrupted) runs: their result.json, or else their console.log.
  */
-function reportOnly(dirs: string[], outDir: string, saveFixtures: boolean): void {
+function reportOnly(dirs: string[], outDir: string, saveFixtures: boolean, compare: CompareSpec | null): boolean {
   const byId = new Map<string, CellResult>();
   for (const d of dirs) {
     // a results.json of an earlier report (e.g. docs/matrix/*-results.json): its cells as recorded
@@ -242,7 +263,7 @@ function reportOnly(dirs: string[], outDir: string, saveFixtures: boolean): void
   }
   mkdirSync(outDir, { recursive: true });
   if (saveFixtures) for (const r of byId.values()) saveFixture(r);
-  writeReports([...byId.values()], outDir);
+  return writeReports([...byId.values()], outDir, compare, dirs.map((d) => basename(d)).join(', '));
 }
 
 // interrupted (Ctrl-C, a CI job cancelled, kill): no guest keeps emulating after the runner is gone;

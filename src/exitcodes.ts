@@ -10,7 +10,7 @@ export const EXIT = {
   BPF_REFUSED: 69,
   /** internal error */
   SOFTWARE: 70,
-  /** not root / missing CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN */
+  /** not root and no CAP_SYS_ADMIN (CAP_BPF + CAP_PERFMON alone do not attach the tracepoints) */
   NO_PERMISSION: 77,
   /** the output file (-o) cannot be created or written (sysexits EX_CANTCREAT) */
   CANT_CREATE: 73,

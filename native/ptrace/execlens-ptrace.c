@@ -10,19 +10,20 @@
  * decodes its own argv and environment as UTF-8 (lossy) and child_process
  * takes only strings, so anything not UTF-8 would reach the command as U+FFFD.
  * execlens takes the bytes from /proc/self/cmdline and /proc/self/environ and
- * writes them to a pipe as a spec (read_spec below; src/tracer/execspec.ts
+ * writes them to a pipe as a spec (read_spec below; src/backend/execspec.ts
  * writes it): path, argv and env, NUL-separated.
  *
  * Tracing: starts PATH stopped, seizes it (TRACEEXEC|TRACEFORK|TRACEVFORK|
  * TRACECLONE|TRACESECCOMP|EXITKILL) and follows its whole tree. A seccomp
  * filter, installed in the child before its first exec, makes only
- * execve/execveat stop the tracee (SECCOMP_RET_TRACE); with --no-seccomp (or
- * where seccomp is unavailable) every syscall stops and the entries are
- * filtered here. It writes the same records as the BPF program
- * (bpf/include/execlens_event.h) to fd 3, each preceded by its u32 length, so
- * decoding, assembly and output are shared with the eBPF backend. Exit
- * status: the command's (128+n if a signal killed it); 125 if the tracer
- * itself could not start.
+ * execve/execveat stop the tracee (SECCOMP_RET_TRACE); with --no-seccomp
+ * (execlens passes it for EXECLENS_PTRACE_NO_SECCOMP=1) every syscall stops and
+ * the entries are filtered here; a kernel that refuses the filter is a setup
+ * failure (125), not a silent switch to the slow path. It writes the same
+ * records as the BPF program (bpf/include/execlens_event.h) to fd 3, each
+ * preceded by its u32 length, so decoding, assembly and output are shared with
+ * the eBPF backend. It ends as the command ended: the same exit code, or the
+ * same signal raised on itself (die_like); 125 if the tracer could not start.
  *
  * --exec: drop to --uid/--gid and execve the command, nothing else; the eBPF
  * backend runs its command through this (one native binary per arch: the
@@ -69,6 +70,7 @@
 
 #define CHUNK_MAX (32 * 1024)
 #define BLOCK_MAX (2u << 20) /* argv / env bytes per exec, as the BPF side */
+#define STR_SIZE_MAX (256u << 20) /* a string longer than exec could ever accept is a runaway read */
 #define EXIT_SETUP 125
 
 #if defined(__x86_64__)
@@ -196,30 +198,60 @@ static int read_str(pid_t pid, uint64_t addr, struct buf *b, size_t max)
 	return 1;
 }
 
-/* argv/envp array: strings NUL-separated into b; sets *flags bits */
-static void read_str_array(pid_t pid, uint64_t arr, int compat, struct buf *b, uint32_t *flags, uint32_t trunc, uint32_t fault)
+/* length of the NUL-terminated string at addr, NUL included (what the kernel counts); -1 on a fault */
+static ssize_t str_size(pid_t pid, uint64_t addr)
+{
+	char tmp[4096];
+	size_t got = 0;
+	for (;;) {
+		size_t room = 4096 - ((addr + got) & 4095);
+		ssize_t n = read_mem(pid, addr + got, tmp, room);
+		if (n <= 0)
+			return -1;
+		char *nul = memchr(tmp, 0, (size_t)n);
+		if (nul)
+			return (ssize_t)(got + (size_t)(nul - tmp) + 1);
+		got += (size_t)n;
+		if (got > STR_SIZE_MAX)
+			return -1;
+	}
+}
+
+/* argv/envp array: strings NUL-separated into b, up to BLOCK_MAX; *total gets the size of all of them
+ * (argv_bytes/env_bytes: the size before any capture limit, as the BPF side reports it); sets *flags bits */
+static void read_str_array(pid_t pid, uint64_t arr, int compat, struct buf *b, size_t *total, uint32_t *flags,
+			   uint32_t trunc, uint32_t fault)
 {
 	size_t psz = compat ? 4 : 8;
+	*total = 0;
 	for (uint64_t i = 0; arr; i++) {
 		uint64_t p = 0;
 		if (read_mem(pid, arr + i * psz, &p, psz) != (ssize_t)psz) {
 			*flags |= fault;
-			return;
+			break;
 		}
 		if (!p)
-			return;
+			break;
+		ssize_t size = str_size(pid, p);
+		if (size < 0) {
+			*flags |= fault;
+			break;
+		}
+		*total += (size_t)size;
 		if (b->len >= BLOCK_MAX) {
 			*flags |= trunc;
-			return;
+			continue;
 		}
 		int r = read_str(pid, p, b, BLOCK_MAX - b->len);
 		if (r < 0) {
 			*flags |= fault;
-			return;
+			break;
 		}
 		if (r > 0)
 			*flags |= trunc;
 	}
+	if (*total < b->len)
+		*total = b->len;
 }
 
 /* ---- /proc ---- */
@@ -455,6 +487,7 @@ struct pending {
 	int used;
 	uint64_t exec_id, ts;
 	uint32_t syscall, compat, flags, nchunks, argv_len, env_len, nfds;
+	size_t argv_total, env_total; /* sizes before the capture limit */
 	int32_t at_fd;
 	uint32_t at_flags;
 	char comm[16];
@@ -552,7 +585,7 @@ static void script_interp(pid_t tid, struct pending *p)
 	}
 }
 
-/* whole /proc file into b (cmdline, environ); returns bytes read */
+/* /proc file (cmdline, environ) into b, up to BLOCK_MAX; returns its whole size (read on past the cap) */
 static size_t read_proc_block(pid_t pid, const char *name, struct buf *b, uint32_t *flags, uint32_t trunc)
 {
 	char path[64], tmp[65536];
@@ -561,16 +594,19 @@ static size_t read_proc_block(pid_t pid, const char *name, struct buf *b, uint32
 	if (fd < 0)
 		return 0;
 	ssize_t n;
+	size_t total = 0;
 	while ((n = read(fd, tmp, sizeof(tmp))) > 0) {
+		total += (size_t)n;
 		if (b->len + (size_t)n > BLOCK_MAX) {
-			buf_put(b, tmp, BLOCK_MAX - b->len);
+			if (b->len < BLOCK_MAX)
+				buf_put(b, tmp, BLOCK_MAX - b->len);
 			*flags |= trunc;
-			break;
+			continue;
 		}
 		buf_put(b, tmp, (size_t)n);
 	}
 	close(fd);
-	return b->len;
+	return total;
 }
 
 /* A syscall entry (seccomp or syscall stop). Returns 1 when it is an exec we now follow. */
@@ -618,9 +654,9 @@ static int on_entry(pid_t tid, uint32_t arch, uint64_t nr, const uint64_t *args)
 	else if (r > 0)
 		p->flags |= EL_EXEC_FILENAME_TRUNC;
 	p->nchunks += emit_field(p->exec_id, EL_F_FILENAME, p->filename.p, p->filename.len);
-	read_str_array(tid, argv, compat, &p->argv, &p->flags, EL_EXEC_ARGV_TRUNC, EL_EXEC_ARGV_FAULT);
+	read_str_array(tid, argv, compat, &p->argv, &p->argv_total, &p->flags, EL_EXEC_ARGV_TRUNC, EL_EXEC_ARGV_FAULT);
 	p->argv0_len = p->argv.len ? strnlen(p->argv.p, p->argv.len) + 1 : 0;
-	read_str_array(tid, envp, compat, &p->env, &p->flags, EL_EXEC_ENV_TRUNC, EL_EXEC_ENV_FAULT);
+	read_str_array(tid, envp, compat, &p->env, &p->env_total, &p->flags, EL_EXEC_ENV_TRUNC, EL_EXEC_ENV_FAULT);
 	if (p->filename.len)
 		script_interp(tid, p);
 	p->nchunks += emit_cwd(tid, p->exec_id, &p->flags);
@@ -637,8 +673,8 @@ static void on_result(struct pending *p, pid_t pid, int64_t ret)
 		/* the new image's argv and env, as the BPF side reads them at sched_process_exec */
 		struct buf a = {0}, v = {0};
 		p->flags &= ~(uint32_t)(EL_EXEC_ARGV_TRUNC | EL_EXEC_ENV_TRUNC | EL_EXEC_ARGV_FAULT | EL_EXEC_ENV_FAULT);
-		read_proc_block(pid, "cmdline", &a, &p->flags, EL_EXEC_ARGV_TRUNC);
-		read_proc_block(pid, "environ", &v, &p->flags, EL_EXEC_ENV_TRUNC);
+		p->argv_total = read_proc_block(pid, "cmdline", &a, &p->flags, EL_EXEC_ARGV_TRUNC);
+		p->env_total = read_proc_block(pid, "environ", &v, &p->flags, EL_EXEC_ENV_TRUNC);
 		p->argv_len = (uint32_t)a.len;
 		p->env_len = (uint32_t)v.len;
 		p->nchunks += emit_field(p->exec_id, EL_F_ARGV, a.p, a.len);
@@ -674,8 +710,10 @@ static void on_result(struct pending *p, pid_t pid, int64_t ret)
 	e.gid = s.gid;
 	e.euid = s.euid;
 	e.egid = s.egid;
-	e.argv_len = e.argv_total = p->argv_len;
-	e.env_len = e.env_total = p->env_len;
+	e.argv_len = p->argv_len;
+	e.env_len = p->env_len;
+	e.argv_total = p->argv_total > UINT32_MAX ? UINT32_MAX : (uint32_t)p->argv_total;
+	e.env_total = p->env_total > UINT32_MAX ? UINT32_MAX : (uint32_t)p->env_total;
 	e.nfds = p->nfds;
 	e.nchunks = p->nchunks;
 	memcpy(e.old_comm, p->comm, 16);

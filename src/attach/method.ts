@@ -49,7 +49,7 @@ export interface MethodPlan {
   rejected: Rejected[];
 }
 
-/** the libbpf calls that attach a loaded program (a subset of src/bpf/libbpf.ts, so this folder loads no FFI) */
+/** the libbpf calls that attach a loaded program (a subset of src/backend/ebpf/libbpf.ts, so this folder loads no FFI) */
 export interface HookAttacher {
   programAttach(prog: Ptr): Ptr | null;
   programAttachKprobe(prog: Ptr, ret: boolean, fn: string): Ptr | null;

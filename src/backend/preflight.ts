@@ -23,7 +23,10 @@ export function missingCapabilities(f: Pick<KernelFeatures, 'euid' | 'capEff'>):
 export function checkPrivileges(f: Pick<KernelFeatures, 'euid' | 'capEff'>): void {
   const missing = missingCapabilities(f);
   if (missing.length)
-    throw new ExeclensError(`the eBPF backend needs root (missing ${missing.join(', ')}): run with sudo`, EXIT.NO_PERMISSION);
+    throw new ExeclensError(
+      `the eBPF backend needs root or CAP_SYS_ADMIN (CAP_BPF and CAP_PERFMON alone are not enough; missing ${missing.join(', ')}): run with sudo, or use --backend ptrace`,
+      EXIT.NO_PERMISSION,
+    );
 }
 
 /** inode of the initial pid namespace (PROC_PID_INIT_INO in include/linux/proc_ns.h) */

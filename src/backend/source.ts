@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { CommandBytes } from './execspec.js';
 
-/** the command as bytes (src/tracer/execspec.ts: never through Node's strings) */
+/** the command as bytes (src/backend/execspec.ts: never through Node's strings) */
 export interface CommandSpec extends CommandBytes {
   creds: { uid: number; gid: number } | null;
   /**
@@ -42,7 +42,6 @@ export interface SourceCounters {
   ringDrops: { exec: number; chunk: number; other: number };
   untrackedChildren: number;
   stashFull: number;
-  truncated: { argv: number; env: number };
   readFaults: number;
   /**
    * program runs the kernel skipped (bpf_prog_info.recursion_misses): on kernels

@@ -28,7 +28,7 @@ import { ListView } from '../tui/model/view.js';
 import { Pane } from '../tui/term/pane.js';
 import { Pty } from '../tui/term/pty.js';
 import { Screen } from '../tui/term/screen.js';
-import { commandOf, ringBytesFor } from './log.js';
+import { commandOf, ringBytesFor } from './run.js';
 
 export interface TuiOptions {
   command: string[];

@@ -9,14 +9,23 @@ import { ExecFlag, SYSCALL_NAMES, type ExecFlagName } from '../events/layout.js'
 import type { ExecEvent } from '../events/types.js';
 import type { Palette } from './color.js';
 import { errnoName } from './errno.js';
+import { reconstructCmdline } from './cmdline.js';
 import { isUtf8, lossy, shellJoin, shellQuote } from './quote.js';
+
+export { reconstructCmdline };
 
 /** the 32-bit ABI of this machine: the tracer and the traced programs share the kernel, so its arch */
 const COMPAT_LABEL = process.arch === 'arm64' ? '[aarch32]' : process.arch === 'x64' ? '[ia32]' : '[compat]';
 
 export const JSON_SCHEMA_VERSION = 2;
 
+/** the text line's time (strace's -tt, -r, -ttt): wall clock, since the previous event, since the epoch, none */
+export const TIMESTAMP_MODES = ['wall', 'relative', 'unix', 'none'] as const;
+export type TimestampMode = (typeof TIMESTAMP_MODES)[number];
+
 export interface FormatOptions {
+  /** text: how each line's time is shown (default wall) */
+  timestamp?: TimestampMode;
   /** print the whole environment instead of the diff */
   fullEnv: boolean;
   showFds: boolean;
@@ -30,6 +39,8 @@ export interface FormatOptions {
 export interface ExecContext {
   ev: ExecEvent;
   diff: EnvDiff | null;
+  /** the exec that starts the traced command: the comm before it is execlens's launcher, not the user's */
+  byLauncher?: boolean;
 }
 
 const FLAG_NAMES = Object.keys(ExecFlag) as ExecFlagName[];
@@ -50,32 +61,36 @@ export function clock(tsNs: bigint, o: Pick<FormatOptions, 'bootToWallNs'>): str
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(us, 6)}`;
 }
 
+/** s.uuuuuu from ns, as strace prints times (microseconds, truncated) */
+function secondsUs(ns: bigint, width = 0): string {
+  const neg = ns < 0n;
+  const us = (neg ? -ns : ns) / 1000n;
+  return `${neg ? '-' : ''}${String(us / 1000000n).padStart(width, ' ')}.${String(us % 1000000n).padStart(6, '0')}`;
+}
+
+/**
+ * The time field of a text line: wall `HH:MM:SS.uuuuuu` (strace -tt), unix `SECONDS.uuuuuu` (-ttt),
+ * relative the time since the previous line (-r; the first: since the trace started), none nothing.
+ */
+export function timeField(tsNs: bigint, o: FormatOptions, prevTsNs: bigint | null): string | null {
+  switch (o.timestamp ?? 'wall') {
+    case 'none':
+      return null;
+    case 'unix':
+      return secondsUs(tsNs + o.bootToWallNs);
+    case 'relative':
+      return secondsUs(tsNs - (prevTsNs ?? o.startNs), 6);
+    default:
+      return clock(tsNs, o);
+  }
+}
+
 export function envDiffWords(d: EnvDiff): string[] {
   const out: string[] = [];
   for (const [k, v] of d.added) out.push(`+${shellQuote(bytes(envEntry(k, v)))}`);
   for (const [k, , v] of d.changed) out.push(`~${shellQuote(bytes(envEntry(k, v)))}`);
   for (const k of d.removed) out.push(`-${shellQuote(bytes(k))}`);
   return out;
-}
-
-/** A shell command that reproduces the exec when pasted (cwd, env changes, argv). */
-export function reconstructCmdline(c: ExecContext): string {
-  const { ev, diff } = c;
-  const parts: string[] = [];
-  if (ev.cwd) parts.push(`cd ${shellQuote(ev.cwd)} &&`);
-  const envArgs: string[] = [];
-  if (diff) {
-    for (const k of diff.removed) envArgs.push('-u', shellQuote(bytes(k)));
-    for (const [k, v] of diff.added) envArgs.push(shellQuote(bytes(envEntry(k, v))));
-    for (const [k, , v] of diff.changed) envArgs.push(shellQuote(bytes(envEntry(k, v))));
-  }
-  const file = ev.filename ?? ev.argv[0] ?? Buffer.from('?');
-  const argv0 = ev.argv[0];
-  const sameName = argv0 !== undefined && argv0.equals(file);
-  if (envArgs.length) parts.push('env', ...envArgs);
-  if (sameName || argv0 === undefined) parts.push(shellJoin([file, ...ev.argv.slice(1)]));
-  else parts.push(`bash -c 'exec -a "$0" "$@"'`, shellJoin([argv0, file, ...ev.argv.slice(1)]));
-  return parts.join(' ');
 }
 
 /** [3,4,5,9] -> "3-5,9" */
@@ -90,20 +105,25 @@ export function ranges(nums: number[]): string {
   return out.join(',');
 }
 
-export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string {
+/** one exec as a text line; prevTsNs: the previous line's time (--timestamp relative) */
+export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsNs: bigint | null = null): string {
   const { ev } = c;
   const ok = ev.ret === 0;
   const fields: string[] = [];
-  fields.push(p.dim(clock(ev.tsNs, o)));
-  fields.push(`${p.bold(String(ev.pid))}${p.dim(`<${ev.ppid}>`)}${ev.nsLevel > 0 ? p.dim(`[ns:${ev.nsPid}]`) : ''}`);
-  fields.push(p.cyan(lossy(ok ? ev.oldComm : ev.comm) || '?'));
+  const time = timeField(ev.tsNs, o, prevTsNs);
+  if (time !== null) fields.push(p.dim(time));
+  // a thread other than the leader that execs: its tid, as strace's [pid N] shows it (the exec makes it the leader)
+  const tid = ev.tid !== ev.pid ? p.dim(`/${ev.tid}`) : '';
+  fields.push(`${p.bold(String(ev.pid))}${tid}${p.dim(`<${ev.ppid}>`)}${ev.nsLevel > 0 ? p.dim(`[ns:${ev.nsPid}]`) : ''}`);
+  // who exec'd: the comm before the exec; for the launcher's exec of the command, the command's own
+  fields.push(p.cyan(lossy(ok && !c.byLauncher ? ev.oldComm : ev.comm) || '?'));
   fields.push(ok ? p.green('ok') : p.red(errnoName(ev.ret)));
   if (ev.flags & ExecFlag.COMPAT) fields.push(p.magenta(COMPAT_LABEL));
   fields.push(p.yellow(ev.filename ? shellQuote(ev.filename) : '?'));
   if (ev.interpreter && ev.interpreter.length) fields.push(p.dim(`#!${shellJoin(ev.interpreter)}`));
   fields.push(`argv: ${shellJoin(ev.argv)}`);
   if (ev.cwd) fields.push(`${p.dim('cwd:')} ${shellQuote(ev.cwd)}`);
-  if (o.fullEnv && ev.env) fields.push(`${p.dim('env:')} ${shellJoin(ev.env)}`);
+  if (o.fullEnv && ev.env) fields.push(`${p.dim('env:')} ${ev.env.length ? shellJoin(ev.env) : p.dim('(empty)')}`);
   else if (c.diff && !isEmptyDiff(c.diff)) fields.push(`${p.dim('env:')} ${envDiffWords(c.diff).join(' ')}`);
   if (ok && ev.euid !== ev.uid) fields.push(p.magenta(`euid=${ev.euid}`));
   if (ok && ev.egid !== ev.gid) fields.push(p.magenta(`egid=${ev.egid}`));
@@ -117,12 +137,12 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string
   if (ev.missingChunks) warn.push('CHUNK_LOST');
   if (warn.length) fields.push(p.red(`!${[...new Set(warn)].join(',').toLowerCase()}`));
   let line = fields.join(' ');
-  if (o.showCmdline) line += `\n  ${p.dim('$')} ${reconstructCmdline(c)}`;
+  if (o.showCmdline) line += `\n  ${p.dim('$')} ${reconstructCmdline(c.ev)}`;
   return line + '\n';
 }
 
 /** string list as JSON: lossy strings, plus base64 of every item when any is not UTF-8 */
-function jsonStrings(list: Buffer[] | null): { v: string[] | null; b64?: string[] } {
+export function jsonStrings(list: Buffer[] | null): { v: string[] | null; b64?: string[] } {
   if (!list) return { v: null };
   let valid = true;
   const v = list.map((b) => {
@@ -167,7 +187,7 @@ export function jsonEnvDiff(d: EnvDiff | null): { v: JsonEnvDiff | null; b64?: {
   return { v, b64: { added: d.added.map(([k, val]) => b64(envEntry(k, val))), removed: d.removed.map(b64), changed: d.changed.map(([k, , val]) => b64(envEntry(k, val))) } };
 }
 
-function jsonString(b: Buffer | null): { v: string | null; b64?: string } {
+export function jsonString(b: Buffer | null): { v: string | null; b64?: string } {
   if (!b) return { v: null };
   return isUtf8(b) ? { v: lossy(b) } : { v: lossy(b), b64: b.toString('base64') };
 }
@@ -224,6 +244,6 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
   if (envDiff.b64) rec.env_diff_b64 = envDiff.b64;
   if (fn.b64) rec.filename_b64 = fn.b64;
   if (cwd.b64) rec.cwd_b64 = cwd.b64;
-  if (o.showCmdline) rec.cmdline = reconstructCmdline(c);
+  if (o.showCmdline) rec.cmdline = reconstructCmdline(c.ev);
   return rec;
 }

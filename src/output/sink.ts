@@ -11,6 +11,8 @@ export interface ExecItem {
   ev: ExecEvent;
   /** the environment against the process's before the exec (null: no baseline known) */
   diff: EnvDiff | null;
+  /** the exec that starts the traced command: the comm before it is execlens's launcher, not the user's */
+  byLauncher?: boolean;
 }
 
 export interface Sink {

@@ -1,6 +1,8 @@
 /** What a run saw and lost, as the summary line on stderr and the JSON summary record report it. */
 import type { SourceCounters } from '../backend/source.js';
 import type { AssemblyStats } from '../events/assemble.js';
+import { ExecFlag } from '../events/layout.js';
+import type { ExecEvent } from '../events/types.js';
 import { JSON_SCHEMA_VERSION } from '../output/format.js';
 
 export interface Summary {
@@ -16,7 +18,8 @@ export interface Summary {
   incompleteExecs: number;
   orphanChunks: number;
   malformed: number;
-  truncated: { argv: number; env: number };
+  /** execs with a field cut at its capture limit, by field (counted from the events: both backends, failed execs too) */
+  truncated: TruncCounts;
   readFaults: number;
   /** program runs the kernel skipped, by program (see SourceCounters.programMisses) */
   programMisses: Record<string, number>;
@@ -30,6 +33,16 @@ export interface Summary {
   tracerCpuS: number;
   /** per-program run time, when kernel.bpf_stats_enabled=1 */
   bpf: { name: string; runTimeNs: number; runCnt: number }[];
+  /** execs the filters (pipeline/filter.ts) kept out of the output, by filter (snake_case names) */
+  filteredOut?: Record<string, number>;
+}
+
+export interface TruncCounts {
+  argv: number;
+  env: number;
+  filename: number;
+  cwd: number;
+  fds: number;
 }
 
 /** the counts the pipeline keeps while records flow */
@@ -37,6 +50,26 @@ export interface RunCounts {
   execs: number;
   failed: number;
   processes: number;
+  truncated: TruncCounts;
+}
+
+export function newRunCounts(): RunCounts {
+  return { execs: 0, failed: 0, processes: 0, truncated: { argv: 0, env: 0, filename: 0, cwd: 0, fds: 0 } };
+}
+
+const TRUNC_FLAGS: [keyof TruncCounts, number][] = [
+  ['argv', ExecFlag.ARGV_TRUNC | ExecFlag.ARGV0_TRUNC],
+  ['env', ExecFlag.ENV_TRUNC],
+  ['filename', ExecFlag.FILENAME_TRUNC],
+  ['cwd', ExecFlag.CWD_TRUNC],
+  ['fds', ExecFlag.FDS_TRUNC],
+];
+
+/** one exec into the run's counts */
+export function countExec(c: RunCounts, ev: Pick<ExecEvent, 'ret' | 'flags'>): void {
+  c.execs++;
+  if (ev.ret !== 0) c.failed++;
+  for (const [field, bits] of TRUNC_FLAGS) if (ev.flags & bits) c.truncated[field]++;
 }
 
 export function buildSummary(p: {
@@ -59,7 +92,6 @@ export function buildSummary(p: {
     incompleteExecs: p.assembly.incompleteExecs,
     orphanChunks: p.assembly.orphanExecs,
     malformed: p.assembly.malformed,
-    truncated: p.source.truncated,
     readFaults: p.source.readFaults,
     programMisses: p.source.programMisses,
     untrackedChildren: p.source.untrackedChildren,
@@ -101,10 +133,17 @@ export function summaryLine(s: Summary, stopped: string | null): string {
     ...(ringDropped(s) > 0 ? [`the ring buffer filled up: a larger --ring-size (MiB, default ${DEFAULT_RING_MIB}) holds more`] : []),
   ];
   if (s.incompleteExecs) parts.push(`${s.incompleteExecs} execs incomplete`);
-  if (s.truncated.argv || s.truncated.env) parts.push(`truncated: argv ${s.truncated.argv}, env ${s.truncated.env}`);
+  const cut = Object.entries(s.truncated).filter(([, n]) => n > 0);
+  if (cut.length) parts.push(`truncated: ${cut.map(([f, n]) => `${f} ${n}`).join(', ')}`);
   if (s.readFaults) parts.push(`${s.readFaults} read faults`);
   if (s.untrackedChildren) parts.push(`${s.untrackedChildren} children not followed (map full)`);
   if (s.malformed) parts.push(`${s.malformed} malformed records`);
+  const filtered = Object.entries(s.filteredOut ?? {});
+  if (filtered.length) {
+    const n = filtered.reduce((a, [, v]) => a + v, 0);
+    const by = filtered.map(([k, v]) => `${k.replace(/_/g, '-')} ${v}`).join(', ');
+    parts.push(`${n} exec${n === 1 ? '' : 's'} filtered out (${by})`);
+  }
   if (s.outputFailed) parts.push(`output failed (${s.outputFailed}): ${s.unwritten} exec${s.unwritten === 1 ? "" : "s"} not written`);
   if (stopped) parts.push(`stopped by ${stopped}`);
   return `execlens: ${parts.join(', ')}\n`;
@@ -136,6 +175,7 @@ export function summaryRecord(s: Summary, stoppedBy: string | null): Record<stri
     exit_signal: s.exitSignal,
     tracer_cpu_s: s.tracerCpuS,
     bpf: s.bpf.map((b) => ({ name: b.name, run_time_ns: b.runTimeNs, run_cnt: b.runCnt })),
+    filtered_out: s.filteredOut ?? {},
     stopped_by: stoppedBy,
   };
 }

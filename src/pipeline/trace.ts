@@ -11,7 +11,7 @@ import { ProcessTree } from '../events/tree.js';
 import { EXIT } from '../exitcodes.js';
 import type { Sink } from '../output/sink.js';
 import type { StopSignals } from './stop.js';
-import { buildSummary, type RunCounts, type Summary } from './summary.js';
+import { buildSummary, countExec, newRunCounts, type RunCounts, type Summary } from './summary.js';
 
 export interface PipelineOptions {
   source: TraceSource;
@@ -47,10 +47,13 @@ const DRAIN_BYTES = 8 << 20;
 export class Pipeline {
   private readonly asm = new Assembler();
   private readonly tree = new ProcessTree();
-  private readonly counts: RunCounts = { execs: 0, failed: 0, processes: 0 };
+  private readonly counts: RunCounts = newRunCounts();
   private readonly rawFd: number | null;
   private exit: PipelineResult['exit'] = null;
   private waitForTree = true;
+  /** a command was launched (not system-wide), and its launcher's exec came */
+  private launched = false;
+  private launcherExeced = false;
 
   constructor(private readonly o: PipelineOptions) {
     this.rawFd = o.recordRaw ? openSync(o.recordRaw, 'w') : null;
@@ -69,9 +72,11 @@ export class Pipeline {
       this.o.sink.exit(item);
     } else {
       const { diff } = this.tree.onExec(item.ev);
-      this.counts.execs++;
-      if (item.ev.ret !== 0) this.counts.failed++;
-      this.o.sink.exec({ ev: item.ev, diff });
+      countExec(this.counts, item.ev);
+      // nothing of the tree runs before the launcher has exec'd the command: the run's first exec is that one
+      const byLauncher = this.launched && !this.launcherExeced;
+      this.launcherExeced = true;
+      this.o.sink.exec({ ev: item.ev, diff, byLauncher });
     }
   };
 
@@ -97,6 +102,7 @@ export class Pipeline {
     }
     const started: Started = this.o.source.start(cmd);
     this.tree.addRoot(started.rootPid, baseline.env, baseline.cwd);
+    this.launched = true;
     if (started.unreportedChild !== undefined) {
       this.tree.onFork(started.rootPid, started.unreportedChild);
       this.counts.processes++;

@@ -28,10 +28,10 @@ test('matrix: a real cell (Debian 6.1 cloud amd64, clang 14) boots, runs the roo
   if (!requireRoot(t)) return;
   // the whole root suite (59 tests) under TCG: 651 s on 2026-12-02 with three other guests on the two cores
   // (it was 25-45 min before the virtiofs cache fix, when every node start re-read its binary)
-  const r = matrix(['--kernel', '6.1', '--arch', 'x86_64', '--clang', '14', '--timeout', '2400'], 2400);
+  const r = matrix(['--kernel', 'bookworm', '--arch', 'x86_64', '--clang', '14', '--timeout', '2400'], 2400);
   const [cell] = r.results;
   assert.ok(cell, r.stderr);
-  assert.equal(cell.id, '6.1/x86_64/clang14');
+  assert.equal(cell.id, 'bookworm/x86_64/clang14');
   assert.match(cell.kernelRelease ?? '', /^6\.1\./);
   assert.ok(cell.counts && cell.counts.tests >= 20, `tests ran in the guest: ${JSON.stringify(cell.counts)}`);
   assert.ok(cell.plan, 'doctor --json came back with a plan');
@@ -47,7 +47,7 @@ test('matrix: a real cell (Debian 6.1 cloud amd64, clang 14) boots, runs the roo
 for (const [how, limitS] of [['paused', 5], ['spinning', 10]] as const) {
   test(`matrix: a ${how} first (KVM) attempt is stopped within ${limitS} s and the cell passes under TCG`, { skip }, (t) => {
     if (!requireRoot(t)) return;
-    const r = matrix(['--kernel', '6.1', '--arch', 'x86_64', '--clang', '14', '--timeout', '600', '--payload', 'true'], 600, {
+    const r = matrix(['--kernel', 'bookworm', '--arch', 'x86_64', '--clang', '14', '--timeout', '600', '--payload', 'true'], 600, {
       EXECLENS_MATRIX_SIMULATE_KVM_STALL: how,
       EXECLENS_MATRIX_KVM_BOOT_S: '5',
     });
@@ -70,7 +70,7 @@ for (const [how, limitS] of [['paused', 5], ['spinning', 10]] as const) {
 
 test('matrix: a deliberately failing payload is a failed cell, not a green one', { skip }, (t) => {
   if (!requireRoot(t)) return;
-  const r = matrix(['--kernel', '6.1', '--arch', 'x86_64', '--clang', '14', '--timeout', '600', '--payload', 'echo failing on purpose; false'], 600);
+  const r = matrix(['--kernel', 'bookworm', '--arch', 'x86_64', '--clang', '14', '--timeout', '600', '--payload', 'echo failing on purpose; false'], 600);
   const [cell] = r.results;
   assert.ok(cell, r.stderr);
   assert.equal(cell.status, 'fail');
@@ -81,7 +81,7 @@ test('matrix: a deliberately failing payload is a failed cell, not a green one',
 test('matrix: a kernel that never finishes booting times out as a failed cell, with its console kept', { skip }, (t) => {
   if (!requireRoot(t)) return;
   // init is replaced by a sleep: the guest never powers off
-  const r = matrix(['--kernel', '6.1', '--arch', 'x86_64', '--clang', '14', '--timeout', '40', '--append', 'rdinit=/bin/busybox -- sleep 100000'], 40);
+  const r = matrix(['--kernel', 'bookworm', '--arch', 'x86_64', '--clang', '14', '--timeout', '40', '--append', 'rdinit=/bin/busybox -- sleep 100000'], 40);
   const [cell] = r.results;
   assert.ok(cell, r.stderr);
   assert.equal(cell.status, 'timeout');
@@ -93,7 +93,7 @@ test('matrix: SIGTERM to the runner stops its guests (no QEMU left emulating), e
   if (!requireRoot(t)) return;
   const out = mkdtempSync(join(tmpdir(), 'execlens-matrix-'));
   // a guest that would run for 100000 s
-  const p = spawn('node', [join(ROOT, 'dist/matrix/run.js'), '--out', out, '--kernel', '6.1', '--arch', 'x86_64', '--clang', '14', '--timeout', '600', '--append', 'rdinit=/bin/busybox -- sleep 100000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn('node', [join(ROOT, 'dist/matrix/run.js'), '--out', out, '--kernel', 'bookworm', '--arch', 'x86_64', '--clang', '14', '--timeout', '600', '--append', 'rdinit=/bin/busybox -- sleep 100000'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const guests = () => spawnSync('pgrep', ['-f', `${out}/`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXECLENS } from '../helpers/paths.js';
-import { byFile, requireRoot, schemaErrors, trace, type JsonExec } from '../helpers/trace.js';
+import { argvBytes, byFile, requireRoot, schemaErrors, trace, type JsonExec } from '../helpers/trace.js';
 
 test('every JSON record validates against schema/exec-event.v2.json', (t) => {
   if (!requireRoot(t)) return;
@@ -16,20 +16,34 @@ test('every JSON record validates against schema/exec-event.v2.json', (t) => {
   assert.equal(r.records.at(-1)!.type, 'summary');
 });
 
-test('--show-cmdline prints a command that reproduces the exec (argv, env, cwd) when pasted into a shell', (t) => {
+const bytesOf = (list: string[] | undefined, b64: string[] | undefined) =>
+  b64 ? b64.map((b) => Buffer.from(b, 'base64')) : (list ?? []).map((s) => Buffer.from(s));
+
+test('--show-cmdline: each printed line, run under the tracer, makes an exec with the same file, argv, environment and cwd (odd bytes, argv[0], relative name)', (t) => {
   if (!requireRoot(t)) return;
-  const r = trace(['sh', '-c', `cd /usr && unset HOME; FOO='x y' exec /usr/bin/env`], { extra: ['--show-cmdline', '--show-env'] });
+  const script = [
+    `cd /tmp && export ODD=$'\\xff\\x01 x'`,
+    `(exec -a zero /bin/true $'\\xff' "a b" '$(touch /tmp/injected)')`,
+    `cd /usr/bin && (exec -a rel ./true 'x')`,
+    `FOO='x y' /usr/bin/env -u HOME /bin/true`,
+  ].join('; ');
+  const r = trace(['bash', '-c', script], { extra: ['--show-cmdline', '--show-env'] });
   assert.equal(r.code, 0, r.stderr);
-  const [e] = byFile(r, 'env') as (JsonExec & { cmdline: string })[];
-  assert.ok(e?.cmdline, 'cmdline present');
-  // replay it with the env the traced shell started from, and compare what /usr/bin/env prints
-  const [sh] = byFile(r, 'sh') as (JsonExec & { env: string[] })[];
-  const baseEnv = Object.fromEntries(sh!.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  const replay = execFileSync('bash', ['-c', e.cmdline], { env: baseEnv, encoding: 'utf8' });
-  const lines = new Set(replay.trim().split('\n'));
-  assert.ok(lines.has('FOO=x y'), replay);
-  assert.ok(![...lines].some((l) => l.startsWith('HOME=')), 'HOME unset');
-  assert.ok(lines.has('PWD=/usr') || e.cmdline.startsWith('cd /usr'), e.cmdline);
+  const originals = r.execs.filter((e) => e.filename !== null && /true$/.test(e.filename)) as (JsonExec & { cmdline: string })[];
+  assert.equal(originals.length, 3, r.execs.map((e) => e.filename).join(' '));
+  for (const orig of originals) {
+    assert.doesNotMatch(orig.cmdline, /# not exact/, orig.cmdline);
+    const re = trace(['bash', '-c', orig.cmdline], { extra: ['--show-env'] });
+    assert.equal(re.code, 0, `${orig.cmdline}\n${re.stderr}`);
+    const copy = re.execs.at(-1)!;
+    const label = `${orig.cmdline}\n-> ${JSON.stringify(copy).slice(0, 400)}`;
+    assert.deepEqual(argvBytes(copy), argvBytes(orig), label);
+    assert.deepEqual(bytesOf(copy.env, copy.env_b64), bytesOf(orig.env, orig.env_b64), label);
+    assert.equal(copy.cwd, orig.cwd, label);
+    assert.equal(copy.filename, orig.filename, label);
+    assert.equal(copy.result, 0, label);
+  }
+  assert.ok(!existsSync('/tmp/injected'), 'no argument became shell syntax');
 });
 
 test('--user runs the command unprivileged; a setuid exec shows euid != uid', (t) => {
@@ -73,4 +87,20 @@ test('system-wide mode (no command) sees execs of unrelated processes until SIGI
   assert.equal(mine[0]!.ppid, process.pid, 'its parent is this test process');
   assert.equal(recs.at(-1)!.type, 'summary');
   assert.match(stderr, /tracing every exec on the system/);
+});
+
+test("text: the command's first exec shows the command's comm, not execlens's launcher; JSON keeps old_comm as it was", (t) => {
+  if (!requireRoot(t)) return;
+  for (const backend of ['ebpf', 'ptrace']) {
+    const dir = mkdtempSync(join(tmpdir(), 'execlens-comm-'));
+    const out = join(dir, 'log.txt');
+    const r = spawnSync(EXECLENS, ['log', '--backend', backend, '-o', out, '--', 'sh', '-c', 'exec /bin/true'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    assert.match(lines[0]!, /^\S+ \d+<\d+> sh ok \/usr\/bin\/sh /, `${backend}: ${lines[0]}`);
+    assert.match(lines[1]!, /^\S+ \d+<\d+> sh ok \/bin\/true /, `${backend}: the next exec shows who exec'd`);
+    const j = trace(['sh', '-c', 'exec /bin/true'], { extra: ['--backend', backend] });
+    assert.equal(j.execs[0]!.comm, 'sh');
+    assert.equal((j.execs[0] as JsonExec & { old_comm: string }).old_comm, 'execlens-ptrace');
+  }
 });

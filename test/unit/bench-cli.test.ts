@@ -17,3 +17,13 @@ test('bench --help prints its options and runs nothing; a bad flag value is refu
   assert.match(bad.stderr, /option '--reps <n>' argument 'x' is invalid/);
   assert.doesNotMatch(bad.stderr, /^rep \d/m);
 });
+
+test('bench --only/--modes with a name that matches nothing exit 64 naming the known ones, and run nothing', () => {
+  const w = bench(['--only', 'make']);
+  assert.equal(w.status, 64, w.stderr);
+  assert.match(w.stderr, /^bench: --only make: no such name \(known: .*make-j2/m);
+  assert.doesNotMatch(w.stderr, /^rep \d/m, 'no repetition started');
+  const m = bench(['--modes', 'execlens,nope']);
+  assert.equal(m.status, 64, m.stderr);
+  assert.match(m.stderr, /^bench: --modes nope: no such name \(known: untraced, execlens/m);
+});

@@ -37,7 +37,7 @@ test('not root: a clear error naming the missing capabilities, exit 77; doctor s
   const nobody = (args: string[]) => spawnSync(execlensForNobody(), args, { encoding: 'utf8', uid: NOBODY, gid: NOBODY, cwd: '/' });
   const r = nobody(['log', '--', 'true']);
   assert.equal(r.status, 77, r.stderr);
-  assert.match(r.stderr, /^execlens: the eBPF backend needs root \(missing CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN\): run with sudo\n$/);
+  assert.match(r.stderr, /^execlens: the eBPF backend needs root or CAP_SYS_ADMIN \(CAP_BPF and CAP_PERFMON alone are not enough; missing CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN\): run with sudo, or use --backend ptrace\n$/);
   const d = nobody(['doctor']);
   assert.equal(d.status, 77);
   assert.match(d.stdout, /MISSING CAP_BPF/);
@@ -55,7 +55,7 @@ test('pid namespace check: the initial namespace passes, a nested one is refused
 test('summary: program runs the kernel skipped count as lost and are named', () => {
   const base: Summary = {
     execs: 10, failed: 0, processes: 3, unwritten: 0, outputFailed: null, lostRecords: 0, ringDrops: { exec: 0, chunk: 0, other: 0 }, incompleteExecs: 0,
-    orphanChunks: 0, malformed: 0, truncated: { argv: 0, env: 0 }, readFaults: 0, programMisses: {}, untrackedChildren: 0,
+    orphanChunks: 0, malformed: 0, truncated: { argv: 0, env: 0, filename: 0, cwd: 0, fds: 0 }, readFaults: 0, programMisses: {}, untrackedChildren: 0,
     stashFull: 0, durationS: 1, plan: 'fentry.s+tp_btf', exitCode: 0, exitSignal: null, tracerCpuS: 0, bpf: [],
   };
   assert.equal(lostTotal(base), 0);

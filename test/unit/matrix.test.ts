@@ -9,25 +9,40 @@ import { btfBlob } from '../helpers/btf.js';
 import { ROOT } from '../helpers/paths.js';
 import { CommanderError } from 'commander';
 import { parseMatrixArgs } from '../../matrix/args.js';
-import { expandCells } from '../../matrix/cells.js';
+import { expandCells, kernelLabel } from '../../matrix/cells.js';
 import { serially } from '../../matrix/prepare.js';
 import { chooseAccel } from '../../matrix/qemu.js';
 import { judgeAttempt, kvmBootDeadline, KVM_BOOT_DEADLINE_S, type AttemptObservation } from '../../matrix/bootwatch.js';
 import { junitCounts, junitFailures, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, tapFailures, type CellResult } from '../../matrix/report.js';
 import { parseVerifierStats } from '../../src/backend/ebpf/loader.js';
+import { compareVerifier, renderVerifierChanges, verifierChartSvg } from '../../matrix/verifier.js';
 
 test('cells: kernels × arches × clangs, skipping what Debian does not ship, --only filters', () => {
-  const cells = expandCells({ kernels: ['6.1', '6.12', '7.3-rc'], arches: ['x86_64', 'riscv64'], clangs: [14, 19] });
+  const cells = expandCells({ kernels: ['bookworm', 'trixie', 'experimental'], arches: ['x86_64', 'riscv64'], clangs: [14, 19] });
   const ids = cells.map((c) => c.id);
-  assert.ok(ids.includes('6.1/x86_64/clang14'));
-  assert.ok(ids.includes('6.12/riscv64/clang19'));
-  assert.ok(!ids.some((i) => i.startsWith('6.1/riscv64')), 'no riscv64 kernels in bookworm');
-  assert.ok(!ids.some((i) => i.startsWith('7.3-rc/riscv64')));
-  assert.equal(cells.length, 2 + 2 + 2 + 2 + 0 + 2 - 2); // 6.1 x86 (2), 6.12 x86+riscv (4), 7.3-rc x86 (2)
-  const only = expandCells({ kernels: ['6.1', '6.12'], arches: ['x86_64'], clangs: [14, 19], only: ['6.12/x86_64/clang19'] });
-  assert.deepEqual(only.map((c) => c.id), ['6.12/x86_64/clang19']);
+  assert.ok(ids.includes('bookworm/x86_64/clang14'));
+  assert.ok(ids.includes('trixie/riscv64/clang19'));
+  assert.ok(!ids.some((i) => i.startsWith('bookworm/riscv64')), 'no riscv64 kernels in bookworm');
+  assert.ok(!ids.some((i) => i.startsWith('experimental/riscv64')));
+  assert.equal(cells.length, 2 + 4 + 2); // bookworm x86 (2), trixie x86+riscv (4), experimental x86 (2)
+  const only = expandCells({ kernels: ['bookworm', 'trixie'], arches: ['x86_64'], clangs: [14, 19], only: ['trixie/x86_64/clang19'] });
+  assert.deepEqual(only.map((c) => c.id), ['trixie/x86_64/clang19']);
   assert.throws(() => expandCells({ kernels: ['4.19'], arches: ['x86_64'], clangs: [14] }), /unknown kernel 4\.19/);
   assert.deepEqual(expandCells({ kernels: ['host'], arches: ['x86_64'], clangs: [14] }).map((c) => c.id), ['host/x86_64/clang14']);
+});
+
+test('cells are named by the Debian suite they follow; the version labels of stable releases still name them, stale ones do not', () => {
+  assert.equal(kernelLabel('6.1'), 'bookworm');
+  assert.equal(kernelLabel('5.10'), 'bullseye');
+  assert.equal(kernelLabel('6.12'), 'trixie');
+  assert.equal(kernelLabel('sid'), 'sid');
+  assert.equal(kernelLabel('7.2'), null, 'sid moves on: a version label for it would lie');
+  assert.deepEqual(expandCells({ kernels: ['6.1'], arches: ['x86_64'], clangs: [14] }).map((c) => c.id), ['bookworm/x86_64/clang14']);
+  const a = parseMatrixArgs(['--kernel', '6.12,sid', '--only', '6.12/x86_64/clang14']);
+  assert.ok(a.mode === 'run');
+  assert.deepEqual(a.kernels, ['trixie', 'sid']);
+  assert.deepEqual(a.only, ['trixie/x86_64/clang14']);
+  assert.throws(() => parseMatrixArgs(['--kernel', '7.3-rc']), /unknown kernel 7\.3-rc; known: bullseye, .*experimental, host/);
 });
 
 const JUNIT = `<?xml version="1.0" encoding="utf-8"?>
@@ -192,16 +207,16 @@ test('failed guest tests are named with the first lines of their message, from w
 });
 
 test('matrix args: lists, numbers and the test selection are parsed; defaults are the CI cell', () => {
-  const a = parseMatrixArgs(['--kernel', '6.1,7.2', '--arch', 'arm64', '--clang', '14,19', '--timeout', '5400', '--jobs', '2', '--tests', 'log,lifecycle', '--test-pattern', "ia32|it's", '--append', 'rdinit=/bin/busybox -- sleep 1']);
+  const a = parseMatrixArgs(['--kernel', '6.1,sid', '--arch', 'arm64', '--clang', '14,19', '--timeout', '5400', '--jobs', '2', '--tests', 'log,lifecycle', '--test-pattern', "ia32|it's", '--append', 'rdinit=/bin/busybox -- sleep 1']);
   assert.equal(a.mode, 'run');
   if (a.mode !== 'run') return;
-  assert.deepEqual([a.kernels, a.arches, a.clangs, a.timeoutS, a.jobs], [['6.1', '7.2'], ['arm64'], [14, 19], 5400, 2]);
+  assert.deepEqual([a.kernels, a.arches, a.clangs, a.timeoutS, a.jobs], [['bookworm', 'sid'], ['arm64'], [14, 19], 5400, 2]);
   assert.deepEqual(a.tests, { files: ['log', 'lifecycle'], pattern: "ia32|it's" });
   assert.equal(a.append, 'rdinit=/bin/busybox -- sleep 1');
   const d = parseMatrixArgs([]);
-  assert.ok(d.mode === 'run' && d.kernels.join() === '6.1' && d.arches.join() === 'x86_64' && d.clangs.join() === '14' && d.jobs === null && d.payload === null && !d.expectFail);
+  assert.ok(d.mode === 'run' && d.kernels.join() === 'bookworm' && d.arches.join() === 'x86_64' && d.clangs.join() === '14' && d.jobs === null && d.payload === null && !d.expectFail);
   const r = parseMatrixArgs(['--report', 'a,b.json', '--out', '/tmp/x']);
-  assert.deepEqual(r, { mode: 'report', sources: ['a', 'b.json'], outDir: '/tmp/x', saveFixtures: false });
+  assert.deepEqual(r, { mode: 'report', sources: ['a', 'b.json'], outDir: '/tmp/x', saveFixtures: false, compare: null });
   assert.equal((parseMatrixArgs(['--report', 'a', '--save-fixtures']) as { saveFixtures: boolean }).saveFixtures, true);
 });
 
@@ -240,4 +255,28 @@ test('serially: preparations run one at a time in order, and a failed one does n
   await assert.rejects(b, /b failed/);
   assert.equal(await c, 'c');
   assert.deepEqual(events, ['a start', 'a end', 'b start', 'b end', 'c start', 'c end']);
+});
+
+function cellWith(id: string, programs: [string, number][]): CellResult {
+  return { id, kernelRelease: 'x', status: 'pass', reason: null, counts: null, plan: null, programs: programs.map(([name, n]) => ({ name, verifiedInsns: n, xlatedInsns: 1 })), refused: [], seconds: 1, junit: null, doctor: null };
+}
+
+test('verifier cost: a program that grows past the margin is a regression; old cell ids match their suite names; the chart has a bar per program and cell', () => {
+  const baseline = [cellWith('6.1/x86_64/clang14', [['fexit_execve_loop', 8000], ['btf_sched_fork', 100]]), cellWith('sid/x86_64/clang14', [['x', 10]])];
+  const current = [cellWith('bookworm/x86_64/clang14', [['fexit_execve_loop', 8900], ['btf_sched_fork', 105], ['new_prog', 50]])];
+  const changes = compareVerifier(baseline, current, 10);
+  assert.deepEqual(changes.map((c) => [c.program, c.before, c.after, c.regression]), [['fexit_execve_loop', 8000, 8900, true], ['btf_sched_fork', 100, 105, false]]);
+  assert.equal(changes[0]!.cell, 'bookworm/x86_64/clang14');
+  assert.equal(compareVerifier(baseline, current, 15).filter((c) => c.regression).length, 0, '11.25% is inside a 15% margin');
+  const md = renderVerifierChanges(changes, 10, 'base.json');
+  assert.match(md, /\*\*1 regression\(s\)\*\*/);
+  assert.match(md, /\| bookworm\/x86_64\/clang14 \| fexit_execve_loop \| 8,000 \| 8,900 \| \*\*\+11\.3%\*\* \|/);
+  const svg = verifierChartSvg([...current, cellWith('trixie/x86_64/clang14', [['fexit_execve_loop', 7900]])], 'a <title> & more');
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="\d+" height="\d+"/);
+  assert.equal((svg.match(/<rect x=/g) ?? []).length, 4, 'bars: fexit_execve_loop ×2, btf_sched_fork, new_prog');
+  assert.ok(svg.includes('a &lt;title&gt; &amp; more'));
+  assert.ok(svg.trimEnd().endsWith('</svg>'));
+  const a = parseMatrixArgs(['--compare', 'base.json', '--margin', '5']);
+  assert.deepEqual(a.compare, { baseline: 'base.json', marginPct: 5 });
+  assert.equal(parseMatrixArgs([]).compare, null);
 });

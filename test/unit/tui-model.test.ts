@@ -10,7 +10,8 @@ import { diffEnv } from '../../src/events/envdiff.js';
 import { ExecFlag } from '../../src/events/layout.js';
 import type { ExecEvent } from '../../src/events/types.js';
 import { expandTemplate, matchBreakpoint, parseBreakpoint } from '../../src/tui/model/breakpoint.js';
-import { cmdlineWithEnv, COPY_TARGETS } from '../../src/tui/model/copy.js';
+import { cmdlineWithChanges, COPY_TARGETS } from '../../src/tui/model/copy.js';
+import { reconstructCmdline } from '../../src/output/format.js';
 import { detailLines } from '../../src/tui/model/details.js';
 import { rowSegments, searchText } from '../../src/tui/model/rowtext.js';
 import { ExecStore } from '../../src/tui/model/store.js';
@@ -178,28 +179,39 @@ test('row: time, pid<ppid>, result, how the process ended, filename, the other a
   assert.match(searchText(store.get(3)!), /^13 ok cc \/usr\/bin\/cc cc -c B\.c \/tmp exit 1$/);
 });
 
-test('copy: the command line with the whole environment reproduces argv, cwd and exactly that environment under bash', () => {
-  const ev = exec(20, 1, '/usr/bin/env', [], { argv: [B('/usr/bin/env')], env: [B('A=x y'), B("Q='"), B('PATH=/usr/bin:/bin')], cwd: B('/') });
-  const line = cmdlineWithEnv({ ev, diff: null })!;
-  const r = spawnSync('bash', ['-c', line], { cwd: '/tmp', encoding: 'utf8' });
+test('copy c: the exact command line reproduces argv, cwd and exactly the environment, run by bash', () => {
+  const ev = exec(20, 1, '/usr/bin/env', [], { argv: [B('env')], env: [B('A=x y'), B("Q='"), B('PATH=/usr/bin:/bin')], cwd: B('/') });
+  const c = COPY_TARGETS.find((t) => t.key === 'c')!.text({ ev, diff: null })!;
+  const r = spawnSync('bash', ['-c', c], { cwd: '/tmp', encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n'), ['A=x y', "Q='", 'PATH=/usr/bin:/bin']);
   const pwd = exec(21, 1, '/bin/pwd', [], { argv: [B('/bin/pwd')], cwd: B('/usr') });
-  assert.equal(spawnSync('bash', ['-c', cmdlineWithEnv({ ev: pwd, diff: null })!], { encoding: 'utf8' }).stdout, '/usr\n');
+  assert.equal(spawnSync('bash', ['-c', COPY_TARGETS[0]!.text({ ev: pwd, diff: null })!], { encoding: 'utf8' }).stdout, '/usr\n');
+});
+
+test('copy e: the command line with only the environment changes applies them to the environment it runs in', () => {
+  const ev = exec(22, 1, '/usr/bin/env', [], { argv: [B('env')], env: [B('KEEP=1'), B('NEW=a b')], cwd: B('/') });
+  const line = cmdlineWithChanges({ ev, diff: diffEnv([B('KEEP=1'), B('OLD=x')], ev.env!) })!;
+  assert.equal(line, "cd / && env -u OLD 'NEW=a b' /usr/bin/env");
+  const r = spawnSync('bash', ['-c', line], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', KEEP: '1', OLD: 'x', MINE: 'y' } });
+  const vars = r.stdout.trim().split('\n');
+  assert.ok(vars.includes('NEW=a b') && vars.includes('MINE=y') && vars.includes('KEEP=1') && !vars.some((v) => v.startsWith('OLD=')), r.stdout);
 });
 
 test('copy: every target of the menu, on one exec', () => {
   const ev = exec(20, 1, '/bin/echo', ['a b'], { env: [B('HOME=/root'), B('FOO=1')] });
   const x = { ev, diff: diffEnv([B('HOME=/root'), B('OLD=1')], ev.env!) };
   const t = Object.fromEntries(COPY_TARGETS.map((c) => [c.key, c.text(x)]));
-  assert.deepEqual(t, {
-    c: "cd /tmp && env -u OLD FOO=1 bash -c 'exec -a \"$0\" \"$@\"' echo /bin/echo 'a b'",
-    e: "cd /tmp && env -i HOME=/root FOO=1 bash -c 'exec -a \"$0\" \"$@\"' echo /bin/echo 'a b'",
+  assert.equal(t.c, reconstructCmdline(ev), '--show-cmdline\'s line');
+  assert.deepEqual({ ...t, c: undefined }, {
+    c: undefined,
+    e: "cd /tmp && env -u OLD FOO=1 /bin/echo 'a b'",
     a: "echo 'a b'",
     f: '/bin/echo',
     v: 'HOME=/root\nFOO=1',
     d: '+FOO=1\n-OLD',
   });
+  assert.equal(spawnSync('bash', ['-c', t.c!], { encoding: 'utf8' }).stdout, 'a b\n', 'it runs /bin/echo with that argv');
 });
 
 test('details: fields, the env diff, fds, and what was lost', () => {

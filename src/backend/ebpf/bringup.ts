@@ -24,7 +24,7 @@ export interface BpfUpOptions {
   /** load the chosen programs once more with verifier statistics (doctor --verifier-stats) */
   verifierStats?: boolean;
   /**
-   * refusals remembered for this boot (src/bpf/refusals.ts): 'use' skips candidates refused
+   * refusals remembered for this boot (src/backend/ebpf/refusals.ts): 'use' skips candidates refused
    * earlier (log), 'refresh' tries all and rewrites the record (doctor), 'off' neither
    */
   refusals?: 'use' | 'refresh' | 'off';

@@ -60,7 +60,6 @@ export class EbpfSource implements TraceSource {
       ringDrops: { exec: k[Stat.RB_DROP_EXEC]!, chunk: k[Stat.RB_DROP_CHUNK]!, other: k[Stat.RB_DROP_OTHER]! },
       untrackedChildren: k[Stat.TRACE_FULL]!,
       stashFull: k[Stat.STASH_FULL]!,
-      truncated: { argv: k[Stat.ARGV_TRUNC]!, env: k[Stat.ENV_TRUNC]! },
       readFaults: k[Stat.READ_FAULT]!,
       programMisses: Object.fromEntries(this.tracer.progStats().filter((p) => p.recursionMisses > 0).map((p) => [p.name, p.recursionMisses])),
     };

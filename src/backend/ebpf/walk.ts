@@ -22,11 +22,11 @@ export interface Attempt {
   hint?: string;
   /** this refusal ended the candidate (the walk went on to the next one) */
   endedCandidate?: boolean;
-  /** not tried this time: refused earlier in this boot (when; see src/bpf/refusals.ts) */
+  /** not tried this time: refused earlier in this boot (when; see src/backend/ebpf/refusals.ts) */
   cached?: string;
 }
 
-/** suffix of the bpf_loop variant of a program (bpf/execlens.bpf.c) */
+/** suffix of the bpf_loop variant of a program (bpf/attach/*.bpf.h) */
 export const LOOP_SUFFIX = '_loop';
 
 /** the program the plan names (HookSpec.program, LIFECYCLE_PROGS) for a program loaded under that name or its loop variant */

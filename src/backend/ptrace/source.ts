@@ -110,10 +110,8 @@ export class PtraceSource implements TraceSource {
     return n;
   }
 
-  private readonly seen = { argvTrunc: 0, envTrunc: 0, faults: 0 };
+  private readonly seen = { faults: 0 };
   private countFlags(f: number): void {
-    if (f & ExecFlag.ARGV_TRUNC) this.seen.argvTrunc++;
-    if (f & ExecFlag.ENV_TRUNC) this.seen.envTrunc++;
     if (f & (ExecFlag.ARGV_FAULT | ExecFlag.ENV_FAULT | ExecFlag.FILENAME_FAULT)) this.seen.faults++;
   }
 
@@ -121,7 +119,7 @@ export class PtraceSource implements TraceSource {
     // nothing is dropped between the helper and us: a pipe blocks the helper (and so the tracee) instead
     return {
       ringDrops: { exec: 0, chunk: 0, other: 0 }, untrackedChildren: 0, stashFull: 0,
-      truncated: { argv: this.seen.argvTrunc, env: this.seen.envTrunc }, readFaults: this.seen.faults,
+      readFaults: this.seen.faults,
       programMisses: {},
     };
   }
