@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'node_modules/', 'bin/'] },
+  // bench/tui-libs: a standalone harness with its own package.json (the TUI library comparison), plain JS
+  { ignores: ['dist/', 'build/', 'node_modules/', 'bin/', 'bench/tui-libs/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -9,24 +9,17 @@ SUDO=""
 # clang/llvm/libbpf/bpftool: BPF build and load. gcc: the ptrace backend's helper. qemu-system-x86, busybox-static,
 # cpio, kmod, xz-utils, zstd: the kernel-matrix cell that runs in the test suite.
 # strace, bpftrace, time: the peers and the CPU/RSS figures of `npm run bench`. sudo: the README runs
-<<<<<<< HEAD
 # execlens with it (a fresh root machine may not have it). make, dpkg-dev (apt-get source unpacks with
 # dpkg-source), bear: the compile_commands.json test builds zlib from Debian's source and compares with bear.
-# jq: the streams test pipes the events into it.
-pkgs=(clang llvm libbpf-dev libbpf1 bpftool python3 file gcc libc6-dev
-      qemu-system-x86 busybox-static cpio kmod xz-utils zstd gzip
-      strace bpftrace time sudo make dpkg-dev bear jq)
-=======
-# execlens with it (a fresh root machine may not have it).
+# jq: the streams test pipes the events into it. tmux: the `execlens tui` tests (a real terminal).
 # npm pack (prepack) and its test: the cross compilers of the static ptrace helpers for arm64 and riscv64,
 # debootstrap for the fresh root the package is installed into, zsh/fish/man-db to run the completions and
 # the man page.
 pkgs=(clang llvm libbpf-dev libbpf1 bpftool python3 file gcc libc6-dev
       qemu-system-x86 busybox-static cpio kmod xz-utils zstd gzip
-      strace bpftrace time sudo
+      strace bpftrace time sudo make dpkg-dev bear jq tmux
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
       debootstrap zsh fish man-db)
->>>>>>> pack
 need=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then

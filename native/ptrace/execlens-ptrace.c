@@ -3,8 +3,8 @@
  * execlens-ptrace: the ptrace backend's tracer process, and the exec shim of
  * the eBPF backend.
  *
- *   execlens-ptrace [--no-seccomp] [--uid N --gid N]     (command spec on fd 4, records to fd 3)
- *   execlens-ptrace --exec [--uid N --gid N]             (command spec on fd 3)
+ *   execlens-ptrace [--no-seccomp] [--uid N --gid N] [--ctty]   (command spec on fd 4, records to fd 3)
+ *   execlens-ptrace --exec [--uid N --gid N] [--ctty]           (command spec on fd 3)
  *
  * The command comes as bytes, never as strings on this command line: Node
  * decodes its own argv and environment as UTF-8 (lossy) and child_process
@@ -29,6 +29,13 @@
  * backend runs its command through this (one native binary per arch: the
  * kernel matrix cross-builds this file for its arm64/riscv64 guests). 127 if
  * the exec fails with ENOENT, 126 otherwise, as a shell does.
+ *
+ * --hold-enter / --hold-exit (execlens tui's breakpoints): every exec stop of that kind waits for
+ * execlens's verdict on fd 5 (see hold() below); the other tracees run on meanwhile.
+ *
+ * --ctty (execlens tui, whose command runs on a pty given as fds 0-2): the command starts a session of its
+ * own with that terminal as its controlling one, as a login shell would, so the pty's Ctrl-C, job control
+ * and /dev/tty work; the tracer stays out of that session (a Ctrl-C typed there is the command's).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -46,8 +53,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -84,6 +94,7 @@ static FILE *out;
 static uint64_t seq;
 static uint64_t next_exec_id = 1;
 static int use_seccomp = 1;
+static int take_ctty;
 
 /* ---- records ---- */
 
@@ -983,9 +994,22 @@ static void __attribute__((noreturn)) exec_spec(const struct spec *sp, const cha
 	_exit(e == ENOENT ? 127 : 126);
 }
 
+/* --ctty: a new session whose controlling terminal is fd 0 (before dropping privileges: TIOCSCTTY needs none) */
+static void session_on_tty(void)
+{
+	if (!take_ctty)
+		return;
+	if (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0) {
+		perror("execlens-ptrace: controlling terminal");
+		_exit(EXIT_SETUP);
+	}
+}
+
 static void child(const struct spec *sp, int uid, int gid)
 {
 	close(3);
+	close(5); /* the hold socket, if any: execlens's, not the command's */
+	session_on_tty();
 	drop_creds(uid, gid);
 	default_signals();
 	if (use_seccomp && install_filter()) {
@@ -994,6 +1018,161 @@ static void child(const struct spec *sp, int uid, int gid)
 	}
 	raise(SIGSTOP);
 	exec_spec(sp, "execlens-ptrace");
+}
+
+/* ---- breakpoints (--hold-enter, --hold-exit) ---- */
+
+/*
+ * An exec stop of a held kind is reported on fd 5 (a socket, both ways) and the tracee stays stopped until
+ * the verdict comes back. Message: u32 length of the rest, u32 pid, u32 stage (0 syscall entry, 1 exit),
+ * u32 filename length, the filename, argv as NUL-terminated items. Verdict lines: "c PID" (go on, traced),
+ * "d PID" (detach: it runs on untraced), "s PID" (detach it stopped, for a debugger to attach). execlens
+ * answers at once when no breakpoint matches. The tracer waits on a signalfd for SIGCHLD and on fd 5.
+ */
+#define HOLD_FD 5
+static int hold_enter, hold_exit;
+static int sigchld_fd = -1;
+struct held {
+	pid_t pid;
+	int op; /* the ptrace request that resumes it as if it had not been held */
+};
+static struct held *helds;
+static size_t nheld, capheld;
+
+static int holding(void)
+{
+	return hold_enter || hold_exit;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* report the stop and keep the tracee stopped; 0: not a held kind (or execlens is gone): resume it as usual */
+static int hold(pid_t pid, int stage, int op, const struct pending *p)
+{
+	if (!(stage ? hold_exit : hold_enter))
+		return 0;
+	if (nheld == capheld) {
+		size_t cap = capheld ? capheld * 2 : 16;
+		struct held *n = realloc(helds, cap * sizeof(*n));
+		if (!n)
+			return 0;
+		helds = n;
+		capheld = cap;
+	}
+	size_t len = 16 + p->filename.len + p->argv.len;
+	char *m = malloc(len);
+	if (!m)
+		return 0;
+	uint32_t h[4] = { (uint32_t)(len - 4), (uint32_t)pid, (uint32_t)stage, (uint32_t)p->filename.len };
+	memcpy(m, h, sizeof(h));
+	if (p->filename.len)
+		memcpy(m + 16, p->filename.p, p->filename.len);
+	if (p->argv.len)
+		memcpy(m + 16 + p->filename.len, p->argv.p, p->argv.len);
+	int r = write_all(HOLD_FD, m, len);
+	free(m);
+	if (r)
+		return 0;
+	helds[nheld++] = (struct held){ pid, op };
+	return 1;
+}
+
+static void tracee_del(pid_t t);
+
+static void verdict(char v, pid_t pid)
+{
+	for (size_t i = 0; i < nheld; i++) {
+		if (helds[i].pid != pid)
+			continue;
+		int op = helds[i].op;
+		helds[i] = helds[--nheld];
+		if (v == 'c') {
+			ptrace(op, pid, 0, 0);
+			return;
+		}
+		/* a SIGSTOP left pending stops it as soon as it is ours no more */
+		if (v == 's')
+			syscall(SYS_tgkill, pid, pid, SIGSTOP);
+		ptrace(PTRACE_DETACH, pid, 0, 0);
+		tracee_del(pid);
+		struct pending *pp = find_pending(pid);
+		if (pp)
+			drop_pending(pp);
+		return;
+	}
+}
+
+/* execlens went away: nobody will answer, every held tracee goes on */
+static void release_all(void)
+{
+	while (nheld)
+		verdict('c', helds[nheld - 1].pid);
+	hold_enter = hold_exit = 0;
+}
+
+static void read_verdicts(void)
+{
+	static char line[4096];
+	static size_t len;
+	ssize_t n = read(HOLD_FD, line + len, sizeof(line) - 1 - len);
+	if (n <= 0) {
+		if (n < 0 && errno == EINTR)
+			return;
+		release_all();
+		return;
+	}
+	len += (size_t)n;
+	char *start = line, *nl;
+	while ((nl = memchr(start, '\n', len - (size_t)(start - line)))) {
+		*nl = 0;
+		char v;
+		int pid;
+		if (sscanf(start, "%c %d", &v, &pid) == 2)
+			verdict(v, pid);
+		start = nl + 1;
+	}
+	len -= (size_t)(start - line);
+	memmove(line, start, len);
+	if (len == sizeof(line) - 1)
+		len = 0; /* a line that long is no verdict */
+}
+
+/* nothing to reap: sleep until a tracee changes state (SIGCHLD) or a verdict comes (or SIGTERM: EINTR) */
+static void wait_events(void)
+{
+	struct pollfd fds[2] = { { sigchld_fd, POLLIN, 0 }, { holding() ? HOLD_FD : -1, POLLIN, 0 } };
+	if (poll(fds, 2, -1) < 0)
+		return;
+	if (fds[0].revents) {
+		struct signalfd_siginfo si;
+		while (read(sigchld_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			;
+	}
+	if (fds[1].revents)
+		read_verdicts();
+}
+
+static int setup_holds(void)
+{
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	/* blocked so that it stays pending for the signalfd; the command gets an empty mask (default_signals) */
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	return sigchld_fd < 0 ? -1 : 0;
 }
 
 /* ---- tracees, for detaching on SIGTERM ---- */
@@ -1041,6 +1220,12 @@ static void on_detach_signal(int sig)
  */
 static void detach_all(void)
 {
+	/* held ones are in a stop already: an interrupt would bring no new one */
+	while (nheld) {
+		pid_t h = helds[--nheld].pid;
+		ptrace(PTRACE_DETACH, h, 0, 0);
+		tracee_del(h);
+	}
 	for (size_t i = 0; i < ntracees; i++)
 		ptrace(PTRACE_INTERRUPT, tracees[i], 0, 0);
 	while (ntracees) {
@@ -1106,13 +1291,19 @@ int main(int argc, char **argv)
 			use_seccomp = 0;
 		else if (!strcmp(argv[i], "--exec"))
 			exec_only = 1;
+		else if (!strcmp(argv[i], "--ctty"))
+			take_ctty = 1;
+		else if (!strcmp(argv[i], "--hold-enter"))
+			hold_enter = 1;
+		else if (!strcmp(argv[i], "--hold-exit"))
+			hold_exit = 1;
 		else if (!strcmp(argv[i], "--uid") && i + 1 < argc)
 			uid = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--gid") && i + 1 < argc)
 			gid = atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: execlens-ptrace [--no-seccomp] [--uid N --gid N]   (command spec on fd 4)\n"
-					"       execlens-ptrace --exec [--uid N --gid N]            (command spec on fd 3)\n");
+			fprintf(stderr, "usage: execlens-ptrace [--no-seccomp] [--uid N --gid N] [--ctty] [--hold-enter] [--hold-exit]   (command spec on fd 4)\n"
+					"       execlens-ptrace --exec [--uid N --gid N] [--ctty]            (command spec on fd 3)\n");
 			return EXIT_SETUP;
 		}
 	}
@@ -1123,6 +1314,7 @@ int main(int argc, char **argv)
 	}
 	if (exec_only) {
 		/* nothing else: this process becomes the command, which the eBPF backend follows */
+		session_on_tty();
 		drop_creds(uid, gid);
 		default_signals();
 		exec_spec(&sp, "execlens");
@@ -1142,6 +1334,10 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: waitpid returns EINTR */
 	sigaction(SIGHUP, &sa, NULL);
 
+	if (holding() && setup_holds()) {
+		perror("execlens-ptrace: signalfd");
+		return EXIT_SETUP;
+	}
 	pid_t root = fork();
 	if (root < 0) {
 		perror("execlens-ptrace: fork");
@@ -1173,7 +1369,11 @@ int main(int argc, char **argv)
 			fflush(out);
 			return 128 + SIGTERM;
 		}
-		pid_t pid = waitpid(-1, &status, __WALL);
+		pid_t pid = waitpid(-1, &status, __WALL | (sigchld_fd >= 0 ? WNOHANG : 0));
+		if (pid == 0) {
+			wait_events();
+			continue;
+		}
 		if (pid < 0) {
 			if (errno == EINTR)
 				continue;
@@ -1206,17 +1406,22 @@ int main(int argc, char **argv)
 			ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg);
 			if (event == PTRACE_EVENT_SECCOMP) {
 				struct __ptrace_syscall_info si;
-				if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(si), &si) > 0 && si.op == PTRACE_SYSCALL_INFO_SECCOMP)
-					on_entry(pid, si.arch, si.seccomp.nr, (const uint64_t *)si.seccomp.args);
+				if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(si), &si) > 0 && si.op == PTRACE_SYSCALL_INFO_SECCOMP &&
+				    on_entry(pid, si.arch, si.seccomp.nr, (const uint64_t *)si.seccomp.args) &&
+				    hold(pid, 0, PTRACE_SYSCALL, find_pending(pid)))
+					continue;
 			} else if (event == PTRACE_EVENT_EXEC) {
 				/* msg: the thread that called exec (differs when a non-leader thread exec'd) */
 				struct pending *p = find_pending((pid_t)msg);
 				if (!p)
 					p = find_pending(pid);
 				if (p) {
-					on_result(p, pid, 0);
 					/* its syscall-exit stop is not needed: resume without syscall stops */
-					ptrace(use_seccomp ? PTRACE_CONT : PTRACE_SYSCALL, pid, 0, 0);
+					int op = use_seccomp ? PTRACE_CONT : PTRACE_SYSCALL;
+					int held = hold(pid, 1, op, p);
+					on_result(p, pid, 0);
+					if (!held)
+						ptrace(op, pid, 0, 0);
 					continue;
 				}
 			} else if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK || event == PTRACE_EVENT_CLONE) {
@@ -1234,13 +1439,17 @@ int main(int argc, char **argv)
 		if (sig == (SIGTRAP | 0x80)) {
 			struct __ptrace_syscall_info si;
 			if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(si), &si) > 0) {
-				if (si.op == PTRACE_SYSCALL_INFO_ENTRY && !use_seccomp)
-					on_entry(pid, si.arch, si.entry.nr, (const uint64_t *)si.entry.args);
-				else if (si.op == PTRACE_SYSCALL_INFO_EXIT) {
+				if (si.op == PTRACE_SYSCALL_INFO_ENTRY && !use_seccomp) {
+					if (on_entry(pid, si.arch, si.entry.nr, (const uint64_t *)si.entry.args) && hold(pid, 0, PTRACE_SYSCALL, find_pending(pid)))
+						continue;
+				} else if (si.op == PTRACE_SYSCALL_INFO_EXIT) {
 					struct pending *p = find_pending(pid);
 					if (p) {
+						int op = use_seccomp ? PTRACE_CONT : PTRACE_SYSCALL;
+						int held = hold(pid, 1, op, p);
 						on_result(p, pid, si.exit.is_error ? si.exit.rval : 0);
-						ptrace(use_seccomp ? PTRACE_CONT : PTRACE_SYSCALL, pid, 0, 0);
+						if (!held)
+							ptrace(op, pid, 0, 0);
 						continue;
 					}
 				}

@@ -9,6 +9,17 @@ import type { CommandBytes } from './execspec.js';
 /** the command as bytes (src/backend/execspec.ts: never through Node's strings) */
 export interface CommandSpec extends CommandBytes {
   creds: { uid: number; gid: number } | null;
+  /**
+   * the command's fds 0-2 when not ours (execlens tui: a pty's slave, or /dev/null with --no-tty); ctty: it is
+   * a terminal to make the command's controlling one
+   */
+  stdio?: { fd: number; ctty: boolean };
+}
+
+/** the command's fds 0-2 and the native helper's flag for them */
+export function commandStdio(cmd: CommandSpec): { stdio: ('inherit' | number)[]; args: string[] } {
+  const s = cmd.stdio;
+  return s ? { stdio: [s.fd, s.fd, s.fd], args: s.ctty ? ['--ctty'] : [] } : { stdio: ['inherit', 'inherit', 'inherit'], args: [] };
 }
 
 export interface Started {

@@ -170,6 +170,34 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
 
   planOptions(
     program
+      .command('tui')
+      .description('run CMD in a terminal pane beside a live, searchable list of its execs; without CMD the whole system')
+      .argument('[cmd...]', 'command to run (put it after --)')
+      .passThroughOptions()
+      .option('--no-tty', 'run CMD without a terminal (stdin, stdout, stderr on /dev/null)')
+      .option('-b, --breakpoint <spec>', 'stop at matching execs: sysenter|sysexit:filename|argv:REGEX (ptrace backend; repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+      .option('--debugger <template>', 'what D runs on a stopped process, {{PID}} replaced', 'gdb -p {{PID}}')
+      .option('--copy-file <file>', 'where copies go besides the clipboard (default ~/.cache/execlens/copied.txt)')
+      .option('--history <n>', 'most execs kept (also at most 256 MiB of them)', intArg, 200000)
+      .option('-u, --user <user>', 'run CMD as USER (default: the sudo caller, else as is)')
+      .option('--ring-size <MiB>', 'BPF ring buffer size in MiB (power of two)', intArg, DEFAULT_RING_MIB)
+      .addOption(new Option('--backend <kind>', 'ebpf, ptrace or auto (env EXECLENS_BACKEND)').choices(['ebpf', 'ptrace', 'auto']))
+      .option('-q, --quiet', 'no summary line on stderr at the end')
+      .option('-v, --verbose', 'say which attach plan was chosen and why, on stderr (before the screen starts)'),
+  ).action(async (cmd: string[], opts: CommonOpts & Record<string, unknown>) => {
+    if (cmd.length === 0 && rawArgv.slice(rawArgv.indexOf('tui') + 1).includes('--'))
+      throw new ExeclensError("nothing to run after '--': give the command (execlens tui -- CMD ARGS...), or no '--' to trace the whole system", EXIT.USAGE);
+    const { runTui } = await import('./tui.js');
+    setExit(await runTui({
+      command: cmd, user: (opts.user as string | undefined) ?? null, overrides: overrides(opts), ringMiB: opts.ringSize as number,
+      verbose: opts.verbose === true, quiet: opts.quiet === true, backend: backendOf(opts.backend as string | undefined),
+      noTty: opts.tty === false, breakpoints: opts.breakpoint as string[], debugger: opts.debugger as string,
+      copyFile: (opts.copyFile as string | undefined) ?? null, history: opts.history as number,
+    }));
+  });
+
+  planOptions(
+    program
       .command('doctor')
       .description('show what this kernel offers, the load plan with reasons, and every refused attempt')
       .option('--json', 'machine-readable report (what the kernel matrix records)')

@@ -73,14 +73,14 @@ export function resolveUser(user: string | null, env: NodeJS.ProcessEnv): { uid:
   throw new ExeclensError(`--user ${user}: no such user`, EXIT.USAGE);
 }
 
-function ringBytesFor(mib: number): number {
+export function ringBytesFor(mib: number): number {
   if (!Number.isInteger(mib) || mib < 1 || mib > 1024 || (mib & (mib - 1)) !== 0)
     throw new ExeclensError(`--ring-size ${mib}: must be a power of two between 1 and 1024 (MiB)`, EXIT.USAGE);
   return mib << 20;
 }
 
 /** the command as the bytes execlens got (Node's strings are lossy: backend/execspec.ts), resolved like execvp */
-function commandOf(o: RunOptions, env: Buffer[]): CommandSpec | null {
+export function commandOf(o: Pick<RunOptions, 'command' | 'user'>, env: Buffer[]): CommandSpec | null {
   if (o.command.length === 0) return null;
   const argv = commandBytes(o.command);
   return { path: resolveCommand(argv[0]!, envValue(env, 'PATH')), argv, env, creds: resolveUser(o.user, process.env) };

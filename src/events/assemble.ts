@@ -68,10 +68,15 @@ export class Assembler {
   finish(): AssemblyStats {
     this.stats.orphanExecs += this.pending.size;
     this.pending.clear();
+    this.stats.seqGaps = this.gapsSoFar();
+    return this.stats;
+  }
+
+  /** records missing from the sequences so far (a live count: execlens tui's status bar) */
+  gapsSoFar(): number {
     let gaps = 0;
     for (const { max, seen } of this.cpuSeq.values()) gaps += max + 1 - seen;
-    this.stats.seqGaps = Math.max(0, gaps);
-    return this.stats;
+    return Math.max(0, gaps);
   }
 }
 

@@ -50,11 +50,11 @@ export function flagNames(flags: number): ExecFlagName[] {
   return FLAG_NAMES.filter((k) => (flags & ExecFlag[k]) !== 0);
 }
 
-function wallTime(tsNs: bigint, o: FormatOptions): Date {
+function wallTime(tsNs: bigint, o: Pick<FormatOptions, 'bootToWallNs'>): Date {
   return new Date(Number((tsNs + o.bootToWallNs) / 1000000n));
 }
 
-function clock(tsNs: bigint, o: FormatOptions): string {
+export function clock(tsNs: bigint, o: Pick<FormatOptions, 'bootToWallNs'>): string {
   const d = wallTime(tsNs, o);
   const us = Number(((tsNs + o.bootToWallNs) / 1000n) % 1000000n);
   const p = (n: number, w = 2) => String(n).padStart(w, '0');

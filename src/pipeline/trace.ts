@@ -162,6 +162,14 @@ export class Pipeline {
     return this.finish();
   }
 
+  /** the counts so far, lost records among them, while the source is open (execlens tui's status bar) */
+  progress(): { execs: number; failed: number; processes: number; lost: number } {
+    const c = this.o.source.counters();
+    const drops = c.ringDrops.exec + c.ringDrops.chunk + c.ringDrops.other;
+    const misses = Object.values(c.programMisses).reduce((a, b) => a + b, 0);
+    return { ...this.counts, lost: this.asm.gapsSoFar() + drops + misses };
+  }
+
   private finish(): PipelineResult {
     const { source, sink, stop } = this.o;
     const summary = buildSummary({

@@ -6,7 +6,7 @@ import { bootTimeNs } from './libbpf.js';
 import type { LoadedTracer } from './loader.js';
 import { Stat } from '../../events/layout.js';
 import { requireNativeHelper, sendSpec } from '../execspec.js';
-import type { CommandSpec, SourceCounters, Started, TraceSource } from '../source.js';
+import { commandStdio, type CommandSpec, type SourceCounters, type Started, type TraceSource } from '../source.js';
 
 export class EbpfSource implements TraceSource {
   readonly plan: string;
@@ -30,8 +30,9 @@ export class EbpfSource implements TraceSource {
    * its own binary, which the user may not), as Node's spawn would have.
    */
   start(cmd: CommandSpec): Started {
-    const args = ['--exec', ...(cmd.creds ? ['--uid', String(cmd.creds.uid), '--gid', String(cmd.creds.gid)] : [])];
-    const child = spawn(requireNativeHelper(), args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+    const io = commandStdio(cmd);
+    const args = ['--exec', ...(cmd.creds ? ['--uid', String(cmd.creds.uid), '--gid', String(cmd.creds.gid)] : []), ...io.args];
+    const child = spawn(requireNativeHelper(), args, { stdio: [...io.stdio, 'pipe'] });
     // no pid: the spawn failed, and the child's 'error' event says why
     if (child.pid === undefined) return { child, rootPid: process.pid, doneEvent: 'exit', waitForTree: true };
     try {

@@ -5,10 +5,28 @@
  * event loop.
  */
 import { spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { splitNul } from '../../events/decode.js';
 import { EXEC, ExecFlag, HDR, RecKind } from '../../events/layout.js';
 import { requireNativeHelper, sendSpec } from '../execspec.js';
-import type { CommandSpec, SourceCounters, Started, TraceSource } from '../source.js';
+import { commandStdio, type CommandSpec, type SourceCounters, type Started, type TraceSource } from '../source.js';
+
+/** an exec stop the helper holds until a verdict (--hold-enter / --hold-exit: execlens tui's breakpoints) */
+export interface Hold {
+  pid: number;
+  stop: 'sysenter' | 'sysexit';
+  filename: Buffer;
+  argv: Buffer[];
+}
+
+/** c: go on traced; d: detach, it runs on untraced; s: detach it stopped (SIGSTOP), for a debugger */
+export type Verdict = 'c' | 'd' | 's';
+
+export interface HoldOptions {
+  sysenter: boolean;
+  sysexit: boolean;
+  onHold: (h: Hold) => void;
+}
 
 export class PtraceSource implements TraceSource {
   readonly plan: string;
@@ -16,24 +34,57 @@ export class PtraceSource implements TraceSource {
   private pending: Buffer = Buffer.alloc(0);
   private helper: ReturnType<typeof spawn> | null = null;
   private readonly helperPath: string;
+  private holds: HoldOptions | null = null;
+  private holdSocket: Duplex | null = null;
 
   constructor(private readonly useSeccomp: boolean) {
     this.plan = useSeccomp ? 'ptrace+seccomp' : 'ptrace';
     this.helperPath = requireNativeHelper();
   }
 
+  /** before start: hold exec stops of these kinds, each reported to onHold and kept stopped until verdict() */
+  holdExecs(h: HoldOptions): void {
+    this.holds = h;
+  }
+
+  verdict(pid: number, v: Verdict): void {
+    this.holdSocket?.write(`${v} ${pid}\n`);
+  }
+
   start(cmd: CommandSpec): Started {
-    const args = [...(this.useSeccomp ? [] : ['--no-seccomp'])];
+    const io = commandStdio(cmd);
+    const h = this.holds;
+    const args = [...(this.useSeccomp ? [] : ['--no-seccomp']), ...io.args, ...(h?.sysenter ? ['--hold-enter'] : []), ...(h?.sysexit ? ['--hold-exit'] : [])];
     if (cmd.creds) args.push('--uid', String(cmd.creds.uid), '--gid', String(cmd.creds.gid));
-    // records come on fd 3; the command goes to it on fd 4, as bytes (see execspec.ts)
-    const child = spawn(this.helperPath, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'] });
+    // records come on fd 3; the command goes to it on fd 4, as bytes (see execspec.ts); holds on fd 5 (a socket)
+    const child = spawn(this.helperPath, args, { stdio: [...io.stdio, 'pipe', 'pipe', ...(h ? ['pipe' as const] : [])] });
     this.helper = child;
+    if (h) this.readHolds((child.stdio as unknown as Duplex[])[5]!, h.onHold);
     sendSpec(child.stdio[4] as Writable, cmd);
     const pipe = child.stdio[3] as Readable;
     pipe.on('data', (b: Buffer) => {
       this.queue.push(b);
     });
     return { child, rootPid: child.pid ?? 0, doneEvent: 'close', waitForTree: false };
+  }
+
+  /** hold messages: u32 length, u32 pid, u32 stage, u32 filename length, filename, argv items NUL-terminated */
+  private readHolds(sock: Duplex, onHold: (h: Hold) => void): void {
+    this.holdSocket = sock;
+    let buf: Buffer = Buffer.alloc(0);
+    sock.on('error', () => {});
+    sock.on('data', (b: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, b]) : b;
+      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32LE(0)) {
+        const m = buf.subarray(4, 4 + buf.readUInt32LE(0));
+        buf = buf.subarray(4 + m.length);
+        const fnLen = m.readUInt32LE(8);
+        // the filename as read, with its NUL
+        const fn = m.subarray(12, 12 + fnLen);
+        const filename = fn.indexOf(0) >= 0 ? fn.subarray(0, fn.indexOf(0)) : fn;
+        onHold({ pid: m.readUInt32LE(0), stop: m.readUInt32LE(4) === 0 ? 'sysenter' : 'sysexit', filename, argv: splitNul(m.subarray(12 + fnLen)) });
+      }
+    });
   }
 
   /** CLOCK_MONOTONIC, which the helper stamps with and process.hrtime reads: no FFI on this backend */
