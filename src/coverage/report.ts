@@ -129,7 +129,8 @@ function srcReport(o: ReportOptions): { files: FileSummary[]; note?: string } {
   rmSync(dir, { recursive: true, force: true });
   const c8 = packageFile('node_modules/.bin/c8');
   const args = ['report', '--temp-directory', o.v8, '--reports-dir', dir, '--reporter', 'lcovonly',
-    '--all', '--src', 'dist/src', '--include', 'dist/src/**', '--exclude-after-remap', '--exclude', 'src/coverage/**'];
+    // --all: a module no run loaded counts, as 0; include both sides of the source-map remap
+    '--all', '--src', 'dist/src', '--include', 'dist/src/**', '--include', 'src/**', '--exclude-after-remap'];
   const r = spawnSync(c8, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new ToolError(`c8 report failed (${r.status}): ${(r.stderr || r.stdout).trim().slice(0, 300)}`);
   const lcov = relativiseLcov(readFileSync(join(dir, 'lcov.info'), 'utf8'), process.cwd());
