@@ -13,6 +13,7 @@ SUDO=""
 pkgs=(clang llvm libbpf-dev libbpf1 bpftool python3 file gcc libc6-dev
       qemu-system-x86 busybox-static cpio kmod xz-utils zstd gzip
       strace bpftrace time sudo)
+pkgs+=(lcov)  # genhtml: the HTML report of npm run coverage (docs/coverage.md)
 need=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then

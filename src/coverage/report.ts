@@ -99,6 +99,36 @@ export function functionTable(exp: CovExport): string {
   return [head, ...body].join('\n') + '\n';
 }
 
+/**
+ * The code regions no run reached inside functions that did run (the branches a kernel or a test never
+ * took), one per source line, with the line's text; functions never entered are listed on their own.
+ */
+export function unreachedRegions(exp: CovExport, readSource: (file: string) => string[] | undefined): string[] {
+  const seen = new Map<string, string>();
+  for (const f of exp.data[0]?.functions ?? []) {
+    if (f.count === 0) continue;
+    // a region inside a macro's expansion is shown where the macro is used (its expansion region, kind 1)
+    const expansion = new Map(f.regions.filter((r) => r[7] === 1).map((r) => [r[6]!, r]));
+    for (const r of f.regions) {
+      if (r[7] !== 0 || r[4] !== 0) continue;
+      let [fileId, line] = [r[5]!, r[0]!];
+      for (let e = expansion.get(fileId), hops = 0; e && hops < 16; e = expansion.get(fileId), hops++) [fileId, line] = [e[5]!, e[0]!];
+      const file = f.filenames[fileId] ?? '?';
+      const key = `${file}:${line}`;
+      if (!seen.has(key)) seen.set(key, (readSource(file)?.[line - 1] ?? '').trim());
+    }
+  }
+  return [...seen].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })).map(([k, text]) => `${k}  ${text}`);
+}
+
+function sourceReader(): (file: string) => string[] | undefined {
+  const cache = new Map<string, string[] | undefined>();
+  return (file) => {
+    if (!cache.has(file)) cache.set(file, existsSync(file) ? readFileSync(file, 'utf8').split('\n') : undefined);
+    return cache.get(file);
+  };
+}
+
 /** lcov, JSON and llvm-cov's HTML of the BPF sources; their tables for the summary */
 function bpfReports(o: ReportOptions, profdata: string): { exp: CovExport; text: string[] } {
   const base = ['-instr-profile', profdata, o.mapping];
@@ -109,6 +139,7 @@ function bpfReports(o: ReportOptions, profdata: string): { exp: CovExport; text:
   rmSync(join(o.out, 'bpf-html'), { recursive: true, force: true });
   runTool('llvm-cov', ['show', '-format=html', '-show-line-counts-or-regions', '-show-branches=count', '-output-dir', join(o.out, 'bpf-html'), ...base]);
   const never = (exp.data[0]?.functions ?? []).filter((f) => f.count === 0).map((f) => f.name);
+  const unreached = unreachedRegions(exp, sourceReader());
   return {
     exp,
     text: [
@@ -118,8 +149,28 @@ function bpfReports(o: ReportOptions, profdata: string): { exp: CovExport; text:
       functionTable(exp),
       `BPF functions never run here (${never.length}): ${never.join(', ') || 'none'}`,
       '',
+      `BPF code not reached inside functions that ran (${unreached.length} regions, by the line they start on)`,
+      ...unreached,
+      '',
     ],
   };
+}
+
+/** modules that compile to nothing but `export {};` (interfaces, types): no code to run, so not counted */
+export function typeOnlyModules(distSrc: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.js')) {
+        const code = readFileSync(p, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '').replace(/export \{\};/g, '');
+        if (!code.trim()) out.push(p);
+      }
+    }
+  };
+  walk(distSrc);
+  return out.sort();
 }
 
 /** V8 coverage of the test runs (every execlens process they started) -> src.lcov through c8 */
@@ -130,7 +181,8 @@ function srcReport(o: ReportOptions): { files: FileSummary[]; note?: string } {
   const c8 = packageFile('node_modules/.bin/c8');
   const args = ['report', '--temp-directory', o.v8, '--reports-dir', dir, '--reporter', 'lcovonly',
     // --all: a module no run loaded counts, as 0; include both sides of the source-map remap
-    '--all', '--src', 'dist/src', '--include', 'dist/src/**', '--include', 'src/**', '--exclude-after-remap'];
+    '--all', '--src', 'dist/src', '--include', 'dist/src/**', '--include', 'src/**', '--exclude-after-remap',
+    ...typeOnlyModules('dist/src').flatMap((m) => ['--exclude', m.replace(/^dist\//, '').replace(/\.js$/, '.ts')])];
   const r = spawnSync(c8, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new ToolError(`c8 report failed (${r.status}): ${(r.stderr || r.stdout).trim().slice(0, 300)}`);
   const lcov = relativiseLcov(readFileSync(join(dir, 'lcov.info'), 'utf8'), process.cwd());
