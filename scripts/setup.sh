@@ -9,10 +9,12 @@ SUDO=""
 # clang/llvm/libbpf/bpftool: BPF build and load. gcc: the ptrace backend's helper. qemu-system-x86, busybox-static,
 # cpio, kmod, xz-utils, zstd: the kernel-matrix cell that runs in the test suite.
 # strace, bpftrace, time: the peers and the CPU/RSS figures of `npm run bench`. sudo: the README runs
-# execlens with it (a fresh root machine may not have it).
+# execlens with it (a fresh root machine may not have it). make, dpkg-dev (apt-get source unpacks with
+# dpkg-source), bear: the compile_commands.json test builds zlib from Debian's source and compares with bear.
+# jq: the streams test pipes the events into it.
 pkgs=(clang llvm libbpf-dev libbpf1 bpftool python3 file gcc libc6-dev
       qemu-system-x86 busybox-static cpio kmod xz-utils zstd gzip
-      strace bpftrace time sudo)
+      strace bpftrace time sudo make dpkg-dev bear jq)
 pkgs+=(lcov)  # genhtml: the HTML report of npm run coverage (docs/coverage.md)
 need=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Record layout shared by the BPF program and the TypeScript decoder
- * (src/events/layout.ts mirrors every offset here; test/unit/layout.test.ts
- * checks the two against the BTF of the built object).
+ * Record layout shared by the BPF program, the ptrace helper (native/ptrace)
+ * and the TypeScript decoder. src/events/layout.ts is generated
+ * from the BTF of the built object (scripts/gen-layout.py: offsets, sizes and
+ * the enums below); test/unit/layout.test.ts checks that it is current.
  *
  * Every record in the ring buffer starts with struct rec_hdr. An exec is
  * delivered as zero or more CHUNK records (strings and tables, each tagged
@@ -12,8 +13,6 @@
  */
 #ifndef EXECLENS_EVENT_H
 #define EXECLENS_EVENT_H
-
-#define EL_LAYOUT_VERSION 1
 
 enum el_rec_kind {
 	EL_REC_EXEC = 1,  /* struct el_exec: commits an exec (success or failure) */
@@ -31,30 +30,38 @@ enum el_field {
 	EL_F_FDS = 6,      /* array of struct el_fd, each followed by its path components */
 	EL_F_BPRM_FILE = 7,/* bprm->filename (what the kernel resolved) */
 	EL_F_INTERP = 8,   /* bprm->interp (differs from filename for #! and binfmt_misc) */
+	EL_F_EXE = 9,      /* the file the new image runs (mm->exe_file, /proc/PID/exe): path components, leaf first */
 };
 
 /* el_exec.flags */
-#define EL_EXEC_COMPAT        (1u << 0)  /* 32-bit (ia32) syscall */
-#define EL_EXEC_ARGV_TRUNC    (1u << 1)  /* argv longer than the capture limit */
-#define EL_EXEC_ENV_TRUNC     (1u << 2)
-#define EL_EXEC_ARGV_FAULT    (1u << 3)  /* a read of argv failed */
-#define EL_EXEC_ENV_FAULT     (1u << 4)
-#define EL_EXEC_FILENAME_TRUNC (1u << 5)
-#define EL_EXEC_FILENAME_FAULT (1u << 6)
-#define EL_EXEC_CWD_TRUNC     (1u << 7)  /* deeper than the walk limit */
-#define EL_EXEC_FDS_TRUNC     (1u << 8)  /* more fds than reported */
-#define EL_EXEC_NO_ENTRY      (1u << 9)  /* no syscall-entry record (e.g. compat exec on a tracepoint plan) */
-#define EL_EXEC_CHUNK_LOST    (1u << 10) /* a chunk of this exec could not be written to the ring */
-#define EL_EXEC_FAILED_PATH   (1u << 11) /* argv/env read string by string from the caller (failed exec) */
-#define EL_EXEC_ARGV0_TRUNC   (1u << 12)
-#define EL_EXEC_COMMIT_MISSED (1u << 13) /* the kernel skipped the sched_process_exec program: reported at syscall
-                                            exit from what the entry saw (filename, argv[0]); no argv/env/cwd/fds */
+enum el_exec_flag {
+	EL_EXEC_COMPAT = 1u << 0,         /* 32-bit (ia32) syscall */
+	EL_EXEC_ARGV_TRUNC = 1u << 1,     /* argv longer than the capture limit */
+	EL_EXEC_ENV_TRUNC = 1u << 2,
+	EL_EXEC_ARGV_FAULT = 1u << 3,     /* a read of argv failed */
+	EL_EXEC_ENV_FAULT = 1u << 4,
+	EL_EXEC_FILENAME_TRUNC = 1u << 5,
+	EL_EXEC_FILENAME_FAULT = 1u << 6,
+	EL_EXEC_CWD_TRUNC = 1u << 7,      /* deeper than the walk limit */
+	EL_EXEC_FDS_TRUNC = 1u << 8,      /* more fds than reported */
+	EL_EXEC_NO_ENTRY = 1u << 9,       /* no syscall-entry record (e.g. compat exec on a tracepoint plan) */
+	EL_EXEC_CHUNK_LOST = 1u << 10,    /* a chunk of this exec could not be written to the ring */
+	EL_EXEC_FAILED_PATH = 1u << 11,   /* argv/env read string by string from the caller (failed exec) */
+	EL_EXEC_ARGV0_TRUNC = 1u << 12,
+	EL_EXEC_COMMIT_MISSED = 1u << 13, /* the kernel skipped the sched_process_exec program: reported at syscall
+	                                     exit from what the entry saw (filename, argv[0]); no argv/env/cwd/fds */
+	EL_EXEC_EXE_TRUNC = 1u << 14,     /* the executed file's path deeper than the walk limit */
+	EL_EXEC_CWD_DELETED = 1u << 15,   /* the cwd was removed (rmdir): its path is where it was */
+};
 
 enum el_syscall {
 	EL_SYS_EXECVE = 0,
 	EL_SYS_EXECVEAT = 1,
 	EL_SYS_UNKNOWN = 2,
 };
+
+/* el_exec.at_fd of an execve (and of an exec whose entry was not seen): AT_FDCWD, include/uapi/linux/fcntl.h */
+#define EL_AT_FDCWD (-100)
 
 struct rec_hdr {
 	__u32 kind;     /* enum el_rec_kind */

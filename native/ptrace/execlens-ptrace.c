@@ -403,11 +403,37 @@ static uint32_t emit_cwd(pid_t pid, uint64_t exec_id, uint32_t *flags)
 		return 0;
 	} else {
 		target[n] = 0;
+		/* a removed cwd: the kernel's mark goes to a flag, as the BPF side reports it */
+		if (n > 10 && !strcmp(target + n - 10, " (deleted)")) {
+			target[n - 10] = 0;
+			*flags |= EL_EXEC_CWD_DELETED;
+		}
 		path_components(target, &b);
 	}
 	if (!b.len)
 		buf_put(&b, "", 1); /* "/" */
 	uint32_t k = emit_field(exec_id, EL_F_CWD, b.p, b.len);
+	free(b.p);
+	return k;
+}
+
+/* EXE chunk: the file the new image runs (/proc/PID/exe), as the BPF side reads mm->exe_file */
+static uint32_t emit_exe(pid_t pid, uint64_t exec_id)
+{
+	char path[64], target[PATH_MAX];
+	struct buf b = {0};
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return 0;
+	target[n] = 0;
+	/* a deleted file (a memfd, or unlinked since): the kernel's mark, not part of the name */
+	if (n > 10 && !strcmp(target + n - 10, " (deleted)"))
+		target[n - 10] = 0;
+	path_components(target, &b);
+	if (!b.len)
+		buf_put(&b, "", 1);
+	uint32_t k = emit_field(exec_id, EL_F_EXE, b.p, b.len);
 	free(b.p);
 	return k;
 }
@@ -668,6 +694,7 @@ static void on_result(struct pending *p, pid_t pid, int64_t ret)
 		p->env_len = (uint32_t)v.len;
 		p->nchunks += emit_field(p->exec_id, EL_F_ARGV, a.p, a.len);
 		p->nchunks += emit_field(p->exec_id, EL_F_ENV, v.p, v.len);
+		p->nchunks += emit_exe(pid, p->exec_id);
 		if (p->interp_len) {
 			p->nchunks += emit_field(p->exec_id, EL_F_ARGV0, p->argv.p, p->argv0_len);
 			p->nchunks += emit_field(p->exec_id, EL_F_BPRM_FILE, p->filename.p, p->filename.len);

@@ -1,7 +1,8 @@
 # Private apt configuration: own sources list and state/cache dirs, the mirror
 # read from the system's apt sources; the system's apt setup is left untouched.
 #   source scripts/lib/private-apt.sh
-#   papt_init DIR ARCH "SUITE..."   then   papt get download PKG   (in any cwd)
+#   papt_init DIR ARCH "SUITE..." [src]   then   papt get download PKG   (in any cwd)
+#   with "src", deb-src lines too:          papt get source PKG
 papt_mirror() {
   local m
   m=$(grep -hoE '^(URIs:|deb) +[^ ]+' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
@@ -11,13 +12,14 @@ papt_mirror() {
 }
 
 papt_init() {
-  PAPT_DIR=$1; local arch=$2 suites=$3 mirror s
+  PAPT_DIR=$1; local arch=$2 suites=$3 src=${4:-} mirror s
   mirror=$(papt_mirror)
   [ -n "$mirror" ] || { echo "private-apt: no Debian mirror found in the system's apt sources" >&2; return 1; }
   mkdir -p "$PAPT_DIR"/{lists/partial,archives/partial,etc/preferences.d,etc/apt.conf.d}
   : > "$PAPT_DIR/etc/sources.list"
   for s in $suites; do
     echo "deb [arch=$arch signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $s main" >> "$PAPT_DIR/etc/sources.list"
+    [ "$src" != src ] || echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $s main" >> "$PAPT_DIR/etc/sources.list"
   done
   touch "$PAPT_DIR/status"
   PAPT_OPTS=(-o "Dir::Etc::SourceList=$PAPT_DIR/etc/sources.list" -o "Dir::Etc::SourceParts=-"

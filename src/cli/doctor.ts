@@ -1,6 +1,7 @@
 /** `execlens doctor`: what the kernel offers, the plan and why, every refused attempt. */
 import { bringUp, type BpfUp } from '../backend/ebpf/bringup.js';
 import { missingCapabilities } from '../backend/preflight.js';
+import { probeKernel } from '../kernel/features.js';
 import type { Overrides } from '../plan/plan.js';
 import type { ProgStats, VerifierStat } from '../backend/ebpf/loader.js';
 import { EXIT } from '../exitcodes.js';
@@ -33,7 +34,8 @@ export function doctorReport(overrides: Overrides, opts: { verifierStats?: boole
   // the effective capabilities, not the uid: CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN without root is enough (as for log)
   const missing = missingCapabilities({ euid: process.geteuid?.() ?? -1, capEff: readCapEff() });
   // without privileges: detection and the plan, no trial loads (the same bring-up path as log's)
-  const up = bringUp({ overrides, filter: true, captureEnv: true, captureFds: true, ringBytes: 1 << 20, blockChunks: 64, verifierStats: opts.verifierStats === true, refusals: 'refresh', trial: missing.length === 0 });
+  // doctor probes everything again and rewrites this boot's record (src/kernel/facts-cache.ts)
+  const up = bringUp({ features: probeKernel('refresh'), overrides, filter: true, captureEnv: true, captureFds: true, ringBytes: 1 << 20, blockChunks: 64, verifierStats: opts.verifierStats === true, refusals: 'refresh', trial: missing.length === 0 });
   const t = up.tracer;
   const report: DoctorReport = {
     schema: DOCTOR_SCHEMA,

@@ -8,6 +8,9 @@ import { ATTACH_KINDS } from '../attach/registry.js';
 import { LIFECYCLE_KINDS } from '../attach/lifecycle.js';
 import { LOOP_KINDS } from '../plan/choices.js';
 import type { ColorMode } from '../output/color.js';
+import { TIMESTAMP_MODES, type TimestampMode } from '../output/format.js';
+import type { RunOptions } from './run.js';
+import { COLLECT_FORMATS, defaultFile, type CollectFormat } from './formats.js';
 
 
 interface CommonOpts {
@@ -38,12 +41,73 @@ function intArg(v: string): number {
   return n;
 }
 
+function uidArg(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 0xffffffff) throw new InvalidArgumentError('not a uid (a number from 0 to 4294967295)');
+  return n;
+}
+
+/** a regex flag: a bad one is a usage error naming it */
+export function regexArg(v: string): RegExp {
+  try {
+    return new RegExp(v);
+  } catch (e) {
+    throw new InvalidArgumentError(`not a valid regular expression (${(e as Error).message.replace(/^Invalid regular expression: /, '')})`);
+  }
+}
+
 function planOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--attach <kind>', 'force the syscall attach method (env EXECLENS_ATTACH)').choices(ATTACH_KINDS))
     .option('--no-sleep', 'forbid sleepable programs (env EXECLENS_NO_SLEEP=1)')
     .addOption(new Option('--lifecycle <kind>', 'force the sched_process_* program type (env EXECLENS_LIFECYCLE)').choices(LIFECYCLE_KINDS))
     .addOption(new Option('--loops <kind>', 'force the loop variant of the copying programs (env EXECLENS_LOOPS)').choices(LOOP_KINDS));
+}
+
+/** the flags of a traced run, shared by log and collect */
+function runFlags(cmd: Command): Command {
+  return planOptions(
+    cmd
+      .option('-u, --user <user>', 'run CMD as USER (default: the sudo caller, else as is)')
+      .option('--ring-size <MiB>', 'BPF ring buffer size in MiB (power of two)', intArg, DEFAULT_RING_MIB)
+      .addOption(new Option('--backend <kind>', 'ebpf, ptrace (no BPF, no root needed), or auto: eBPF where it can load, else ptrace (env EXECLENS_BACKEND)').choices(['ebpf', 'ptrace', 'auto']))
+      .addOption(new Option('--successful-only', 'write only execs that succeeded').conflicts('failedOnly'))
+      .option('--failed-only', 'write only execs that failed')
+      .option('--comm <regex>', 'write only execs whose comm (after the exec) matches', regexArg)
+      .option('--filename <regex>', 'write only execs whose file name (as passed) matches', regexArg)
+      .option('--argv <regex>', 'write only execs with an argument (argv[0] too) that matches', regexArg)
+      .option('--uid <n>', 'write only execs whose real uid (after the exec) is N', uidArg)
+      .option('-q, --quiet', 'no summary line on stderr')
+      .option('-v, --verbose', 'say which attach plan was chosen and why, on stderr')
+      .addOption(new Option('--record-raw <file>', 'also save raw ring records (fixtures, benchmarks)').hideHelp()),
+  );
+}
+
+function runArgs(cmd: string[], opts: CommonOpts & Record<string, unknown>): Omit<RunOptions, 'captureFds'> {
+  return {
+    command: cmd,
+    output: (opts.output as string | undefined) ?? null,
+    user: (opts.user as string | undefined) ?? null,
+    overrides: overrides(opts),
+    ringMiB: opts.ringSize as number,
+    quiet: opts.quiet === true,
+    verbose: opts.verbose === true,
+    backend: backendOf(opts.backend as string | undefined),
+    recordRaw: (opts.recordRaw as string | undefined) ?? null,
+    filters: {
+      result: opts.successfulOnly === true ? 'successful' : opts.failedOnly === true ? 'failed' : undefined,
+      comm: opts.comm as RegExp | undefined,
+      filename: opts.filename as RegExp | undefined,
+      argv: opts.argv as RegExp | undefined,
+      uid: opts.uid as number | undefined,
+    },
+  };
+}
+
+/** `log --` with nothing after it is a mistake, not a request to trace the whole system (that is `log`) */
+function noEmptyCommand(sub: string, cmd: string[], rawArgv: readonly string[]): void {
+  if (cmd.length === 0 && rawArgv.slice(rawArgv.indexOf(sub) + 1).includes('--'))
+    throw new ExeclensError(`nothing to run after '--': give the command (execlens ${sub} -- CMD ARGS...), or no '--' to trace the whole system`, EXIT.USAGE);
 }
 
 /** `rawArgv`: the arguments as given (process.argv), to tell `log --` from `log` */
@@ -55,47 +119,51 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  planOptions(
+  runFlags(
     program
       .command('log')
       .description('run CMD and print every exec in its process tree; without CMD trace the whole system until Ctrl-C')
       .argument('[cmd...]', 'command to run (put it after --)')
       .passThroughOptions()
       .option('--json', 'JSON Lines output (schema: docs/json-schema.md)')
-      .option('-o, --output <file>', 'write events to FILE instead of stdout')
+      .option('-o, --output <file>', "write events to FILE ('-': stdout); default: stderr with CMD (its output stays its own), stdout system-wide")
       .option('--show-env', 'print the whole environment instead of the diff against the parent')
       .option('--no-fds', 'do not print inherited file descriptors')
       .option('--show-cmdline', 'print a shell command that reproduces each exec')
-      .option('-u, --user <user>', 'run CMD as USER (default: the sudo caller, else as is)')
-      .addOption(new Option('--color <when>', 'colour output').choices(['auto', 'always', 'never']).default('auto'))
-      .option('--ring-size <MiB>', 'BPF ring buffer size in MiB (power of two)', intArg, DEFAULT_RING_MIB)
-      .addOption(new Option('--backend <kind>', 'ebpf, ptrace (no BPF, no root needed), or auto: eBPF where it can load, else ptrace (env EXECLENS_BACKEND)').choices(['ebpf', 'ptrace', 'auto']))
-      .option('-q, --quiet', 'no summary line on stderr')
-      .option('-v, --verbose', 'say which attach plan was chosen and why, on stderr')
-      .addOption(new Option('--record-raw <file>', 'also save raw ring records (fixtures, benchmarks)').hideHelp()),
+      .addOption(new Option('--color <when>', 'colour output (auto: only on a terminal, so never into -o FILE)').choices(['auto', 'always', 'never']).default('auto'))
+      .addOption(
+        new Option('--timestamp <mode>', 'text: each line\'s time: wall HH:MM:SS.us (strace -tt), relative to the previous line (-r), unix seconds (-ttt), none')
+          .choices(TIMESTAMP_MODES).default('wall'),
+      ),
   ).action(async (cmd: string[], opts: CommonOpts & Record<string, unknown>) => {
-    // `log --` with nothing after it is a mistake, not a request to trace the whole system (that is `log`)
-    if (cmd.length === 0 && rawArgv.slice(rawArgv.indexOf('log') + 1).includes('--'))
-      throw new ExeclensError("nothing to run after '--': give the command (execlens log -- CMD ARGS...), or no '--' to trace the whole system", EXIT.USAGE);
+    noEmptyCommand('log', cmd, rawArgv);
     // loaded on use: --help, --version and bad flags answer without koffi and the tracer (a TCG guest saves ~2 s)
     const { runLog } = await import('./log.js');
     const code = await runLog({
-      command: cmd,
+      ...runArgs(cmd, opts),
       json: opts.json === true,
-      output: (opts.output as string | undefined) ?? null,
       fullEnv: opts.showEnv === true,
       showFds: opts.fds !== false,
       showCmdline: opts.showCmdline === true,
       color: opts.color as ColorMode,
-      user: (opts.user as string | undefined) ?? null,
-      overrides: overrides(opts),
-      ringMiB: opts.ringSize as number,
-      quiet: opts.quiet === true,
-      verbose: opts.verbose === true,
-      backend: backendOf(opts.backend as string | undefined),
-      recordRaw: (opts.recordRaw as string | undefined) ?? null,
+      timestamp: opts.timestamp as TimestampMode,
     });
     setExit(code);
+  });
+
+  runFlags(
+    program
+      .command('collect')
+      .description('record CMD\'s process tree (without CMD: the whole system, eBPF only) into a file: one JSON document, JSON Lines with forks and exits, a Perfetto trace, or compile_commands.json')
+      .argument('[cmd...]', 'command to run (put it after --)')
+      .passThroughOptions()
+      .addOption(new Option('-F, --format <format>', 'what to write (docs/collect.md)').choices(COLLECT_FORMATS).makeOptionMandatory())
+      .option('-o, --output <file>', `write to FILE ('-': stdout); default: ${COLLECT_FORMATS.map((f) => `${defaultFile(f)} (${f})`).join(', ')}`)
+      .option('--compiler <regex>', 'compile-commands: the program names that are compilers (default: gcc, g++, cc, c++, clang, clang++, versioned or target-prefixed)', regexArg),
+  ).action(async (cmd: string[], opts: CommonOpts & Record<string, unknown>) => {
+    noEmptyCommand('collect', cmd, rawArgv);
+    const { runCollect } = await import('./collect.js');
+    setExit(await runCollect({ ...runArgs(cmd, opts), format: opts.format as CollectFormat, compiler: opts.compiler as RegExp | undefined }));
   });
 
   planOptions(

@@ -133,6 +133,7 @@ export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
   const bprmFile = joinField(f, Field.BPRM_FILE);
   const interp = joinField(f, Field.INTERP);
   const cwd = joinField(f, Field.CWD);
+  const exe = joinField(f, Field.EXE);
   let argv = argvBlock ? splitNul(argvBlock) : [];
   // the kernel skipped the commit: all there is of argv is argv[0], read at syscall entry (flag COMMIT_MISSED)
   if (!argvBlock && r.flags & ExecFlag.COMMIT_MISSED && argv0) argv = [cstr(argv0)];
@@ -151,6 +152,7 @@ export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
     env: envBlock ? splitNul(envBlock) : emptyEnv(r) ? [] : null,
     interpreter,
     cwd: cwd ? pathFromComponents(cwd, (r.flags & ExecFlag.CWD_TRUNC) !== 0) : null,
+    exe: exe && r.ret === 0 ? pathFromComponents(exe, (r.flags & ExecFlag.EXE_TRUNC) !== 0) : null,
     fds,
     missingChunks: Math.max(0, r.nchunks - chunks.length),
   };

@@ -121,7 +121,7 @@ export function decodeRecord(rec: Uint8Array): RawRecord | null {
       };
     }
     case RecKind.EXEC: {
-      // records written before ns_pid existed (layout 1 without it) end at ns_pid
+      // records written before ns_pid existed (recorded runs of 2026-11) end at ns_pid
       if (rec.byteLength < EXEC.ns_pid) return null;
       const u32 = (o: number) => v.getUint32(o, true);
       const hasNs = rec.byteLength >= EXEC.size;

@@ -92,6 +92,8 @@ export interface ExecEvent extends Pick<RawExec, (typeof EXEC_RECORD_FIELDS)[num
   /** interpreter argv from #! (or binfmt_misc), e.g. ['/bin/sh'] */
   interpreter: Buffer[] | null;
   cwd: Buffer | null;
+  /** the file the new image runs (mm->exe_file, /proc/PID/exe), null for a failed exec */
+  exe: Buffer | null;
   fds: FdInfo[];
   /** chunk records announced by the BPF side but not received */
   missingChunks: number;

@@ -2,19 +2,21 @@
  * Probe the running kernel -> KernelFeatures (plain JSON data, no decisions).
  * choosePlan() decides; the matrix records one of these per cell as a fixture.
  */
+import { FACTS_PATH, factsKey, readFacts, writeFacts, type SlowFacts } from './facts-cache.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { btfFuncNames } from './btf.js';
 import os from 'node:os';
 
-export const FEATURES_SCHEMA = 1;
+/** bumped when a recorded fact is added or changes meaning (2: ia32Emulation, CONFIG_IA32_EMULATION_DEFAULT_DISABLED) */
+export const FEATURES_SCHEMA = 2;
 
 /** kconfig options that matter to the plan (only these are recorded) */
 export const KCONFIG_KEYS = [
   'CONFIG_BPF_SYSCALL', 'CONFIG_BPF_JIT', 'CONFIG_DEBUG_INFO_BTF', 'CONFIG_KPROBES', 'CONFIG_KPROBES_ON_FTRACE',
   'CONFIG_KPROBE_EVENTS', 'CONFIG_FTRACE_SYSCALLS', 'CONFIG_FUNCTION_ERROR_INJECTION', 'CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS',
   'CONFIG_IA32_EMULATION', 'CONFIG_X86_X32_ABI', 'CONFIG_COMPAT', 'CONFIG_BPF_LSM', 'CONFIG_ARCH_HAS_SYSCALL_WRAPPER',
-  'CONFIG_BPF_EVENTS', 'CONFIG_SECURITY_LOCKDOWN_LSM', 'CONFIG_PREEMPTION',
+  'CONFIG_BPF_EVENTS', 'CONFIG_SECURITY_LOCKDOWN_LSM', 'CONFIG_PREEMPTION', 'CONFIG_IA32_EMULATION_DEFAULT_DISABLED',
 ] as const;
 
 /** symbols the plan may attach to, looked up in /proc/kallsyms */
@@ -65,6 +67,12 @@ export interface KernelFeatures {
   jit: number | null;
   unprivilegedBpfDisabled: number | null;
   lockdown: string | null;
+  /**
+   * x86_64: does the kernel run 32-bit programs this boot? Since Linux 6.7 ("x86: Make IA32_EMULATION boot
+   * time configurable") `ia32_emulation=` on the command line, or CONFIG_IA32_EMULATION_DEFAULT_DISABLED,
+   * can turn IA32 emulation off in a kernel built with it. null: not x86_64 or unknown (fixtures from before).
+   */
+  ia32Emulation?: boolean | null;
   euid: number;
   /** effective capability set (hex) from /proc/self/status */
   capEff: string | null;
@@ -181,10 +189,15 @@ function possibleCpus(): number {
   return n;
 }
 
-export function probeKernel(): KernelFeatures {
+/**
+ * What this kernel offers. cache 'use': the slow facts (config, BTF symbols) from this boot's record when
+ * there is one (src/kernel/facts-cache.ts); 'refresh': probed and recorded (doctor); 'off': probed only.
+ */
+export function probeKernel(cache: 'use' | 'refresh' | 'off' = 'off'): KernelFeatures {
   const release = os.release();
   const arch = os.machine ? os.machine() : process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
-  const kc = readKconfig(release);
+  const key = cache === 'off' || process.env.EXECLENS_NO_FACTS_CACHE === '1' ? null : factsKey(release, FEATURES_SCHEMA);
+  const remembered = key && cache === 'use' ? readFacts(FACTS_PATH, key) : null;
   const tracefs = findTracefs();
   let syscallTracepoints: Record<string, boolean> | null = null;
   if (tracefs) {
@@ -200,21 +213,18 @@ export function probeKernel(): KernelFeatures {
     );
   }
   const capEff = readCapEff();
-  const kconfig = kc.text ? parseKconfig(kc.text) : {};
   const kprobePmu = existsSync('/sys/bus/event_source/devices/kprobe');
   const kprobeEvents = tracefs !== null && existsSync(`${tracefs}/kprobe_events`);
-  const kprobesPossible = kprobePmu || kprobeEvents;
-  const compatPossible = kconfig.CONFIG_IA32_EMULATION === 'y' || kconfig.CONFIG_COMPAT === 'y' || !kc.text;
+  const slow = remembered ?? slowFacts(release, arch, kprobePmu || kprobeEvents);
+  if (key && !remembered) writeFacts(FACTS_PATH, key, slow);
   const lockdownText = readText('/sys/kernel/security/lockdown');
   return {
     schema: FEATURES_SCHEMA,
     arch,
     release,
     version: parseVersion(release),
-    kconfigSource: kc.source,
-    kconfig,
+    ...slow,
     btf: existsSync(VMLINUX_BTF),
-    ...lookupSymbols(arch, kprobesPossible, compatPossible),
     tracefs,
     bpffs: isBpffsMounted(),
     syscallTracepoints,
@@ -223,10 +233,29 @@ export function probeKernel(): KernelFeatures {
     jit: readNum('/proc/sys/net/core/bpf_jit_enable'),
     unprivilegedBpfDisabled: readNum('/proc/sys/kernel/unprivileged_bpf_disabled'),
     lockdown: lockdownText ? (/\[(\w+)\]/.exec(lockdownText)?.[1] ?? null) : null,
+    ia32Emulation: arch === 'x86_64' ? ia32Emulation(slow.kconfig, readText('/proc/cmdline')) : null,
     euid: process.geteuid ? process.geteuid() : -1,
     capEff,
     possibleCpus: possibleCpus(),
   };
+}
+
+/** IA32 emulation on this boot: built in, then the command line's ia32_emulation= over the build's default */
+export function ia32Emulation(kconfig: Record<string, string>, cmdline: string | null): boolean | null {
+  if (kconfig.CONFIG_IA32_EMULATION === undefined) return Object.keys(kconfig).length ? false : null;
+  const arg = cmdline === null ? undefined : /(?:^|\s)ia32_emulation=(\S+)/.exec(cmdline)?.[1];
+  // the kernel parses it with kstrtobool: 1/y/Y/on and 0/n/N/off, among others
+  if (arg !== undefined && /^(1|y|on|true)/i.test(arg)) return true;
+  if (arg !== undefined && /^(0|n|off|false)/i.test(arg)) return false;
+  return kconfig.CONFIG_IA32_EMULATION_DEFAULT_DISABLED !== 'y';
+}
+
+/** the facts that cost a gunzip and a BTF walk (cached per boot by probeKernel) */
+function slowFacts(release: string, arch: string, kprobesPossible: boolean): SlowFacts {
+  const kc = readKconfig(release);
+  const kconfig = kc.text ? parseKconfig(kc.text) : {};
+  const compatPossible = kconfig.CONFIG_IA32_EMULATION === 'y' || kconfig.CONFIG_COMPAT === 'y' || !kc.text;
+  return { kconfigSource: kc.source, kconfig, ...lookupSymbols(arch, kprobesPossible, compatPossible) };
 }
 
 /** Effective capabilities of this process (hex, from /proc/self/status), null if unreadable. */

@@ -70,6 +70,7 @@ function inexact(ev: ExecEvent, why: string | undefined): string[] {
   if (ev.flags & ExecFlag.FILENAME_TRUNC) out.push('filename cut');
   if (ev.cwd === null) out.push('cwd unknown');
   else if (ev.flags & ExecFlag.CWD_TRUNC) out.push('cwd cut');
+  else if (ev.flags & ExecFlag.CWD_DELETED) out.push('cwd removed since');
   return out;
 }
 

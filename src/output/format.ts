@@ -19,7 +19,13 @@ const COMPAT_LABEL = process.arch === 'arm64' ? '[aarch32]' : process.arch === '
 
 export const JSON_SCHEMA_VERSION = 2;
 
+/** the text line's time (strace's -tt, -r, -ttt): wall clock, since the previous event, since the epoch, none */
+export const TIMESTAMP_MODES = ['wall', 'relative', 'unix', 'none'] as const;
+export type TimestampMode = (typeof TIMESTAMP_MODES)[number];
+
 export interface FormatOptions {
+  /** text: how each line's time is shown (default wall) */
+  timestamp?: TimestampMode;
   /** print the whole environment instead of the diff */
   fullEnv: boolean;
   showFds: boolean;
@@ -55,6 +61,30 @@ function clock(tsNs: bigint, o: FormatOptions): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(us, 6)}`;
 }
 
+/** s.uuuuuu from ns, as strace prints times (microseconds, truncated) */
+function secondsUs(ns: bigint, width = 0): string {
+  const neg = ns < 0n;
+  const us = (neg ? -ns : ns) / 1000n;
+  return `${neg ? '-' : ''}${String(us / 1000000n).padStart(width, ' ')}.${String(us % 1000000n).padStart(6, '0')}`;
+}
+
+/**
+ * The time field of a text line: wall `HH:MM:SS.uuuuuu` (strace -tt), unix `SECONDS.uuuuuu` (-ttt),
+ * relative the time since the previous line (-r; the first: since the trace started), none nothing.
+ */
+export function timeField(tsNs: bigint, o: FormatOptions, prevTsNs: bigint | null): string | null {
+  switch (o.timestamp ?? 'wall') {
+    case 'none':
+      return null;
+    case 'unix':
+      return secondsUs(tsNs + o.bootToWallNs);
+    case 'relative':
+      return secondsUs(tsNs - (prevTsNs ?? o.startNs), 6);
+    default:
+      return clock(tsNs, o);
+  }
+}
+
 export function envDiffWords(d: EnvDiff): string[] {
   const out: string[] = [];
   for (const [k, v] of d.added) out.push(`+${shellQuote(bytes(envEntry(k, v)))}`);
@@ -75,11 +105,39 @@ export function ranges(nums: number[]): string {
   return out.join(',');
 }
 
-export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string {
+/** one exec as a text line; prevTsNs: the previous line's time (--timestamp relative) */
+const AT_FDCWD = -100;
+const AT_FLAGS: [number, string][] = [[0x100, 'AT_SYMLINK_NOFOLLOW'], [0x1000, 'AT_EMPTY_PATH']];
+
+export function atFlagNames(flags: number): string[] {
+  const names = AT_FLAGS.filter(([bit]) => flags & bit).map(([, n]) => n);
+  const rest = AT_FLAGS.reduce((f, [bit]) => f & ~bit, flags);
+  return rest ? [...names, `0x${rest.toString(16)}`] : names;
+}
+
+/** an execveat whose name is resolved against a dirfd (or is the fd itself) */
+function usesDirfd(ev: ExecEvent): boolean {
+  return SYSCALL_NAMES[ev.syscall] === 'execveat' && ev.atFd !== AT_FDCWD;
+}
+
+/**
+ * execveat's dirfd and flags, as strace shows them: `execveat(3</usr/bin>, AT_EMPTY_PATH) exe: /usr/bin/echo`.
+ * The name as passed is then relative to the fd (or empty): exe is what ran.
+ */
+function execveatText(ev: ExecEvent): string | null {
+  if (SYSCALL_NAMES[ev.syscall] !== 'execveat' || (!usesDirfd(ev) && !ev.atFlags)) return null;
+  const fd = ev.fds.find((f) => f.fd === ev.atFd && !f.cloexec);
+  const dir = usesDirfd(ev) ? `${ev.atFd}${fd ? `<${lossy(fdPath(fd))}>` : ''}` : 'AT_FDCWD';
+  const exe = ev.exe ? ` exe: ${shellQuote(ev.exe)}` : '';
+  return `execveat(${[dir, ...atFlagNames(ev.atFlags)].join(', ')})${exe}`;
+}
+
+export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsNs: bigint | null = null): string {
   const { ev } = c;
   const ok = ev.ret === 0;
   const fields: string[] = [];
-  fields.push(p.dim(clock(ev.tsNs, o)));
+  const time = timeField(ev.tsNs, o, prevTsNs);
+  if (time !== null) fields.push(p.dim(time));
   // a thread other than the leader that execs: its tid, as strace's [pid N] shows it (the exec makes it the leader)
   const tid = ev.tid !== ev.pid ? p.dim(`/${ev.tid}`) : '';
   fields.push(`${p.bold(String(ev.pid))}${tid}${p.dim(`<${ev.ppid}>`)}${ev.nsLevel > 0 ? p.dim(`[ns:${ev.nsPid}]`) : ''}`);
@@ -88,6 +146,8 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string
   fields.push(ok ? p.green('ok') : p.red(errnoName(ev.ret)));
   if (ev.flags & ExecFlag.COMPAT) fields.push(p.magenta(COMPAT_LABEL));
   fields.push(p.yellow(ev.filename ? shellQuote(ev.filename) : '?'));
+  const at = execveatText(ev);
+  if (at) fields.push(p.dim(at));
   if (ev.interpreter && ev.interpreter.length) fields.push(p.dim(`#!${shellJoin(ev.interpreter)}`));
   fields.push(`argv: ${shellJoin(ev.argv)}`);
   if (ev.cwd) fields.push(`${p.dim('cwd:')} ${shellQuote(ev.cwd)}`);
@@ -110,7 +170,7 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette): string
 }
 
 /** string list as JSON: lossy strings, plus base64 of every item when any is not UTF-8 */
-function jsonStrings(list: Buffer[] | null): { v: string[] | null; b64?: string[] } {
+export function jsonStrings(list: Buffer[] | null): { v: string[] | null; b64?: string[] } {
   if (!list) return { v: null };
   let valid = true;
   const v = list.map((b) => {
@@ -155,7 +215,7 @@ export function jsonEnvDiff(d: EnvDiff | null): { v: JsonEnvDiff | null; b64?: {
   return { v, b64: { added: d.added.map(([k, val]) => b64(envEntry(k, val))), removed: d.removed.map(b64), changed: d.changed.map(([k, , val]) => b64(envEntry(k, val))) } };
 }
 
-function jsonString(b: Buffer | null): { v: string | null; b64?: string } {
+export function jsonString(b: Buffer | null): { v: string | null; b64?: string } {
   if (!b) return { v: null };
   return isUtf8(b) ? { v: lossy(b) } : { v: lossy(b), b64: b.toString('base64') };
 }
@@ -166,6 +226,7 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
   const env = jsonStrings(ev.env);
   const fn = jsonString(ev.filename);
   const cwd = jsonString(ev.cwd);
+  const exe = jsonString(ev.exe);
   const envDiff = jsonEnvDiff(c.diff);
   const rec: Record<string, unknown> = {
     type: 'exec',
@@ -180,6 +241,8 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
     comm: lossy(ev.comm),
     old_comm: lossy(ev.oldComm),
     syscall: SYSCALL_NAMES[ev.syscall] ?? 'unknown',
+    at_fd: usesDirfd(ev) ? ev.atFd : null,
+    at_flags: atFlagNames(ev.atFlags),
     filename: fn.v,
     argv: argv.v,
     interpreter: ev.interpreter ? ev.interpreter.map(lossy) : null,
@@ -212,6 +275,8 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
   if (envDiff.b64) rec.env_diff_b64 = envDiff.b64;
   if (fn.b64) rec.filename_b64 = fn.b64;
   if (cwd.b64) rec.cwd_b64 = cwd.b64;
+  rec.exe = exe.v;
+  if (exe.b64) rec.exe_b64 = exe.b64;
   if (o.showCmdline) rec.cmdline = reconstructCmdline(c.ev);
   return rec;
 }

@@ -1,7 +1,12 @@
-/** --json: JSON Lines, one exec record per exec and a summary record at the end (docs/json-schema.md). */
+/**
+ * JSON Lines (docs/json-schema.md): one exec record per exec and a summary record at the end (`log --json`);
+ * with `lifecycle` (`collect -F jsonl`) also a fork record per new process and an exit record per ended one.
+ */
+import type { RawExit, RawFork } from '../events/types.js';
 import { summaryRecord, type Summary } from '../pipeline/summary.js';
 import { Batch } from './batch.js';
 import { toJsonRecord, type FormatOptions } from './format.js';
+import { exitRecord, forkRecord } from './lifecycle.js';
 import type { ExecItem, Sink } from './sink.js';
 import type { Writer } from './writer.js';
 
@@ -10,6 +15,7 @@ export class JsonLinesSink implements Sink {
   constructor(
     writer: Writer,
     private readonly fmt: FormatOptions,
+    private readonly lifecycle = false,
   ) {
     this.batch = new Batch(writer);
   }
@@ -18,8 +24,13 @@ export class JsonLinesSink implements Sink {
     this.batch.add(() => JSON.stringify(toJsonRecord(x, this.fmt)) + '\n');
   }
 
-  fork(): void {}
-  exit(): void {}
+  fork(f: RawFork): void {
+    if (this.lifecycle) this.batch.add(() => JSON.stringify(forkRecord(f, this.fmt)) + '\n');
+  }
+
+  exit(x: RawExit): void {
+    if (this.lifecycle) this.batch.add(() => JSON.stringify(exitRecord(x, this.fmt)) + '\n');
+  }
 
   summary(s: Summary, stoppedBy: string | null): void {
     this.batch.flush();

@@ -7,6 +7,8 @@ import type { Writer } from './writer.js';
 
 export class TextSink implements Sink {
   private readonly batch: Batch;
+  /** the previous line's time, for --timestamp relative */
+  private prevTsNs: bigint | null = null;
   constructor(
     writer: Writer,
     private readonly fmt: FormatOptions,
@@ -16,7 +18,8 @@ export class TextSink implements Sink {
   }
 
   exec(x: ExecItem): void {
-    this.batch.add(() => formatText(x, this.fmt, this.pal));
+    this.batch.add(() => formatText(x, this.fmt, this.pal, this.prevTsNs));
+    this.prevTsNs = x.ev.tsNs;
   }
 
   fork(): void {}

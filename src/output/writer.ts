@@ -101,6 +101,24 @@ class StreamWriter implements Writer {
   }
 }
 
-export function makeWriter(path: string | null, stdout: NodeJS.WritableStream = process.stdout): Writer {
-  return path ? new FdWriter(openOutput(path)) : new StreamWriter(stdout);
+/**
+ * Where the events go (as strace): `-o FILE` there, `-o -` stdout; without -o, stderr when a command runs
+ * (its own stdout stays its own: `execlens log --json -- CMD | jq` reads CMD's output), stdout when the
+ * whole system is traced (no command to share it with).
+ */
+export type Destination = { kind: 'file'; path: string } | { kind: 'stdout' } | { kind: 'stderr' };
+
+export function destinationOf(output: string | null, withCommand: boolean): Destination {
+  if (output === '-') return { kind: 'stdout' };
+  if (output !== null) return { kind: 'file', path: output };
+  return withCommand ? { kind: 'stderr' } : { kind: 'stdout' };
+}
+
+/** the destination's stream, for its isTTY (null: a file) */
+export function streamOf(d: Destination): NodeJS.WriteStream | null {
+  return d.kind === 'file' ? null : d.kind === 'stdout' ? process.stdout : process.stderr;
+}
+
+export function makeWriter(d: Destination): Writer {
+  return d.kind === 'file' ? new FdWriter(openOutput(d.path)) : new StreamWriter(streamOf(d)!);
 }

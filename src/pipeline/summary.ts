@@ -33,6 +33,8 @@ export interface Summary {
   tracerCpuS: number;
   /** per-program run time, when kernel.bpf_stats_enabled=1 */
   bpf: { name: string; runTimeNs: number; runCnt: number }[];
+  /** execs the filters (pipeline/filter.ts) kept out of the output, by filter (snake_case names) */
+  filteredOut?: Record<string, number>;
 }
 
 export interface TruncCounts {
@@ -136,6 +138,12 @@ export function summaryLine(s: Summary, stopped: string | null): string {
   if (s.readFaults) parts.push(`${s.readFaults} read faults`);
   if (s.untrackedChildren) parts.push(`${s.untrackedChildren} children not followed (map full)`);
   if (s.malformed) parts.push(`${s.malformed} malformed records`);
+  const filtered = Object.entries(s.filteredOut ?? {});
+  if (filtered.length) {
+    const n = filtered.reduce((a, [, v]) => a + v, 0);
+    const by = filtered.map(([k, v]) => `${k.replace(/_/g, '-')} ${v}`).join(', ');
+    parts.push(`${n} exec${n === 1 ? '' : 's'} filtered out (${by})`);
+  }
   if (s.outputFailed) parts.push(`output failed (${s.outputFailed}): ${s.unwritten} exec${s.unwritten === 1 ? "" : "s"} not written`);
   if (stopped) parts.push(`stopped by ${stopped}`);
   return `execlens: ${parts.join(', ')}\n`;
@@ -167,6 +175,7 @@ export function summaryRecord(s: Summary, stoppedBy: string | null): Record<stri
     exit_signal: s.exitSignal,
     tracer_cpu_s: s.tracerCpuS,
     bpf: s.bpf.map((b) => ({ name: b.name, run_time_ns: b.runTimeNs, run_cnt: b.runCnt })),
+    filtered_out: s.filteredOut ?? {},
     stopped_by: stoppedBy,
   };
 }

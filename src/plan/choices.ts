@@ -29,6 +29,10 @@ export function chooseCompat(k: KernelFacts): CompatChoice {
   let r: CompatChoice;
   if (!abi) r = c(false, `${f.arch}: compat hooks not implemented; 32-bit execs are caught at sched_process_exec only`);
   else if (kernelRuns === false) r = c(false, `${config} is not set: no 32-bit programs can run, nothing to hook`);
+  else if (f.arch === 'x86_64' && f.ia32Emulation === false) {
+    // the wrappers exist but never run; a 64-bit execve of a 32-bit binary fails with ENOEXEC, reported as such
+    r = { ...c(false, 'IA32 emulation is off this boot (ia32_emulation=false or CONFIG_IA32_EMULATION_DEFAULT_DISABLED, Linux >= 6.7): no 32-bit programs can run, nothing to hook; exec of a 32-bit binary fails with ENOEXEC'), kernelRuns: false };
+  }
   else if (k.sym(`${prefix}execve`) === false) r = c(false, `${prefix}execve not in ${k.symSource}: compat execs not hookable`);
   else r = c(true, `${abi} programs possible (${config}): hooking ${prefix}execve[at] (optional hooks)`);
   if (f.arch === 'x86_64' && k.kc('CONFIG_X86_X32_ABI')) r.why += '; x32 ABI is enabled but not hooked: x32 execs only seen at sched_process_exec';

@@ -49,6 +49,7 @@ export interface JsonSummary {
   lost_records: number;
   ring_drops: { exec: number; chunk: number; other: number };
   incomplete_execs: number;
+  read_faults: number;
   truncated: { argv: number; env: number; filename: number; cwd: number; fds: number };
   program_misses: Record<string, number>;
   unwritten: number;
@@ -57,6 +58,7 @@ export interface JsonSummary {
   exit_code: number | null;
   exit_signal: string | null;
   stopped_by: string | null;
+  filtered_out: Record<string, number>;
 }
 
 /** program runs the kernel skipped, from a JSON summary (each may be a lost exec, fork or exit) */
@@ -221,4 +223,38 @@ export function execShape(e: JsonExec): Record<string, unknown> {
     truncated: e.truncated,
     fds: e.fds.map((f) => ({ fd: f.fd, cloexec: f.cloexec, path: /^(pipe|socket|anon_inode):/.test(f.path) ? f.path.split(':')[0] : f.path })),
   };
+}
+
+let docValidator: ((x: unknown) => boolean) & { errors?: unknown } | undefined;
+/** Validate a collect -F json document against schema/trace-document.v1.json (its records by schema/exec-event.v2.json). */
+export function documentErrors(doc: unknown): string | null {
+  if (!docValidator) {
+    const load = (f: string) => JSON.parse(readFileSync(join(ROOT, 'schema', f), 'utf8')) as object;
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    ajv.addSchema(load('exec-event.v2.json'));
+    docValidator = ajv.compile(load('trace-document.v1.json'));
+  }
+  return docValidator(doc) ? null : JSON.stringify(docValidator.errors).slice(0, 2000);
+}
+
+/** `execlens collect -F FORMAT -o FILE -- CMD`: the run's result and the file's bytes */
+export function collect(format: string, cmd: string[], opts: { extra?: string[]; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): {
+  code: number | null; stdout: string; stderr: string; data: Buffer | null;
+} {
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-collect-'));
+  const out = join(dir, 'out');
+  try {
+    const r = spawnSync(EXECLENS, ['collect', '-F', format, '-o', out, ...(opts.extra ?? []), '--', ...cmd], {
+      encoding: 'utf8', cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120000, maxBuffer: 64 << 20,
+    });
+    let data: Buffer | null = null;
+    try {
+      data = readFileSync(out);
+    } catch {
+      /* not written: the error is in stderr */
+    }
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, data };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXECLENS, ROOT } from '../helpers/paths.js';
 import { byFile, requireRoot, trace, waitFor, STARTUP_MS } from '../helpers/trace.js';
+import { probeKernel } from '../../src/kernel/features.js';
 
 /** ids of every BPF program, link and map on the system */
 function bpfObjects(): Set<string> {
@@ -100,8 +101,12 @@ test('a tracee that never execs: no exec events, clean summary', (t) => {
 /** 32-bit ABI of this arch (x86_64: ia32, arm64: AArch32) and Debian's static busybox built for it */
 const COMPAT_ARCH = process.arch === 'x64' ? { abi: 'ia32', deb: 'i386' } : process.arch === 'arm64' ? { abi: 'AArch32', deb: 'armhf' } : null;
 const COMPAT_BIN = process.env.EXECLENS_COMPAT_BINARY ?? join(ROOT, `build/${COMPAT_ARCH?.deb ?? 'none'}/busybox`);
+/** ia32_emulation=false on the kernel command line (Linux >= 6.7): the kernel runs no 32-bit program this boot */
+const IA32_OFF = process.arch === 'x64' && probeKernel().ia32Emulation === false;
+
 function compatSkip(): string | false {
   if (!COMPAT_ARCH) return `${process.arch} has no 32-bit compat ABI that execlens hooks`;
+  if (IA32_OFF) return 'IA32 emulation is off this boot: the ENOEXEC test below covers it';
   if (!existsSync(COMPAT_BIN)) return `no ${COMPAT_ARCH.deb} test binary at ${COMPAT_BIN} (scripts/fetch-compat-busybox.sh ${COMPAT_ARCH.deb} fetches Debian's busybox-static:${COMPAT_ARCH.deb})`;
   // a direct execv (execvp would retry an ENOEXEC file with /bin/sh and hide the errno)
   const r = spawnSync('/usr/bin/python3', ['-c', 'import os,sys\ntry:\n  os.execv(sys.argv[1], [sys.argv[1], "true"])\nexcept OSError as e:\n  print(e.errno); sys.exit(3)', COMPAT_BIN], { encoding: 'utf8' });
@@ -109,6 +114,19 @@ function compatSkip(): string | false {
     return `this machine cannot run ${COMPAT_ARCH.abi} programs (exec gives ENOEXEC: no 32-bit support in the kernel or the CPU, or blocked by its hypervisor); runs in the kernel-matrix guests`;
   if (r.status !== 0) return `${COMPAT_BIN} does not run here (status ${r.status}: ${r.stdout.trim()})`;
   return false;
+}
+
+const ia32OffSkip = !IA32_OFF ? 'IA32 emulation is on (kernel-matrix cells boot with ia32_emulation=false to run this)' : !existsSync(COMPAT_BIN) ? `no ${COMPAT_BIN}` : false;
+for (const backend of ['ebpf', 'ptrace'] as const) {
+  test(`${backend === 'ptrace' ? 'ptrace: ' : ''}IA32 emulation off this boot: execlens loads without compat hooks and a 32-bit program's exec is reported as ENOEXEC`, { skip: ia32OffSkip }, (t) => {
+    if (!requireRoot(t)) return;
+    const py = 'import os,sys\ntry:\n  os.execv(sys.argv[1], [sys.argv[1], "true"])\nexcept OSError as e:\n  sys.exit(e.errno)';
+    const r = trace(['/usr/bin/python3', '-c', py, COMPAT_BIN], { extra: ['--backend', backend] });
+    assert.equal(r.code, 8, `python's exit code is the errno (ENOEXEC = 8): ${r.stderr}`);
+    const e = r.execs.find((x) => x.filename === COMPAT_BIN);
+    assert.ok(e, `saw ${JSON.stringify(r.execs.map((x) => [x.filename, x.errno]))}`);
+    assert.equal(e.errno, 'ENOEXEC');
+  });
 }
 
 for (const backend of ['ebpf', 'ptrace'] as const) {

@@ -333,10 +333,10 @@ test('exit code is the command\'s; 128+n when a signal kills it, and the summary
   assert.deepEqual([chose.code, chose.summary!.exit_code, chose.summary!.exit_signal], [137, 137, null]);
 });
 
-test('output piped into a reader that quits (| head): no crash, the command runs to its end, its exit code, execs not written counted with the reason', (t) => {
+test('events on stdout (-o -) piped into a reader that quits (| head): no crash, the command runs to its end, its exit code, execs not written counted with the reason', (t) => {
   if (!requireRoot(t)) return;
   // head takes one byte and goes; the later execs (0.1 s apart) meet a closed pipe
-  const script = '"$0" log --backend "$1" -- sh -c \'for i in 1 2 3 4 5; do /bin/true $i; sleep 0.1; done; exit 3\' | head -c 1 >/dev/null; echo "exit=${PIPESTATUS[0]}" >&2';
+  const script = '"$0" log --backend "$1" -o - -- sh -c \'for i in 1 2 3 4 5; do /bin/true $i; sleep 0.1; done; exit 3\' | head -c 1 >/dev/null; echo "exit=${PIPESTATUS[0]}" >&2';
   const r = spawnSync('bash', ['-c', script, EXECLENS, backend], { encoding: 'utf8', timeout: 120_000 });
   assert.match(r.stderr, /exit=3\n/, r.stderr);
   assert.doesNotMatch(r.stderr, /Error|\n\s+at /, 'no stack trace');

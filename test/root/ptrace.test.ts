@@ -112,12 +112,13 @@ test('ptrace: --backend ptrace loads neither libbpf nor koffi (both hidden), and
   if (!requireRoot(t)) return;
   const p = withHidden([LIBBPF, KOFFI_NODE], ['log', '--backend', 'ptrace', '--json', '--', '/bin/echo', 'no-ffi']);
   assert.equal(p.status, 0, p.stderr);
-  assert.match(p.stdout, /"argv":\["\/bin\/echo","no-ffi"\]/);
+  assert.equal(p.stdout, 'no-ffi\n', "the command's own output alone on stdout");
+  assert.match(p.stderr, /"argv":\["\/bin\/echo","no-ffi"\]/, 'the events on stderr');
   assert.doesNotMatch(p.stderr, /internal error|\n\s+at /);
   const a = withHidden([LIBBPF], ['log', '--backend', 'auto', '--json', '--', '/bin/echo', 'fallback']);
   assert.equal(a.status, 0, a.stderr);
   assert.match(a.stderr, /eBPF cannot trace here \(cannot load libbpf\.so\.1 .*\); falling back to ptrace/);
-  assert.match(a.stdout, /"plan":"ptrace\+seccomp"/);
+  assert.match(a.stderr, /"plan":"ptrace\+seccomp"/);
   const e = withHidden([LIBBPF], ['log', '--', '/bin/true']);
   assert.equal(e.status, 78, 'the eBPF backend without libbpf: kernel/setup unsupported');
   assert.match(e.stderr, /^execlens: cannot load libbpf\.so\.1 .*install it: apt-get install libbpf1\n$/);

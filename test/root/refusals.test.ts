@@ -53,7 +53,7 @@ test('refusals of this boot: log skips them and says so; --attach and a stale re
     const skipped = Object.keys(rec.refused);
     assert.ok(skipped.every((s) => s !== ids[ids.length - 1]), 'the last candidate is never skipped');
 
-    const log = (extra: string[]) => spawnSync(EXECLENS, ['log', '-v', '--json', ...extra, '--', 'sh', '-c', '/bin/true skip-test'], { env, encoding: 'utf8' });
+    const log = (extra: string[]) => spawnSync(EXECLENS, ['log', '-v', '--json', '-o', '-', ...extra, '--', 'sh', '-c', '/bin/true skip-test'], { env, encoding: 'utf8' });
     const r = log([]);
     assert.equal(r.status, 0, r.stderr);
     for (const s of skipped) assert.match(r.stderr, new RegExp(`attempt ${s.replace('.', '\\.')}/[\\w/]+: skipped, refused earlier this boot`), r.stderr);

@@ -21,7 +21,7 @@ function exec(over: Partial<ExecEvent>): ExecEvent {
   return {
     execId: 1n, tsNs: 1n, enterTsNs: 1n, pid: 2, tid: 2, ppid: 1, ret: 0, flags: 0, syscall: 0, atFd: -100, atFlags: 0,
     uid: 0, gid: 0, euid: 0, egid: 0, comm: B('sh'), oldComm: B('x'), nsPid: 2, nsLevel: 0, argvTotal: 0, envTotal: 0,
-    filename: B('/bin/sh'), argv: [], env: [], interpreter: null, cwd: B('/'), fds: [], missingChunks: 0, ...over,
+    filename: B('/bin/sh'), argv: [], env: [], interpreter: null, cwd: B('/'), exe: null, fds: [], missingChunks: 0, ...over,
   };
 }
 

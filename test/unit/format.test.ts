@@ -21,7 +21,7 @@ function exec(over: Partial<ExecEvent> = {}): ExecEvent {
     execId: 0x1234n, tsNs: 1_500_000_000n, enterTsNs: 1_499_000_000n, pid: 42, tid: 42, ppid: 7, ret: 0, flags: 0, syscall: 0,
     atFd: -100, atFlags: 0, uid: 1000, gid: 1000, euid: 1000, egid: 1000, comm: B('echo'), oldComm: B('sh'), nsPid: 42, nsLevel: 0,
     argvTotal: 12, envTotal: 20, filename: B('/bin/echo'), argv: [B('/bin/echo'), B('a b')], env: [B('HOME=/root'), B('FOO=1')],
-    interpreter: null, cwd: B('/tmp'), fds: [fd(0, '/dev/pts/0'), fd(1, '/dev/pts/0'), fd(3, '/etc/x', true), fd(4, '/etc/y', true)], missingChunks: 0,
+    interpreter: null, cwd: B('/tmp'), exe: B('/usr/bin/echo'), fds: [fd(0, '/dev/pts/0'), fd(1, '/dev/pts/0'), fd(3, '/etc/x', true), fd(4, '/etc/y', true)], missingChunks: 0,
     ...over,
   };
 }

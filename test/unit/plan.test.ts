@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { choosePlan, overridesFromEnv } from '../../src/plan/plan.js';
-import type { KernelFeatures } from '../../src/kernel/features.js';
+import { ia32Emulation, type KernelFeatures } from '../../src/kernel/features.js';
 import { fixture } from '../helpers/paths.js';
 
 function features(name: string): KernelFeatures {
@@ -230,3 +230,27 @@ for (const { name, data } of recorded) {
     }
   });
 }
+
+test('IA32 emulation off at boot (Linux >= 6.7, ia32_emulation=false): no compat hooks, no blind spot for them, the reason given', () => {
+  const f = { ...features('debian-6.1-cloud-amd64'), ia32Emulation: false };
+  const p = choosePlan(f);
+  assert.equal(p.fatal, null);
+  for (const c of p.candidates) {
+    assert.ok(!c.hooks.some((h) => h.abi === 'ia32'), `${c.id}: no ia32 hooks`);
+    assert.ok(!c.blind.some((b) => /compat/.test(b)), `${c.id}: nothing to be blind to`);
+  }
+  assert.match(p.compatWhy, /IA32 emulation is off this boot .*ENOEXEC/);
+  assert.ok(choosePlan(features('debian-6.1-cloud-amd64')).candidates[0]!.hooks.some((h) => h.abi === 'ia32'), 'on by default');
+});
+
+test('ia32Emulation: built in or not, then ia32_emulation= on the command line over CONFIG_IA32_EMULATION_DEFAULT_DISABLED', () => {
+  const on = { CONFIG_IA32_EMULATION: 'y' };
+  const offByDefault = { ...on, CONFIG_IA32_EMULATION_DEFAULT_DISABLED: 'y' };
+  assert.equal(ia32Emulation(on, 'root=/dev/vda console=ttyS0'), true);
+  assert.equal(ia32Emulation(on, 'root=/dev/vda ia32_emulation=false quiet'), false);
+  assert.equal(ia32Emulation(on, 'ia32_emulation=0'), false);
+  assert.equal(ia32Emulation(offByDefault, 'quiet'), false);
+  assert.equal(ia32Emulation(offByDefault, 'ia32_emulation=true'), true);
+  assert.equal(ia32Emulation({ CONFIG_BPF_SYSCALL: 'y' }, ''), false, 'not built in');
+  assert.equal(ia32Emulation({}, ''), null, 'no kconfig known');
+});

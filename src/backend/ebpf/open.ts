@@ -35,7 +35,7 @@ function explain(up: BpfUp, say: (line: string) => void): void {
 
 /** the source, or an ExeclensError saying why eBPF cannot trace here (69 refused, 77 privileges, 78 kernel) */
 export function openEbpf(o: EbpfOpenOptions): TraceSource {
-  const features = probeKernel();
+  const features = probeKernel('use');
   checkPrivileges(features);
   if (!o.systemWide) checkPidNamespace(readPidNamespace());
   const up = bringUp({ features, overrides: o.overrides, filter: !o.systemWide, captureEnv: true, captureFds: o.captureFds, ringBytes: o.ringBytes, blockChunks: BLOCK_CHUNKS, refusals: 'use' });

@@ -26,7 +26,7 @@ export interface Attempt {
   cached?: string;
 }
 
-/** suffix of the bpf_loop variant of a program (bpf/execlens.bpf.c) */
+/** suffix of the bpf_loop variant of a program (bpf/attach/*.bpf.h) */
 export const LOOP_SUFFIX = '_loop';
 
 /** the program the plan names (HookSpec.program, LIFECYCLE_PROGS) for a program loaded under that name or its loop variant */

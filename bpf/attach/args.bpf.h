@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Syscall arguments from the caller's user pt_regs, for the wrappers that get
+ * those (fentry, kprobe on the arch wrapper, raw_syscalls): native, and the
+ * arch's 32-bit ABI (lib/arch.bpf.h).
+ */
+#ifndef EXECLENS_ATTACH_ARGS_BPF_H
+#define EXECLENS_ATTACH_ARGS_BPF_H
+
+static __always_inline int native_execve(struct pt_regs *regs)
+{
+	return exec_enter(EL_SYS_EXECVE, EL_AT_FDCWD, (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
+			  PT_REGS_PARM2_CORE_SYSCALL(regs), PT_REGS_PARM3_CORE_SYSCALL(regs), 0, false);
+}
+
+static __always_inline int native_execveat(struct pt_regs *regs)
+{
+	return exec_enter(EL_SYS_EXECVEAT, PT_REGS_PARM1_CORE_SYSCALL(regs),
+			  (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), PT_REGS_PARM3_CORE_SYSCALL(regs),
+			  PT_REGS_PARM4_CORE_SYSCALL(regs), PT_REGS_PARM5_CORE_SYSCALL(regs), false);
+}
+
+#ifdef ARCH_HAS_COMPAT
+static __always_inline int compat_execve(struct pt_regs *regs)
+{
+	return exec_enter(EL_SYS_EXECVE, EL_AT_FDCWD, (const char *)COMPAT_ARG0(regs), COMPAT_ARG1(regs),
+			  COMPAT_ARG2(regs), 0, true);
+}
+
+static __always_inline int compat_execveat(struct pt_regs *regs)
+{
+	return exec_enter(EL_SYS_EXECVEAT, (__s32)COMPAT_ARG0(regs), (const char *)COMPAT_ARG1(regs),
+			  COMPAT_ARG2(regs), COMPAT_ARG3(regs), COMPAT_ARG4(regs), true);
+}
+#endif
+
+#endif

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Every per-arch fact, and the only file that tests __TARGET_ARCH_*:
+ *
+ *   ARCH_HAS_COMPAT        a 32-bit ABI whose execs we hook (x86 ia32, arm64 AArch32)
+ *   COMPAT_SYM(sc)         its syscall wrapper symbol (default SEC() target; the loader sets the real one)
+ *   COMPAT_ARG0..4(regs)   its syscall arguments in the user pt_regs (32-bit pointers)
+ *   NR_EXECVE[AT], NR_COMPAT_EXECVE[AT]   syscall numbers (raw_syscalls plan)
+ *   SYSCALL_NR(regs)       the syscall number in the user pt_regs (at sys_exit)
+ *   ARCH_TS_COMPAT         x86's thread_info.status bit set during an ia32 syscall
+ *   COMPAT_TASK_SIZE_MAX   elsewhere: the largest address space of a 32-bit image
+ *   ARCH_PAGE_SIZE         the user page size (fault_in_str touches the next page)
+ *   PT_REGS_PARM1_CORE_SYSCALL   overridden where libbpf 1.1 reads the wrong register
+ */
+#ifndef EXECLENS_ARCH_BPF_H
+#define EXECLENS_ARCH_BPF_H
+
+#if defined(__TARGET_ARCH_x86)
+
+#define ARCH_HAS_COMPAT 1
+/* ia32 syscall ABI: ebx, ecx, edx, esi, edi; pointers are 32-bit */
+#define COMPAT_SYM(sc) "__ia32_compat_sys_" sc
+#define COMPAT_ARG0(regs) ((__u64)(__u32)BPF_CORE_READ(regs, bx))
+#define COMPAT_ARG1(regs) ((__u64)(__u32)BPF_CORE_READ(regs, cx))
+#define COMPAT_ARG2(regs) ((__u64)(__u32)BPF_CORE_READ(regs, dx))
+#define COMPAT_ARG3(regs) ((__u64)(__u32)BPF_CORE_READ(regs, si))
+#define COMPAT_ARG4(regs) ((__u64)(__u32)BPF_CORE_READ(regs, di))
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+#define NR_COMPAT_EXECVE 11     /* ia32 */
+#define NR_COMPAT_EXECVEAT 358
+#define SYSCALL_NR(regs) ((long)BPF_CORE_READ(regs, orig_ax))
+/* arch/x86/include/asm/thread_info.h: set for the length of an ia32 syscall */
+#define ARCH_TS_COMPAT 0x0002
+
+#elif defined(__TARGET_ARCH_arm64)
+
+#define ARCH_HAS_COMPAT 1
+/* AArch32 syscall ABI: r0..r4 arrive in x0..x4; pointers are 32-bit */
+#define COMPAT_SYM(sc) "__arm64_compat_sys_" sc
+#define COMPAT_ARG0(regs) ((__u64)(__u32)BPF_CORE_READ(regs, regs[0]))
+#define COMPAT_ARG1(regs) ((__u64)(__u32)BPF_CORE_READ(regs, regs[1]))
+#define COMPAT_ARG2(regs) ((__u64)(__u32)BPF_CORE_READ(regs, regs[2]))
+#define COMPAT_ARG3(regs) ((__u64)(__u32)BPF_CORE_READ(regs, regs[3]))
+#define COMPAT_ARG4(regs) ((__u64)(__u32)BPF_CORE_READ(regs, regs[4]))
+#define NR_EXECVE 221
+#define NR_EXECVEAT 281
+#define NR_COMPAT_EXECVE 11     /* AArch32 */
+#define NR_COMPAT_EXECVEAT 387
+#define SYSCALL_NR(regs) ((long)BPF_CORE_READ(regs, syscallno))
+
+#elif defined(__TARGET_ARCH_riscv)
+
+#define NR_EXECVE 221
+#define NR_EXECVEAT 281
+#define SYSCALL_NR(regs) ((long)BPF_CORE_READ(regs, a7))
+/*
+ * riscv syscall wrappers (__riscv_sys_*) came with v6.6 (commit 08d0ce30e0e4
+ * "riscv: Implement syscall wrappers"): the entry code saves a0 in orig_a0 and
+ * sets a0 = -ENOSYS before the wrapper runs, so the first argument is in
+ * orig_a0. libbpf caught up later ("libbpf: Fix accessing first syscall
+ * argument on RV64", posted 2024-08); Debian 12's libbpf 1.1 headers still
+ * read a0. Seen in the kernel matrix: every filename read faulted on 6.12
+ * riscv64. Before v6.6 there is no wrapper and the kprobe plan hooks
+ * __se_sys_* with direct arguments instead (attach/kprobe.bpf.h).
+ */
+#undef PT_REGS_PARM1_CORE_SYSCALL
+#define PT_REGS_PARM1_CORE_SYSCALL(x) BPF_CORE_READ((struct pt_regs *)(x), orig_a0)
+
+#endif
+
+/*
+ * Off x86 a 32-bit image is told by its address space: setup_new_exec() sizes
+ * the new mm from the personality the binary loader chose, and a 32-bit image
+ * (AArch32, rv32) gets at most 4 GiB.
+ */
+#define COMPAT_TASK_SIZE_MAX 0x100000000ULL
+
+/* 4 KiB pages: Debian's x86_64, arm64 and riscv64 kernels (arm64 can be built with 16 or 64 KiB) */
+#define ARCH_PAGE_SIZE 4096
+
+#endif

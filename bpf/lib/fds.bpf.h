@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* File descriptors: the open/close-on-exec bitmaps, and one EL_F_FDS chunk per fd. */
+#ifndef EXECLENS_FDS_BPF_H
+#define EXECLENS_FDS_BPF_H
+
+static __always_inline void fd_bitmaps(struct task_struct *t, __u64 *open, __u64 *cloexec,
+				       __u64 *more)
+{
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	unsigned long *o = BPF_CORE_READ(fdt, open_fds);
+	unsigned long *c = BPF_CORE_READ(fdt, close_on_exec);
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	*open = 0;
+	*cloexec = 0;
+	*more = 0;
+	bpf_probe_read_kernel(open, sizeof(*open), o);
+	bpf_probe_read_kernel(cloexec, sizeof(*cloexec), c);
+	/* fds 64..255: only whether any is open (reported as FDS_TRUNC) */
+	if (max >= 256) {
+		__u64 w[3] = {};
+		bpf_probe_read_kernel(w, sizeof(w), o + 1);
+		*more = w[0] | w[1] | w[2];
+	} else if (max >= 128) {
+		bpf_probe_read_kernel(more, sizeof(*more), o + 1);
+	}
+}
+
+/*
+ * One EL_F_FDS chunk per fd: the fds open after exec (inherited), then those
+ * open at entry with FD_CLOEXEC that exec closed (reported without a path).
+ */
+struct fds_ctx {
+	__u32 slot;
+	__u32 _pad;
+	struct file **fdarr;
+	struct dentry *root_d;
+	struct vfsmount *root_m;
+	__u64 open;           /* open now (after exec), fds 0..63 */
+	__u64 entry_open;     /* open at syscall entry, fds 0..63 */
+	__u64 entry_cloexec;  /* FD_CLOEXEC at syscall entry, fds 0..63 */
+	/* bpf_loop plans: the open_fds bitmap, word by word */
+	unsigned long *open_words;
+	__u64 word;           /* the bits of word wi not reported yet */
+	__u32 wi;
+	__u32 nwords;
+};
+
+/* one inherited fd, with its path: an EL_F_FDS chunk whose offset is the fd number */
+static __always_inline void emit_open_fd(struct scratch *s, struct fds_ctx *c, __u32 fd, struct file *f)
+{
+	struct el_fd *e = (struct el_fd *)s->data;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+
+	e->fd = fd;
+	e->f_flags = BPF_CORE_READ(f, f_flags);
+	e->ino = BPF_CORE_READ(ino, i_ino);
+	e->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	e->mode = BPF_CORE_READ(ino, i_mode);
+	e->cloexec = 0;
+	e->_pad = 0;
+	s->off = sizeof(*e);
+	walk_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), c->root_d, c->root_m,
+		  FD_PATH_DEPTH);
+	e->path_len = s->off - sizeof(*e);
+	s->e.nfds += 1;
+	flush_chunk(s, EL_F_FDS, fd, s->off);
+}
+
+/* an fd open at entry with FD_CLOEXEC, which the exec closed: reported without a path */
+static __always_inline void emit_closed_fd(struct scratch *s, __u32 fd)
+{
+	struct el_fd *e = (struct el_fd *)s->data;
+
+	__builtin_memset(e, 0, sizeof(*e));
+	e->fd = fd;
+	e->cloexec = 1;
+	s->e.nfds += 1;
+	flush_chunk(s, EL_F_FDS, fd, sizeof(*e));
+}
+
+/* unrolled plans: fd i of 0..FD_SCAN-1, inherited or closed by the exec */
+static __always_inline int fds_step(struct scratch *s, __u32 i, struct fds_ctx *c)
+{
+	__u64 bit = 1ULL << (i & 63);
+
+	if (c->open & bit) {
+		struct file *f = NULL;
+		bpf_probe_read_kernel(&f, sizeof(f), &c->fdarr[i & 63]);
+		if (f)
+			emit_open_fd(s, c, i, f);
+	} else if ((c->entry_open & bit) && (c->entry_cloexec & bit)) {
+		emit_closed_fd(s, i);
+	}
+	return 0;
+}
+DEFINE_LOOP_CB(fds_step, struct fds_ctx)
+
+/* index of the lowest set bit of w (w != 0): BPF has no count-trailing-zeros instruction */
+static __always_inline __u32 low_bit(__u64 w)
+{
+	__u32 n = 0;
+
+	if (!(w & 0xffffffffULL)) {
+		n += 32;
+		w >>= 32;
+	}
+	if (!(w & 0xffff)) {
+		n += 16;
+		w >>= 16;
+	}
+	if (!(w & 0xff)) {
+		n += 8;
+		w >>= 8;
+	}
+	if (!(w & 0xf)) {
+		n += 4;
+		w >>= 4;
+	}
+	if (!(w & 0x3)) {
+		n += 2;
+		w >>= 2;
+	}
+	if (!(w & 0x1))
+		n += 1;
+	return n;
+}
+
+/* bpf_loop plans: the next open fd of any number (one per iteration; at most 8 empty words, 512 fds, skipped
+ * per iteration: a short bounded loop keeps the verifier's walk of the callback small) */
+static __always_inline int fds_next_step(struct scratch *s, __u32 i, struct fds_ctx *c)
+{
+	int k;
+
+	for (k = 0; k < 8 && !c->word; k++) {
+		if (++c->wi >= c->nwords)
+			return 1;
+		bpf_probe_read_kernel(&c->word, sizeof(c->word), c->open_words + c->wi);
+	}
+	if (!c->word)
+		return 0;
+	__u32 fd = c->wi * 64 + low_bit(c->word);
+	struct file *f = NULL;
+
+	c->word &= c->word - 1;
+	bpf_probe_read_kernel(&f, sizeof(f), &c->fdarr[fd]);
+	if (f)
+		emit_open_fd(s, c, fd, f);
+	return 0;
+}
+DEFINE_LOOP_CB(fds_next_step, struct fds_ctx)
+
+/* bpf_loop plans: the fds of 0..63 that the exec closed */
+static __always_inline int fds_closed_step(struct scratch *s, __u32 i, struct fds_ctx *c)
+{
+	__u64 bit = 1ULL << (i & 63);
+
+	if ((c->entry_open & bit) && (c->entry_cloexec & bit) && !(c->open & bit))
+		emit_closed_fd(s, i);
+	return 0;
+}
+DEFINE_LOOP_CB(fds_closed_step, struct fds_ctx)
+
+/*
+ * The inherited fds: unrolled plans report fds 0..31 (the verifier walks every iteration), bpf_loop plans
+ * (5.17+) every open fd up to FD_REPORT_MAX of them, whatever their numbers (make's jobserver, socket
+ * activation, `exec 100>file`). Either way a fd left out sets FDS_TRUNC. The fds the exec closed
+ * (FD_CLOEXEC) are known for 0..63 only, from the stash.
+ */
+static __always_inline void emit_fds(struct scratch *s, __u32 slot, bool loop, struct task_struct *t,
+				     __u64 entry_open, __u64 entry_cloexec)
+{
+	struct fs_struct *fs = BPF_CORE_READ(t, fs);
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	__u64 open = 0, cloexec = 0, more = 0;
+	struct fds_ctx c = {
+		.slot = slot,
+		.fdarr = BPF_CORE_READ(fdt, fd),
+		.root_d = BPF_CORE_READ(fs, root.dentry),
+		.root_m = BPF_CORE_READ(fs, root.mnt),
+		.entry_open = entry_open,
+		.entry_cloexec = entry_cloexec,
+	};
+
+	fd_bitmaps(t, &open, &cloexec, &more);
+	c.open = open;
+	if (!loop) {
+		if (more || (open >> FD_SCAN))
+			s->e.flags |= EL_EXEC_FDS_TRUNC;
+		RUN_LOOP(FD_SCAN, loop, fds_step_cb, fds_step, s, &c);
+		return;
+	}
+	c.open_words = BPF_CORE_READ(fdt, open_fds);
+	c.nwords = (BPF_CORE_READ(fdt, max_fds) + 63) / 64;
+	c.word = open;
+	c.wi = 0;
+	RUN_LOOP(FD_CLOEXEC_SCAN, loop, fds_closed_step_cb, fds_closed_step, s, &c);
+	RUN_LOOP(FD_REPORT_MAX, loop, fds_next_step_cb, fds_next_step, s, &c);
+	/* stopped by the cap with bits left: the word still holds some, or a later word might */
+	if (c.word || c.wi + 1 < c.nwords)
+		s->e.flags |= EL_EXEC_FDS_TRUNC;
+}
+
+#endif

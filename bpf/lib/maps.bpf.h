@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The read-only configuration and every map but `stashes` (exec/stash.bpf.h).
+ * Names and the layout of struct el_config are read by the loader
+ * (src/backend/ebpf/loader.ts) and src/events/layout.ts: keep them stable.
+ */
+#ifndef EXECLENS_MAPS_BPF_H
+#define EXECLENS_MAPS_BPF_H
+
+/* ---- read-only configuration, set by the loader before load ---- */
+/* one struct so the layout is fixed: the loader writes it into .rodata (offsets: src/events/layout.ts CONFIG) */
+struct el_config {
+	__u32 filter;         /* follow only the traced tree */
+	__u32 sleepable;      /* entry programs are sleepable: may fault pages in */
+	__u32 block_chunks;   /* argv/env block limit in CHUNK units (<= BLOCK_MAX_CHUNKS) */
+	__u32 capture_env;
+	__u32 capture_fds;
+	__u32 scratch_slots;  /* scratch buffers per CPU: 1, or EL_SCRATCH_SLOTS when programs may be preempted */
+};
+const volatile struct el_config cfg = {
+	.filter = 0, .sleepable = 0, .block_chunks = BLOCK_MAX_CHUNKS,
+	.capture_env = 1, .capture_fds = 1, .scratch_slots = 1,
+};
+#define cfg_filter (cfg.filter)
+#define cfg_sleepable (cfg.sleepable)
+#define cfg_block_chunks (cfg.block_chunks)
+#define cfg_capture_env (cfg.capture_env)
+#define cfg_capture_fds (cfg.capture_fds)
+
+/* ---- maps ---- */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RING_BYTES_DEFAULT);
+} events SEC(".maps");
+
+/* tgids being followed (filter mode); the tracer seeds it with the helper that execs the command. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TRACED_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced SEC(".maps");
+
+/*
+ * Per-CPU scratch. The exec record under construction and every loop-carried
+ * value (offsets, counts, flags) live here, in map memory, rather than on the
+ * stack: the verifier does not track map contents, so the states at loop
+ * heads and after loop exits compare equal and prune. (Kept on the stack, the
+ * offsets took a different range per iteration and sequential loops
+ * multiplied: > 1M processed insns.)
+ */
+struct scratch {
+	struct el_exec e;   /* the commit record being built */
+	__u32 off;          /* loop-carried: bytes written / position */
+	__u32 base;         /* loop-carried: field offset of the current chunk */
+	__u32 trunc;        /* loop-carried: walk ran out of depth */
+	__u32 _pad;
+	struct el_chunk c;  /* chunk header; data follows it directly */
+	__u8 data[2 * CHUNK];
+};
+
+/*
+ * Scratch buffers: one per CPU, or, on a kernel where BPF programs can be
+ * preempted (CONFIG_PREEMPTION: a program runs with migration, not preemption,
+ * disabled), one per CPU and per program that uses one: another program may
+ * then run on this CPU in the middle of ours, but the kernel never runs the
+ * same program twice at once on a CPU (it skips it: recursion_misses). The
+ * loader sets max_entries = CPUs x cfg.scratch_slots; only non-sleepable
+ * programs use scratch. The TypeScript plan reads EL_SCRATCH_SLOTS from BTF
+ * (src/events/layout.ts, generated).
+ */
+enum el_scratch_slot {
+	EL_SLOT_COMMIT = 0,         /* sched_process_exec (tp_btf or raw_tp) */
+	EL_SLOT_EXIT = 1,           /* syscall exit: tp_exit_execve, fexit_execve, kretprobe_execve, raw_sys_exit */
+	EL_SLOT_EXIT_AT = 2,        /* fexit_execveat */
+	EL_SLOT_EXIT_COMPAT = 3,    /* fexit_compat_execve, kretprobe_compat_execve */
+	EL_SLOT_EXIT_COMPAT_AT = 4, /* fexit_compat_execveat */
+	EL_SCRATCH_SLOTS = 5,       /* slots per CPU when programs may be preempted */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+/* per-CPU counters: not atomic (5.10 has no fetching atomics); see new_exec_id() */
+enum el_counter {
+	EL_CTR_SEQ = 0,     /* record sequence (rec_hdr.seq): a gap is a lost record */
+	EL_CTR_EXEC_ID = 1, /* low bits of exec ids */
+	EL_CTR_MAX = 2,
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EL_CTR_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EL_ST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+	/* atomic (BPF_XADD, every kernel): a preempting program may count here too */
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline __u64 next_counter(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+	__u64 r = 0;
+	if (v) {
+		r = *v;
+		*v = r + 1;
+	}
+	return r;
+}
+
+static __always_inline struct scratch *get_scratch(__u32 slot)
+{
+	__u32 n = cfg.scratch_slots;
+	__u32 key = bpf_get_smp_processor_id() * n + (n > 1 ? slot : 0);
+
+	return bpf_map_lookup_elem(&scratch, &key);
+}
+
+#endif
