@@ -53,7 +53,7 @@ function makeExec(i: number, pid: number): ExecEvent {
     comm: B('cc1'), oldComm: B('cc'), nsPid: pid, nsLevel: 0, argvTotal: 120, envTotal: 3000, filename: B('/usr/lib/gcc/x86_64-linux-gnu/12/cc1'),
     argv: ['cc1', '-quiet', '-O2', '-Wall', '-Iinclude', '-DNDEBUG', `${dir}/file${i}.c`, '-o', `/tmp/cc${i}.s`].map(B),
     env: ENV.map(B), interpreter: null, cwd: B('/home/user/project'),
-    fds: [0, 1, 2].map((fd) => ({ fd, path: B('/dev/pts/3'), flags: 2, ino: 3n, dev: 1, mode: 0o20620, cloexec: false })), missingChunks: 0,
+    fds: [0, 1, 2].map((fd) => ({ fd, path: B('/dev/pts/3'), flags: 2, ino: 3n, dev: 1, mode: 0o20620, cloexec: false })), exe: null, unreadable: { argv: [], env: [] }, missingChunks: 0,
   };
 }
 

@@ -27,6 +27,8 @@ fi
 "$CLANG" -target bpf -O2 -g -Wall -Wno-unused-function -Wno-unknown-warning-option \
   -Wno-default-const-init-var-unsafe -D__TARGET_ARCH_$TARGET_ARCH ${BPF_CFLAGS:-} \
   -I "$OUT/$ARCH" -I bpf/include -I bpf -c bpf/execlens.bpf.c -o "$OUT/execlens.bpf.o.tmp"
+# BPF_EMIT_IR=1 (scripts/build-bpf-coverage.sh, BPF_CFLAGS with -S -emit-llvm): the output is LLVM IR, kept as is
+if [ "${BPF_EMIT_IR:-0}" = 1 ]; then mv "$OUT/execlens.bpf.o.tmp" "$OUT/execlens.bpf.ll"; exit 0; fi
 # strip DWARF but keep BTF/BTF.ext (CO-RE needs them)
 llvm-strip -g "$OUT/execlens.bpf.o.tmp" 2>/dev/null || true
 # older verifiers refuse loops whose back-edge is a fall-through (6.1) and bpf_loop anywhere (5.10)

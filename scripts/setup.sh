@@ -20,6 +20,7 @@ pkgs=(clang llvm libbpf-dev libbpf1 bpftool python3 file gcc libc6-dev
       strace bpftrace time sudo make dpkg-dev bear jq tmux
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
       debootstrap zsh fish man-db)
+pkgs+=(lcov)  # genhtml: the HTML report of npm run coverage (docs/coverage.md)
 need=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then

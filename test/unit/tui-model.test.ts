@@ -27,7 +27,7 @@ function exec(pid: number, ppid: number, file: string, args: string[] = [], over
     execId: BigInt(pid), tsNs: 1_500_000_000n, enterTsNs: 1_499_000_000n, pid, tid: pid, ppid, ret: 0, flags: 0, syscall: 0,
     atFd: -100, atFlags: 0, uid: 1000, gid: 1000, euid: 1000, egid: 1000, comm: B(file.split('/').pop()!), oldComm: B('sh'), nsPid: pid, nsLevel: 0,
     argvTotal: 0, envTotal: 0, filename: B(file), argv: [B(file.split('/').pop()!), ...args.map(B)], env: [B('HOME=/root'), B('PATH=/usr/bin:/bin')],
-    interpreter: null, cwd: B('/tmp'), fds: [], missingChunks: 0, ...over,
+    interpreter: null, cwd: B('/tmp'), exe: null, fds: [], unreadable: { argv: [], env: [] }, missingChunks: 0, ...over,
   };
 }
 

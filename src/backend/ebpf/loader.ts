@@ -13,6 +13,7 @@ import { LOOP_SUFFIX, walkPlan, type Attempt } from './walk.js';
 
 export { LOOP_SUFFIX, logicalProgram, walkPlan, type Attempt } from './walk.js';
 import { errno, libbpf, onLibbpfPrint, view, type Ptr } from './libbpf.js';
+import { coverageDir, coverageObjectPath, dumpCounters } from './coverage.js';
 
 export interface TracerConfig {
   filter: boolean;
@@ -47,6 +48,7 @@ export interface ProgStats {
 
 export function defaultObjectPath(): string {
   if (process.env.EXECLENS_BPF_OBJECT) return process.env.EXECLENS_BPF_OBJECT;
+  if (coverageDir()) return coverageObjectPath();
   return bpfObjectFile();
 }
 
@@ -63,7 +65,14 @@ export class LoadedTracer {
     readonly loops: LoopKind,
     /** plan program name -> the program loaded for it (X or X_loop) */
     private readonly loaded: ReadonlyMap<string, string>,
+    /** the object file, for the coverage dump (EXECLENS_COVERAGE) */
+    readonly objectPath = '',
   ) {}
+
+  /** the plan as a source label: candidate+lifecycle[+bpf_loop] */
+  get planLabel(): string {
+    return `${this.candidate.id}+${this.lifecycle}${this.loops === 'bpf_loop' ? '+bpf_loop' : ''}`;
+  }
 
   /** the name of the program loaded for a plan program (X_loop under bpf_loop where the object has one) */
   loadedName(program: string): string {
@@ -123,6 +132,7 @@ export class LoadedTracer {
     this.closed = true;
     const lb = libbpf();
     for (const l of this.links) lb.linkDestroy(l.link);
+    dumpCounters(this.obj, this.objectPath, this.planLabel);
     lb.objectClose(this.obj);
   }
 
@@ -136,6 +146,7 @@ export class LoadedTracer {
     this.closed = true;
     const lb = libbpf();
     await Promise.all(this.links.map((l) => lb.linkDestroyAsync(l.link).catch(() => lb.linkDestroy(l.link))));
+    dumpCounters(this.obj, this.objectPath, this.planLabel);
     lb.objectClose(this.obj);
   }
 }
@@ -370,7 +381,7 @@ function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpe
   attempt.ok = true;
   if (dropped.length) attempt.droppedHooks = dropped;
   const kept = hooks.filter((h) => !dropped.some((d) => d.program === h.program && d.target === h.target));
-  const tracer = new LoadedTracer(obj, links, c, lc, kept, { ...o.config, sleepable: c.sleepable, scratchSlots: o.plan.scratchSlots }, progs, loops, loaded);
+  const tracer = new LoadedTracer(obj, links, c, lc, kept, { ...o.config, sleepable: c.sleepable, scratchSlots: o.plan.scratchSlots }, progs, loops, loaded, o.objectPath);
   return done({ tracer, attempt });
 }
 

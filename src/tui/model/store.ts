@@ -79,7 +79,7 @@ export class Arena {
  */
 export function compactEvent(ev: ExecEvent, arena: Arena): { ev: ExecEvent; envBlock: Buffer | null; bytes: number } {
   const env = ev.env;
-  let size = (ev.filename?.length ?? 0) + (ev.cwd?.length ?? 0) + ev.comm.length + ev.oldComm.length;
+  let size = (ev.filename?.length ?? 0) + (ev.cwd?.length ?? 0) + (ev.exe?.length ?? 0) + ev.comm.length + ev.oldComm.length;
   for (const a of ev.argv) size += a.length;
   for (const i of ev.interpreter ?? []) size += i.length;
   for (const f of ev.fds) size += f.path.length;
@@ -92,7 +92,7 @@ export function compactEvent(ev: ExecEvent, arena: Arena): { ev: ExecEvent; envB
     return block.subarray(at - b.length, at);
   };
   const out: ExecEvent = {
-    ...ev, filename: ev.filename && put(ev.filename), cwd: ev.cwd && put(ev.cwd), comm: put(ev.comm), oldComm: put(ev.oldComm),
+    ...ev, filename: ev.filename && put(ev.filename), cwd: ev.cwd && put(ev.cwd), exe: ev.exe && put(ev.exe), comm: put(ev.comm), oldComm: put(ev.oldComm),
     argv: ev.argv.map(put), interpreter: ev.interpreter && ev.interpreter.map(put), fds: ev.fds.map((f) => ({ ...f, path: put(f.path) })), env: null,
   };
   if (!env) return { ev: out, envBlock: null, bytes: size };

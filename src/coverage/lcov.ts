@@ -1,0 +1,66 @@
+/** Per-file totals of an lcov tracefile (LF/LH, FNF/FNH, BRF/BRH), and paths made relative to the repository. */
+
+export interface Ratio {
+  hit: number;
+  found: number;
+}
+
+export interface FileSummary {
+  file: string;
+  lines: Ratio;
+  functions: Ratio;
+  branches: Ratio;
+}
+
+const zero = (): Ratio => ({ hit: 0, found: 0 });
+
+export function summariseLcov(text: string): FileSummary[] {
+  const out: FileSummary[] = [];
+  let cur: FileSummary | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const [key, val = ''] = line.split(/:(.*)/s);
+    if (key === 'SF') cur = { file: val, lines: zero(), functions: zero(), branches: zero() };
+    else if (key === 'end_of_record' && cur) {
+      out.push(cur);
+      cur = undefined;
+    } else if (cur) {
+      const n = Number(val);
+      if (key === 'LF') cur.lines.found = n;
+      else if (key === 'LH') cur.lines.hit = n;
+      else if (key === 'FNF') cur.functions.found = n;
+      else if (key === 'FNH') cur.functions.hit = n;
+      else if (key === 'BRF') cur.branches.found = n;
+      else if (key === 'BRH') cur.branches.hit = n;
+    }
+  }
+  return out;
+}
+
+export function totals(files: FileSummary[]): FileSummary {
+  const t: FileSummary = { file: 'TOTAL', lines: zero(), functions: zero(), branches: zero() };
+  for (const f of files) {
+    for (const k of ['lines', 'functions', 'branches'] as const) {
+      t[k].hit += f[k].hit;
+      t[k].found += f[k].found;
+    }
+  }
+  return t;
+}
+
+/** SF: lines under `root` made relative (Codecov and genhtml --prefix want repository paths) */
+export function relativiseLcov(text: string, root: string): string {
+  const prefix = root.endsWith('/') ? root : `${root}/`;
+  return text.replace(/^SF:(.*)$/gm, (_, p: string) => `SF:${p.startsWith(prefix) ? p.slice(prefix.length) : p}`);
+}
+
+export const pct = (r: Ratio): string => (r.found ? `${((100 * r.hit) / r.found).toFixed(1)}%` : '-');
+
+/** one table row per file: lines, functions, branches as hit/found (pct) */
+export function formatTable(files: FileSummary[]): string {
+  const cell = (r: Ratio) => `${r.hit}/${r.found} (${pct(r)})`.padStart(18);
+  const w = Math.max(4, ...files.map((f) => f.file.length));
+  const head = `${'file'.padEnd(w)} ${'lines'.padStart(18)} ${'functions'.padStart(18)} ${'branches'.padStart(18)}`;
+  const rows = [...files, totals(files)].map((f) => `${f.file.padEnd(w)} ${cell(f.lines)} ${cell(f.functions)} ${cell(f.branches)}`);
+  return [head, ...rows].join('\n') + '\n';
+}
