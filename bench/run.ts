@@ -26,15 +26,29 @@ function positive(v: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
   return n;
 }
-const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (v: string): string[] =>
+  v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 // parsed before anything runs: --help and a bad flag answer without starting the benchmark
 const opts = new Command('bench')
-  .description('Time workloads untraced and under each tracer (execlens, bpftrace, strace, …), interleaved per repetition; results in bench/results/.')
+  .description(
+    'Time workloads untraced and under each tracer (execlens, bpftrace, strace, …), interleaved per repetition; results in bench/results/.',
+  )
   .option('--reps <n>', 'repetitions of every workload × mode', positive, 5)
   .option('--scale <f>', 'workload size factor (0.2: a fifth of the execs)', positive, 1)
-  .addOption(new Option('--only <workloads>', 'comma-separated workload names (an unknown name lists them)').argParser(list).default([], 'all'))
-  .addOption(new Option('--modes <modes>', 'comma-separated modes, untraced always included (an unknown name lists them)').argParser(list).default([], 'all'))
+  .addOption(
+    new Option('--only <workloads>', 'comma-separated workload names (an unknown name lists them)')
+      .argParser(list)
+      .default([], 'all'),
+  )
+  .addOption(
+    new Option('--modes <modes>', 'comma-separated modes, untraced always included (an unknown name lists them)')
+      .argParser(list)
+      .default([], 'all'),
+  )
   .showHelpAfterError()
   .parse(process.argv)
   .opts<{ reps: number; scale: number; only: string[]; modes: string[] }>();
@@ -65,17 +79,36 @@ function makeProject(): void {
     objs.push(`f${i}.o`);
   }
   writeFileSync(join(d, 'main.c'), 'int main(void){return 0;}\n');
-  writeFileSync(join(d, 'Makefile'), `prog: main.o ${objs.join(' ')}\n\tcc -o $@ $^\n%.o: %.c\n\tcc -O0 -c -o $@ $<\nclean:\n\trm -f *.o prog\n`);
+  writeFileSync(
+    join(d, 'Makefile'),
+    `prog: main.o ${objs.join(' ')}\n\tcc -o $@ $^\n%.o: %.c\n\tcc -O0 -c -o $@ $<\nclean:\n\trm -f *.o prog\n`,
+  );
 }
 
 const WORKLOADS: Workload[] = [
   { name: 'storm', script: `i=0; while [ $i -lt ${N} ]; do /bin/true; i=$((i+1)); done`, expectArgs: 1, expected: N },
-  { name: 'storm50', script: `i=0; while [ $i -lt ${N} ]; do /bin/true ${ARG50}; i=$((i+1)); done`, expectArgs: 51, expected: N },
+  {
+    name: 'storm50',
+    script: `i=0; while [ $i -lt ${N} ]; do /bin/true ${ARG50}; i=$((i+1)); done`,
+    expectArgs: 51,
+    expected: N,
+  },
   { name: 'xargs-P2', script: `seq ${N} | xargs -P2 -n1 /bin/true`, expectArgs: 2, expected: N },
   // one syscall after another and no exec: what a plan that runs on every syscall (raw_syscalls, and the
   // syscall tracepoints' slow path) costs a syscall-heavy program
-  { name: 'syscalls', script: `dd if=/dev/zero of=/dev/null bs=1 count=${Math.round(1000000 * SCALE)} status=none`, expectArgs: -1, expected: 0 },
-  { name: 'make-j2', script: `cd ${join(work, 'proj')} && make -s clean && make -s -j2`, expectArgs: -1, expected: 0, setup: makeProject },
+  {
+    name: 'syscalls',
+    script: `dd if=/dev/zero of=/dev/null bs=1 count=${Math.round(1000000 * SCALE)} status=none`,
+    expectArgs: -1,
+    expected: 0,
+  },
+  {
+    name: 'make-j2',
+    script: `cd ${join(work, 'proj')} && make -s clean && make -s -j2`,
+    expectArgs: -1,
+    expected: 0,
+    setup: makeProject,
+  },
   {
     name: 'heavy',
     // 1 MiB of environment in 16 variables (one string may not exceed 128 KiB, MAX_ARG_STRLEN)
@@ -94,7 +127,8 @@ interface Mode {
   available(): boolean;
 }
 
-const BT_SCRIPT = 'tracepoint:syscalls:sys_enter_execve { printf("%d %s ", pid, str(args->filename)); join(args->argv); }';
+const BT_SCRIPT =
+  'tracepoint:syscalls:sys_enter_execve { printf("%d %s ", pid, str(args->filename)); join(args->argv); }';
 
 const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const MODES: Mode[] = [
@@ -103,7 +137,9 @@ const MODES: Mode[] = [
     name: 'execlens',
     cmd: (s, out) => [EXECLENS, 'log', '-q', '-o', out, '--', 'sh', '-c', s],
     count: (out, n) => {
-      const ls = readFileSync(out, 'utf8').split('\n').filter((l) => l.includes(' /bin/true argv: /bin/true'));
+      const ls = readFileSync(out, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(' /bin/true argv: /bin/true'));
       return [ls.filter((l) => l.split(' argv: ')[1]!.split(' cwd: ')[0]!.split(' ').length === n).length, ls.length];
     },
     available: () => true,
@@ -112,7 +148,11 @@ const MODES: Mode[] = [
     name: 'execlens --json',
     cmd: (s, out) => [EXECLENS, 'log', '-q', '--json', '-o', out, '--', 'sh', '-c', s],
     count: (out, n) => {
-      const es = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { filename?: string; argv?: string[] }).filter((e) => e.filename === '/bin/true');
+      const es = readFileSync(out, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { filename?: string; argv?: string[] })
+        .filter((e) => e.filename === '/bin/true');
       return [es.filter((e) => e.argv?.length === n).length, es.length];
     },
     available: () => true,
@@ -132,16 +172,48 @@ const MODES: Mode[] = [
   },
   {
     name: 'strace -f',
-    cmd: (s, out) => ['strace', '-f', '-qq', '-v', '-s', '256', '-e', 'trace=execve,execveat', '-o', out, 'sh', '-c', s],
+    cmd: (s, out) => [
+      'strace',
+      '-f',
+      '-qq',
+      '-v',
+      '-s',
+      '256',
+      '-e',
+      'trace=execve,execveat',
+      '-o',
+      out,
+      'sh',
+      '-c',
+      s,
+    ],
     count: (out, n) => {
-      const ms = readFileSync(out, 'utf8').split('\n').map((l) => /execve\("\/bin\/true", \[(.*?)\], /.exec(l)).filter((m) => m !== null);
+      const ms = readFileSync(out, 'utf8')
+        .split('\n')
+        .map((l) => /execve\("\/bin\/true", \[(.*?)\], /.exec(l))
+        .filter((m) => m !== null);
       return [ms.filter((m) => m[1]!.split('", "').length === n).length, ms.length];
     },
     available: () => has('strace'),
   },
   {
     name: 'strace -f --seccomp-bpf',
-    cmd: (s, out) => ['strace', '-f', '-qq', '--seccomp-bpf', '-v', '-s', '256', '-e', 'trace=execve,execveat', '-o', out, 'sh', '-c', s],
+    cmd: (s, out) => [
+      'strace',
+      '-f',
+      '-qq',
+      '--seccomp-bpf',
+      '-v',
+      '-s',
+      '256',
+      '-e',
+      'trace=execve,execveat',
+      '-o',
+      out,
+      'sh',
+      '-c',
+      s,
+    ],
     count: (out, n) => MODES.find((m) => m.name === 'strace -f')!.count!(out, n),
     available: () => has('strace'),
   },
@@ -153,7 +225,9 @@ const MODES: Mode[] = [
       return ['bpftrace', '-o', out, '-e', BT_SCRIPT, '-c', `/bin/sh ${f}`];
     },
     count: (out, n) => {
-      const ls = readFileSync(out, 'utf8').split('\n').filter((l) => / \/bin\/true \/bin\/true/.test(l));
+      const ls = readFileSync(out, 'utf8')
+        .split('\n')
+        .filter((l) => / \/bin\/true \/bin\/true/.test(l));
       return [ls.filter((l) => l.trim().split(/\s+/).length - 2 === n).length, ls.length];
     },
     available: () => has('bpftrace'),
@@ -174,7 +248,10 @@ function runOnce(m: Mode, w: Workload): Sample {
   rmSync(out, { force: true });
   const cmd = m.cmd(w.script, out);
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', '-o', join(work, 'time'), ...cmd], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', '-o', join(work, 'time'), ...cmd], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 64 << 20,
+  });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const [u, s, rss] = readFileSync(join(work, 'time'), 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
   let captured: number | null = null;
@@ -186,7 +263,11 @@ function runOnce(m: Mode, w: Workload): Sample {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** in-kernel BPF ns per exec, from bpf_stats for a tracer running system-wide in the background */
-async function bpfTimePerExec(tracer: string[], progFilter: (name: string) => boolean, w: Workload): Promise<number | null> {
+async function bpfTimePerExec(
+  tracer: string[],
+  progFilter: (name: string) => boolean,
+  w: Workload,
+): Promise<number | null> {
   execFileSync('sysctl', ['-q', 'kernel.bpf_stats_enabled=1']);
   const p = spawn(tracer[0]!, tracer.slice(1), { stdio: 'ignore' });
   try {
@@ -209,12 +290,17 @@ async function bpfTimePerExec(tracer: string[], progFilter: (name: string) => bo
 }
 
 function hasProg(filter: (name: string) => boolean): boolean {
-  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { name?: string }[];
+  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as {
+    name?: string;
+  }[];
   return progs.some((p) => p.name !== undefined && filter(p.name));
 }
 
 function progStats(filter: (name: string) => boolean): number {
-  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as { name?: string; run_time_ns?: number }[];
+  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as {
+    name?: string;
+    run_time_ns?: number;
+  }[];
   return progs.filter((p) => p.name && filter(p.name)).reduce((a, p) => a + (p.run_time_ns ?? 0), 0);
 }
 
@@ -256,11 +342,21 @@ function checkNames(flag: string, given: string[], known: string[]): void {
 async function main(): Promise<void> {
   const only = opts.only;
   const modeSel = opts.modes;
-  checkNames('--only', only, WORKLOADS.map((w) => w.name));
-  checkNames('--modes', modeSel, MODES.map((m) => m.name));
+  checkNames(
+    '--only',
+    only,
+    WORKLOADS.map((w) => w.name),
+  );
+  checkNames(
+    '--modes',
+    modeSel,
+    MODES.map((m) => m.name),
+  );
   const workloads = WORKLOADS.filter((w) => !only.length || only.includes(w.name));
   // untraced is every ratio's baseline
-  const modes = MODES.filter((m) => m.available() && (!modeSel.length || modeSel.includes(m.name) || m.name === 'untraced'));
+  const modes = MODES.filter(
+    (m) => m.available() && (!modeSel.length || modeSel.includes(m.name) || m.name === 'untraced'),
+  );
   for (const w of workloads) w.setup?.();
   const samples = new Map<string, Sample[]>();
   for (let rep = 0; rep < REPS; rep++) {
@@ -269,7 +365,9 @@ async function main(): Promise<void> {
         const s = runOnce(m, w);
         const k = `${w.name}\t${m.name}`;
         samples.set(k, [...(samples.get(k) ?? []), s]);
-        process.stderr.write(`rep ${rep + 1}/${REPS} ${w.name.padEnd(9)} ${m.name.padEnd(24)} ${s.wall.toFixed(2)} s${s.captured !== null ? ` complete ${s.captured} seen ${s.seen}/${w.expected}` : ''}\n`);
+        process.stderr.write(
+          `rep ${rep + 1}/${REPS} ${w.name.padEnd(9)} ${m.name.padEnd(24)} ${s.wall.toFixed(2)} s${s.captured !== null ? ` complete ${s.captured} seen ${s.seen}/${w.expected}` : ''}\n`,
+        );
       }
     }
   }
@@ -286,14 +384,20 @@ async function main(): Promise<void> {
   };
   const base = st(['/bin/true']);
   startup.execlens = st([EXECLENS, 'log', '-q', '-o', '/dev/null', '--', '/bin/true']) - base;
-  startup['execlens --attach tracepoint'] = st([EXECLENS, 'log', '-q', '--attach', 'tracepoint', '-o', '/dev/null', '--', '/bin/true']) - base;
+  startup['execlens --attach tracepoint'] =
+    st([EXECLENS, 'log', '-q', '--attach', 'tracepoint', '-o', '/dev/null', '--', '/bin/true']) - base;
   if (has('bpftrace')) startup.bpftrace = st(['bpftrace', '-e', BT_SCRIPT, '-c', '/bin/true']) - base;
   if (has('strace')) startup.strace = st(['strace', '-f', '-qq', '-o', '/dev/null', '/bin/true']) - base;
 
   const storm50 = WORKLOADS.find((w) => w.name === 'storm50')!;
   const bpfNs: Record<string, number | null> = {};
   bpfNs.execlens = await bpfTimePerExec([EXECLENS, 'log', '-q', '-o', '/dev/null'], isExeclensProgram, storm50);
-  if (has('bpftrace')) bpfNs.bpftrace = await bpfTimePerExec(['bpftrace', '-o', '/dev/null', '-e', BT_SCRIPT], (n) => n.startsWith('sys_enter_execv'), storm50).catch(() => null);
+  if (has('bpftrace'))
+    bpfNs.bpftrace = await bpfTimePerExec(
+      ['bpftrace', '-o', '/dev/null', '-e', BT_SCRIPT],
+      (n) => n.startsWith('sys_enter_execv'),
+      storm50,
+    ).catch(() => null);
   const decode = decodeBench();
 
   const rows: Record<string, unknown>[] = [];
@@ -321,7 +425,14 @@ async function main(): Promise<void> {
     }
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const meta = { host: hostname(), kernel: release(), date: new Date().toISOString(), reps: REPS, scale: SCALE, plan: planName() };
+  const meta = {
+    host: hostname(),
+    kernel: release(),
+    date: new Date().toISOString(),
+    reps: REPS,
+    scale: SCALE,
+    plan: planName(),
+  };
   const result = { meta, rows, startup_s: startup, bpf_ns_per_exec_storm50: bpfNs, decode };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(join(ROOT, `bench/results/${stamp}.json`), JSON.stringify(result, null, 2) + '\n');
@@ -333,14 +444,24 @@ async function main(): Promise<void> {
 
 function planName(): string {
   try {
-    const r = JSON.parse(execFileSync(EXECLENS, ['doctor', '--json'], { encoding: 'utf8' })) as { chosen?: { candidate: string; lifecycle: string; loops?: string } };
-    return r.chosen ? `${r.chosen.candidate}+${r.chosen.lifecycle}${r.chosen.loops === 'bpf_loop' ? '+bpf_loop' : ''}` : 'none';
+    const r = JSON.parse(execFileSync(EXECLENS, ['doctor', '--json'], { encoding: 'utf8' })) as {
+      chosen?: { candidate: string; lifecycle: string; loops?: string };
+    };
+    return r.chosen
+      ? `${r.chosen.candidate}+${r.chosen.lifecycle}${r.chosen.loops === 'bpf_loop' ? '+bpf_loop' : ''}`
+      : 'none';
   } catch {
     return 'unknown';
   }
 }
 
-function renderMarkdown(r: { meta: Record<string, unknown>; rows: Record<string, unknown>[]; startup_s: Record<string, number>; bpf_ns_per_exec_storm50: Record<string, number | null>; decode: { eventsPerSec: Record<string, number> } }): string {
+function renderMarkdown(r: {
+  meta: Record<string, unknown>;
+  rows: Record<string, unknown>[];
+  startup_s: Record<string, number>;
+  bpf_ns_per_exec_storm50: Record<string, number | null>;
+  decode: { eventsPerSec: Record<string, number> };
+}): string {
   const f = (x: unknown, d = 2) => (typeof x === 'number' ? x.toFixed(d) : '–');
   const L = [
     `### Benchmark ${String(r.meta.date)} — kernel ${String(r.meta.kernel)}, plan ${String(r.meta.plan)}, ${String(r.meta.reps)} reps (median), scale ${String(r.meta.scale)}`,
@@ -349,10 +470,26 @@ function renderMarkdown(r: { meta: Record<string, unknown>; rows: Record<string,
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const x of r.rows)
-    L.push(`| ${String(x.workload)} | ${String(x.mode)} | ${f(x.wall_median_s)} (${f(x.wall_min_s)}–${f(x.wall_max_s)}) | ${f(x.ratio, 3)} | ${f(x.cpu_s)} | ${f(x.cpu_ratio)} | ${f(x.peak_rss_mib, 0)} | ${x.expected === null ? '–' : `${String(x.seen)} / ${String(x.captured)} / ${String(x.expected)}`} |`);
-  L.push('', `Start-up (tracer -- /bin/true minus /bin/true): ${Object.entries(r.startup_s).map(([k, v]) => `${k} ${v.toFixed(3)} s`).join(', ')}`);
-  L.push(`In-kernel BPF time per exec, storm50 (bpf_stats): ${Object.entries(r.bpf_ns_per_exec_storm50).map(([k, v]) => `${k} ${v === null ? '–' : (v / 1000).toFixed(1) + ' µs'}`).join(', ')}`);
-  L.push(`Userspace decode (recorded records, events/s, one core): ${Object.entries(r.decode.eventsPerSec).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(', ')}`, '');
+    L.push(
+      `| ${String(x.workload)} | ${String(x.mode)} | ${f(x.wall_median_s)} (${f(x.wall_min_s)}–${f(x.wall_max_s)}) | ${f(x.ratio, 3)} | ${f(x.cpu_s)} | ${f(x.cpu_ratio)} | ${f(x.peak_rss_mib, 0)} | ${x.expected === null ? '–' : `${String(x.seen)} / ${String(x.captured)} / ${String(x.expected)}`} |`,
+    );
+  L.push(
+    '',
+    `Start-up (tracer -- /bin/true minus /bin/true): ${Object.entries(r.startup_s)
+      .map(([k, v]) => `${k} ${v.toFixed(3)} s`)
+      .join(', ')}`,
+  );
+  L.push(
+    `In-kernel BPF time per exec, storm50 (bpf_stats): ${Object.entries(r.bpf_ns_per_exec_storm50)
+      .map(([k, v]) => `${k} ${v === null ? '–' : (v / 1000).toFixed(1) + ' µs'}`)
+      .join(', ')}`,
+  );
+  L.push(
+    `Userspace decode (recorded records, events/s, one core): ${Object.entries(r.decode.eventsPerSec)
+      .map(([k, v]) => `${k} ${v.toLocaleString('en')}`)
+      .join(', ')}`,
+    '',
+  );
   return L.join('\n');
 }
 

@@ -35,25 +35,61 @@ const OUT = opt('out', join(ROOT, 'bench/results', `tui-${new Date().toISOString
 /** not on a terminal: run ourselves in a detached tmux window of 160x50 and wait */
 function viaTmux(): void {
   const name = `execlens-tui-bench-${process.pid}`;
-  const cmd = [process.execPath, fileURLToPath(import.meta.url), ...args, '--out', OUT].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const cmd = [process.execPath, fileURLToPath(import.meta.url), ...args, '--out', OUT]
+    .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+    .join(' ');
   execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '160', '-y', '50', `${cmd}; tmux wait-for -S ${name}`]);
   execFileSync('tmux', ['wait-for', name]);
   process.stdout.write(`${OUT}\n`);
 }
 
 const B = (s: string) => Buffer.from(s);
-const ENV = Object.entries(process.env).slice(0, 40).map(([k, v]) => `${k}=${v}`);
+const ENV = Object.entries(process.env)
+  .slice(0, 40)
+  .map(([k, v]) => `${k}=${v}`);
 while (ENV.length < 40) ENV.push(`VAR${ENV.length}=${'x'.repeat(40)}`);
 
 function makeExec(i: number, pid: number): ExecEvent {
   const dir = `src/dir${i % 17}`;
   return {
-    execId: BigInt(i), tsNs: process.hrtime.bigint(), enterTsNs: process.hrtime.bigint(), pid, tid: pid, ppid: i % 50 === 0 ? 1000 : pid - 1,
-    ret: i % 997 === 0 ? -2 : 0, flags: 0, syscall: 0, atFd: -100, atFlags: 0, uid: 1000, gid: 1000, euid: 1000, egid: 1000,
-    comm: B('cc1'), oldComm: B('cc'), nsPid: pid, nsLevel: 0, argvTotal: 120, envTotal: 3000, filename: B('/usr/lib/gcc/x86_64-linux-gnu/12/cc1'),
+    execId: BigInt(i),
+    tsNs: process.hrtime.bigint(),
+    enterTsNs: process.hrtime.bigint(),
+    pid,
+    tid: pid,
+    ppid: i % 50 === 0 ? 1000 : pid - 1,
+    ret: i % 997 === 0 ? -2 : 0,
+    flags: 0,
+    syscall: 0,
+    atFd: -100,
+    atFlags: 0,
+    uid: 1000,
+    gid: 1000,
+    euid: 1000,
+    egid: 1000,
+    comm: B('cc1'),
+    oldComm: B('cc'),
+    nsPid: pid,
+    nsLevel: 0,
+    argvTotal: 120,
+    envTotal: 3000,
+    filename: B('/usr/lib/gcc/x86_64-linux-gnu/12/cc1'),
     argv: ['cc1', '-quiet', '-O2', '-Wall', '-Iinclude', '-DNDEBUG', `${dir}/file${i}.c`, '-o', `/tmp/cc${i}.s`].map(B),
-    env: ENV.map(B), interpreter: null, cwd: B('/home/user/project'),
-    fds: [0, 1, 2].map((fd) => ({ fd, path: B('/dev/pts/3'), flags: 2, ino: 3n, dev: 1, mode: 0o20620, cloexec: false })), exe: null, unreadable: { argv: [], env: [] }, missingChunks: 0,
+    env: ENV.map(B),
+    interpreter: null,
+    cwd: B('/home/user/project'),
+    fds: [0, 1, 2].map((fd) => ({
+      fd,
+      path: B('/dev/pts/3'),
+      flags: 2,
+      ino: 3n,
+      dev: 1,
+      mode: 0o20620,
+      cloexec: false,
+    })),
+    exe: null,
+    unreadable: { argv: [], env: [] },
+    missingChunks: 0,
   };
 }
 
@@ -74,7 +110,18 @@ async function main(): Promise<void> {
   const sink = new TuiSink(store, view);
   const screen = new Screen();
   let processed = 0;
-  const app = new App({ store, view, screen, pane: null, pty: null, fmt: { startNs: 0n, bootToWallNs: 0n }, title: 'bench', copyFile: '/dev/null', stats: () => ({ execs: processed, failed: 0, lost: 0 }), stops: null });
+  const app = new App({
+    store,
+    view,
+    screen,
+    pane: null,
+    pty: null,
+    fmt: { startNs: 0n, bootToWallNs: 0n },
+    title: 'bench',
+    copyFile: '/dev/null',
+    stats: () => ({ execs: processed, failed: 0, lost: 0 }),
+    stops: null,
+  });
   view.setMode(MODE);
   if (FILTER) view.setFilter({ text: FILTER, regex: false, caseSensitive: false });
   screen.start();
@@ -91,9 +138,11 @@ async function main(): Promise<void> {
     // as the pipeline does: a batch of items, then flush
     for (; processed < due; processed++) {
       const pid = 10000 + processed;
-      if (processed % 50 !== 0) sink.fork({ kind: 'fork', cpu: 0, seq: 0, tsNs: 0n, parentPid: pid - 1, childPid: pid });
+      if (processed % 50 !== 0)
+        sink.fork({ kind: 'fork', cpu: 0, seq: 0, tsNs: 0n, parentPid: pid - 1, childPid: pid });
       sink.exec({ ev: makeExec(processed, pid), diff: null });
-      if (processed % 3 === 0) sink.exit({ kind: 'exit', cpu: 0, seq: 0, tsNs: 0n, pid, exitCode: processed % 101 === 0 ? 256 : 0 });
+      if (processed % 3 === 0)
+        sink.exit({ kind: 'exit', cpu: 0, seq: 0, tsNs: 0n, pid, exitCode: processed % 101 === 0 ? 256 : 0 });
     }
     sink.flush();
   }, 10);
@@ -103,22 +152,46 @@ async function main(): Promise<void> {
     app.render();
     frames++;
   }, 50);
-  const sample = setInterval(() => rss.push({ s: Math.round((performance.now() - t0) / 1000), mib: +(process.memoryUsage().rss / 2 ** 20).toFixed(0), held: store.size, dropped: store.dropped }), 5000);
+  const sample = setInterval(
+    () =>
+      rss.push({
+        s: Math.round((performance.now() - t0) / 1000),
+        mib: +(process.memoryUsage().rss / 2 ** 20).toFixed(0),
+        held: store.size,
+        dropped: store.dropped,
+      }),
+    5000,
+  );
   await new Promise((res) => setTimeout(res, SECONDS * 1000));
   [ingest, draw, sample].forEach(clearInterval);
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   screen.restore();
   const result = {
-    bench: 'tui-load', rate: RATE, seconds: SECONDS, mode: MODE, filter: FILTER || null, size: `${screen.width}x${screen.height}`,
-    execs: processed, expected: RATE * SECONDS, max_backlog: maxBacklog, fps: +(frames / wall).toFixed(1),
-    out_kib_per_s: +(outBytes / 1024 / wall).toFixed(0), write_blocked_pct: +((writeMs / 1000 / wall) * 100).toFixed(1),
+    bench: 'tui-load',
+    rate: RATE,
+    seconds: SECONDS,
+    mode: MODE,
+    filter: FILTER || null,
+    size: `${screen.width}x${screen.height}`,
+    execs: processed,
+    expected: RATE * SECONDS,
+    max_backlog: maxBacklog,
+    fps: +(frames / wall).toFixed(1),
+    out_kib_per_s: +(outBytes / 1024 / wall).toFixed(0),
+    write_blocked_pct: +((writeMs / 1000 / wall) * 100).toFixed(1),
     cpu_pct: +(((cpu.user + cpu.system) / 1e6 / wall) * 100).toFixed(1),
     // the figure a loaded machine disturbs least: CPU time (generation, ingestion, drawing) per exec
     cpu_us_per_exec: +((cpu.user + cpu.system) / processed).toFixed(1),
-    loop_delay_p99_ms: +(eld.percentile(99) / 1e6).toFixed(1), loop_delay_max_ms: +(eld.max / 1e6).toFixed(1),
-    held: store.size, held_mib: +(store.heldBytes / 2 ** 20).toFixed(0), dropped: store.dropped, rss_mib_over_time: rss,
-    limits: store.limits, node: process.version, load_avg_1m: +os.loadavg()[0]!.toFixed(2),
+    loop_delay_p99_ms: +(eld.percentile(99) / 1e6).toFixed(1),
+    loop_delay_max_ms: +(eld.max / 1e6).toFixed(1),
+    held: store.size,
+    held_mib: +(store.heldBytes / 2 ** 20).toFixed(0),
+    dropped: store.dropped,
+    rss_mib_over_time: rss,
+    limits: store.limits,
+    node: process.version,
+    load_avg_1m: +os.loadavg()[0]!.toFixed(2),
   };
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, JSON.stringify(result, null, 2) + '\n');

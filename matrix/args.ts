@@ -43,7 +43,11 @@ export type MatrixArgs =
       expectFail: boolean;
     };
 
-const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -55,7 +59,10 @@ function kernelList(v: string): string[] {
   const ks = list(v);
   const bad = ks.filter((k) => kernelLabel(k) === null);
   const known = [...KERNELS.map((k) => k.label), 'host'];
-  if (bad.length) throw new InvalidArgumentError(`unknown kernel ${bad.join(', ')}; known: ${known.join(', ')} (or ${Object.keys(KERNEL_ALIASES).join(', ')} for the stable releases)`);
+  if (bad.length)
+    throw new InvalidArgumentError(
+      `unknown kernel ${bad.join(', ')}; known: ${known.join(', ')} (or ${Object.keys(KERNEL_ALIASES).join(', ')} for the stable releases)`,
+    );
   return ks.map((k) => kernelLabel(k)!);
 }
 
@@ -75,7 +82,8 @@ function archList(v: string): Arch[] {
 function clangList(v: string): number[] {
   return list(v).map((c) => {
     const n = Number(c);
-    if (!Number.isInteger(n) || n < 10) throw new InvalidArgumentError(`clang version '${c}': expected a major version such as 14`);
+    if (!Number.isInteger(n) || n < 10)
+      throw new InvalidArgumentError(`clang version '${c}': expected a major version such as 14`);
     return n;
   });
 }
@@ -102,10 +110,22 @@ interface RawOpts {
 /** The matrix command; throws CommanderError on bad flags (and on --help, with code 'commander.helpDisplayed'). */
 export function matrixCommand(): Command {
   return new Command('matrix')
-    .description('Boot Debian kernels under QEMU and run execlens doctor and its root tests inside each (kernel × arch × clang).')
-    .option('--kernel <list>', `kernels, comma-separated (${KERNELS.map((k) => k.label).join(', ')}, host)`, kernelList, ['bookworm'])
+    .description(
+      'Boot Debian kernels under QEMU and run execlens doctor and its root tests inside each (kernel × arch × clang).',
+    )
+    .option(
+      '--kernel <list>',
+      `kernels, comma-separated (${KERNELS.map((k) => k.label).join(', ')}, host)`,
+      kernelList,
+      ['bookworm'],
+    )
     .option('--arch <list>', `guest arches (${ARCHES.join(', ')})`, archList, ['x86_64' as Arch])
-    .option('--clang <list>', 'clang major versions that build the BPF object (installed from apt on demand)', clangList, [14])
+    .option(
+      '--clang <list>',
+      'clang major versions that build the BPF object (installed from apt on demand)',
+      clangList,
+      [14],
+    )
     .option('--only <ids>', 'keep only these cells, e.g. trixie/x86_64/clang19')
     .option('--timeout <s>', 'seconds a guest may run before it is a failed cell', positiveInt, 1200)
     .option('--jobs <n>', 'cells at a time (default: the core count)', positiveInt)
@@ -116,19 +136,35 @@ export function matrixCommand(): Command {
     .option('--test-pattern <regex>', 'only the tests whose names match')
     .option('--save-fixtures', "save each cell's doctor features as a plan-choice test fixture")
     .option('--expect-fail', 'exit 0 only when every cell failed (self-test of failure reporting)')
-    .option('--compare <results>', "fail when a program's processed instructions grow past --margin against this results.json (or run directory)")
+    .option(
+      '--compare <results>',
+      "fail when a program's processed instructions grow past --margin against this results.json (or run directory)",
+    )
     .option('--margin <pct>', 'allowed growth of processed instructions per program, in percent', positiveInt, 10)
-    .option('--report <sources>', 'no run: rebuild the reports from cell directories and results.json files of earlier runs (later ones win)')
+    .option(
+      '--report <sources>',
+      'no run: rebuild the reports from cell directories and results.json files of earlier runs (later ones win)',
+    )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 }
 
 /** Parse the matrix's arguments (without node and the script: process.argv.slice(2)). */
-export function parseMatrixArgs(argv: string[], cmd: Command = matrixCommand().configureOutput({ writeErr: () => {}, writeOut: () => {} })): MatrixArgs {
+export function parseMatrixArgs(
+  argv: string[],
+  cmd: Command = matrixCommand().configureOutput({ writeErr: () => {}, writeOut: () => {} }),
+): MatrixArgs {
   cmd.parse(argv, { from: 'user' });
   const o = cmd.opts<RawOpts>();
   const compare = o.compare ? { baseline: o.compare, marginPct: o.margin } : null;
-  if (o.report !== undefined) return { mode: 'report', sources: list(o.report), outDir: o.out ?? null, saveFixtures: o.saveFixtures === true, compare };
+  if (o.report !== undefined)
+    return {
+      mode: 'report',
+      sources: list(o.report),
+      outDir: o.out ?? null,
+      saveFixtures: o.saveFixtures === true,
+      compare,
+    };
   return {
     mode: 'run',
     compare,

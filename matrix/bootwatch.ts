@@ -48,16 +48,23 @@ export type AttemptVerdict = { stop: false } | { stop: true; reason: string };
 export function judgeAttempt(o: AttemptObservation): AttemptVerdict {
   const kvm = KVM_FAILURE.exec(o.qemuStderr);
   if (kvm) {
-    const line = o.qemuStderr.split('\n').find((l) => KVM_FAILURE.test(l))!.trim();
+    const line = o.qemuStderr
+      .split('\n')
+      .find((l) => KVM_FAILURE.test(l))!
+      .trim();
     return { stop: true, reason: `QEMU: ${line.slice(0, 160)}` };
   }
-  if (o.runState !== null && !SELF_ENDING_STATES.has(o.runState)) return { stop: true, reason: `guest not running: QEMU run state '${o.runState}'` };
+  if (o.runState !== null && !SELF_ENDING_STATES.has(o.runState))
+    return { stop: true, reason: `guest not running: QEMU run state '${o.runState}'` };
   // every file of the guest's root comes from virtiofsd: without it the guest blocks on its next read. It also
   // exits when QEMU closes the connection at power-off, just before QEMU's own exit is seen: allow for that.
   if (o.fileServerExit !== null && o.fileServerExit.agoS > FILE_SERVER_GRACE_S)
     return { stop: true, reason: `virtiofsd exited (${o.fileServerExit.how}) while the guest ran` };
   if (!o.markerSeen && o.bootDeadlineS !== null && o.elapsedS > o.bootDeadlineS)
-    return { stop: true, reason: `no guest output within ${o.bootDeadlineS} s (run state '${o.runState ?? 'unknown'}')` };
+    return {
+      stop: true,
+      reason: `no guest output within ${o.bootDeadlineS} s (run state '${o.runState ?? 'unknown'}')`,
+    };
   return { stop: false };
 }
 
@@ -66,6 +73,7 @@ export function kvmBootDeadline(env: NodeJS.ProcessEnv): number {
   const v = env.EXECLENS_MATRIX_KVM_BOOT_S;
   if (v === undefined || v === '') return KVM_BOOT_DEADLINE_S;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`EXECLENS_MATRIX_KVM_BOOT_S=${v}: expected a positive number of seconds`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new Error(`EXECLENS_MATRIX_KVM_BOOT_S=${v}: expected a positive number of seconds`);
   return n;
 }

@@ -23,9 +23,16 @@ export const CACHE = process.env.EXECLENS_MATRIX_CACHE ?? join(homedir(), '.cach
  * long steps) unless `quiet`; a non-zero exit rejects with the command and its
  * status.
  */
-export function run(cmd: string, args: string[], o: { env?: NodeJS.ProcessEnv; quiet?: boolean } = {}): Promise<string> {
+export function run(
+  cmd: string,
+  args: string[],
+  o: { env?: NodeJS.ProcessEnv; quiet?: boolean } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: o.env ?? process.env, stdio: ['ignore', 'pipe', o.quiet ? 'ignore' : 'inherit'] });
+    const child = spawn(cmd, args, {
+      env: o.env ?? process.env,
+      stdio: ['ignore', 'pipe', o.quiet ? 'ignore' : 'inherit'],
+    });
     const out: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.on('error', reject);
@@ -46,7 +53,10 @@ export function serially<T>(fn: () => Promise<T>): Promise<T> {
 
 /** mtime of the newest file under bpf/: a cached object older than it is rebuilt */
 function newestBpfSource(): number {
-  const walk = (d: string): number[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [statSync(join(d, e.name)).mtimeMs]));
+  const walk = (d: string): number[] =>
+    readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(d, e.name)) : [statSync(join(d, e.name)).mtimeMs],
+    );
   return Math.max(...walk(join(ROOT, 'bpf')));
 }
 
@@ -58,13 +68,17 @@ export async function bpfObject(clang: number, arch: Arch): Promise<string> {
   const bin = `clang-${clang}`;
   await aptEnsure([bin, `llvm-${clang}`]);
   const btf = arch === 'x86_64' ? {} : { VMLINUX_BTF: await foreignBtf(arch) };
-  await run(join(ROOT, 'scripts/build-bpf.sh'), [], { env: { ...process.env, CLANG: bin, ARCH: arch, OUT: out, ...btf } });
+  await run(join(ROOT, 'scripts/build-bpf.sh'), [], {
+    env: { ...process.env, CLANG: bin, ARCH: arch, OUT: out, ...btf },
+  });
   return obj;
 }
 
 /** Debian kernel package of a cell: [unpacked dir, kernel release, vmlinuz] */
 export async function kernelPackage(suite: string, arch: Arch, flavour: string): Promise<[string, string, string]> {
-  return (await run(join(ROOT, 'scripts/matrix-kernel.sh'), [suite, DEBIAN_ARCH[arch], flavour, CACHE])).trim().split(' ') as [string, string, string];
+  return (await run(join(ROOT, 'scripts/matrix-kernel.sh'), [suite, DEBIAN_ARCH[arch], flavour, CACHE]))
+    .trim()
+    .split(' ') as [string, string, string];
 }
 
 /** apt-get install what is missing (the matrix's own tools: cross compilers, debootstrap, QEMU) */
@@ -72,12 +86,18 @@ async function aptEnsure(pkgs: string[]): Promise<void> {
   const missing = pkgs.filter((p) => spawnSync('dpkg', ['-s', p], { stdio: 'ignore' }).status !== 0);
   if (!missing.length) return;
   log(`installing ${missing.join(' ')} from apt`);
-  await run('apt-get', ['install', '-y', '-qq', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, quiet: true });
+  await run('apt-get', ['install', '-y', '-qq', ...missing], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    quiet: true,
+  });
 }
 
 /** QEMU 10 (bookworm-backports, unpacked in the cache): the system's 7.2 has no RVA23 CPU */
 export async function riscvQemu(): Promise<{ binary: string; bios: string }> {
-  const [binary, bios] = (await run(join(ROOT, 'scripts/matrix-qemu.sh'), [CACHE])).trim().split(' ') as [string, string];
+  const [binary, bios] = (await run(join(ROOT, 'scripts/matrix-qemu.sh'), [CACHE])).trim().split(' ') as [
+    string,
+    string,
+  ];
   return { binary, bios };
 }
 
@@ -102,19 +122,33 @@ export async function foreignBtf(arch: Arch): Promise<string> {
 export async function foreignUserspace(arch: Arch): Promise<{ root: string; helper: string }> {
   const f = FOREIGN[arch];
   if (!f) throw new Error(`no userspace defined for ${arch} guests`);
-  await aptEnsure(['debootstrap', 'qemu-user-static', 'binfmt-support', `gcc-${f.gnu}`, `libc6-dev-${DEBIAN_ARCH[arch]}-cross`, ...(arch === 'arm64' ? ['qemu-system-arm'] : [])]);
+  await aptEnsure([
+    'debootstrap',
+    'qemu-user-static',
+    'binfmt-support',
+    `gcc-${f.gnu}`,
+    `libc6-dev-${DEBIAN_ARCH[arch]}-cross`,
+    ...(arch === 'arm64' ? ['qemu-system-arm'] : []),
+  ]);
   log(`${arch}: Debian ${f.suite} root (built once, cached)`);
   const root = (await run(join(ROOT, 'scripts/matrix-rootfs.sh'), [f.suite, DEBIAN_ARCH[arch], CACHE])).trim();
   mkdirSync(join(root, ROOT), { recursive: true }); // the checkout's mount point inside that root
-  const koffiVersion = (JSON.parse(readFileSync(join(ROOT, 'node_modules/koffi/package.json'), 'utf8')) as { version: string }).version;
+  const koffiVersion = (
+    JSON.parse(readFileSync(join(ROOT, 'node_modules/koffi/package.json'), 'utf8')) as { version: string }
+  ).version;
   const pkg = `@koromix/koffi-linux-${NODE_ARCH[arch]}`;
   const pkgDir = join(ROOT, 'node_modules', pkg);
-  const have = existsSync(join(pkgDir, 'package.json')) ? (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version : null;
+  const have = existsSync(join(pkgDir, 'package.json'))
+    ? (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version
+    : null;
   if (have !== koffiVersion) {
     log(`${arch}: fetching ${pkg}@${koffiVersion} from the npm registry`);
     const dl = join(CACHE, 'npm');
     mkdirSync(dl, { recursive: true });
-    const tgz = (await run('npm', ['pack', '--silent', `${pkg}@${koffiVersion}`, '--pack-destination', dl])).trim().split('\n').pop()!;
+    const tgz = (await run('npm', ['pack', '--silent', `${pkg}@${koffiVersion}`, '--pack-destination', dl]))
+      .trim()
+      .split('\n')
+      .pop()!;
     mkdirSync(pkgDir, { recursive: true });
     await run('tar', ['-xzf', join(dl, tgz), '-C', pkgDir, '--strip-components=1']);
   }
@@ -130,6 +164,18 @@ export async function foreignUserspace(arch: Arch): Promise<{ root: string; help
 }
 
 /** the guest's initramfs: busybox, the kernel's virtiofs modules, its config, /init and the payload */
-export async function initramfs(kdir: string, kver: string, payload: string, out: string, foreign: { root: string } | null): Promise<void> {
-  await run(join(ROOT, 'scripts/matrix-initramfs.sh'), [kdir, kver, payload, out, ...(foreign ? [foreign.root, ROOT] : [])]);
+export async function initramfs(
+  kdir: string,
+  kver: string,
+  payload: string,
+  out: string,
+  foreign: { root: string } | null,
+): Promise<void> {
+  await run(join(ROOT, 'scripts/matrix-initramfs.sh'), [
+    kdir,
+    kver,
+    payload,
+    out,
+    ...(foreign ? [foreign.root, ROOT] : []),
+  ]);
 }

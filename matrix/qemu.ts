@@ -56,11 +56,19 @@ export interface BootResult {
  * No "qemu -daemonize" probe: QEMU unlinks its -pidfile on exit, and a probe
  * with -pidfile /dev/null once deleted the host's /dev/null.
  */
-export function chooseAccel(arch: Arch, hostArch: string, env: NodeJS.ProcessEnv, kvmOpens: () => boolean): { accel: Accel; reason: string; forced: boolean } {
+export function chooseAccel(
+  arch: Arch,
+  hostArch: string,
+  env: NodeJS.ProcessEnv,
+  kvmOpens: () => boolean,
+): { accel: Accel; reason: string; forced: boolean } {
   const want = (env.EXECLENS_MATRIX_ACCEL ?? 'auto').toLowerCase();
   if (want === 'kvm' || want === 'tcg') return { accel: want, reason: `EXECLENS_MATRIX_ACCEL=${want}`, forced: true };
   if (want !== 'auto') throw new Error(`EXECLENS_MATRIX_ACCEL=${want}: expected kvm, tcg or auto`);
-  const native = (arch === 'x86_64' && hostArch === 'x64') || (arch === 'arm64' && hostArch === 'arm64') || (arch === 'riscv64' && hostArch === 'riscv64');
+  const native =
+    (arch === 'x86_64' && hostArch === 'x64') ||
+    (arch === 'arm64' && hostArch === 'arm64') ||
+    (arch === 'riscv64' && hostArch === 'riscv64');
   if (!native) return { accel: 'tcg', reason: `guest ${arch} on a ${hostArch} host`, forced: false };
   if (!kvmOpens()) return { accel: 'tcg', reason: '/dev/kvm cannot be opened read-write', forced: false };
   return { accel: 'kvm', reason: '/dev/kvm opens', forced: false };
@@ -95,12 +103,25 @@ function simulatedStall(o: BootOptions, env: NodeJS.ProcessEnv): Attempt | null 
   const how = env.EXECLENS_MATRIX_SIMULATE_KVM_STALL;
   if (!how) return null;
   const deadline = kvmBootDeadline(env);
-  if (how === 'paused') return { accel: 'tcg', fallible: true, bootDeadlineS: deadline, extraArgs: ['-S'], label: 'simulated KVM stall: paused' };
+  if (how === 'paused')
+    return {
+      accel: 'tcg',
+      fallible: true,
+      bootDeadlineS: deadline,
+      extraArgs: ['-S'],
+      label: 'simulated KVM stall: paused',
+    };
   if (how === 'spinning' && o.arch === 'x86_64') {
     // the reset vector (the image's last 16 bytes) and every other even offset hold `jmp $` (EB FE)
     const bios = join(o.workDir, 'spin-bios.bin');
     writeFileSync(bios, Buffer.alloc(64 * 1024, Buffer.from([0xeb, 0xfe])));
-    return { accel: 'tcg', fallible: true, bootDeadlineS: deadline, extraArgs: ['-bios', bios], label: 'simulated KVM stall: spinning' };
+    return {
+      accel: 'tcg',
+      fallible: true,
+      bootDeadlineS: deadline,
+      extraArgs: ['-bios', bios],
+      label: 'simulated KVM stall: spinning',
+    };
   }
   throw new Error(`EXECLENS_MATRIX_SIMULATE_KVM_STALL=${how}: expected paused, or spinning (x86_64 guests)`);
 }
@@ -111,7 +132,10 @@ export async function boot(o: BootOptions): Promise<BootResult> {
   const attempts: Attempt[] = sim
     ? [sim, { accel: 'tcg', fallible: false, bootDeadlineS: null, extraArgs: [] }]
     : first.accel === 'kvm' && !first.forced
-      ? [{ accel: 'kvm', fallible: true, bootDeadlineS: kvmBootDeadline(process.env), extraArgs: [] }, { accel: 'tcg', fallible: false, bootDeadlineS: null, extraArgs: [] }]
+      ? [
+          { accel: 'kvm', fallible: true, bootDeadlineS: kvmBootDeadline(process.env), extraArgs: [] },
+          { accel: 'tcg', fallible: false, bootDeadlineS: null, extraArgs: [] },
+        ]
       : [{ accel: first.accel, fallible: false, bootDeadlineS: null, extraArgs: [] }];
   const done: AttemptRecord[] = [];
   let preface = '';
@@ -119,16 +143,46 @@ export async function boot(o: BootOptions): Promise<BootResult> {
   for (const at of attempts) {
     const n = done.length + 1;
     // earlier attempts keep their own console: what KVM printed before it stalled
-    const r = await bootWith(at === attempts[attempts.length - 1] ? o : { ...o, consoleLog: o.consoleLog.replace(/\.log$/, `-attempt${n}.log`) }, at, n, preface);
-    done.push({ accel: at.accel, ...(at.label ? { label: at.label } : {}), seconds: r.seconds, markerS: r.markerS, exitCode: r.exitCode, stopped: r.stalled });
+    const r = await bootWith(
+      at === attempts[attempts.length - 1]
+        ? o
+        : { ...o, consoleLog: o.consoleLog.replace(/\.log$/, `-attempt${n}.log`) },
+      at,
+      n,
+      preface,
+    );
+    done.push({
+      accel: at.accel,
+      ...(at.label ? { label: at.label } : {}),
+      seconds: r.seconds,
+      markerS: r.markerS,
+      exitCode: r.exitCode,
+      stopped: r.stalled,
+    });
     const last = at === attempts[attempts.length - 1];
     // a fallible (KVM) attempt failed: QEMU exited before the guest printed anything of ours, or the boot
     // watch stopped it (paused, internal error, no output within the deadline)
     const exitedEarly = !r.timedOut && !r.stalled && !r.console.includes('EXECLENS-GUEST:');
     if (last || !at.fallible || !(r.stalled || exitedEarly)) {
-      return { console: r.console, timedOut: r.timedOut, exitCode: r.exitCode, seconds: r.seconds, accel: r.accel, stalled: r.stalled, accelReason: reason, attempts: done };
+      return {
+        console: r.console,
+        timedOut: r.timedOut,
+        exitCode: r.exitCode,
+        seconds: r.seconds,
+        accel: r.accel,
+        stalled: r.stalled,
+        accelReason: reason,
+        attempts: done,
+      };
     }
-    const why = r.stalled ?? (r.console.slice(preface.length).split('\n').find((l) => l.trim()) ?? `qemu exited ${r.exitCode}`).trim();
+    const why =
+      r.stalled ??
+      (
+        r.console
+          .slice(preface.length)
+          .split('\n')
+          .find((l) => l.trim()) ?? `qemu exited ${r.exitCode}`
+      ).trim();
     const what = at.label ?? 'KVM';
     preface += `execlens-matrix: ${what} did not run the guest (${why}; stopped after ${r.seconds.toFixed(1)} s); booting again under TCG\n`;
     reason = `${what} failed after ${r.seconds.toFixed(1)} s: ${why.slice(0, 160)}`;
@@ -175,31 +229,60 @@ async function bootWith(o: BootOptions, at: Attempt, n: number, preface: string)
   const vfsBin = VIRTIOFSD.find((p) => existsSync(p));
   if (!vfsBin) throw new Error('virtiofsd not found (apt-get install qemu-system-common)');
   // the host root, read-only in the guest (virtiofsd itself has no ro option)
-  const vfs = track(spawn(vfsBin, [`--socket-path=${sock}`, '-o', 'source=/', '-o', 'sandbox=chroot', '-o', 'cache=always'], { stdio: 'ignore' }));
+  const vfs = track(
+    spawn(vfsBin, [`--socket-path=${sock}`, '-o', 'source=/', '-o', 'sandbox=chroot', '-o', 'cache=always'], {
+      stdio: 'ignore',
+    }),
+  );
   let vfsExit: { how: string; at: number } | null = null;
   vfs.once('exit', (code, sig) => (vfsExit = { how: sig ?? `exit ${code}`, at: Date.now() }));
   try {
     // seconds, not milliseconds, when every core runs a TCG guest
-    for (let i = 0; i < 600 && !existsSync(sock) && vfs.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
-    if (!existsSync(sock)) throw new Error(`virtiofsd did not create ${sock} within 30 s${vfs.exitCode !== null ? ` (it exited ${vfs.exitCode})` : ''}`);
+    for (let i = 0; i < 600 && !existsSync(sock) && vfs.exitCode === null; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    if (!existsSync(sock))
+      throw new Error(
+        `virtiofsd did not create ${sock} within 30 s${vfs.exitCode !== null ? ` (it exited ${vfs.exitCode})` : ''}`,
+      );
     const x86 = o.arch === 'x86_64';
-    const qemu = o.qemu?.binary ?? (x86 ? 'qemu-system-x86_64' : o.arch === 'arm64' ? 'qemu-system-aarch64' : 'qemu-system-riscv64');
+    const qemu =
+      o.qemu?.binary ??
+      (x86 ? 'qemu-system-x86_64' : o.arch === 'arm64' ? 'qemu-system-aarch64' : 'qemu-system-riscv64');
     const args = [
-      ...(x86 ? ['-M', 'pc', '-cpu', 'max'] : o.arch === 'arm64' ? ['-M', 'virt', '-cpu', 'max'] : ['-M', 'virt', '-cpu', RISCV_CPU]),
+      ...(x86
+        ? ['-M', 'pc', '-cpu', 'max']
+        : o.arch === 'arm64'
+          ? ['-M', 'virt', '-cpu', 'max']
+          : ['-M', 'virt', '-cpu', RISCV_CPU]),
       ...(o.qemu?.bios ? ['-bios', o.qemu.bios] : []),
-      '-accel', accel,
-      '-smp', '1',
-      '-m', `${o.memMiB}`,
-      '-object', `memory-backend-memfd,id=mem,size=${o.memMiB}M,share=on`,
-      '-numa', 'node,memdev=mem',
-      '-chardev', `socket,id=vfs,path=${sock}`,
-      '-device', 'vhost-user-fs-pci,queue-size=1024,chardev=vfs,tag=hostroot',
-      '-kernel', o.kernel,
-      '-initrd', o.initrd,
-      '-append', `console=${o.arch === 'arm64' ? 'ttyAMA0' : 'ttyS0'} panic=-1 loglevel=4 ${o.extraAppend ?? ''}`.trim(),
-      '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio',
+      '-accel',
+      accel,
+      '-smp',
+      '1',
+      '-m',
+      `${o.memMiB}`,
+      '-object',
+      `memory-backend-memfd,id=mem,size=${o.memMiB}M,share=on`,
+      '-numa',
+      'node,memdev=mem',
+      '-chardev',
+      `socket,id=vfs,path=${sock}`,
+      '-device',
+      'vhost-user-fs-pci,queue-size=1024,chardev=vfs,tag=hostroot',
+      '-kernel',
+      o.kernel,
+      '-initrd',
+      o.initrd,
+      '-append',
+      `console=${o.arch === 'arm64' ? 'ttyAMA0' : 'ttyS0'} panic=-1 loglevel=4 ${o.extraAppend ?? ''}`.trim(),
+      '-nographic',
+      '-no-reboot',
+      '-nodefaults',
+      '-serial',
+      'stdio',
       // the run state, from QEMU itself: a KVM internal error pauses the guest and leaves QEMU running
-      '-qmp', `unix:${qmpSock},server=on,wait=off`,
+      '-qmp',
+      `unix:${qmpSock},server=on,wait=off`,
       ...at.extraArgs,
     ];
     const t0 = Date.now();

@@ -35,7 +35,18 @@ export interface CellResult {
   refused: { candidate: string; error: string; insns: number | null }[];
   seconds: number;
   /** QEMU accelerator the guest ran under (kvm/tcg) and why, and every QEMU start; null for the host cell */
-  accel?: { used: string; reason: string; attempts?: { accel: string; label?: string; seconds: number; markerS: number | null; exitCode: number | null; stopped: string | null }[] } | null;
+  accel?: {
+    used: string;
+    reason: string;
+    attempts?: {
+      accel: string;
+      label?: string;
+      seconds: number;
+      markerS: number | null;
+      exitCode: number | null;
+      stopped: string | null;
+    }[];
+  } | null;
   junit: string | null;
   doctor: unknown;
 }
@@ -80,7 +91,7 @@ export interface ConsoleParse {
 
 export function parseConsole(text: string): ConsoleParse {
   const bootLine = text.split('\n').find((l) => l.includes(M.booted));
-  const rel = bootLine ? /kernel (\S+) booted/.exec(bootLine)?.[1] ?? null : null;
+  const rel = bootLine ? (/kernel (\S+) booted/.exec(bootLine)?.[1] ?? null) : null;
   const pe = new RegExp(`${M.payloadExit}(\\d+)`).exec(text);
   const te = /===EXECLENS-TEST-EXIT (\d+)===/.exec(text);
   const doc = unpack(between(text, M.doctorBegin, M.doctorEnd));
@@ -128,7 +139,10 @@ export function junitCounts(xml: string): TestCounts {
 }
 
 function unescapeXml(s: string): string {
-  return s.replace(/&(lt|gt|quot|apos|amp);/g, (_m, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
+  return s.replace(
+    /&(lt|gt|quot|apos|amp);/g,
+    (_m, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!,
+  );
 }
 
 /**
@@ -164,11 +178,16 @@ export function tapFailures(text: string): FailedTest[] {
 }
 
 /** Merge several JUnit documents into one <testsuites>, one <testsuite> per cell. */
-export function mergeJunit(cells: { id: string; junit: string | null; status: string; reason: string | null }[]): string {
+export function mergeJunit(
+  cells: { id: string; junit: string | null; status: string; reason: string | null }[],
+): string {
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
   const parts = cells.map((c) => {
     const inner = c.junit ? (c.junit.match(TESTCASE) ?? []).join('\n') : '';
-    const cellCase = c.status === 'pass' ? '' : `<testcase name="cell ${esc(c.id)}" classname="matrix"><failure message="${esc(c.reason ?? c.status)}"/></testcase>`;
+    const cellCase =
+      c.status === 'pass'
+        ? ''
+        : `<testcase name="cell ${esc(c.id)}" classname="matrix"><failure message="${esc(c.reason ?? c.status)}"/></testcase>`;
     const counts = c.junit ? junitCounts(c.junit) : { tests: 0, failures: 0, skipped: 0 };
     return `  <testsuite name="${esc(c.id)}" tests="${counts.tests + (cellCase ? 1 : 0)}" failures="${counts.failures + (cellCase ? 1 : 0)}" skipped="${counts.skipped}">\n${inner}\n${cellCase}\n  </testsuite>`;
   });
@@ -180,16 +199,32 @@ interface DoctorLike {
   programs?: { name: string; verifiedInsns: number; xlatedInsns: number }[];
   attempts?: { candidate: string; ok: boolean; error?: string; log?: string[] }[];
   features?: { release?: string };
-  verifier?: Record<string, { processedInsns: number; totalStates: number; peakStates: number; verifyUs: number | null }> | null;
+  verifier?: Record<
+    string,
+    { processedInsns: number; totalStates: number; peakStates: number; verifyUs: number | null }
+  > | null;
 }
 
-export function planOf(doctor: unknown): { plan: string | null; programs: ProgramStat[]; refused: CellResult['refused'] } {
+export function planOf(doctor: unknown): {
+  plan: string | null;
+  programs: ProgramStat[];
+  refused: CellResult['refused'];
+} {
   const d = (doctor ?? {}) as DoctorLike;
-  const plan = d.chosen ? `${d.chosen.candidate}+${d.chosen.lifecycle}${d.chosen.loops === 'bpf_loop' ? '+bpf_loop' : ''}` : null;
+  const plan = d.chosen
+    ? `${d.chosen.candidate}+${d.chosen.lifecycle}${d.chosen.loops === 'bpf_loop' ? '+bpf_loop' : ''}`
+    : null;
   const programs = (d.programs ?? []).map((p): ProgramStat => {
     const v = d.verifier?.[p.name];
     return v
-      ? { name: p.name, verifiedInsns: p.verifiedInsns || v.processedInsns, xlatedInsns: p.xlatedInsns, totalStates: v.totalStates, peakStates: v.peakStates, verifyUs: v.verifyUs }
+      ? {
+          name: p.name,
+          verifiedInsns: p.verifiedInsns || v.processedInsns,
+          xlatedInsns: p.xlatedInsns,
+          totalStates: v.totalStates,
+          peakStates: v.peakStates,
+          verifyUs: v.verifyUs,
+        }
       : { name: p.name, verifiedInsns: p.verifiedInsns, xlatedInsns: p.xlatedInsns };
   });
   const refused = (d.attempts ?? [])
@@ -214,17 +249,32 @@ export function renderSummary(results: CellResult[]): string {
     rows.get(key)!.set(clang, r);
   }
   const cs = [...clangs].sort((a, b) => a - b);
-  const L = ['| kernel × arch | release | ' + cs.map((c) => `clang ${c}`).join(' | ') + ' |', '|---|---|' + cs.map(() => '---|').join('')];
+  const L = [
+    '| kernel × arch | release | ' + cs.map((c) => `clang ${c}`).join(' | ') + ' |',
+    '|---|---|' + cs.map(() => '---|').join(''),
+  ];
   for (const [key, m] of rows) {
     const rel = [...m.values()].find((r) => r.kernelRelease)?.kernelRelease ?? '?';
     const cells = cs.map((c) => {
       const r = m.get(c);
       if (!r) return '';
       const top = r.programs.length ? r.programs.reduce((a, b) => (b.verifiedInsns > a.verifiedInsns ? b : a)) : null;
-      const maxInsns = top && top.verifiedInsns > 0 ? `max ${top.verifiedInsns.toLocaleString('en')} insns (${top.name}${top.totalStates !== undefined ? `, ${top.totalStates.toLocaleString('en')} states` : ''})` : null;
-      const counts = r.counts ? `${r.counts.tests - r.counts.failures - r.counts.skipped}✓ ${r.counts.failures}✗ ${r.counts.skipped}⊘` : '';
+      const maxInsns =
+        top && top.verifiedInsns > 0
+          ? `max ${top.verifiedInsns.toLocaleString('en')} insns (${top.name}${top.totalStates !== undefined ? `, ${top.totalStates.toLocaleString('en')} states` : ''})`
+          : null;
+      const counts = r.counts
+        ? `${r.counts.tests - r.counts.failures - r.counts.skipped}✓ ${r.counts.failures}✗ ${r.counts.skipped}⊘`
+        : '';
       const head = r.status === 'pass' ? '**pass**' : `**${r.status.toUpperCase()}**`;
-      return [head, counts, r.plan ?? '', maxInsns ?? '', r.status !== 'pass' && r.reason ? r.reason.slice(0, 80) : '', `${Math.round(r.seconds)} s${r.accel ? ` (${r.accel.used})` : ''}`]
+      return [
+        head,
+        counts,
+        r.plan ?? '',
+        maxInsns ?? '',
+        r.status !== 'pass' && r.reason ? r.reason.slice(0, 80) : '',
+        `${Math.round(r.seconds)} s${r.accel ? ` (${r.accel.used})` : ''}`,
+      ]
         .filter(Boolean)
         .join('<br>');
     });
@@ -233,7 +283,9 @@ export function renderSummary(results: CellResult[]): string {
   const failed = results.filter((r) => r.failed?.length);
   if (failed.length) {
     L.push('', 'Failed tests:', '');
-    for (const r of failed) for (const f of r.failed!) L.push(`- ${r.id}: ${f.name.replace(/\|/g, '\\|')}${f.message ? ` — ${f.message}` : ''}`);
+    for (const r of failed)
+      for (const f of r.failed!)
+        L.push(`- ${r.id}: ${f.name.replace(/\|/g, '\\|')}${f.message ? ` — ${f.message}` : ''}`);
   }
   return L.join('\n') + '\n';
 }

@@ -10,7 +10,16 @@
  * DIR/<cell>/console.log, and test/fixtures/features/matrix-<cell>.json (with --save-fixtures).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, join } from 'node:path';
 import { expandCells, type Arch, type Cell } from './cells.js';
@@ -20,11 +29,25 @@ import { boot, killGuests } from './qemu.js';
 import { log } from './log.js';
 import { bpfObject, foreignUserspace, initramfs, kernelPackage, riscvQemu, ROOT, serially } from './prepare.js';
 import { compareVerifier, renderVerifierChanges, verifierChartSvg } from './verifier.js';
-import { junitCounts, junitFailures, M, mergeJunit, parseConsole, planOf, renderSummary, tapCounts, tapFailures, type CellResult } from './report.js';
+import {
+  junitCounts,
+  junitFailures,
+  M,
+  mergeJunit,
+  parseConsole,
+  planOf,
+  renderSummary,
+  tapCounts,
+  tapFailures,
+  type CellResult,
+} from './report.js';
 
 /** root test files to run as a cell's payload (the matrix's own tests would boot QEMU inside the cell) */
 function rootTestFiles(prefix: string): string[] {
-  return readdirSync(join(ROOT, 'dist/test/root')).filter((f) => f.endsWith('.test.js') && f !== 'matrix.test.js').sort().map((f) => `${prefix}${f}`);
+  return readdirSync(join(ROOT, 'dist/test/root'))
+    .filter((f) => f.endsWith('.test.js') && f !== 'matrix.test.js')
+    .sort()
+    .map((f) => `${prefix}${f}`);
 }
 
 /** the root test files a selection names (all of them when it names none) */
@@ -32,15 +55,25 @@ function selectedTestFiles(prefix: string, sel: TestSelection): string[] {
   return rootTestFiles(prefix).filter((f) => !sel.files.length || sel.files.some((n) => f.endsWith(`/${n}.test.js`)));
 }
 
-function payloadScript(obj: string, custom: string | null, sel: TestSelection, arch: Arch, helper: string | null): string {
+function payloadScript(
+  obj: string,
+  custom: string | null,
+  sel: TestSelection,
+  arch: Arch,
+  helper: string | null,
+): string {
   const files = selectedTestFiles('dist/test/root/', sel);
   const tests = `${sel.pattern ? `--test-name-pattern='${sel.pattern.replace(/'/g, `'\\''`)}' ` : ''}${files.join(' ')}`;
   return `#!/bin/sh
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run TMPDIR=/run/tmp
 export EXECLENS_BPF_OBJECT=${obj} EXECLENS_REQUIRE_ROOT_TESTS=1 EXECLENS_IN_MATRIX=1
 ${arch === 'x86_64' ? `export EXECLENS_COMPAT_BINARY=${ROOT}/build/i386/busybox` : ''}
-${helper ? `# the arch's ptrace helper where the checkout has the host's (tests that copy the install or reset the env find it there)
-mount --bind ${helper} ${ROOT}/build/native/execlens-ptrace || echo "EXECLENS-GUEST: cannot bind ${helper} over the host helper"` : ''}
+${
+  helper
+    ? `# the arch's ptrace helper where the checkout has the host's (tests that copy the install or reset the env find it there)
+mount --bind ${helper} ${ROOT}/build/native/execlens-ptrace || echo "EXECLENS-GUEST: cannot bind ${helper} over the host helper"`
+    : ''
+}
 mkdir -p /run/tmp
 cd ${ROOT}
 # riscv64 kernels boot with the BPF JIT off; where the kernel then refuses execlens (7.x: "requires BPF JIT
@@ -66,9 +99,21 @@ function testsFailed(exit: number | string, r: CellResult): string {
 }
 
 /** A cell's verdict from its console log (also used to re-report cells of an interrupted run). */
-function verdict(base: CellResult, consoleText: string, timedOut: boolean, timeoutS: number, consolePath: string, stalled: string | null = null): CellResult {
+function verdict(
+  base: CellResult,
+  consoleText: string,
+  timedOut: boolean,
+  timeoutS: number,
+  consolePath: string,
+  stalled: string | null = null,
+): CellResult {
   const p = parseConsole(consoleText);
-  const r: CellResult = { ...base, junit: p.junit, doctor: p.doctor, kernelRelease: base.kernelRelease ?? p.kernelRelease };
+  const r: CellResult = {
+    ...base,
+    junit: p.junit,
+    doctor: p.doctor,
+    kernelRelease: base.kernelRelease ?? p.kernelRelease,
+  };
   Object.assign(r, planOf(p.doctor));
   if (p.junit) {
     r.counts = junitCounts(p.junit);
@@ -77,22 +122,57 @@ function verdict(base: CellResult, consoleText: string, timedOut: boolean, timeo
     r.counts = tapCounts(consoleText); // the tests that finished before the cell was cut short
     r.failed = tapFailures(consoleText);
   }
-  if (timedOut) return { ...r, status: 'timeout', reason: `no power-off within ${timeoutS} s (console: ${consolePath})` };
+  if (timedOut)
+    return { ...r, status: 'timeout', reason: `no power-off within ${timeoutS} s (console: ${consolePath})` };
   // stopped by the boot watch (paused or internal-error run state, file server gone): at once, not at the timeout
-  if (stalled) return { ...r, status: p.booted ? 'fail' : 'boot-failure', reason: `guest stopped: ${stalled} (console: ${consolePath})` };
-  if (!p.booted) return { ...r, status: 'boot-failure', reason: `kernel did not reach /init (console: ${consolePath})` };
+  if (stalled)
+    return {
+      ...r,
+      status: p.booted ? 'fail' : 'boot-failure',
+      reason: `guest stopped: ${stalled} (console: ${consolePath})`,
+    };
+  if (!p.booted)
+    return { ...r, status: 'boot-failure', reason: `kernel did not reach /init (console: ${consolePath})` };
   if (p.testExit === null) return { ...r, status: 'fail', reason: 'payload did not finish' };
-  if (!p.doctor) return { ...r, status: 'fail', reason: 'doctor --json printed nothing (execlens did not start in the guest; see the console)' };
-  if (p.testExit !== 0 || (r.counts && r.counts.failures > 0)) return { ...r, status: 'fail', reason: testsFailed(p.testExit, r) };
+  if (!p.doctor)
+    return {
+      ...r,
+      status: 'fail',
+      reason: 'doctor --json printed nothing (execlens did not start in the guest; see the console)',
+    };
+  if (p.testExit !== 0 || (r.counts && r.counts.failures > 0))
+    return { ...r, status: 'fail', reason: testsFailed(p.testExit, r) };
   if (r.counts && r.counts.tests === 0) return { ...r, status: 'fail', reason: 'no tests ran' };
   return { ...r, status: 'pass' };
 }
 
-async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom: string | null; append: string; saveFixtures: boolean; tests: TestSelection }): Promise<CellResult> {
+async function runCell(
+  cell: Cell,
+  o: {
+    timeoutS: number;
+    outDir: string;
+    custom: string | null;
+    append: string;
+    saveFixtures: boolean;
+    tests: TestSelection;
+  },
+): Promise<CellResult> {
   const dir = join(o.outDir, cell.id.replace(/\//g, '_'));
   mkdirSync(dir, { recursive: true });
   let t0 = Date.now();
-  const base: CellResult = { id: cell.id, kernelRelease: null, status: 'error', reason: null, counts: null, plan: null, programs: [], refused: [], seconds: 0, junit: null, doctor: null };
+  const base: CellResult = {
+    id: cell.id,
+    kernelRelease: null,
+    status: 'error',
+    reason: null,
+    counts: null,
+    plan: null,
+    programs: [],
+    refused: [],
+    seconds: 0,
+    junit: null,
+    doctor: null,
+  };
   try {
     const prep = await serially(async () => {
       t0 = Date.now(); // a cell's time starts with its own preparation, not with the wait for another's
@@ -112,7 +192,17 @@ async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom
     if (!prep.guest) return await runHost(prep.obj, base, t0, o.tests);
     const { kver, vmlinuz, initrd, qemu } = prep.guest;
     log(`${cell.id}: booting ${kver}`);
-    const b = await boot({ arch: cell.arch, kernel: vmlinuz, initrd, memMiB: 2048, timeoutS: o.timeoutS, consoleLog: join(dir, 'console.log'), workDir: dir, extraAppend: o.append, qemu });
+    const b = await boot({
+      arch: cell.arch,
+      kernel: vmlinuz,
+      initrd,
+      memMiB: 2048,
+      timeoutS: o.timeoutS,
+      consoleLog: join(dir, 'console.log'),
+      workDir: dir,
+      extraAppend: o.append,
+      qemu,
+    });
     base.seconds = (Date.now() - t0) / 1000;
     base.accel = { used: b.accel, reason: b.accelReason, attempts: b.attempts };
     log(`${cell.id}: ran under ${b.accel} (${b.accelReason})`);
@@ -120,7 +210,12 @@ async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom
     if (o.saveFixtures) saveFixture(r);
     return r;
   } catch (e) {
-    return { ...base, status: 'error', reason: (e as Error).message.split('\n')[0]!, seconds: (Date.now() - t0) / 1000 };
+    return {
+      ...base,
+      status: 'error',
+      reason: (e as Error).message.split('\n')[0]!,
+      seconds: (Date.now() - t0) / 1000,
+    };
   }
 }
 
@@ -131,19 +226,39 @@ async function runCell(cell: Cell, o: { timeoutS: number; outDir: string; custom
  */
 async function runHost(obj: string, base: CellResult, t0: number, sel: TestSelection): Promise<CellResult> {
   const env = { ...process.env, EXECLENS_BPF_OBJECT: obj, EXECLENS_REQUIRE_ROOT_TESTS: '1' };
-  const doctor = JSON.parse(execFileSync(join(ROOT, 'bin/execlens'), ['doctor', '--json', '--verifier-stats'], { env, encoding: 'utf8' })) as unknown;
+  const doctor = JSON.parse(
+    execFileSync(join(ROOT, 'bin/execlens'), ['doctor', '--json', '--verifier-stats'], { env, encoding: 'utf8' }),
+  ) as unknown;
   const junitPath = join(ROOT, 'build/matrix/host-junit.xml');
   rmSync(junitPath, { force: true });
   const files = selectedTestFiles('dist/test/root/', sel);
-  const args = ['--test', '--test-concurrency=1', '--test-reporter=junit', `--test-reporter-destination=${junitPath}`, ...(sel.pattern ? [`--test-name-pattern=${sel.pattern}`] : []), ...files];
+  const args = [
+    '--test',
+    '--test-concurrency=1',
+    '--test-reporter=junit',
+    `--test-reporter-destination=${junitPath}`,
+    ...(sel.pattern ? [`--test-name-pattern=${sel.pattern}`] : []),
+    ...files,
+  ];
   const status = await new Promise<number | null>((resolve) => {
     const child = spawn('node', args, { cwd: ROOT, env, stdio: 'ignore' });
     child.on('error', () => resolve(null));
     child.on('exit', (code) => resolve(code));
   });
   const junit = existsSync(junitPath) ? readFileSync(junitPath, 'utf8') : null;
-  const res: CellResult = { ...base, kernelRelease: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(), doctor, junit, counts: junit ? junitCounts(junit) : null, failed: junit ? junitFailures(junit) : [], ...planOf(doctor), seconds: (Date.now() - t0) / 1000 };
-  return status === 0 ? { ...res, status: 'pass' } : { ...res, status: 'fail', reason: testsFailed(status ?? 'without starting', res) };
+  const res: CellResult = {
+    ...base,
+    kernelRelease: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
+    doctor,
+    junit,
+    counts: junit ? junitCounts(junit) : null,
+    failed: junit ? junitFailures(junit) : [],
+    ...planOf(doctor),
+    seconds: (Date.now() - t0) / 1000,
+  };
+  return status === 0
+    ? { ...res, status: 'pass' }
+    : { ...res, status: 'fail', reason: testsFailed(status ?? 'without starting', res) };
 }
 
 async function main(): Promise<void> {
@@ -165,10 +280,20 @@ async function main(): Promise<void> {
     return;
   }
   const cells = expandCells({ kernels: a.kernels, arches: a.arches, clangs: a.clangs, only: a.only });
-  if (!cells.length) throw new Error(`no cells selected (Debian ships no such kernel × arch${a.only.length ? `, or --only ${a.only.join(',')} matched none` : ''})`);
+  if (!cells.length)
+    throw new Error(
+      `no cells selected (Debian ships no such kernel × arch${a.only.length ? `, or --only ${a.only.join(',')} matched none` : ''})`,
+    );
   mkdirSync(outDir, { recursive: true });
   const jobs = a.jobs ?? Math.max(1, cpus().length);
-  const o = { timeoutS: a.timeoutS, outDir, custom: a.payload, append: a.append, saveFixtures: a.saveFixtures, tests: a.tests };
+  const o = {
+    timeoutS: a.timeoutS,
+    outDir,
+    custom: a.payload,
+    append: a.append,
+    saveFixtures: a.saveFixtures,
+    tests: a.tests,
+  };
   log(`${cells.length} cell(s), ${jobs} at a time: ${cells.map((c) => c.id).join(' ')}`);
   const results: CellResult[] = [];
   const queue = [...cells];
@@ -180,7 +305,9 @@ async function main(): Promise<void> {
         results.push(r);
         // each cell's result as soon as it is known: an interrupted run can still be reported (--report)
         writeFileSync(join(outDir, c.id.replace(/\//g, '_'), 'result.json'), JSON.stringify(r) + '\n');
-        log(`${c.id}: ${r.status}${r.reason ? ` (${r.reason})` : ''} in ${Math.round(r.seconds)} s${r.counts ? ` — ${r.counts.tests} tests, ${r.counts.failures} failed, ${r.counts.skipped} skipped` : ''}${r.plan ? `, plan ${r.plan}` : ''}`);
+        log(
+          `${c.id}: ${r.status}${r.reason ? ` (${r.reason})` : ''} in ${Math.round(r.seconds)} s${r.counts ? ` — ${r.counts.tests} tests, ${r.counts.failures} failed, ${r.counts.skipped} skipped` : ''}${r.plan ? `, plan ${r.plan}` : ''}`,
+        );
         for (const f of r.failed ?? []) log(`${c.id}: failed: ${f.name}${f.message ? ` — ${f.message}` : ''}`);
       }
     }),
@@ -213,8 +340,16 @@ function writeReports(results: CellResult[], outDir: string, compare: CompareSpe
   }
   writeFileSync(join(outDir, 'summary.md'), summary);
   writeFileSync(join(outDir, 'junit.xml'), mergeJunit(results));
-  writeFileSync(join(outDir, 'results.json'), JSON.stringify(results.map(({ junit: _j, ...r }) => r), null, 2) + '\n');
-  if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, `## execlens kernel matrix\n\n${summary}`);
+  writeFileSync(
+    join(outDir, 'results.json'),
+    JSON.stringify(
+      results.map(({ junit: _j, ...r }) => r),
+      null,
+      2,
+    ) + '\n',
+  );
+  if (process.env.GITHUB_STEP_SUMMARY)
+    appendFileSync(process.env.GITHUB_STEP_SUMMARY, `## execlens kernel matrix\n\n${summary}`);
   process.stdout.write(summary);
   return ok;
 }
@@ -225,11 +360,27 @@ function writeReports(results: CellResult[], outDir: string, compare: CompareSpe
  * check that the plan computed from these features leads to the same walk.
  */
 function saveFixture(r: CellResult): void {
-  const d = r.doctor as { features?: object; attempts?: { candidate: string; lifecycle: string; loops?: string; ok: boolean; stage?: string }[] } | null;
+  const d = r.doctor as {
+    features?: object;
+    attempts?: { candidate: string; lifecycle: string; loops?: string; ok: boolean; stage?: string }[];
+  } | null;
   if (!d?.features) return;
-  const attempts = (d.attempts ?? []).map((a) => ({ candidate: a.candidate, lifecycle: a.lifecycle, loops: a.loops ?? null, ok: a.ok, stage: a.stage ?? null }));
-  const out = { ...d.features, _source: `recorded by the kernel matrix, cell ${r.id} (${r.kernelRelease ?? '?'})`, _attempts: attempts };
-  writeFileSync(join(ROOT, `test/fixtures/features/matrix-${r.id.replace(/\//g, '_')}.json`), JSON.stringify(out, null, 2) + '\n');
+  const attempts = (d.attempts ?? []).map((a) => ({
+    candidate: a.candidate,
+    lifecycle: a.lifecycle,
+    loops: a.loops ?? null,
+    ok: a.ok,
+    stage: a.stage ?? null,
+  }));
+  const out = {
+    ...d.features,
+    _source: `recorded by the kernel matrix, cell ${r.id} (${r.kernelRelease ?? '?'})`,
+    _attempts: attempts,
+  };
+  writeFileSync(
+    join(ROOT, `test/fixtures/features/matrix-${r.id.replace(/\//g, '_')}.json`),
+    JSON.stringify(out, null, 2) + '\n',
+  );
 }
 
 /**
@@ -241,10 +392,13 @@ function reportOnly(dirs: string[], outDir: string, saveFixtures: boolean, compa
   for (const d of dirs) {
     // a results.json of an earlier report (e.g. docs/matrix/*-results.json): its cells as recorded
     if (d.endsWith('.json') && statSync(d).isFile()) {
-      for (const r of JSON.parse(readFileSync(d, 'utf8')) as CellResult[]) byId.set(r.id, { ...r, junit: r.junit ?? null });
+      for (const r of JSON.parse(readFileSync(d, 'utf8')) as CellResult[])
+        byId.set(r.id, { ...r, junit: r.junit ?? null });
       continue;
     }
-    for (const cellDir of readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(d, e.name))) {
+    for (const cellDir of readdirSync(d, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => join(d, e.name))) {
       const m = /^(.+)_(x86_64|arm64|riscv64)_(clang\d+)$/.exec(basename(cellDir));
       if (!m) continue;
       const id = `${m[1]}/${m[2]}/${m[3]}`;
@@ -254,9 +408,22 @@ function reportOnly(dirs: string[], outDir: string, saveFixtures: boolean, compa
       if (existsSync(resPath)) r = JSON.parse(readFileSync(resPath, 'utf8')) as CellResult;
       else if (existsSync(consolePath)) {
         const text = readFileSync(consolePath, 'utf8');
-        const base: CellResult = { id, kernelRelease: null, status: 'error', reason: null, counts: null, plan: null, programs: [], refused: [], seconds: (statSync(consolePath).mtimeMs - statSync(join(cellDir, 'payload.sh')).mtimeMs) / 1000, junit: null, doctor: null };
+        const base: CellResult = {
+          id,
+          kernelRelease: null,
+          status: 'error',
+          reason: null,
+          counts: null,
+          plan: null,
+          programs: [],
+          refused: [],
+          seconds: (statSync(consolePath).mtimeMs - statSync(join(cellDir, 'payload.sh')).mtimeMs) / 1000,
+          junit: null,
+          doctor: null,
+        };
         r = verdict(base, text, false, 0, consolePath);
-        if (r.status === 'fail' && r.reason === 'payload did not finish') r = { ...r, status: 'error', reason: 'run interrupted before the cell finished' };
+        if (r.status === 'fail' && r.reason === 'payload did not finish')
+          r = { ...r, status: 'error', reason: 'run interrupted before the cell finished' };
       }
       if (r) byId.set(id, r); // later directories win
     }
@@ -268,10 +435,16 @@ function reportOnly(dirs: string[], outDir: string, saveFixtures: boolean, compa
 
 // interrupted (Ctrl-C, a CI job cancelled, kill): no guest keeps emulating after the runner is gone;
 // the cells that finished have their result.json (--report DIR re-reports them)
-for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+for (const [sig, n] of [
+  ['SIGINT', 2],
+  ['SIGTERM', 15],
+  ['SIGHUP', 1],
+] as const) {
   process.once(sig, () => {
     const k = killGuests();
-    process.stderr.write(`matrix: ${sig}: stopped ${k} guest process(es); finished cells are in their result.json (--report)\n`);
+    process.stderr.write(
+      `matrix: ${sig}: stopped ${k} guest process(es); finished cells are in their result.json (--report)\n`,
+    );
     process.exit(128 + n);
   });
 }

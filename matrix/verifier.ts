@@ -36,7 +36,14 @@ export function compareVerifier(baseline: CellResult[], current: CellResult[], m
       const o = old.get(p.name);
       if (!o || !p.verifiedInsns) continue;
       const growthPct = ((p.verifiedInsns - o) / o) * 100;
-      out.push({ cell: currentId(r.id), program: p.name, before: o, after: p.verifiedInsns, growthPct, regression: growthPct > marginPct });
+      out.push({
+        cell: currentId(r.id),
+        program: p.name,
+        before: o,
+        after: p.verifiedInsns,
+        growthPct,
+        regression: growthPct > marginPct,
+      });
     }
   }
   return out.sort((a, b) => b.growthPct - a.growthPct);
@@ -58,7 +65,9 @@ export function renderVerifierChanges(changes: VerifierChange[], marginPct: numb
     L.push('| cell | program | before | after | change |', '|---|---|---|---|---|');
     for (const c of shown) {
       const pct = `${c.growthPct >= 0 ? '+' : ''}${c.growthPct.toFixed(1)}%`;
-      L.push(`| ${c.cell} | ${c.program} | ${fmt(c.before)} | ${fmt(c.after)} | ${c.regression ? `**${pct}**` : pct} |`);
+      L.push(
+        `| ${c.cell} | ${c.program} | ${fmt(c.before)} | ${fmt(c.after)} | ${c.regression ? `**${pct}**` : pct} |`,
+      );
     }
   }
   return L.join('\n') + '\n';
@@ -79,9 +88,16 @@ export function verifierChartSvg(results: CellResult[], title: string): string {
       byProgram.get(p.name)!.push({ cell: r.id, insns: p.verifiedInsns });
     }
   }
-  const panels = [...byProgram].sort((a, b) => Math.max(...b[1].map((x) => x.insns)) - Math.max(...a[1].map((x) => x.insns)));
+  const panels = [...byProgram].sort(
+    (a, b) => Math.max(...b[1].map((x) => x.insns)) - Math.max(...a[1].map((x) => x.insns)),
+  );
   const max = Math.max(10, ...panels.flatMap(([, v]) => v.map((x) => x.insns)));
-  const COLS = 3, LABEL = 190, BAR = 170, ROW = 13, PAD = 12, W = LABEL + BAR + 70;
+  const COLS = 3,
+    LABEL = 190,
+    BAR = 170,
+    ROW = 13,
+    PAD = 12,
+    W = LABEL + BAR + 70;
   const logw = (n: number) => (Math.log10(Math.max(n, 1)) / Math.log10(max)) * BAR;
   const heights = panels.map(([, v]) => 22 + v.length * ROW + PAD);
   const rows = Math.ceil(panels.length / COLS);
@@ -96,7 +112,9 @@ export function verifierChartSvg(results: CellResult[], title: string): string {
     v.forEach((b, j) => {
       const y = y0 + 20 + j * ROW;
       out.push(`<text x="${x0 + LABEL - 4}" y="${y + 10}" text-anchor="end">${esc(b.cell)}</text>`);
-      out.push(`<rect x="${x0 + LABEL}" y="${y + 2}" width="${logw(b.insns).toFixed(1)}" height="${ROW - 3}" fill="#4a7ab5"/>`);
+      out.push(
+        `<rect x="${x0 + LABEL}" y="${y + 2}" width="${logw(b.insns).toFixed(1)}" height="${ROW - 3}" fill="#4a7ab5"/>`,
+      );
       out.push(`<text x="${(x0 + LABEL + logw(b.insns) + 3).toFixed(1)}" y="${y + 10}">${fmt(b.insns)}</text>`);
     });
   });

@@ -48,7 +48,9 @@ async function bpfObject(arch: Arch, dest: string): Promise<void> {
 
 async function helper(arch: Arch, dest: string): Promise<void> {
   const out = join(ROOT, `build/pack/native-${arch}`);
-  await run(join(ROOT, 'scripts/build-native.sh'), [], { env: { ...process.env, CC: CROSS[arch].cc, OUT: out, NATIVE_LDFLAGS: '-static -s' } });
+  await run(join(ROOT, 'scripts/build-native.sh'), [], {
+    env: { ...process.env, CC: CROSS[arch].cc, OUT: out, NATIVE_LDFLAGS: '-static -s' },
+  });
   copyFileSync(join(out, 'execlens-ptrace'), join(dest, 'execlens-ptrace'));
 }
 

@@ -18,7 +18,8 @@ export const packageFile = (rel: string): string => join(PACKAGE_ROOT, rel);
 export const PACKED_ARCHES = ['x64', 'arm64', 'riscv64'] as const;
 
 /** the prebuilt file `name` for this process's arch, in an installed package */
-export const packedFile = (name: string, arch: string = process.arch): string => packageFile(`build/arch/${arch}/${name}`);
+export const packedFile = (name: string, arch: string = process.arch): string =>
+  packageFile(`build/arch/${arch}/${name}`);
 
 /** the checkout's own build when there is one, else the packed file for this arch */
 function built(checkoutRel: string, name: string): string {
@@ -27,10 +28,12 @@ function built(checkoutRel: string, name: string): string {
 }
 
 /** the CO-RE BPF object (EXECLENS_BPF_OBJECT: another one) */
-export const bpfObjectFile = (): string => process.env.EXECLENS_BPF_OBJECT || built('build/bpf/execlens.bpf.o', 'execlens.bpf.o');
+export const bpfObjectFile = (): string =>
+  process.env.EXECLENS_BPF_OBJECT || built('build/bpf/execlens.bpf.o', 'execlens.bpf.o');
 
 /** what built the BPF object (scripts/build-bpf.sh writes it beside the object) */
 export const bpfBuildInfoFile = (): string => bpfObjectFile().replace(/\.o$/, '.json');
 
 /** the ptrace backend's helper, also the eBPF backend's exec shim (EXECLENS_PTRACE_HELPER: another one) */
-export const ptraceHelperFile = (): string => process.env.EXECLENS_PTRACE_HELPER || built('build/native/execlens-ptrace', 'execlens-ptrace');
+export const ptraceHelperFile = (): string =>
+  process.env.EXECLENS_PTRACE_HELPER || built('build/native/execlens-ptrace', 'execlens-ptrace');

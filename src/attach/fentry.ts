@@ -15,8 +15,10 @@ function unusable(facts: PlanFacts): string | null {
   const since = FENTRY_SINCE[facts.arch];
   const direct = facts.kc('CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS');
   if (!since) return `fentry not supported on ${facts.arch} by execlens`;
-  if (direct === false) return 'CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS is not set: fentry attach would fail with ENOTSUPP (524)';
-  if (direct === null && !facts.atLeast(since[0], since[1])) return `${facts.arch} has fentry only since ${since.join('.')}`;
+  if (direct === false)
+    return 'CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS is not set: fentry attach would fail with ENOTSUPP (524)';
+  if (direct === null && !facts.atLeast(since[0], since[1]))
+    return `${facts.arch} has fentry only since ${since.join('.')}`;
   if (facts.sym(facts.wrapper('execve')) === false) return `${facts.wrapper('execve')} not in ${facts.symSource}`;
   return null;
 }
@@ -28,12 +30,30 @@ function candidate(facts: PlanFacts, sleep: boolean): Candidate {
     sleepable: sleep,
     hooks: [
       ...SYSCALLS.flatMap((sc): HookSpec[] => [
-        { program: `${sleep ? 'fentry_s' : 'fentry'}_${sc}`, kind: 'fentry', role: 'enter', syscall: sc, abi: 'native', target: facts.wrapper(sc), optional: false },
-        { program: `fexit_${sc}`, kind: 'fexit', role: 'exit', syscall: sc, abi: 'native', target: facts.wrapper(sc), optional: false },
+        {
+          program: `${sleep ? 'fentry_s' : 'fentry'}_${sc}`,
+          kind: 'fentry',
+          role: 'enter',
+          syscall: sc,
+          abi: 'native',
+          target: facts.wrapper(sc),
+          optional: false,
+        },
+        {
+          program: `fexit_${sc}`,
+          kind: 'fexit',
+          role: 'exit',
+          syscall: sc,
+          abi: 'native',
+          target: facts.wrapper(sc),
+          optional: false,
+        },
       ]),
       ...compatHooks(facts, 'fentry'),
     ],
-    why: sleep ? `fastest path; sleepable (${facts.sleepable.why})` : 'fastest path (BPF trampoline on the syscall wrapper)',
+    why: sleep
+      ? `fastest path; sleepable (${facts.sleepable.why})`
+      : 'fastest path (BPF trampoline on the syscall wrapper)',
     blind: facts.compatBlindUnhooked,
   };
 }
@@ -41,7 +61,8 @@ function candidate(facts: PlanFacts, sleep: boolean): Candidate {
 export const fentry: AttachMethod = {
   kind: 'fentry',
   candidateIds: ['fentry.s', 'fentry'],
-  summary: 'BPF trampolines on the syscall wrappers (fentry.s: sleepable entry, 7.1+ or CONFIG_FUNCTION_ERROR_INJECTION)',
+  summary:
+    'BPF trampolines on the syscall wrappers (fentry.s: sleepable entry, 7.1+ or CONFIG_FUNCTION_ERROR_INJECTION)',
   since: 'x86_64 5.5, arm64 6.4, riscv64 6.8',
   programPrefixes: ['fentry_', 'fexit_'],
 
@@ -63,7 +84,8 @@ export const fentry: AttachMethod = {
   hint(a) {
     if (a.stage === 'load' && a.errno === 1)
       return 'fentry refused before the verifier (EPERM as root): lockdown, an LSM or the hypervisor forbids BPF trampolines here';
-    if (a.stage === 'attach' && a.errno === 524) return 'ENOTSUPP: this kernel cannot attach BPF trampolines (no DYNAMIC_FTRACE_WITH_DIRECT_CALLS)';
+    if (a.stage === 'attach' && a.errno === 524)
+      return 'ENOTSUPP: this kernel cannot attach BPF trampolines (no DYNAMIC_FTRACE_WITH_DIRECT_CALLS)';
     return undefined;
   },
 

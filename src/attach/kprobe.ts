@@ -16,7 +16,8 @@ function targets(facts: PlanFacts): { direct: boolean; target: (sc: 'execve' | '
 function unusable(facts: PlanFacts): string | null {
   const kp = facts.kc('CONFIG_KPROBES');
   if (kp === false) return 'CONFIG_KPROBES is not set: kprobe attach would fail';
-  if (kp === null && !facts.f.kprobePmu && !facts.f.kprobeEvents) return 'no kprobe PMU and no kprobe_events in tracefs';
+  if (kp === null && !facts.f.kprobePmu && !facts.f.kprobeEvents)
+    return 'no kprobe PMU and no kprobe_events in tracefs';
   if (facts.arch === 'riscv64' && facts.kc('CONFIG_KPROBES_ON_FTRACE') !== true)
     return 'riscv64 without CONFIG_KPROBES_ON_FTRACE: a kprobe on an ftrace location fails with EINVAL';
   if (!targets(facts)) return `neither ${facts.wrapper('execve')} nor __se_sys_execve in ${facts.symSource}`;
@@ -41,13 +42,31 @@ export const kprobe: AttachMethod = {
         sleepable: false,
         hooks: [
           ...SYSCALLS.flatMap((sc): HookSpec[] => [
-            { program: `${t.direct ? 'kprobe_direct' : 'kprobe'}_${sc}`, kind: 'kprobe', role: 'enter', syscall: sc, abi: 'native', target: t.target(sc), optional: false },
+            {
+              program: `${t.direct ? 'kprobe_direct' : 'kprobe'}_${sc}`,
+              kind: 'kprobe',
+              role: 'enter',
+              syscall: sc,
+              abi: 'native',
+              target: t.target(sc),
+              optional: false,
+            },
             // one exit program serves both syscalls (attached twice): verified once
-            { program: 'kretprobe_execve', kind: 'kretprobe', role: 'exit', syscall: sc, abi: 'native', target: t.target(sc), optional: false },
+            {
+              program: 'kretprobe_execve',
+              kind: 'kretprobe',
+              role: 'exit',
+              syscall: sc,
+              abi: 'native',
+              target: t.target(sc),
+              optional: false,
+            },
           ]),
           ...compatHooks(facts, 'kprobe'),
         ],
-        why: t.direct ? `no syscall wrappers on this kernel: kprobe on ${t.target('execve')} with direct arguments` : `kprobe on ${t.target('execve')}`,
+        why: t.direct
+          ? `no syscall wrappers on this kernel: kprobe on ${t.target('execve')} with direct arguments`
+          : `kprobe on ${t.target('execve')}`,
         blind: facts.compatBlindUnhooked,
         ...(reason !== null ? { forced: reason } : {}),
       });

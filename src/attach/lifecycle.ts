@@ -23,6 +23,7 @@ export function lifecycleTarget(program: string): string {
 
 export function chooseLifecycle(facts: PlanFacts, forced?: LifecycleKind): { kinds: LifecycleKind[]; why: string } {
   if (forced) return { kinds: [forced], why: `forced by override: ${forced}` };
-  if (facts.atLeast(5, 5)) return { kinds: ['tp_btf', 'raw_tp'], why: 'tp_btf (BTF-typed tracepoints, 5.5+), raw_tp as fallback' };
+  if (facts.atLeast(5, 5))
+    return { kinds: ['tp_btf', 'raw_tp'], why: 'tp_btf (BTF-typed tracepoints, 5.5+), raw_tp as fallback' };
   return { kinds: ['raw_tp'], why: 'kernel < 5.5: raw_tp' };
 }

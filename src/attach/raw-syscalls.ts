@@ -11,7 +11,8 @@ import type { AttachMethod, MethodPlan } from './method.js';
 export const rawSyscalls: AttachMethod = {
   kind: 'raw_syscalls',
   candidateIds: ['raw_syscalls'],
-  summary: 'raw tracepoints sys_enter/sys_exit filtered by syscall number: native and compat, detach at once; runs on every syscall',
+  summary:
+    'raw tracepoints sys_enter/sys_exit filtered by syscall number: native and compat, detach at once; runs on every syscall',
   since: '5.8',
   programPrefixes: ['raw_sys_'],
 
@@ -26,8 +27,24 @@ export const rawSyscalls: AttachMethod = {
           attach: 'raw_syscalls',
           sleepable: false,
           hooks: [
-            { program: 'raw_sys_enter', kind: 'raw_tp', role: 'enter', syscall: 'any', abi, target: 'sys_enter', optional: false },
-            { program: 'raw_sys_exit', kind: 'raw_tp', role: 'exit', syscall: 'any', abi, target: 'sys_exit', optional: false },
+            {
+              program: 'raw_sys_enter',
+              kind: 'raw_tp',
+              role: 'enter',
+              syscall: 'any',
+              abi,
+              target: 'sys_enter',
+              optional: false,
+            },
+            {
+              program: 'raw_sys_exit',
+              kind: 'raw_tp',
+              role: 'exit',
+              syscall: 'any',
+              abi,
+              target: 'sys_exit',
+              optional: false,
+            },
           ],
           why: `raw syscall tracepoints (sys_enter/sys_exit, filtered by syscall number): ${abi === 'native' ? 'native ABI' : `native and ${c.abi}`}, detach at once; runs on every syscall while tracing`,
           blind: [],

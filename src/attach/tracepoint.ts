@@ -29,14 +29,32 @@ export const tracepoint: AttachMethod = {
         attach: 'tracepoint',
         sleepable: false,
         hooks: SYSCALLS.flatMap((sc): HookSpec[] => [
-          { program: `tp_enter_${sc}`, kind: 'tracepoint', role: 'enter', syscall: sc, abi: 'native', target: `syscalls/sys_enter_${sc}`, optional: false },
+          {
+            program: `tp_enter_${sc}`,
+            kind: 'tracepoint',
+            role: 'enter',
+            syscall: sc,
+            abi: 'native',
+            target: `syscalls/sys_enter_${sc}`,
+            optional: false,
+          },
           // one exit program serves both syscalls (attached twice): verified once
-          { program: 'tp_exit_execve', kind: 'tracepoint', role: 'exit', syscall: sc, abi: 'native', target: `syscalls/sys_exit_${sc}`, optional: false },
+          {
+            program: 'tp_exit_execve',
+            kind: 'tracepoint',
+            role: 'exit',
+            syscall: sc,
+            abi: 'native',
+            target: `syscalls/sys_exit_${sc}`,
+            optional: false,
+          },
         ]),
         why: 'syscall tracepoints: stable everywhere, slower than fentry, native ABI only',
         blind:
           c.abi && c.kernelRuns !== false
-            ? [`failed ${c.abi} (32-bit) execs: syscall tracepoints skip compat syscalls; successful ones are caught at sched_process_exec without the entry record (argv[0] as passed, execveat fd)`]
+            ? [
+                `failed ${c.abi} (32-bit) execs: syscall tracepoints skip compat syscalls; successful ones are caught at sched_process_exec without the entry record (argv[0] as passed, execveat fd)`,
+              ]
             : [],
         ...(reason !== null ? { forced: reason } : {}),
       });

@@ -56,7 +56,10 @@ export function commandFromCmdline(cmdline: Buffer, command: readonly string[]):
  * from it (always, from the CLI); strings given any other way are the bytes
  * they encode to.
  */
-export function commandBytes(command: readonly string[], cmdline: Buffer = readFileSync('/proc/self/cmdline')): Buffer[] {
+export function commandBytes(
+  command: readonly string[],
+  cmdline: Buffer = readFileSync('/proc/self/cmdline'),
+): Buffer[] {
   return commandFromCmdline(cmdline, command) ?? command.map((s) => Buffer.from(s, 'utf8'));
 }
 
@@ -92,11 +95,18 @@ export function envValue(env: readonly Buffer[], name: string): Buffer | null {
  * NUL-terminated, counts in decimal, nothing after the last item.
  */
 export function encodeSpec(c: CommandBytes): Buffer {
-  for (const b of [c.path, ...c.argv, ...c.env]) if (b.includes(0)) throw new Error('a command item holds a NUL byte: exec cannot pass it');
-  const items = [Buffer.from(SPEC_MAGIC), c.path, Buffer.from(String(c.argv.length)), ...c.argv, Buffer.from(String(c.env.length)), ...c.env];
+  for (const b of [c.path, ...c.argv, ...c.env])
+    if (b.includes(0)) throw new Error('a command item holds a NUL byte: exec cannot pass it');
+  const items = [
+    Buffer.from(SPEC_MAGIC),
+    c.path,
+    Buffer.from(String(c.argv.length)),
+    ...c.argv,
+    Buffer.from(String(c.env.length)),
+    ...c.env,
+  ];
   return Buffer.concat(items.flatMap((b) => [b, Buffer.from([0])]));
 }
-
 
 /**
  * native/ptrace/execlens-ptrace: the ptrace backend's tracer, and with --exec
@@ -109,7 +119,11 @@ export function nativeHelperPath(): string {
 
 export function requireNativeHelper(): string {
   const p = nativeHelperPath();
-  if (!existsSync(p)) throw new ExeclensError(`native helper not found at ${p}: in a checkout run 'npm run build'; the package ships it for ${PACKED_ARCHES.join(', ')} (or set EXECLENS_PTRACE_HELPER)`, EXIT.SOFTWARE);
+  if (!existsSync(p))
+    throw new ExeclensError(
+      `native helper not found at ${p}: in a checkout run 'npm run build'; the package ships it for ${PACKED_ARCHES.join(', ')} (or set EXECLENS_PTRACE_HELPER)`,
+      EXIT.SOFTWARE,
+    );
   return p;
 }
 

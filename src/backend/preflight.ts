@@ -79,7 +79,8 @@ export function resolveCommand(cmd: Buffer, path: Buffer | null = null): Buffer 
     const r = check(cmd);
     if (r) return r;
     // as the shell says it: a directory exists but cannot be run (126), a missing file is 127
-    if (statSync(cmd, { throwIfNoEntry: false })?.isDirectory()) throw new ExeclensError(`${name}: is a directory`, EXIT.NOT_EXECUTABLE);
+    if (statSync(cmd, { throwIfNoEntry: false })?.isDirectory())
+      throw new ExeclensError(`${name}: is a directory`, EXIT.NOT_EXECUTABLE);
     throw new ExeclensError(`${name}: no such file or directory`, EXIT.NOT_FOUND);
   }
   const dirs = (path ?? Buffer.from('/usr/local/bin:/usr/bin:/bin')).toString('latin1').split(delimiter);

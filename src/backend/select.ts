@@ -32,7 +32,10 @@ async function ptrace(): Promise<TraceSource> {
 
 export async function openBackend(o: BackendOptions): Promise<TraceSource> {
   if (o.backend === 'ptrace' && o.systemWide)
-    throw new ExeclensError('the ptrace backend traces a command: give one after --, or use --backend ebpf for system-wide tracing', EXIT.USAGE);
+    throw new ExeclensError(
+      'the ptrace backend traces a command: give one after --, or use --backend ebpf for system-wide tracing',
+      EXIT.USAGE,
+    );
   if (o.backend === 'ptrace') return ptrace();
   const auto = o.backend === 'auto' && !o.systemWide;
   if (auto && missingCapabilities({ euid: process.geteuid?.() ?? -1, capEff: readCapEff() }).length) {
@@ -41,7 +44,13 @@ export async function openBackend(o: BackendOptions): Promise<TraceSource> {
   }
   try {
     const { openEbpf } = await import('./ebpf/open.js');
-    return openEbpf({ systemWide: o.systemWide, overrides: o.overrides, ringBytes: o.ringBytes, captureFds: o.captureFds, say: o.verbose ? o.say : null });
+    return openEbpf({
+      systemWide: o.systemWide,
+      overrides: o.overrides,
+      ringBytes: o.ringBytes,
+      captureFds: o.captureFds,
+      say: o.verbose ? o.say : null,
+    });
   } catch (e) {
     if (!auto || !(e instanceof ExeclensError) || !FALLBACK_CODES.includes(e.exitCode)) throw e;
     o.say(`eBPF cannot trace here (${e.message}); falling back to ptrace`);

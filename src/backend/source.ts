@@ -19,7 +19,9 @@ export interface CommandSpec extends CommandBytes {
 /** the command's fds 0-2 and the native helper's flag for them */
 export function commandStdio(cmd: CommandSpec): { stdio: ('inherit' | number)[]; args: string[] } {
   const s = cmd.stdio;
-  return s ? { stdio: [s.fd, s.fd, s.fd], args: s.ctty ? ['--ctty'] : [] } : { stdio: ['inherit', 'inherit', 'inherit'], args: [] };
+  return s
+    ? { stdio: [s.fd, s.fd, s.fd], args: s.ctty ? ['--ctty'] : [] }
+    : { stdio: ['inherit', 'inherit', 'inherit'], args: [] };
 }
 
 export interface Started {

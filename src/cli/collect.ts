@@ -19,7 +19,6 @@ import { VERSION } from '../version.js';
 import { defaultFile, type CollectFormat } from './formats.js';
 import { runTrace, type RunContext, type RunOptions } from './run.js';
 
-
 export interface CollectOptions extends Omit<RunOptions, 'captureFds' | 'output'> {
   format: CollectFormat;
   /** null: the format's default file (formats.ts); '-': stdout */
@@ -37,7 +36,11 @@ interface FormatSpec {
 }
 
 const fmtOf = (ctx: RunContext): FormatOptions => ({
-  fullEnv: false, showFds: true, showCmdline: false, startNs: ctx.startNs, bootToWallNs: ctx.bootToWallNs,
+  fullEnv: false,
+  showFds: true,
+  showCmdline: false,
+  startNs: ctx.startNs,
+  bootToWallNs: ctx.bootToWallNs,
 });
 
 /** fds 0-2 as the command inherits them from execlens (the native helper passes them on as they are) */
@@ -75,10 +78,12 @@ const FORMATS: Record<CollectFormat, FormatSpec> = {
   jsonl: { fds: true, binary: false, make: (ctx) => new JsonLinesSink(ctx.writer, fmtOf(ctx), true) },
   perfetto: { fds: true, binary: true, make: (ctx) => new PerfettoSink(ctx.writer, runName(ctx), ctx.startNs) },
   'compile-commands': {
-    fds: false, binary: false,
-    make: (ctx, o) => new CompileCommandsSink(ctx.writer, o.compiler, (s) => {
-      if (!o.quiet) process.stderr.write(compileStatsLine(o.output ?? defaultFile(o.format), s));
-    }),
+    fds: false,
+    binary: false,
+    make: (ctx, o) =>
+      new CompileCommandsSink(ctx.writer, o.compiler, (s) => {
+        if (!o.quiet) process.stderr.write(compileStatsLine(o.output ?? defaultFile(o.format), s));
+      }),
   },
 };
 
@@ -87,9 +92,12 @@ export function runCollect(o: CollectOptions): Promise<number> {
   const output = o.output ?? defaultFile(o.format);
   if (spec.binary && output === '-' && process.stdout.isTTY)
     throw new ExeclensError(`-F ${o.format} is binary: give -o FILE, or redirect stdout`, EXIT.USAGE);
-  return runTrace({ ...o, output, captureFds: spec.fds }, {
-    makeSink: (ctx) => spec.make(ctx, o),
-    // the events are in a file (or on stdout for another program): how the run went is said on stderr
-    summaryOnStderr: () => true,
-  });
+  return runTrace(
+    { ...o, output, captureFds: spec.fds },
+    {
+      makeSink: (ctx) => spec.make(ctx, o),
+      // the events are in a file (or on stdout for another program): how the run went is said on stderr
+      summaryOnStderr: () => true,
+    },
+  );
 }

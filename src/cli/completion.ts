@@ -16,7 +16,8 @@ const valued = (c: CommandSpec): OptionSpec[] => c.options.filter((o) => o.value
 
 /** what a value without choices completes to, by its name in the definition (<file>, <user>, <MiB>) */
 type ValueKind = 'FILE' | 'USER' | 'NONE';
-const valueKind = (name: string): ValueKind => (/file|path|dir/i.test(name) ? 'FILE' : /user/i.test(name) ? 'USER' : 'NONE');
+const valueKind = (name: string): ValueKind =>
+  /file|path|dir/i.test(name) ? 'FILE' : /user/i.test(name) ? 'USER' : 'NONE';
 
 /** the words an argument completes to: its choices, or for `help` the command names */
 function argWords(root: CommandSpec, c: CommandSpec, a: ArgumentSpec): readonly string[] | null {
@@ -28,7 +29,12 @@ function argWords(root: CommandSpec, c: CommandSpec, a: ArgumentSpec): readonly 
 function bashLevel(root: CommandSpec, c: CommandSpec, key: string): string {
   const opts = c.options.flatMap(spellings).join(' ');
   const val = valued(c).flatMap(spellings).join(' ');
-  const values = valued(c).map((o) => `        ${spellings(o).map((s) => sq(s)).join('|')}) words=${o.choices ? sq(o.choices.join(' ')) : valueKind(o.value!)} ;;`);
+  const values = valued(c).map(
+    (o) =>
+      `        ${spellings(o)
+        .map((s) => sq(s))
+        .join('|')}) words=${o.choices ? sq(o.choices.join(' ')) : valueKind(o.value!)} ;;`,
+  );
   const args = c.arguments.map((a, i) => {
     const w = argWords(root, c, a);
     const what = w ? `words=${sq(w.join(' '))}` : a.variadic && c.passThrough ? 'words=COMMAND' : 'words=FILE';
@@ -37,8 +43,12 @@ function bashLevel(root: CommandSpec, c: CommandSpec, key: string): string {
   return [
     `    ${sq(key)})`,
     `      opts=${sq(opts)}; valued=${sq(` ${val} `)}; pass=${c.passThrough ? 1 : 0}`,
-    `      case $opt in`, ...values, `      esac`,
-    `      [[ -n $arg ]] && case $arg in`, ...args, `      esac ;;`,
+    `      case $opt in`,
+    ...values,
+    `      esac`,
+    `      [[ -n $arg ]] && case $arg in`,
+    ...args,
+    `      esac ;;`,
   ].join('\n');
 }
 
@@ -102,7 +112,11 @@ complete -o default -F _${root.name} ${root.name}
 }
 
 /** zsh's _arguments brackets and descriptions: [ ] : \\ and ' need escaping */
-const zdesc = (s: string): string => s.replace(/\\/g, '\\\\').replace(/([[\]:])/g, '\\$1').replace(/'/g, `'\\''`);
+const zdesc = (s: string): string =>
+  s
+    .replace(/\\/g, '\\\\')
+    .replace(/([[\]:])/g, '\\$1')
+    .replace(/'/g, `'\\''`);
 
 function zshOption(o: OptionSpec): string {
   const names = spellings(o);
@@ -178,9 +192,13 @@ function fishOption(n: string, cond: string, o: OptionSpec): string {
 /** fish: `complete` lines, each conditioned on the subcommand seen so far */
 export function fishCompletion(root: CommandSpec): string {
   const n = root.name;
-  const L = [`# fish completion for ${n}, generated from its command-line definition (${n} completion fish)`, `complete -c ${n} -f`];
+  const L = [
+    `# fish completion for ${n}, generated from its command-line definition (${n} completion fish)`,
+    `complete -c ${n} -f`,
+  ];
   for (const o of root.options) L.push(fishOption(n, '__fish_use_subcommand', o));
-  for (const c of root.commands) L.push(`complete -c ${n} -n __fish_use_subcommand -a ${c.name} -d ${fq(c.description)}`);
+  for (const c of root.commands)
+    L.push(`complete -c ${n} -n __fish_use_subcommand -a ${c.name} -d ${fq(c.description)}`);
   for (const c of root.commands) {
     // after `--` (or the first word of a pass-through command) the words belong to the traced command
     const inCmd = `__fish_seen_subcommand_from ${c.name}`;
@@ -188,14 +206,16 @@ export function fishCompletion(root: CommandSpec): string {
     for (const o of c.options) L.push(fishOption(n, cond, o));
     for (const a of c.arguments) {
       const w = argWords(root, c, a);
-      if (w) L.push(`complete -c ${n} -n ${fq(`${inCmd}; and not __fish_seen_subcommand_from ${w.join(' ')}`)} -a ${fq(w.join(' '))}`);
+      if (w)
+        L.push(
+          `complete -c ${n} -n ${fq(`${inCmd}; and not __fish_seen_subcommand_from ${w.join(' ')}`)} -a ${fq(w.join(' '))}`,
+        );
       else if (c.passThrough) {
         // the traced command completes as a command line of its own: skip `execlens CMD` and the option values
         const cmdWord = `${inCmd}; and begin; contains -- -- (commandline -opc); or not string match -q -- '-*' (commandline -ct); end`;
         const skip = ['--fcs-skip=2', ...valued(c).flatMap(spellings)].join(' ');
         L.push(`complete -c ${n} -n ${fq(cmdWord)} -a ${fq(`(__fish_complete_subcommand ${skip})`)}`);
-      }
-      else L.push(`complete -c ${n} -n ${fq(inCmd)} -F`);
+      } else L.push(`complete -c ${n} -n ${fq(inCmd)} -F`);
     }
   }
   return L.join('\n') + '\n';

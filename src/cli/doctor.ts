@@ -20,7 +20,14 @@ export interface DoctorReport {
   bpffs: string;
   plan: BpfUp['plan'];
   attempts: BpfUp['attempts'];
-  chosen: { candidate: string; lifecycle: string; loops: string; sleepable: boolean; hooks: { program: string; kind: string; target: string; abi: string }[]; blind: string[] } | null;
+  chosen: {
+    candidate: string;
+    lifecycle: string;
+    loops: string;
+    sleepable: boolean;
+    hooks: { program: string; kind: string; target: string; abi: string }[];
+    blind: string[];
+  } | null;
   programs: ProgStats[];
   missingCapabilities: string[];
   objectPath: string;
@@ -35,17 +42,37 @@ export function doctorReport(overrides: Overrides, opts: { verifierStats?: boole
   const missing = missingCapabilities({ euid: process.geteuid?.() ?? -1, capEff: readCapEff() });
   // without privileges: detection and the plan, no trial loads (the same bring-up path as log's)
   // doctor probes everything again and rewrites this boot's record (src/kernel/facts-cache.ts)
-  const up = bringUp({ features: probeKernel('refresh'), overrides, filter: true, captureEnv: true, captureFds: true, ringBytes: 1 << 20, blockChunks: 64, verifierStats: opts.verifierStats === true, refusals: 'refresh', trial: missing.length === 0 });
+  const up = bringUp({
+    features: probeKernel('refresh'),
+    overrides,
+    filter: true,
+    captureEnv: true,
+    captureFds: true,
+    ringBytes: 1 << 20,
+    blockChunks: 64,
+    verifierStats: opts.verifierStats === true,
+    refusals: 'refresh',
+    trial: missing.length === 0,
+  });
   const t = up.tracer;
   const report: DoctorReport = {
     schema: DOCTOR_SCHEMA,
     features: up.features,
     tracefs: up.mount,
-    bpffs: up.features.bpffs ? 'mounted (not needed: execlens pins nothing)' : 'not mounted (not needed: execlens pins nothing)',
+    bpffs: up.features.bpffs
+      ? 'mounted (not needed: execlens pins nothing)'
+      : 'not mounted (not needed: execlens pins nothing)',
     plan: up.plan,
     attempts: up.attempts,
     chosen: t
-      ? { candidate: t.candidate.id, lifecycle: t.lifecycle, loops: t.loops, sleepable: t.candidate.sleepable, hooks: t.hooks.map((h) => ({ program: t.loadedName(h.program), kind: h.kind, target: h.target, abi: h.abi })), blind: t.candidate.blind }
+      ? {
+          candidate: t.candidate.id,
+          lifecycle: t.lifecycle,
+          loops: t.loops,
+          sleepable: t.candidate.sleepable,
+          hooks: t.hooks.map((h) => ({ program: t.loadedName(h.program), kind: h.kind, target: h.target, abi: h.abi })),
+          blind: t.candidate.blind,
+        }
       : null,
     programs: t ? t.progStats() : [],
     missingCapabilities: missing,
@@ -60,7 +87,8 @@ export function doctorReport(overrides: Overrides, opts: { verifierStats?: boole
 function autoBackend(missing: string[], loaded: boolean): DoctorReport['backend'] {
   const helper = nativeHelperPath();
   const ptraceHelper = existsSync(helper) ? helper : null;
-  if (missing.length) return { auto: 'ptrace', why: `no privileges for BPF (missing ${missing.join(', ')})`, ptraceHelper };
+  if (missing.length)
+    return { auto: 'ptrace', why: `no privileges for BPF (missing ${missing.join(', ')})`, ptraceHelper };
   if (!loaded) return { auto: 'ptrace', why: 'BPF refused by every candidate (see the trial loads)', ptraceHelper };
   return { auto: 'ebpf', why: 'the eBPF plan loads', ptraceHelper };
 }
@@ -78,8 +106,10 @@ export function attachMethodLines(plan: DoctorReport['plan']): string[] {
     const ids = m.candidateIds.filter((id) => plan.candidates.some((c) => c.id === id));
     L.push(`  ${m.kind.padEnd(12)} ${m.summary} (since ${m.since})`);
     if (ids.length) L.push(`  ${''.padEnd(12)} candidate: ${ids.join(', ')}`);
-    for (const rj of plan.rejected.filter((x) => m.candidateIds.includes(x.id))) L.push(`  ${''.padEnd(12)} ruled out ${rj.id}: ${rj.reason}`);
-    if (!ids.length && !plan.rejected.some((x) => m.candidateIds.includes(x.id))) L.push(`  ${''.padEnd(12)} not in this plan (an --attach override)`);
+    for (const rj of plan.rejected.filter((x) => m.candidateIds.includes(x.id)))
+      L.push(`  ${''.padEnd(12)} ruled out ${rj.id}: ${rj.reason}`);
+    if (!ids.length && !plan.rejected.some((x) => m.candidateIds.includes(x.id)))
+      L.push(`  ${''.padEnd(12)} not in this plan (an --attach override)`);
   }
   return L;
 }
@@ -95,14 +125,30 @@ export function formatDoctor(r: DoctorReport): string {
   L.push(`tracefs     ${r.tracefs.note}`);
   L.push(`bpffs       ${r.bpffs}`);
   L.push(`kprobes     PMU ${yn(f.kprobePmu)}, kprobe_events ${yn(f.kprobeEvents)}`);
-  L.push(`JIT         bpf_jit_enable=${f.jit ?? '?'}; unprivileged_bpf_disabled=${f.unprivilegedBpfDisabled ?? '?'}; lockdown=${f.lockdown ?? '?'}`);
-  L.push(`privileges  euid ${f.euid}, CapEff ${f.capEff ?? '?'}${r.missingCapabilities.length ? `; MISSING ${r.missingCapabilities.join(', ')}` : ''}`);
-  if (f.symbols) L.push(`symbols     ${f.symbolsSource ? `(${f.symbolsSource}) ` : ''}${Object.entries(f.symbols).map(([k, v]) => `${k}${v ? '' : ' (absent)'}`).join(', ')}`);
-  if (f.syscallTracepoints) L.push(`tracepoints ${Object.entries(f.syscallTracepoints).map(([k, v]) => `${k}${v ? '' : ' (absent)'}`).join(', ')}`);
+  L.push(
+    `JIT         bpf_jit_enable=${f.jit ?? '?'}; unprivileged_bpf_disabled=${f.unprivilegedBpfDisabled ?? '?'}; lockdown=${f.lockdown ?? '?'}`,
+  );
+  L.push(
+    `privileges  euid ${f.euid}, CapEff ${f.capEff ?? '?'}${r.missingCapabilities.length ? `; MISSING ${r.missingCapabilities.join(', ')}` : ''}`,
+  );
+  if (f.symbols)
+    L.push(
+      `symbols     ${f.symbolsSource ? `(${f.symbolsSource}) ` : ''}${Object.entries(f.symbols)
+        .map(([k, v]) => `${k}${v ? '' : ' (absent)'}`)
+        .join(', ')}`,
+    );
+  if (f.syscallTracepoints)
+    L.push(
+      `tracepoints ${Object.entries(f.syscallTracepoints)
+        .map(([k, v]) => `${k}${v ? '' : ' (absent)'}`)
+        .join(', ')}`,
+    );
   L.push('');
   L.push('plan');
   if (r.plan.fatal) L.push(`  FATAL: ${r.plan.fatal}`);
-  L.push(`  candidates, in order: ${r.plan.candidates.map((c) => c.id + (c.forced ? ' (forced)' : '')).join(' -> ') || 'none'}`);
+  L.push(
+    `  candidates, in order: ${r.plan.candidates.map((c) => c.id + (c.forced ? ' (forced)' : '')).join(' -> ') || 'none'}`,
+  );
   L.push(...attachMethodLines(r.plan));
   L.push(`  sleepable  ${r.plan.sleepableWhy}`);
   L.push(`  compat     ${r.plan.compatWhy}`);
@@ -113,25 +159,37 @@ export function formatDoctor(r: DoctorReport): string {
   L.push('trial loads');
   if (r.attempts.length === 0) L.push('  none (not root, or the plan is fatal)');
   for (const a of r.attempts) {
-    L.push(`  ${a.ok ? 'OK    ' : 'FAILED'} ${a.candidate} + ${a.lifecycle}${a.loops ? ` (${a.loops})` : ''}${a.ok ? '' : `: ${a.stage} failed${a.program ? ` in ${a.program}` : ''}: ${a.error ?? '?'}${a.errno !== undefined ? ` (errno ${a.errno})` : ''}`}`);
+    L.push(
+      `  ${a.ok ? 'OK    ' : 'FAILED'} ${a.candidate} + ${a.lifecycle}${a.loops ? ` (${a.loops})` : ''}${a.ok ? '' : `: ${a.stage} failed${a.program ? ` in ${a.program}` : ''}: ${a.error ?? '?'}${a.errno !== undefined ? ` (errno ${a.errno})` : ''}`}`,
+    );
     if (a.hint) L.push(`         -> ${a.hint}`);
     for (const d of a.droppedHooks ?? []) L.push(`         dropped ${d.program} (${d.target}): ${d.reason}`);
     if (!a.ok) for (const l of (a.log ?? []).slice(0, 12)) L.push(`         | ${l}`);
   }
   L.push('');
   if (r.chosen) {
-    L.push(`chosen      ${r.chosen.candidate} + ${r.chosen.lifecycle}, ${r.chosen.loops} loops${r.chosen.sleepable ? ' (sleepable)' : ''}`);
+    L.push(
+      `chosen      ${r.chosen.candidate} + ${r.chosen.lifecycle}, ${r.chosen.loops} loops${r.chosen.sleepable ? ' (sleepable)' : ''}`,
+    );
     for (const h of r.chosen.hooks) L.push(`              ${h.kind.padEnd(10)} ${h.target} [${h.abi}] -> ${h.program}`);
     for (const b of r.chosen.blind) L.push(`blind spot  ${b}`);
     L.push('programs    name                       verified insns   xlated insns');
-    for (const p of r.programs) L.push(`              ${p.name.padEnd(26)} ${String(p.verifiedInsns).padStart(14)} ${String(p.xlatedInsns).padStart(14)}`);
+    for (const p of r.programs)
+      L.push(
+        `              ${p.name.padEnd(26)} ${String(p.verifiedInsns).padStart(14)} ${String(p.xlatedInsns).padStart(14)}`,
+      );
     if (r.verifier) {
       L.push('verifier    name                       processed insns  total states  peak states  verify ms');
-      for (const [n, v] of Object.entries(r.verifier)) L.push(`              ${n.padEnd(26)} ${String(v.processedInsns).padStart(15)} ${String(v.totalStates).padStart(13)} ${String(v.peakStates).padStart(12)} ${v.verifyUs === null ? '?' : (v.verifyUs / 1000).toFixed(1).padStart(10)}`);
+      for (const [n, v] of Object.entries(r.verifier))
+        L.push(
+          `              ${n.padEnd(26)} ${String(v.processedInsns).padStart(15)} ${String(v.totalStates).padStart(13)} ${String(v.peakStates).padStart(12)} ${v.verifyUs === null ? '?' : (v.verifyUs / 1000).toFixed(1).padStart(10)}`,
+        );
     }
   } else {
     L.push('chosen      nothing: execlens cannot trace with eBPF here');
   }
-  L.push(`backend     --backend auto would use ${r.backend.auto}: ${r.backend.why}; ptrace helper ${r.backend.ptraceHelper ?? 'not built (npm run build)'}`);
+  L.push(
+    `backend     --backend auto would use ${r.backend.auto}: ${r.backend.why}; ptrace helper ${r.backend.ptraceHelper ?? 'not built (npm run build)'}`,
+  );
   return L.join('\n') + '\n';
 }

@@ -29,8 +29,12 @@ export function colorFor(mode: ColorMode, dest: Destination, env: NodeJS.Process
 
 function makeSink(o: LogOptions, ctx: RunContext): Sink {
   const fmt: FormatOptions = {
-    fullEnv: o.fullEnv, showFds: o.showFds, showCmdline: o.showCmdline, timestamp: o.timestamp,
-    startNs: ctx.startNs, bootToWallNs: ctx.bootToWallNs,
+    fullEnv: o.fullEnv,
+    showFds: o.showFds,
+    showCmdline: o.showCmdline,
+    timestamp: o.timestamp,
+    startNs: ctx.startNs,
+    bootToWallNs: ctx.bootToWallNs,
   };
   if (o.json) return new JsonLinesSink(ctx.writer, fmt);
   return new TextSink(ctx.writer, fmt, palette(colorFor(o.color, ctx.dest, process.env)));
@@ -48,8 +52,11 @@ export function logSummaryOnStderr(json: boolean, s: Summary, dest: Destination)
 }
 
 export function runLog(o: LogOptions): Promise<number> {
-  return runTrace({ ...o, captureFds: o.showFds || o.json }, {
-    makeSink: (ctx) => makeSink(o, ctx),
-    summaryOnStderr: (s, dest) => logSummaryOnStderr(o.json, s, dest),
-  });
+  return runTrace(
+    { ...o, captureFds: o.showFds || o.json },
+    {
+      makeSink: (ctx) => makeSink(o, ctx),
+      summaryOnStderr: (s, dest) => logSummaryOnStderr(o.json, s, dest),
+    },
+  );
 }

@@ -14,7 +14,6 @@ import { COLLECT_FORMATS, defaultFile, type CollectFormat } from './formats.js';
 import { describeCommand } from './clispec.js';
 import { completionScript, SHELLS, type Shell } from './completion.js';
 
-
 interface CommonOpts {
   attach?: AttachKind;
   sleep?: boolean;
@@ -54,16 +53,28 @@ export function regexArg(v: string): RegExp {
   try {
     return new RegExp(v);
   } catch (e) {
-    throw new InvalidArgumentError(`not a valid regular expression (${(e as Error).message.replace(/^Invalid regular expression: /, '')})`);
+    throw new InvalidArgumentError(
+      `not a valid regular expression (${(e as Error).message.replace(/^Invalid regular expression: /, '')})`,
+    );
   }
 }
 
 function planOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--attach <kind>', 'force the syscall attach method (env EXECLENS_ATTACH)').choices(ATTACH_KINDS))
+    .addOption(
+      new Option('--attach <kind>', 'force the syscall attach method (env EXECLENS_ATTACH)').choices(ATTACH_KINDS),
+    )
     .option('--no-sleep', 'forbid sleepable programs (env EXECLENS_NO_SLEEP=1)')
-    .addOption(new Option('--lifecycle <kind>', 'force the sched_process_* program type (env EXECLENS_LIFECYCLE)').choices(LIFECYCLE_KINDS))
-    .addOption(new Option('--loops <kind>', 'force the loop variant of the copying programs (env EXECLENS_LOOPS)').choices(LOOP_KINDS));
+    .addOption(
+      new Option('--lifecycle <kind>', 'force the sched_process_* program type (env EXECLENS_LIFECYCLE)').choices(
+        LIFECYCLE_KINDS,
+      ),
+    )
+    .addOption(
+      new Option('--loops <kind>', 'force the loop variant of the copying programs (env EXECLENS_LOOPS)').choices(
+        LOOP_KINDS,
+      ),
+    );
 }
 
 /** the flags of a traced run, shared by log and collect */
@@ -72,7 +83,12 @@ function runFlags(cmd: Command): Command {
     cmd
       .option('-u, --user <user>', 'run CMD as USER (default: the sudo caller, else as is)')
       .option('--ring-size <MiB>', 'BPF ring buffer size in MiB (power of two)', intArg, DEFAULT_RING_MIB)
-      .addOption(new Option('--backend <kind>', 'ebpf, ptrace (no BPF, no root needed), or auto: eBPF where it can load, else ptrace (env EXECLENS_BACKEND)').choices(['ebpf', 'ptrace', 'auto']))
+      .addOption(
+        new Option(
+          '--backend <kind>',
+          'ebpf, ptrace (no BPF, no root needed), or auto: eBPF where it can load, else ptrace (env EXECLENS_BACKEND)',
+        ).choices(['ebpf', 'ptrace', 'auto']),
+      )
       .addOption(new Option('--successful-only', 'write only execs that succeeded').conflicts('failedOnly'))
       .option('--failed-only', 'write only execs that failed')
       .option('--comm <regex>', 'write only execs whose comm (after the exec) matches', regexArg)
@@ -109,14 +125,17 @@ function runArgs(cmd: string[], opts: CommonOpts & Record<string, unknown>): Omi
 /** `log --` with nothing after it is a mistake, not a request to trace the whole system (that is `log`) */
 function noEmptyCommand(sub: string, cmd: string[], rawArgv: readonly string[]): void {
   if (cmd.length === 0 && rawArgv.slice(rawArgv.indexOf(sub) + 1).includes('--'))
-    throw new ExeclensError(`nothing to run after '--': give the command (execlens ${sub} -- CMD ARGS...), or no '--' to trace the whole system`, EXIT.USAGE);
+    throw new ExeclensError(
+      `nothing to run after '--': give the command (execlens ${sub} -- CMD ARGS...), or no '--' to trace the whole system`,
+      EXIT.USAGE,
+    );
 }
 
 /** `rawArgv`: the arguments as given (process.argv), to tell `log --` from `log` */
 export function buildProgram(setExit: (code: number) => void, rawArgv: readonly string[] = process.argv): Command {
   const program = new Command('execlens')
     .description('Trace every execve/execveat of a command tree (or the whole system) with eBPF.')
-    .version(versionText(), '-V, --version', 'print the version, the BPF object\'s build and the JSON schema version')
+    .version(versionText(), '-V, --version', "print the version, the BPF object's build and the JSON schema version")
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -128,14 +147,25 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
       .argument('[cmd...]', 'command to run (put it after --)')
       .passThroughOptions()
       .option('--json', 'JSON Lines output (schema: docs/json-schema.md)')
-      .option('-o, --output <file>', "write events to FILE ('-': stdout); default: stderr with CMD (its output stays its own), stdout system-wide")
+      .option(
+        '-o, --output <file>',
+        "write events to FILE ('-': stdout); default: stderr with CMD (its output stays its own), stdout system-wide",
+      )
       .option('--show-env', 'print the whole environment instead of the diff against the parent')
       .option('--no-fds', 'do not print inherited file descriptors')
       .option('--show-cmdline', 'print a shell command that reproduces each exec')
-      .addOption(new Option('--color <when>', 'colour output (auto: only on a terminal, so never into -o FILE)').choices(['auto', 'always', 'never']).default('auto'))
       .addOption(
-        new Option('--timestamp <mode>', 'text: each line\'s time: wall HH:MM:SS.us (strace -tt), relative to the previous line (-r), unix seconds (-ttt), none')
-          .choices(TIMESTAMP_MODES).default('wall'),
+        new Option('--color <when>', 'colour output (auto: only on a terminal, so never into -o FILE)')
+          .choices(['auto', 'always', 'never'])
+          .default('auto'),
+      )
+      .addOption(
+        new Option(
+          '--timestamp <mode>',
+          "text: each line's time: wall HH:MM:SS.us (strace -tt), relative to the previous line (-r), unix seconds (-ttt), none",
+        )
+          .choices(TIMESTAMP_MODES)
+          .default('wall'),
       ),
   ).action(async (cmd: string[], opts: CommonOpts & Record<string, unknown>) => {
     noEmptyCommand('log', cmd, rawArgv);
@@ -156,44 +186,89 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
   runFlags(
     program
       .command('collect')
-      .description('record CMD\'s process tree (without CMD: the whole system, eBPF only) into a file: one JSON document, JSON Lines with forks and exits, a Perfetto trace, or compile_commands.json')
+      .description(
+        "record CMD's process tree (without CMD: the whole system, eBPF only) into a file: one JSON document, JSON Lines with forks and exits, a Perfetto trace, or compile_commands.json",
+      )
       .argument('[cmd...]', 'command to run (put it after --)')
       .passThroughOptions()
-      .addOption(new Option('-F, --format <format>', 'what to write (docs/collect.md)').choices(COLLECT_FORMATS).makeOptionMandatory())
-      .option('-o, --output <file>', `write to FILE ('-': stdout); default: ${COLLECT_FORMATS.map((f) => `${defaultFile(f)} (${f})`).join(', ')}`)
-      .option('--compiler <regex>', 'compile-commands: the program names that are compilers (default: gcc, g++, cc, c++, clang, clang++, versioned or target-prefixed)', regexArg),
+      .addOption(
+        new Option('-F, --format <format>', 'what to write (docs/collect.md)')
+          .choices(COLLECT_FORMATS)
+          .makeOptionMandatory(),
+      )
+      .option(
+        '-o, --output <file>',
+        `write to FILE ('-': stdout); default: ${COLLECT_FORMATS.map((f) => `${defaultFile(f)} (${f})`).join(', ')}`,
+      )
+      .option(
+        '--compiler <regex>',
+        'compile-commands: the program names that are compilers (default: gcc, g++, cc, c++, clang, clang++, versioned or target-prefixed)',
+        regexArg,
+      ),
   ).action(async (cmd: string[], opts: CommonOpts & Record<string, unknown>) => {
     noEmptyCommand('collect', cmd, rawArgv);
     const { runCollect } = await import('./collect.js');
-    setExit(await runCollect({ ...runArgs(cmd, opts), format: opts.format as CollectFormat, compiler: opts.compiler as RegExp | undefined }));
+    setExit(
+      await runCollect({
+        ...runArgs(cmd, opts),
+        format: opts.format as CollectFormat,
+        compiler: opts.compiler as RegExp | undefined,
+      }),
+    );
   });
 
   planOptions(
     program
       .command('tui')
-      .description('run CMD in a terminal pane beside a live, searchable list of its execs; without CMD the whole system')
+      .description(
+        'run CMD in a terminal pane beside a live, searchable list of its execs; without CMD the whole system',
+      )
       .argument('[cmd...]', 'command to run (put it after --)')
       .passThroughOptions()
       .option('--no-tty', 'run CMD without a terminal (stdin, stdout, stderr on /dev/null)')
-      .option('-b, --breakpoint <spec>', 'stop at matching execs: sysenter|sysexit:filename|argv:REGEX (ptrace backend; repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+      .option(
+        '-b, --breakpoint <spec>',
+        'stop at matching execs: sysenter|sysexit:filename|argv:REGEX (ptrace backend; repeatable)',
+        (v: string, acc: string[]) => [...acc, v],
+        [] as string[],
+      )
       .option('--debugger <template>', 'what D runs on a stopped process, {{PID}} replaced', 'gdb -p {{PID}}')
       .option('--copy-file <file>', 'where copies go besides the clipboard (default ~/.cache/execlens/copied.txt)')
       .option('--history <n>', 'most execs kept (also at most 256 MiB of them)', intArg, 200000)
       .option('-u, --user <user>', 'run CMD as USER (default: the sudo caller, else as is)')
       .option('--ring-size <MiB>', 'BPF ring buffer size in MiB (power of two)', intArg, DEFAULT_RING_MIB)
-      .addOption(new Option('--backend <kind>', 'ebpf, ptrace or auto (env EXECLENS_BACKEND)').choices(['ebpf', 'ptrace', 'auto']))
+      .addOption(
+        new Option('--backend <kind>', 'ebpf, ptrace or auto (env EXECLENS_BACKEND)').choices([
+          'ebpf',
+          'ptrace',
+          'auto',
+        ]),
+      )
       .option('-q, --quiet', 'no summary line on stderr at the end')
       .option('-v, --verbose', 'say which attach plan was chosen and why, on stderr (before the screen starts)'),
   ).action(async (cmd: string[], opts: CommonOpts & Record<string, unknown>) => {
     if (cmd.length === 0 && rawArgv.slice(rawArgv.indexOf('tui') + 1).includes('--'))
-      throw new ExeclensError("nothing to run after '--': give the command (execlens tui -- CMD ARGS...), or no '--' to trace the whole system", EXIT.USAGE);
+      throw new ExeclensError(
+        "nothing to run after '--': give the command (execlens tui -- CMD ARGS...), or no '--' to trace the whole system",
+        EXIT.USAGE,
+      );
     const { runTui } = await import('./tui.js');
-    setExit(await runTui({
-      command: cmd, user: (opts.user as string | undefined) ?? null, overrides: overrides(opts), ringMiB: opts.ringSize as number,
-      verbose: opts.verbose === true, quiet: opts.quiet === true, backend: backendOf(opts.backend as string | undefined),
-      noTty: opts.tty === false, breakpoints: opts.breakpoint as string[], debugger: opts.debugger as string,
-      copyFile: (opts.copyFile as string | undefined) ?? null, history: opts.history as number,
-    }));
+    setExit(
+      await runTui({
+        command: cmd,
+        user: (opts.user as string | undefined) ?? null,
+        overrides: overrides(opts),
+        ringMiB: opts.ringSize as number,
+        verbose: opts.verbose === true,
+        quiet: opts.quiet === true,
+        backend: backendOf(opts.backend as string | undefined),
+        noTty: opts.tty === false,
+        breakpoints: opts.breakpoint as string[],
+        debugger: opts.debugger as string,
+        copyFile: (opts.copyFile as string | undefined) ?? null,
+        history: opts.history as number,
+      }),
+    );
   });
 
   planOptions(
@@ -201,7 +276,10 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
       .command('doctor')
       .description('show what this kernel offers, the load plan with reasons, and every refused attempt')
       .option('--json', 'machine-readable report (what the kernel matrix records)')
-      .option('--verifier-stats', 'load the chosen programs once more with verifier statistics (processed insns, states, time)'),
+      .option(
+        '--verifier-stats',
+        'load the chosen programs once more with verifier statistics (processed insns, states, time)',
+      ),
   ).action(async (opts: CommonOpts & { json?: boolean; verifierStats?: boolean }) => {
     const { doctorExitCode, doctorReport, formatDoctor } = await import('./doctor.js');
     const r = doctorReport(overrides(opts), { verifierStats: opts.verifierStats === true });

@@ -32,7 +32,10 @@ export const roffText = (s: string): string => s.replace(/\\/g, '\\e').replace(/
 const roffFlag = (s: string): string => roffText(s).replace(/-/g, '\\-');
 
 function optionItem(o: OptionSpec): string[] {
-  const names = [o.short, o.long].filter((n): n is string => n !== null).map((n) => `\\fB${roffFlag(n)}\\fR`).join(', ');
+  const names = [o.short, o.long]
+    .filter((n): n is string => n !== null)
+    .map((n) => `\\fB${roffFlag(n)}\\fR`)
+    .join(', ');
   const value = o.value === null ? '' : ` \\fI${roffText(o.value)}\\fR`;
   const more = [
     o.choices ? `one of ${o.choices.map((c) => `\\fB${roffFlag(c)}\\fR`).join(', ')}` : '',
@@ -42,14 +45,19 @@ function optionItem(o: OptionSpec): string[] {
 }
 
 function argUsage(c: CommandSpec): string {
-  return c.arguments.map((a) => {
-    const n = `\\fI${roffText(a.name)}\\fR${a.variadic ? '...' : ''}`;
-    return a.required ? n : `[${n}]`;
-  }).join(' ');
+  return c.arguments
+    .map((a) => {
+      const n = `\\fI${roffText(a.name)}\\fR${a.variadic ? '...' : ''}`;
+      return a.required ? n : `[${n}]`;
+    })
+    .join(' ');
 }
 
 function commandSection(root: CommandSpec, c: CommandSpec): string[] {
-  const L = ['.SS', `\\fB${root.name} ${c.name}\\fR${c.options.length ? ' [\\fIoptions\\fR]' : ''} ${argUsage(c)}`.trimEnd()];
+  const L = [
+    '.SS',
+    `\\fB${root.name} ${c.name}\\fR${c.options.length ? ' [\\fIoptions\\fR]' : ''} ${argUsage(c)}`.trimEnd(),
+  ];
   L.push(roffText(c.description) + (c.description.endsWith('.') ? '' : '.'));
   for (const a of c.arguments) {
     const choices = a.choices ? `; one of ${a.choices.map((ch) => `\\fB${roffFlag(ch)}\\fR`).join(', ')}` : '';
@@ -84,20 +92,36 @@ export function manPage(root: CommandSpec, o: ManOptions): string {
   const L = [
     `.\\" generated from ${N}'s command-line definition (src/cli/manpage.ts); do not edit`,
     `.TH ${N.toUpperCase()} 1 ${o.date} "${N} ${o.version}" "User Commands"`,
-    '.SH NAME', `${N} \\- ${roffText(root.description.replace(/\.$/, ''))}`,
+    '.SH NAME',
+    `${N} \\- ${roffText(root.description.replace(/\.$/, ''))}`,
     '.SH SYNOPSIS',
-    ...root.commands.filter((c) => c.name !== 'help').flatMap((c) => ['.br', `\\fB${N} ${c.name}\\fR [\\fIoptions\\fR] ${argUsage(c)}`.trimEnd()]),
-    '.br', `\\fB${N}\\fR \\fB\\-\\-version\\fR | \\fB\\-\\-help\\fR`,
-    '.SH DESCRIPTION', roffText(root.description),
-    '.PP', `\\fB${N} log \\-\\- \\fIcmd\\fR runs \\fIcmd\\fR and prints every exec in its process tree: the file, argv, the working directory, the environment's changes against the parent, the inherited file descriptors and the result. The eBPF backend needs root (or CAP_BPF, CAP_PERFMON) and libbpf.so.1; \\fB\\-\\-backend ptrace\\fR needs neither.`,
-    '.SH OPTIONS', ...root.options.flatMap(optionItem),
-    '.SH COMMANDS', ...root.commands.flatMap((c) => commandSection(root, c)),
-    '.SH ENVIRONMENT', ...envLines(root),
+    ...root.commands
+      .filter((c) => c.name !== 'help')
+      .flatMap((c) => ['.br', `\\fB${N} ${c.name}\\fR [\\fIoptions\\fR] ${argUsage(c)}`.trimEnd()]),
+    '.br',
+    `\\fB${N}\\fR \\fB\\-\\-version\\fR | \\fB\\-\\-help\\fR`,
+    '.SH DESCRIPTION',
+    roffText(root.description),
+    '.PP',
+    `\\fB${N} log \\-\\- \\fIcmd\\fR runs \\fIcmd\\fR and prints every exec in its process tree: the file, argv, the working directory, the environment's changes against the parent, the inherited file descriptors and the result. The eBPF backend needs root (or CAP_BPF, CAP_PERFMON) and libbpf.so.1; \\fB\\-\\-backend ptrace\\fR needs neither.`,
+    '.SH OPTIONS',
+    ...root.options.flatMap(optionItem),
+    '.SH COMMANDS',
+    ...root.commands.flatMap((c) => commandSection(root, c)),
+    '.SH ENVIRONMENT',
+    ...envLines(root),
     '.SH EXIT STATUS',
-    ...(Object.keys(EXIT) as (keyof typeof EXIT)[]).sort((a, b) => EXIT[a] - EXIT[b]).flatMap((k) => ['.TP', `\\fB${EXIT[k]}\\fR`, EXIT_MEANING[k]]),
+    ...(Object.keys(EXIT) as (keyof typeof EXIT)[])
+      .sort((a, b) => EXIT[a] - EXIT[b])
+      .flatMap((k) => ['.TP', `\\fB${EXIT[k]}\\fR`, EXIT_MEANING[k]]),
     '.SH EXAMPLES',
-    '.nf', `sudo ${N} log \\-\\- make \\-j4`, `${N} log \\-\\-backend ptrace \\-\\-json \\-o trace.jsonl \\-\\- npm test`, `sudo ${N} doctor`, '.fi',
-    '.SH SEE ALSO', '\\fBstrace\\fR(1), \\fBbpftrace\\fR(8), \\fBbpf\\fR(2), \\fBptrace\\fR(2)',
+    '.nf',
+    `sudo ${N} log \\-\\- make \\-j4`,
+    `${N} log \\-\\-backend ptrace \\-\\-json \\-o trace.jsonl \\-\\- npm test`,
+    `sudo ${N} doctor`,
+    '.fi',
+    '.SH SEE ALSO',
+    '\\fBstrace\\fR(1), \\fBbpftrace\\fR(8), \\fBbpf\\fR(2), \\fBptrace\\fR(2)',
   ];
   return L.join('\n') + '\n';
 }

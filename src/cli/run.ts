@@ -62,7 +62,8 @@ export const say = (s: string) => void process.stderr.write(`execlens: ${s}\n`);
 /** --user NAME|UID -> uid/gid from /etc/passwd; default: the sudo caller, else ourselves */
 export function resolveUser(user: string | null, env: NodeJS.ProcessEnv): { uid: number; gid: number } | null {
   if (user === null) {
-    if (process.geteuid?.() === 0 && env.SUDO_UID && env.SUDO_GID) return { uid: Number(env.SUDO_UID), gid: Number(env.SUDO_GID) };
+    if (process.geteuid?.() === 0 && env.SUDO_UID && env.SUDO_GID)
+      return { uid: Number(env.SUDO_UID), gid: Number(env.SUDO_GID) };
     return null;
   }
   for (const l of readFileSync('/etc/passwd', 'utf8').split('\n')) {
@@ -105,7 +106,15 @@ async function traceWith(o: RunOptions, hooks: RunHooks, ringBytes: number, stop
   const writer = makeWriter(dest);
   let source: TraceSource | undefined;
   try {
-    source = await openBackend({ backend: o.backend, systemWide: cmd === null, overrides: o.overrides, ringBytes, captureFds: o.captureFds, verbose: o.verbose, say });
+    source = await openBackend({
+      backend: o.backend,
+      systemWide: cmd === null,
+      overrides: o.overrides,
+      ringBytes,
+      captureFds: o.captureFds,
+      verbose: o.verbose,
+      say,
+    });
     // loading is synchronous: a signal that came meanwhile is delivered now
     await new Promise<void>((res) => setImmediate(res));
     if (stop.signal) {
@@ -116,13 +125,24 @@ async function traceWith(o: RunOptions, hooks: RunHooks, ringBytes: number, stop
     const startNs = source.nowNs();
     const baseline = { env, cwd: ownCwd() };
     const ctx: RunContext = {
-      writer, dest, startNs, bootToWallNs: BigInt(Date.now()) * 1000000n - startNs, plan: source.plan,
-      backend: source.plan.startsWith('ptrace') ? 'ptrace' : 'ebpf', command: cmd, baseline,
+      writer,
+      dest,
+      startNs,
+      bootToWallNs: BigInt(Date.now()) * 1000000n - startNs,
+      plan: source.plan,
+      backend: source.plan.startsWith('ptrace') ? 'ptrace' : 'ebpf',
+      command: cmd,
+      baseline,
     };
     const sink = hooks.makeSink(ctx);
     const filter = o.filters && hasFilters(o.filters) ? new FilterSink(sink, o.filters) : null;
     const pipeline = new Pipeline({
-      source, sink: filter ?? sink, cmd, baseline, stop, startNs,
+      source,
+      sink: filter ?? sink,
+      cmd,
+      baseline,
+      stop,
+      startNs,
       recordRaw: o.recordRaw ?? null,
       output: () => ({ unwritten: writer.unwritten, failed: writer.failed }),
       onStartError: (e) => say(`${o.command[0]}: ${e.message}`),

@@ -53,16 +53,20 @@ const say = (s: string) => void process.stderr.write(`execlens: ${s}\n`);
 
 function checkOptions(o: TuiOptions): Breakpoint[] {
   // a usage error answers before anything is loaded
-  if (!Number.isInteger(o.history) || o.history < 1) throw new ExeclensError(`--history ${o.history}: expected a positive number of execs`, EXIT.USAGE);
+  if (!Number.isInteger(o.history) || o.history < 1)
+    throw new ExeclensError(`--history ${o.history}: expected a positive number of execs`, EXIT.USAGE);
   let bps: Breakpoint[];
   try {
     bps = o.breakpoints.map(parseBreakpoint);
   } catch (e) {
     throw new ExeclensError((e as Error).message, EXIT.USAGE);
   }
-  if (bps.length && o.backend !== 'ptrace') throw new ExeclensError('breakpoints (-b) stop processes with ptrace: add --backend ptrace', EXIT.USAGE);
-  if (bps.length && o.command.length === 0) throw new ExeclensError('breakpoints (-b) need a command to run (after --)', EXIT.USAGE);
-  if (!process.stdout.isTTY || !process.stdin.isTTY) throw new ExeclensError('tui needs a terminal (stdin and stdout); use `execlens log` otherwise', EXIT.USAGE);
+  if (bps.length && o.backend !== 'ptrace')
+    throw new ExeclensError('breakpoints (-b) stop processes with ptrace: add --backend ptrace', EXIT.USAGE);
+  if (bps.length && o.command.length === 0)
+    throw new ExeclensError('breakpoints (-b) need a command to run (after --)', EXIT.USAGE);
+  if (!process.stdout.isTTY || !process.stdin.isTTY)
+    throw new ExeclensError('tui needs a terminal (stdin and stdout); use `execlens log` otherwise', EXIT.USAGE);
   return bps;
 }
 
@@ -74,7 +78,15 @@ export async function runTui(o: TuiOptions): Promise<number> {
   try {
     const env = ownEnvironment();
     const cmd = commandOf(o, env);
-    const source = await openBackend({ backend: o.backend, systemWide: cmd === null, overrides: o.overrides, ringBytes, captureFds: true, verbose: o.verbose, say });
+    const source = await openBackend({
+      backend: o.backend,
+      systemWide: cmd === null,
+      overrides: o.overrides,
+      ringBytes,
+      captureFds: true,
+      verbose: o.verbose,
+      say,
+    });
     // released when tracing ends (the screen may stay long after) and, whatever happened, before we return
     let closing: Promise<void> | null = null;
     const close = () => (closing ??= source.close());
@@ -113,7 +125,8 @@ function breakpointsFor(s: SessionArgs, app: () => App | null): BreakpointStops 
   if (!s.bps.length) return null;
   const stops = new BreakpointStops(s.bps, s.source as PtraceSource, s.o.debugger, (cmdline) => {
     const a = app();
-    if (!a || !a.pane) return `detached ${cmdline.match(/\d+/)?.[0] ?? ''} stopped; no pane (--no-tty): run ${cmdline} yourself`;
+    if (!a || !a.pane)
+      return `detached ${cmdline.match(/\d+/)?.[0] ?? ''} stopped; no pane (--no-tty): run ${cmdline} yourself`;
     const run = runDebugger(cmdline, a.paneRows, process.stdout.columns || 80, s.env, () => (a.dirty = true));
     a.pushPane(run.pane, run.pty, cmdline);
     a.o.view.message = `running ${cmdline} (C-s: back to the list)`;
@@ -145,25 +158,50 @@ async function session(s: SessionArgs): Promise<PipelineResult> {
   let devNull: number | null = null;
   const startNs = source.nowNs();
   const fmt = { startNs, bootToWallNs: BigInt(Date.now()) * 1000000n - startNs };
-  const restoreInput = grabInput((str, k) => app?.key(str, k), (b) => app?.input(b));
+  const restoreInput = grabInput(
+    (str, k) => app?.key(str, k),
+    (b) => app?.input(b),
+  );
   const stops = breakpointsFor(s, () => app);
   screen.start();
   try {
     if (cmd && !o.noTty) {
       const rows = Math.max(3, Math.floor((screen.height - 2) * 0.4));
       pane = new Pane(rows, screen.width, (s) => pty?.write(s));
-      pty = new Pty(rows, screen.width, (b) => pane!.write(b), () => {});
+      pty = new Pty(
+        rows,
+        screen.width,
+        (b) => pane!.write(b),
+        () => {},
+      );
       cmd.stdio = { fd: pty.slave!, ctty: true };
     } else if (cmd) {
       devNull = openSync('/dev/null', 'r+');
       cmd.stdio = { fd: devNull, ctty: false };
     }
     const pipeline = new Pipeline({
-      source, sink, cmd, baseline: { env, cwd: ownCwd() }, stop, startNs, recordRaw: null,
+      source,
+      sink,
+      cmd,
+      baseline: { env, cwd: ownCwd() },
+      stop,
+      startNs,
+      recordRaw: null,
       output: () => ({ unwritten: 0, failed: null }),
       onStartError: (e) => (view.message = `${o.command[0]}: ${e.message}`),
     });
-    const a = new App({ store, view, screen, pane, pty, fmt, title: cmd ? shellJoin(cmd.argv) : 'every exec on the system', copyFile: o.copyFile ?? defaultCopyFile(process.env), stats: statsOf(sink, pipeline), stops });
+    const a = new App({
+      store,
+      view,
+      screen,
+      pane,
+      pty,
+      fmt,
+      title: cmd ? shellJoin(cmd.argv) : 'every exec on the system',
+      copyFile: o.copyFile ?? defaultCopyFile(process.env),
+      stats: statsOf(sink, pipeline),
+      stops,
+    });
     app = a;
     const run: Run = { result: null, closed: Promise.resolve() };
     run.closed = pipeline.run().then(async (r) => {
@@ -237,7 +275,10 @@ function howItEnded(r: PipelineResult): string {
 }
 
 /** our terminal in raw mode, keys parsed by readline and the raw bytes for the pane; returns the undo */
-function grabInput(onKey: (s: string | undefined, k: readline.Key | undefined) => void, onData: (b: Buffer) => void): () => void {
+function grabInput(
+  onKey: (s: string | undefined, k: readline.Key | undefined) => void,
+  onData: (b: Buffer) => void,
+): () => void {
   const stdin = process.stdin;
   readline.emitKeypressEvents(stdin);
   stdin.setRawMode(true);

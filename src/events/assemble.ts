@@ -4,7 +4,15 @@
  */
 import { cstr, decodeRecord, pathFromComponents, splitNul } from './decode.js';
 import { ExecFlag, Field } from './layout.js';
-import { EXEC_RECORD_FIELDS, type ExecEvent, type FdInfo, type RawExec, type RawFork, type RawExit, type RawChunk } from './types.js';
+import {
+  EXEC_RECORD_FIELDS,
+  type ExecEvent,
+  type FdInfo,
+  type RawExec,
+  type RawFork,
+  type RawExit,
+  type RawChunk,
+} from './types.js';
 
 export type Assembled = { kind: 'exec'; ev: ExecEvent } | RawFork | RawExit;
 
@@ -27,7 +35,14 @@ interface Pending {
 export class Assembler {
   private readonly pending = new Map<bigint, Pending>();
   private readonly cpuSeq = new Map<number, { max: number; seen: number }>();
-  readonly stats: AssemblyStats = { records: 0, malformed: 0, execs: 0, incompleteExecs: 0, seqGaps: 0, orphanExecs: 0 };
+  readonly stats: AssemblyStats = {
+    records: 0,
+    malformed: 0,
+    execs: 0,
+    incompleteExecs: 0,
+    seqGaps: 0,
+    orphanExecs: 0,
+  };
 
   /** Feed one ring record; returns an assembled item when one completes. */
   push(rec: Uint8Array): Assembled | null {
@@ -100,7 +115,11 @@ function joinField(fields: (RawChunk[] | undefined)[], field: number): Buffer | 
  * [interp, (interp-arg), script-path, argv[1..]]: the caller's argv[0] is gone,
  * so it comes from the ARGV0 chunk read at syscall entry.
  */
-export function splitInterpreter(block: Buffer[], bprmFile: Buffer | null, argv0: Buffer | null): {
+export function splitInterpreter(
+  block: Buffer[],
+  bprmFile: Buffer | null,
+  argv0: Buffer | null,
+): {
   argv: Buffer[];
   interpreter: Buffer[] | null;
 } {
@@ -154,7 +173,10 @@ export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
   const fds: FdInfo[] = [];
   for (const c of f[Field.FDS] ?? []) if (c.fd) fds.push(c.fd); // decoded with the record
   fds.sort((a, b) => a.fd - b.fd);
-  const kept = Object.fromEntries(EXEC_RECORD_FIELDS.map((k) => [k, r[k]])) as Pick<RawExec, (typeof EXEC_RECORD_FIELDS)[number]>;
+  const kept = Object.fromEntries(EXEC_RECORD_FIELDS.map((k) => [k, r[k]])) as Pick<
+    RawExec,
+    (typeof EXEC_RECORD_FIELDS)[number]
+  >;
   return {
     ...kept,
     filename: filename ? cstr(filename) : bprmFile ? cstr(bprmFile) : filenameRaw ? cstr(filenameRaw) : null,

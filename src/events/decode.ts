@@ -111,9 +111,20 @@ export function decodeRecord(rec: Uint8Array): RawRecord | null {
       const field = v.getUint32(CHUNK.field, true);
       // an fd is decoded here, from the record: no copy of its bytes, no view per fd
       if (field === Field.FDS)
-        return { kind: 'chunk', cpu, seq, execId: v.getBigUint64(CHUNK.exec_id, true), field, offset: v.getUint32(CHUNK.offset, true), data: EMPTY, fd: decodeFd(rec, v, len) };
+        return {
+          kind: 'chunk',
+          cpu,
+          seq,
+          execId: v.getBigUint64(CHUNK.exec_id, true),
+          field,
+          offset: v.getUint32(CHUNK.offset, true),
+          data: EMPTY,
+          fd: decodeFd(rec, v, len),
+        };
       return {
-        kind: 'chunk', cpu, seq,
+        kind: 'chunk',
+        cpu,
+        seq,
         execId: v.getBigUint64(CHUNK.exec_id, true),
         field,
         offset: v.getUint32(CHUNK.offset, true),
@@ -126,33 +137,55 @@ export function decodeRecord(rec: Uint8Array): RawRecord | null {
       const u32 = (o: number) => v.getUint32(o, true);
       const hasNs = rec.byteLength >= EXEC.size;
       return {
-        kind: 'exec', cpu, seq,
+        kind: 'exec',
+        cpu,
+        seq,
         execId: v.getBigUint64(EXEC.exec_id, true),
         tsNs: v.getBigUint64(EXEC.ts_ns, true),
         enterTsNs: v.getBigUint64(EXEC.enter_ts_ns, true),
-        pid: u32(EXEC.pid), tid: u32(EXEC.tid), ppid: u32(EXEC.ppid),
-        ret: v.getInt32(EXEC.ret, true), flags: u32(EXEC.flags), syscall: u32(EXEC.syscall),
-        atFd: v.getInt32(EXEC.at_fd, true), atFlags: u32(EXEC.at_flags),
-        uid: u32(EXEC.uid), gid: u32(EXEC.gid), euid: u32(EXEC.euid), egid: u32(EXEC.egid),
-        argvLen: u32(EXEC.argv_len), envLen: u32(EXEC.env_len),
-        argvTotal: u32(EXEC.argv_total), envTotal: u32(EXEC.env_total),
-        nfds: u32(EXEC.nfds), nchunks: u32(EXEC.nchunks),
+        pid: u32(EXEC.pid),
+        tid: u32(EXEC.tid),
+        ppid: u32(EXEC.ppid),
+        ret: v.getInt32(EXEC.ret, true),
+        flags: u32(EXEC.flags),
+        syscall: u32(EXEC.syscall),
+        atFd: v.getInt32(EXEC.at_fd, true),
+        atFlags: u32(EXEC.at_flags),
+        uid: u32(EXEC.uid),
+        gid: u32(EXEC.gid),
+        euid: u32(EXEC.euid),
+        egid: u32(EXEC.egid),
+        argvLen: u32(EXEC.argv_len),
+        envLen: u32(EXEC.env_len),
+        argvTotal: u32(EXEC.argv_total),
+        envTotal: u32(EXEC.env_total),
+        nfds: u32(EXEC.nfds),
+        nchunks: u32(EXEC.nchunks),
         comm: cstr(rec.subarray(EXEC.comm, EXEC.comm + 16)),
         oldComm: cstr(rec.subarray(EXEC.old_comm, EXEC.old_comm + 16)),
-        nsPid: hasNs ? u32(EXEC.ns_pid) : u32(EXEC.pid), nsLevel: hasNs ? u32(EXEC.ns_level) : 0,
+        nsPid: hasNs ? u32(EXEC.ns_pid) : u32(EXEC.pid),
+        nsLevel: hasNs ? u32(EXEC.ns_level) : 0,
       };
     }
     case RecKind.FORK:
       if (rec.byteLength < FORK.size) return null;
       return {
-        kind: 'fork', cpu, seq, tsNs: v.getBigUint64(FORK.ts_ns, true),
-        parentPid: v.getUint32(FORK.parent_pid, true), childPid: v.getUint32(FORK.child_pid, true),
+        kind: 'fork',
+        cpu,
+        seq,
+        tsNs: v.getBigUint64(FORK.ts_ns, true),
+        parentPid: v.getUint32(FORK.parent_pid, true),
+        childPid: v.getUint32(FORK.child_pid, true),
       };
     case RecKind.EXIT:
       if (rec.byteLength < EXIT.size) return null;
       return {
-        kind: 'exit', cpu, seq, tsNs: v.getBigUint64(EXIT.ts_ns, true),
-        pid: v.getUint32(EXIT.pid, true), exitCode: v.getInt32(EXIT.exit_code, true),
+        kind: 'exit',
+        cpu,
+        seq,
+        tsNs: v.getBigUint64(EXIT.ts_ns, true),
+        pid: v.getUint32(EXIT.pid, true),
+        exitCode: v.getInt32(EXIT.exit_code, true),
       };
     default:
       return null;

@@ -3,7 +3,13 @@ import type { FdInfo } from './types.js';
 
 const S_IFMT = 0o170000;
 const TYPES: Record<number, string> = {
-  0o010000: 'fifo', 0o020000: 'chr', 0o040000: 'dir', 0o060000: 'blk', 0o100000: 'file', 0o120000: 'link', 0o140000: 'socket',
+  0o010000: 'fifo',
+  0o020000: 'chr',
+  0o040000: 'dir',
+  0o060000: 'blk',
+  0o100000: 'file',
+  0o120000: 'link',
+  0o140000: 'socket',
 };
 
 export function fdType(fd: FdInfo): string {
@@ -15,7 +21,8 @@ export function fdType(fd: FdInfo): string {
 export function fdPath(fd: FdInfo): Buffer {
   const t = fdType(fd);
   if (t === 'closed') return Buffer.alloc(0);
-  if (t === 'fifo' && (fd.path.length === 0 || fd.path.equals(Buffer.from('/')))) return Buffer.from(`pipe:[${fd.ino}]`);
+  if (t === 'fifo' && (fd.path.length === 0 || fd.path.equals(Buffer.from('/'))))
+    return Buffer.from(`pipe:[${fd.ino}]`);
   if (t === 'socket') return Buffer.from(`socket:[${fd.ino}]`);
   if (t === 'anon') return Buffer.from(`anon_inode:${fd.path.toString('latin1').replace(/^\//, '')}`, 'latin1');
   return fd.path;
@@ -23,7 +30,11 @@ export function fdPath(fd: FdInfo): Buffer {
 
 const O_ACCMODE = 3;
 const FLAG_NAMES: [number, string][] = [
-  [0o2000, 'O_APPEND'], [0o4000, 'O_NONBLOCK'], [0o4010000, 'O_SYNC'], [0o40000, 'O_DIRECT'], [0o10000000, 'O_PATH'],
+  [0o2000, 'O_APPEND'],
+  [0o4000, 'O_NONBLOCK'],
+  [0o4010000, 'O_SYNC'],
+  [0o40000, 'O_DIRECT'],
+  [0o10000000, 'O_PATH'],
 ];
 
 export function fdFlags(fd: FdInfo): string[] {

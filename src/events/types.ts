@@ -78,8 +78,27 @@ export interface FdInfo {
 
 /** the fields of the commit record an assembled exec keeps as they are */
 export const EXEC_RECORD_FIELDS = [
-  'execId', 'tsNs', 'enterTsNs', 'pid', 'tid', 'ppid', 'ret', 'flags', 'syscall', 'atFd', 'atFlags',
-  'uid', 'gid', 'euid', 'egid', 'comm', 'oldComm', 'nsPid', 'nsLevel', 'argvTotal', 'envTotal',
+  'execId',
+  'tsNs',
+  'enterTsNs',
+  'pid',
+  'tid',
+  'ppid',
+  'ret',
+  'flags',
+  'syscall',
+  'atFd',
+  'atFlags',
+  'uid',
+  'gid',
+  'euid',
+  'egid',
+  'comm',
+  'oldComm',
+  'nsPid',
+  'nsLevel',
+  'argvTotal',
+  'envTotal',
 ] as const satisfies readonly (keyof RawExec)[];
 
 /** One exec, assembled from its chunks (bytes kept raw; formatters decide on text). */

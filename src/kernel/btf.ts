@@ -12,15 +12,29 @@ const KIND_FUNC = 12;
 /** bytes that follow the 12-byte btf_type for each kind (vlen: the info's low 16 bits) */
 function tailBytes(kind: number, vlen: number): number | null {
   switch (kind) {
-    case 2: case 7: case 8: case 9: case 10: case 11: case 12: case 16: case 18:
+    case 2:
+    case 7:
+    case 8:
+    case 9:
+    case 10:
+    case 11:
+    case 12:
+    case 16:
+    case 18:
       return 0; // PTR FWD TYPEDEF VOLATILE CONST RESTRICT FUNC FLOAT TYPE_TAG
-    case 1: case 14: case 17:
+    case 1:
+    case 14:
+    case 17:
       return 4; // INT VAR DECL_TAG
     case 3:
       return 12; // ARRAY
-    case 4: case 5: case 15: case 19:
+    case 4:
+    case 5:
+    case 15:
+    case 19:
       return 12 * vlen; // STRUCT UNION DATASEC ENUM64
-    case 6: case 13:
+    case 6:
+    case 13:
       return 8 * vlen; // ENUM FUNC_PROTO
     default:
       return null;
@@ -55,10 +69,11 @@ export function btfFuncNames(buf: Buffer, names: readonly string[]): Record<stri
   if (!wantedOff.size) return found;
   // the type section as 32-bit words (every btf_type and its tail are multiples of 4 bytes)
   const words = (typeEnd - typeStart) >>> 2;
-  const w = le && (buf.byteOffset + typeStart) % 4 === 0 && new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
-    ? new Uint32Array(buf.buffer, buf.byteOffset + typeStart, words)
-    : Uint32Array.from({ length: words }, (_, i) => u32(typeStart + i * 4));
-  for (let i = 0; i + 3 <= words; ) {
+  const w =
+    le && (buf.byteOffset + typeStart) % 4 === 0 && new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+      ? new Uint32Array(buf.buffer, buf.byteOffset + typeStart, words)
+      : Uint32Array.from({ length: words }, (_, i) => u32(typeStart + i * 4));
+  for (let i = 0; i + 3 <= words;) {
     const info = w[i + 1]!;
     const kind = (info >>> 24) & 0x1f;
     if (kind === KIND_FUNC) {

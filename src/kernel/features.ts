@@ -13,10 +13,24 @@ export const FEATURES_SCHEMA = 2;
 
 /** kconfig options that matter to the plan (only these are recorded) */
 export const KCONFIG_KEYS = [
-  'CONFIG_BPF_SYSCALL', 'CONFIG_BPF_JIT', 'CONFIG_DEBUG_INFO_BTF', 'CONFIG_KPROBES', 'CONFIG_KPROBES_ON_FTRACE',
-  'CONFIG_KPROBE_EVENTS', 'CONFIG_FTRACE_SYSCALLS', 'CONFIG_FUNCTION_ERROR_INJECTION', 'CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS',
-  'CONFIG_IA32_EMULATION', 'CONFIG_X86_X32_ABI', 'CONFIG_COMPAT', 'CONFIG_BPF_LSM', 'CONFIG_ARCH_HAS_SYSCALL_WRAPPER',
-  'CONFIG_BPF_EVENTS', 'CONFIG_SECURITY_LOCKDOWN_LSM', 'CONFIG_PREEMPTION', 'CONFIG_IA32_EMULATION_DEFAULT_DISABLED',
+  'CONFIG_BPF_SYSCALL',
+  'CONFIG_BPF_JIT',
+  'CONFIG_DEBUG_INFO_BTF',
+  'CONFIG_KPROBES',
+  'CONFIG_KPROBES_ON_FTRACE',
+  'CONFIG_KPROBE_EVENTS',
+  'CONFIG_FTRACE_SYSCALLS',
+  'CONFIG_FUNCTION_ERROR_INJECTION',
+  'CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS',
+  'CONFIG_IA32_EMULATION',
+  'CONFIG_X86_X32_ABI',
+  'CONFIG_COMPAT',
+  'CONFIG_BPF_LSM',
+  'CONFIG_ARCH_HAS_SYSCALL_WRAPPER',
+  'CONFIG_BPF_EVENTS',
+  'CONFIG_SECURITY_LOCKDOWN_LSM',
+  'CONFIG_PREEMPTION',
+  'CONFIG_IA32_EMULATION_DEFAULT_DISABLED',
 ] as const;
 
 /** symbols the plan may attach to, looked up in /proc/kallsyms */
@@ -36,11 +50,16 @@ export function candidateSymbols(arch: string): string[] {
 
 export function syscallPrefix(arch: string): string {
   switch (arch) {
-    case 'x86_64': return '__x64_';
-    case 'aarch64': return '__arm64_';
-    case 'riscv64': return '__riscv_';
-    case 's390x': return '__s390x_';
-    default: return '__';
+    case 'x86_64':
+      return '__x64_';
+    case 'aarch64':
+      return '__arm64_';
+    case 'riscv64':
+      return '__riscv_';
+    case 's390x':
+      return '__s390x_';
+    default:
+      return '__';
   }
 }
 
@@ -132,7 +151,11 @@ const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
  * Candidate symbols from BTF (fentry's view; a few ms) and, only where a kprobe
  * could need a name BTF lacks, from kallsyms (40-150 ms of kernel time to read here).
  */
-export function lookupSymbols(arch: string, kprobesPossible: boolean, compatPossible: boolean): Pick<KernelFeatures, 'symbols' | 'symbolsSource' | 'bpfLoop'> {
+export function lookupSymbols(
+  arch: string,
+  kprobesPossible: boolean,
+  compatPossible: boolean,
+): Pick<KernelFeatures, 'symbols' | 'symbolsSource' | 'bpfLoop'> {
   const names = candidateSymbols(arch);
   let fromBtf: Record<string, boolean> | null = null;
   let bpfLoop: boolean | null = null;
@@ -156,7 +179,11 @@ export function lookupSymbols(arch: string, kprobesPossible: boolean, compatPoss
   if (!kprobesPossible || needed.every((n) => btf[n])) return { symbols: btf, symbolsSource: 'btf', bpfLoop };
   const ks = readKallsyms(names);
   if (!ks) return { symbols: btf, symbolsSource: 'btf', bpfLoop };
-  return { symbols: Object.fromEntries(names.map((n) => [n, btf[n] === true || ks[n] === true])), symbolsSource: 'btf+kallsyms', bpfLoop };
+  return {
+    symbols: Object.fromEntries(names.map((n) => [n, btf[n] === true || ks[n] === true])),
+    symbolsSource: 'btf+kallsyms',
+    bpfLoop,
+  };
 }
 
 export function findTracefs(): string | null {
@@ -195,8 +222,15 @@ function possibleCpus(): number {
  */
 export function probeKernel(cache: 'use' | 'refresh' | 'off' = 'off'): KernelFeatures {
   const release = os.release();
-  const arch = os.machine ? os.machine() : process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
-  const key = cache === 'off' || process.env.EXECLENS_NO_FACTS_CACHE === '1' ? null : factsKey(release, FEATURES_SCHEMA);
+  const arch = os.machine
+    ? os.machine()
+    : process.arch === 'x64'
+      ? 'x86_64'
+      : process.arch === 'arm64'
+        ? 'aarch64'
+        : process.arch;
+  const key =
+    cache === 'off' || process.env.EXECLENS_NO_FACTS_CACHE === '1' ? null : factsKey(release, FEATURES_SCHEMA);
   const remembered = key && cache === 'use' ? readFacts(FACTS_PATH, key) : null;
   const tracefs = findTracefs();
   let syscallTracepoints: Record<string, boolean> | null = null;
@@ -209,7 +243,10 @@ export function probeKernel(cache: 'use' | 'refresh' | 'off' = 'off'): KernelFea
       /* no syscall tracepoints */
     }
     syscallTracepoints = Object.fromEntries(
-      ['sys_enter_execve', 'sys_exit_execve', 'sys_enter_execveat', 'sys_exit_execveat'].map((n) => [n, entries.includes(n)]),
+      ['sys_enter_execve', 'sys_exit_execve', 'sys_enter_execveat', 'sys_exit_execveat'].map((n) => [
+        n,
+        entries.includes(n),
+      ]),
     );
   }
   const capEff = readCapEff();

@@ -93,7 +93,8 @@ export function reconstructCmdline(ev: ExecEvent): string {
     parts.push('env -i', shellJoin([...env, target, ...argv]));
   }
   const notes = inexact(ev, why);
-  if (nr === undefined && !(argv.length > 0 && hasSlash && envExpressible(env))) notes.push(`no execve number for ${process.arch}`);
+  if (nr === undefined && !(argv.length > 0 && hasSlash && envExpressible(env)))
+    notes.push(`no execve number for ${process.arch}`);
   if (notes.length) parts.push(`# not exact: ${notes.join('; ')}`);
   return parts.join(' ');
 }

@@ -24,5 +24,13 @@ const id = (s: string) => s;
 
 export function palette(on: boolean): Palette {
   if (!on) return { dim: id, bold: id, red: id, green: id, yellow: id, cyan: id, magenta: id };
-  return { dim: wrap('2'), bold: wrap('1'), red: wrap('31'), green: wrap('32'), yellow: wrap('33'), cyan: wrap('36'), magenta: wrap('35') };
+  return {
+    dim: wrap('2'),
+    bold: wrap('1'),
+    red: wrap('31'),
+    green: wrap('32'),
+    yellow: wrap('33'),
+    cyan: wrap('36'),
+    magenta: wrap('35'),
+  };
 }

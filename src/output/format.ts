@@ -96,7 +96,7 @@ export function envDiffWords(d: EnvDiff): string[] {
 /** [3,4,5,9] -> "3-5,9" */
 export function ranges(nums: number[]): string {
   const out: string[] = [];
-  for (let i = 0; i < nums.length; ) {
+  for (let i = 0; i < nums.length;) {
     let j = i;
     while (j + 1 < nums.length && nums[j + 1] === nums[j]! + 1) j++;
     out.push(j > i ? `${nums[i]}-${nums[j]}` : String(nums[i]));
@@ -107,7 +107,10 @@ export function ranges(nums: number[]): string {
 
 /** one exec as a text line; prevTsNs: the previous line's time (--timestamp relative) */
 const AT_FDCWD = -100;
-const AT_FLAGS: [number, string][] = [[0x100, 'AT_SYMLINK_NOFOLLOW'], [0x1000, 'AT_EMPTY_PATH']];
+const AT_FLAGS: [number, string][] = [
+  [0x100, 'AT_SYMLINK_NOFOLLOW'],
+  [0x1000, 'AT_EMPTY_PATH'],
+];
 
 export function atFlagNames(flags: number): string[] {
   const names = AT_FLAGS.filter(([bit]) => flags & bit).map(([, n]) => n);
@@ -149,7 +152,9 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsN
   if (time !== null) fields.push(p.dim(time));
   // a thread other than the leader that execs: its tid, as strace's [pid N] shows it (the exec makes it the leader)
   const tid = ev.tid !== ev.pid ? p.dim(`/${ev.tid}`) : '';
-  fields.push(`${p.bold(String(ev.pid))}${tid}${p.dim(`<${ev.ppid}>`)}${ev.nsLevel > 0 ? p.dim(`[ns:${ev.nsPid}]`) : ''}`);
+  fields.push(
+    `${p.bold(String(ev.pid))}${tid}${p.dim(`<${ev.ppid}>`)}${ev.nsLevel > 0 ? p.dim(`[ns:${ev.nsPid}]`) : ''}`,
+  );
   // who exec'd: the comm before the exec; for the launcher's exec of the command, the command's own
   fields.push(p.cyan(lossy(ok && !c.byLauncher ? ev.oldComm : ev.comm) || '?'));
   fields.push(ok ? p.green('ok') : p.red(errnoName(ev.ret)));
@@ -160,7 +165,8 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsN
   if (ev.interpreter && ev.interpreter.length) fields.push(p.dim(`#!${shellJoin(ev.interpreter)}`));
   fields.push(`argv: ${marked(ev.argv, ev.unreadable.argv, p)}`);
   if (ev.cwd) fields.push(`${p.dim('cwd:')} ${shellQuote(ev.cwd)}`);
-  if (o.fullEnv && ev.env) fields.push(`${p.dim('env:')} ${ev.env.length ? marked(ev.env, ev.unreadable.env, p) : p.dim('(empty)')}`);
+  if (o.fullEnv && ev.env)
+    fields.push(`${p.dim('env:')} ${ev.env.length ? marked(ev.env, ev.unreadable.env, p) : p.dim('(empty)')}`);
   else if (c.diff && !isEmptyDiff(c.diff)) fields.push(`${p.dim('env:')} ${envDiffWords(c.diff).join(' ')}`);
   if (ok && ev.euid !== ev.uid) fields.push(p.magenta(`euid=${ev.euid}`));
   if (ok && ev.egid !== ev.gid) fields.push(p.magenta(`egid=${ev.egid}`));
@@ -205,7 +211,10 @@ interface JsonEnvDiff {
  * changed, "NAME" for removed), each self-contained, since lossy names can
  * collide as object keys.
  */
-export function jsonEnvDiff(d: EnvDiff | null): { v: JsonEnvDiff | null; b64?: { added: string[]; removed: string[]; changed: string[] } } {
+export function jsonEnvDiff(d: EnvDiff | null): {
+  v: JsonEnvDiff | null;
+  b64?: { added: string[]; removed: string[]; changed: string[] };
+} {
   if (!d) return { v: null };
   let valid = true;
   const text = (s: string): string => {
@@ -221,7 +230,14 @@ export function jsonEnvDiff(d: EnvDiff | null): { v: JsonEnvDiff | null; b64?: {
   };
   if (valid) return { v };
   const b64 = (s: string) => bytes(s).toString('base64');
-  return { v, b64: { added: d.added.map(([k, val]) => b64(envEntry(k, val))), removed: d.removed.map(b64), changed: d.changed.map(([k, , val]) => b64(envEntry(k, val))) } };
+  return {
+    v,
+    b64: {
+      added: d.added.map(([k, val]) => b64(envEntry(k, val))),
+      removed: d.removed.map(b64),
+      changed: d.changed.map(([k, , val]) => b64(envEntry(k, val))),
+    },
+  };
 }
 
 export function jsonString(b: Buffer | null): { v: string | null; b64?: string } {
@@ -264,7 +280,13 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
     gid: ev.gid,
     euid: ev.euid,
     egid: ev.egid,
-    fds: ev.fds.map((f) => ({ fd: f.fd, path: lossy(fdPath(f)), type: fdType(f), flags: fdFlags(f), cloexec: f.cloexec })),
+    fds: ev.fds.map((f) => ({
+      fd: f.fd,
+      path: lossy(fdPath(f)),
+      type: fdType(f),
+      flags: fdFlags(f),
+      cloexec: f.cloexec,
+    })),
     truncated: {
       argv: (ev.flags & (ExecFlag.ARGV_TRUNC | ExecFlag.COMMIT_MISSED)) !== 0,
       env: (ev.flags & ExecFlag.ENV_TRUNC) !== 0,

@@ -48,7 +48,12 @@ export function forkRecord(f: RawFork, o: FormatOptions): Record<string, unknown
 export function exitRecord(x: RawExit, o: FormatOptions): Record<string, unknown> {
   const s = waitStatus(x.exitCode);
   return {
-    type: 'exit', schema: JSON_SCHEMA_VERSION, ...when(x.tsNs, o), pid: x.pid,
-    exit_code: s.code, exit_signal: s.signal, core_dumped: s.core,
+    type: 'exit',
+    schema: JSON_SCHEMA_VERSION,
+    ...when(x.tsNs, o),
+    pid: x.pid,
+    exit_code: s.code,
+    exit_signal: s.signal,
+    core_dumped: s.core,
   };
 }

@@ -17,7 +17,8 @@ export function isUtf8(b: Uint8Array): boolean {
 
 /** bytes that may stay bare: the SAFE set, as a table for a byte loop */
 const SAFE_BYTE = new Uint8Array(256);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-') SAFE_BYTE[c.charCodeAt(0)] = 1;
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-')
+  SAFE_BYTE[c.charCodeAt(0)] = 1;
 
 function asBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -65,11 +66,21 @@ function dollarQuote(b: Uint8Array): string {
       continue;
     }
     switch (c) {
-      case 0x5c: out += '\\\\'; break;
-      case 0x27: out += "\\'"; break;
-      case 0x0a: out += '\\n'; break;
-      case 0x09: out += '\\t'; break;
-      case 0x0d: out += '\\r'; break;
+      case 0x5c:
+        out += '\\\\';
+        break;
+      case 0x27:
+        out += "\\'";
+        break;
+      case 0x0a:
+        out += '\\n';
+        break;
+      case 0x09:
+        out += '\\t';
+        break;
+      case 0x0d:
+        out += '\\r';
+        break;
       default:
         out += c < 0x20 || c >= 0x7f ? `\\x${c.toString(16).padStart(2, '0')}` : String.fromCharCode(c);
     }

@@ -32,11 +32,19 @@ function reason(e: NodeJS.ErrnoException): string {
  */
 export function openOutput(path: string): number {
   try {
-    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory())
+      throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     return openSync(path, 'w');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such directory' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message;
+    const why =
+      err.code === 'ENOENT'
+        ? 'no such directory'
+        : err.code === 'EACCES'
+          ? 'permission denied'
+          : err.code === 'EISDIR'
+            ? 'is a directory'
+            : err.message;
     throw new ExeclensError(`cannot write the output file ${path}: ${why}`, EXIT.CANT_CREATE);
   }
 }

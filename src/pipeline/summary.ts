@@ -128,9 +128,19 @@ export function summaryLine(s: Summary, stopped: string | null): string {
     `${s.processes} processes`,
     `${s.durationS.toFixed(2)} s`,
     `plan ${s.plan}`,
-    lost ? `LOST ${s.lostRecords} records (ring drops: exec ${s.ringDrops.exec}, chunk ${s.ringDrops.chunk}, other ${s.ringDrops.other})` : 'lost 0',
-    ...(missedRuns(s) ? [`kernel skipped ${missedRuns(s)} program runs (${Object.entries(s.programMisses).map(([p, n]) => `${p} ${n}`).join(', ')})`] : []),
-    ...(ringDropped(s) > 0 ? [`the ring buffer filled up: a larger --ring-size (MiB, default ${DEFAULT_RING_MIB}) holds more`] : []),
+    lost
+      ? `LOST ${s.lostRecords} records (ring drops: exec ${s.ringDrops.exec}, chunk ${s.ringDrops.chunk}, other ${s.ringDrops.other})`
+      : 'lost 0',
+    ...(missedRuns(s)
+      ? [
+          `kernel skipped ${missedRuns(s)} program runs (${Object.entries(s.programMisses)
+            .map(([p, n]) => `${p} ${n}`)
+            .join(', ')})`,
+        ]
+      : []),
+    ...(ringDropped(s) > 0
+      ? [`the ring buffer filled up: a larger --ring-size (MiB, default ${DEFAULT_RING_MIB}) holds more`]
+      : []),
   ];
   if (s.incompleteExecs) parts.push(`${s.incompleteExecs} execs incomplete`);
   const cut = Object.entries(s.truncated).filter(([, n]) => n > 0);
@@ -144,7 +154,8 @@ export function summaryLine(s: Summary, stopped: string | null): string {
     const by = filtered.map(([k, v]) => `${k.replace(/_/g, '-')} ${v}`).join(', ');
     parts.push(`${n} exec${n === 1 ? '' : 's'} filtered out (${by})`);
   }
-  if (s.outputFailed) parts.push(`output failed (${s.outputFailed}): ${s.unwritten} exec${s.unwritten === 1 ? "" : "s"} not written`);
+  if (s.outputFailed)
+    parts.push(`output failed (${s.outputFailed}): ${s.unwritten} exec${s.unwritten === 1 ? '' : 's'} not written`);
   if (stopped) parts.push(`stopped by ${stopped}`);
   return `execlens: ${parts.join(', ')}\n`;
 }

@@ -186,7 +186,11 @@ export class Pipeline {
     sink.flush();
     // the summary record itself may not have been written
     const out = this.o.output();
-    return { summary: { ...summary, unwritten: out.unwritten, outputFailed: out.failed }, stoppedBy: stop.signal, exit: this.exit };
+    return {
+      summary: { ...summary, unwritten: out.unwritten, outputFailed: out.failed },
+      stoppedBy: stop.signal,
+      exit: this.exit,
+    };
   }
 }
 

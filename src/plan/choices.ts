@@ -15,7 +15,10 @@ export function chooseSleepable(k: KernelFacts, noSleep: boolean): Choice {
   if (k.atLeast(7, 1)) return { ok: true, why: 'kernel >= 7.1 allows sleepable fentry on syscalls' };
   const errInj = k.kc('CONFIG_FUNCTION_ERROR_INJECTION');
   if (errInj) return { ok: true, why: 'CONFIG_FUNCTION_ERROR_INJECTION=y allows sleepable fentry on syscalls' };
-  return { ok: false, why: `kernel ${k.f.version.join('.')} < 7.1 and CONFIG_FUNCTION_ERROR_INJECTION is ${errInj === null ? 'unknown' : 'unset'}: non-sleepable, bpf_probe_read_user` };
+  return {
+    ok: false,
+    why: `kernel ${k.f.version.join('.')} < 7.1 and CONFIG_FUNCTION_ERROR_INJECTION is ${errInj === null ? 'unknown' : 'unset'}: non-sleepable, bpf_probe_read_user`,
+  };
 }
 
 /** Compat hooks: x86_64's ia32 and arm64's AArch32 wrappers, when the kernel runs such programs and has the symbols. */
@@ -31,11 +34,18 @@ export function chooseCompat(k: KernelFacts): CompatChoice {
   else if (kernelRuns === false) r = c(false, `${config} is not set: no 32-bit programs can run, nothing to hook`);
   else if (f.arch === 'x86_64' && f.ia32Emulation === false) {
     // the wrappers exist but never run; a 64-bit execve of a 32-bit binary fails with ENOEXEC, reported as such
-    r = { ...c(false, 'IA32 emulation is off this boot (ia32_emulation=false or CONFIG_IA32_EMULATION_DEFAULT_DISABLED, Linux >= 6.7): no 32-bit programs can run, nothing to hook; exec of a 32-bit binary fails with ENOEXEC'), kernelRuns: false };
-  }
-  else if (k.sym(`${prefix}execve`) === false) r = c(false, `${prefix}execve not in ${k.symSource}: compat execs not hookable`);
+    r = {
+      ...c(
+        false,
+        'IA32 emulation is off this boot (ia32_emulation=false or CONFIG_IA32_EMULATION_DEFAULT_DISABLED, Linux >= 6.7): no 32-bit programs can run, nothing to hook; exec of a 32-bit binary fails with ENOEXEC',
+      ),
+      kernelRuns: false,
+    };
+  } else if (k.sym(`${prefix}execve`) === false)
+    r = c(false, `${prefix}execve not in ${k.symSource}: compat execs not hookable`);
   else r = c(true, `${abi} programs possible (${config}): hooking ${prefix}execve[at] (optional hooks)`);
-  if (f.arch === 'x86_64' && k.kc('CONFIG_X86_X32_ABI')) r.why += '; x32 ABI is enabled but not hooked: x32 execs only seen at sched_process_exec';
+  if (f.arch === 'x86_64' && k.kc('CONFIG_X86_X32_ABI'))
+    r.why += '; x32 ABI is enabled but not hooked: x32 execs only seen at sched_process_exec';
   return r;
 }
 
@@ -46,7 +56,11 @@ export function chooseCompat(k: KernelFacts): CompatChoice {
  */
 export function chooseScratch(facts: PlanFacts): { slots: number; why: string } {
   const preempt = facts.kc('CONFIG_PREEMPTION');
-  if (preempt === false) return { slots: 1, why: 'CONFIG_PREEMPTION is not set: a program runs to its end on its CPU; one scratch buffer per CPU' };
+  if (preempt === false)
+    return {
+      slots: 1,
+      why: 'CONFIG_PREEMPTION is not set: a program runs to its end on its CPU; one scratch buffer per CPU',
+    };
   return {
     slots: SCRATCH_SLOTS,
     why: `${preempt ? 'CONFIG_PREEMPTION=y' : 'kernel config unknown'}: a program may be preempted on its CPU by another; one scratch buffer per CPU and program (${SCRATCH_SLOTS})`,
@@ -61,9 +75,22 @@ export function chooseLoops(facts: PlanFacts, forced?: LoopKind): { kinds: LoopK
   const f = facts.f;
   if (forced) return { kinds: [forced], why: `forced by override: ${forced}` };
   // riscv64 Debian kernels boot with the JIT off; 6.12 then interprets our programs
-  if (f.jit === 0) return { kinds: ['unrolled'], why: 'BPF JIT off (net.core.bpf_jit_enable=0): the interpreter runs no bpf_loop callbacks (the verifier refuses them with EINVAL); unrolled loops' };
-  if (f.bpfLoop === true) return { kinds: ['bpf_loop', 'unrolled'], why: 'bpf_loop in the kernel BTF (5.17+): loop bodies verified once; unrolled loops as fallback' };
-  if (f.bpfLoop === false) return { kinds: ['unrolled'], why: 'bpf_loop not in the kernel BTF (< 5.17): unrolled loops' };
-  if (facts.atLeast(5, 17)) return { kinds: ['bpf_loop', 'unrolled'], why: `kernel ${f.version.join('.')} >= 5.17 has bpf_loop (not checked in BTF): unrolled loops as fallback` };
+  if (f.jit === 0)
+    return {
+      kinds: ['unrolled'],
+      why: 'BPF JIT off (net.core.bpf_jit_enable=0): the interpreter runs no bpf_loop callbacks (the verifier refuses them with EINVAL); unrolled loops',
+    };
+  if (f.bpfLoop === true)
+    return {
+      kinds: ['bpf_loop', 'unrolled'],
+      why: 'bpf_loop in the kernel BTF (5.17+): loop bodies verified once; unrolled loops as fallback',
+    };
+  if (f.bpfLoop === false)
+    return { kinds: ['unrolled'], why: 'bpf_loop not in the kernel BTF (< 5.17): unrolled loops' };
+  if (facts.atLeast(5, 17))
+    return {
+      kinds: ['bpf_loop', 'unrolled'],
+      why: `kernel ${f.version.join('.')} >= 5.17 has bpf_loop (not checked in BTF): unrolled loops as fallback`,
+    };
   return { kinds: ['unrolled'], why: `kernel ${f.version.join('.')} < 5.17: no bpf_loop; unrolled loops` };
 }

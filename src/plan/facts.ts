@@ -57,7 +57,6 @@ export class KernelFacts {
   wrapper(sc: Syscall): string {
     return `${syscallPrefix(this.f.arch)}sys_${sc}`;
   }
-
 }
 
 /** the kernel facts and the two choices the attach methods build on */

@@ -50,15 +50,30 @@ const MIN_KERNEL: [number, number] = [5, 8];
 
 /** why eBPF cannot work on this kernel at all, or null */
 function fatalReason(f: KernelFeatures, k: KernelFacts): string | null {
-  if (!f.btf) return 'kernel has no BTF (/sys/kernel/btf/vmlinux missing): execlens needs CONFIG_DEBUG_INFO_BTF=y for CO-RE; use --backend ptrace';
-  if (!k.atLeast(MIN_KERNEL[0], MIN_KERNEL[1])) return `kernel ${f.release} is older than ${MIN_KERNEL.join('.')} (no BPF ring buffer); use --backend ptrace`;
+  if (!f.btf)
+    return 'kernel has no BTF (/sys/kernel/btf/vmlinux missing): execlens needs CONFIG_DEBUG_INFO_BTF=y for CO-RE; use --backend ptrace';
+  if (!k.atLeast(MIN_KERNEL[0], MIN_KERNEL[1]))
+    return `kernel ${f.release} is older than ${MIN_KERNEL.join('.')} (no BPF ring buffer); use --backend ptrace`;
   return null;
 }
 
 export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
   const k = new KernelFacts(f);
   const fatal = fatalReason(f, k);
-  const empty = { arch: f.arch, kernel: f.release, candidates: [], rejected: [], lifecycle: [], lifecycleWhy: '', loops: ['unrolled' as LoopKind], loopsWhy: '', sleepableWhy: '', compatWhy: '', scratchSlots: 1, scratchWhy: '' };
+  const empty = {
+    arch: f.arch,
+    kernel: f.release,
+    candidates: [],
+    rejected: [],
+    lifecycle: [],
+    lifecycleWhy: '',
+    loops: ['unrolled' as LoopKind],
+    loopsWhy: '',
+    sleepableWhy: '',
+    compatWhy: '',
+    scratchSlots: 1,
+    scratchWhy: '',
+  };
   if (fatal) return { ...empty, fatal };
 
   const sleepable = chooseSleepable(k, o.noSleep === true);
@@ -77,7 +92,9 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
   return {
     arch: f.arch,
     kernel: f.release,
-    fatal: candidates.length ? null : 'no attach method is available on this kernel: ' + rejected.map((r) => `${r.id}: ${r.reason}`).join('; '),
+    fatal: candidates.length
+      ? null
+      : 'no attach method is available on this kernel: ' + rejected.map((r) => `${r.id}: ${r.reason}`).join('; '),
     candidates,
     rejected,
     lifecycle: lifecycle.kinds,

@@ -140,7 +140,8 @@ export class App {
     if (this.mode === 'list') this.listAction(action);
     else if (this.mode === 'details') this.detailsAction(action);
     else if (this.mode === 'stops') this.stopsAction(action);
-    else if (this.mode === 'help' && action !== 'back') this.helpTop += { up: -1, down: 1, pageUp: -this.listHeight + 2, pageDown: this.listHeight - 2 }[action] ?? 0;
+    else if (this.mode === 'help' && action !== 'back')
+      this.helpTop += { up: -1, down: 1, pageUp: -this.listHeight + 2, pageDown: this.listHeight - 2 }[action] ?? 0;
     else if (action === 'back') this.mode = this.mode === 'copy' ? this.copyFrom : 'list';
     this.swallow = (this.focus as string) === 'pane';
   }
@@ -149,25 +150,44 @@ export class App {
     const v = this.o.view;
     const page = Math.max(1, this.listHeight - 1);
     const acts: Record<string, () => void> = {
-      up: () => v.move(-1), down: () => v.move(1), pageUp: () => v.move(-page), pageDown: () => v.move(page),
-      home: () => v.home(), end: () => v.end(), follow: () => (v.follow ? (v.follow = false) : v.end()),
-      details: () => this.openDetails(v.cursor), parent: () => v.goParent(), tree: () => v.setMode(v.mode === 'tree' ? 'flat' : 'tree'),
-      collapse: () => v.collapse(true), expand: () => v.collapse(false), toggle: () => v.toggleCollapse(),
-      search: () => this.openPrompt('search'), filter: () => this.openPrompt('filter'),
-      next: () => v.searchNext(1), prev: () => v.searchNext(-1), failed: () => v.setFilter(v.filter, !v.failedOnly),
+      up: () => v.move(-1),
+      down: () => v.move(1),
+      pageUp: () => v.move(-page),
+      pageDown: () => v.move(page),
+      home: () => v.home(),
+      end: () => v.end(),
+      follow: () => (v.follow ? (v.follow = false) : v.end()),
+      details: () => this.openDetails(v.cursor),
+      parent: () => v.goParent(),
+      tree: () => v.setMode(v.mode === 'tree' ? 'flat' : 'tree'),
+      collapse: () => v.collapse(true),
+      expand: () => v.collapse(false),
+      toggle: () => v.toggleCollapse(),
+      search: () => this.openPrompt('search'),
+      filter: () => this.openPrompt('filter'),
+      next: () => v.searchNext(1),
+      prev: () => v.searchNext(-1),
+      failed: () => v.setFilter(v.filter, !v.failedOnly),
       clear: () => {
         v.setSearch(null);
         v.setFilter(null, false);
       },
-      copy: () => this.openCopy(), stops: () => this.openStops(), focus: () => this.focusPane(),
-      grow: () => this.growPane(2), shrink: () => this.growPane(-2), help: () => ((this.mode = 'help'), (this.helpTop = 0)), quit: () => this.quit(),
+      copy: () => this.openCopy(),
+      stops: () => this.openStops(),
+      focus: () => this.focusPane(),
+      grow: () => this.growPane(2),
+      shrink: () => this.growPane(-2),
+      help: () => ((this.mode = 'help'), (this.helpTop = 0)),
+      quit: () => this.quit(),
     };
     acts[a]?.();
   }
 
   private focusPane(): void {
     if (!this.pty || (this.ended && !this.panes.length)) {
-      this.o.view.message = this.pty ? 'the command has ended' : 'no pane: the command runs without a terminal (--no-tty) or there is none';
+      this.o.view.message = this.pty
+        ? 'the command has ended'
+        : 'no pane: the command runs without a terminal (--no-tty) or there is none';
       return;
     }
     this.focus = 'pane';
@@ -201,7 +221,8 @@ export class App {
         this.openDetails(r.parent);
         this.o.view.cursor = r.parent;
         this.o.view.follow = false;
-      } else this.o.view.message = r && r.parent >= 0 ? 'parent exec dropped from the history' : 'no parent exec traced';
+      } else
+        this.o.view.message = r && r.parent >= 0 ? 'parent exec dropped from the history' : 'no parent exec traced';
     }
   }
 
@@ -221,7 +242,8 @@ export class App {
     else if (a === 'case') p.q.caseSensitive = !p.q.caseSensitive;
     else if (a === 'erase') p.q.text = p.q.text.slice(0, -1);
     else if (a === 'apply') {
-      const ok = p.kind === 'search' ? v.setSearch(p.q) && (p.q.text === '' || v.searchNext(1) || true) : v.setFilter(p.q);
+      const ok =
+        p.kind === 'search' ? v.setSearch(p.q) && (p.q.text === '' || v.searchNext(1) || true) : v.setFilter(p.q);
       if (ok) this.mode = 'list';
     } else if (str && !id.startsWith('C-') && str.length === 1 && str >= ' ') p.q.text += str;
   }
@@ -247,7 +269,9 @@ export class App {
     }
     this.o.screen.raw(osc52(text));
     const err = writeCopyFile(this.o.copyFile, text);
-    this.o.view.message = err ? `copied ${t.key} by OSC 52; ${this.o.copyFile}: ${err}` : `copied ${Buffer.byteLength(text)} bytes (${t.label.split(' (')[0]}): clipboard (OSC 52) and ${this.o.copyFile}`;
+    this.o.view.message = err
+      ? `copied ${t.key} by OSC 52; ${this.o.copyFile}: ${err}`
+      : `copied ${Buffer.byteLength(text)} bytes (${t.label.split(' (')[0]}): clipboard (OSC 52) and ${this.o.copyFile}`;
     return true;
   }
 
@@ -300,18 +324,32 @@ export class App {
     const focus = this.focus === 'pane';
     const state = this.ended ? `[${this.ended}]` : '[running]';
     const hint = focus ? 'C-s: back to the list' : 'C-s: type into the command';
-    sc.text(0, this.paneRows, ` ${focus ? '▶' : ' '} $ ${this.title} ${state}  ${hint} `.padEnd(sc.width), focus ? { inverse: true, bold: true } : INV);
+    sc.text(
+      0,
+      this.paneRows,
+      ` ${focus ? '▶' : ' '} $ ${this.title} ${state}  ${hint} `.padEnd(sc.width),
+      focus ? { inverse: true, bold: true } : INV,
+    );
   }
 
   private drawList(): void {
     const sc = this.o.screen;
     const rows = this.o.view.window(this.listHeight);
     rows.forEach((r, i) => {
-      const indent = this.o.view.mode === 'tree' ? '  '.repeat(Math.min(r.depth, 30)) + (r.hasChildren ? (r.collapsed ? '▸ ' : '▾ ') : '  ') : '';
+      const indent =
+        this.o.view.mode === 'tree'
+          ? '  '.repeat(Math.min(r.depth, 30)) + (r.hasChildren ? (r.collapsed ? '▸ ' : '▾ ') : '  ')
+          : '';
       const extra = r.selected ? INV : r.hit ? { underline: true } : {};
       sc.segments(0, this.listTop + i, rowSegments(r.row, this.o.fmt, indent), sc.width, extra);
     });
-    if (!rows.length) sc.text(1, this.listTop, this.o.view.filter || this.o.view.failedOnly ? 'no exec matches the filter (Esc clears it)' : 'no exec yet', { dim: true });
+    if (!rows.length)
+      sc.text(
+        1,
+        this.listTop,
+        this.o.view.filter || this.o.view.failedOnly ? 'no exec matches the filter (Esc clears it)' : 'no exec yet',
+        { dim: true },
+      );
   }
 
   private drawLines(lines: string[], title: string): void {
@@ -319,7 +357,13 @@ export class App {
     sc.text(0, this.listTop, ` ${title} `.padEnd(sc.width), INV);
     const h = this.listHeight - 1;
     this.helpTop = Math.max(0, Math.min(this.helpTop, lines.length - h));
-    if (lines.length > h) sc.text(sc.width - 24, this.listTop, ` ${this.helpTop + 1}-${Math.min(lines.length, this.helpTop + h)} of ${lines.length} ↑↓ `, INV);
+    if (lines.length > h)
+      sc.text(
+        sc.width - 24,
+        this.listTop,
+        ` ${this.helpTop + 1}-${Math.min(lines.length, this.helpTop + h)} of ${lines.length} ↑↓ `,
+        INV,
+      );
     lines.slice(this.helpTop, this.helpTop + h).forEach((l, i) => sc.text(1, this.listTop + 1 + i, l));
   }
 
@@ -334,25 +378,53 @@ export class App {
     const lines = detailLines(this.o.store, r, this.o.fmt);
     const h = this.listHeight - 1;
     d.top = Math.max(0, Math.min(d.top, lines.length - h));
-    sc.text(0, this.listTop, ` exec #${r.id}: pid ${r.item.ev.pid}   Esc back  c copy  p parent  ↑↓ PgUp PgDn scroll (${d.top + 1}-${Math.min(lines.length, d.top + h)} of ${lines.length}) `.padEnd(sc.width), INV);
+    sc.text(
+      0,
+      this.listTop,
+      ` exec #${r.id}: pid ${r.item.ev.pid}   Esc back  c copy  p parent  ↑↓ PgUp PgDn scroll (${d.top + 1}-${Math.min(lines.length, d.top + h)} of ${lines.length}) `.padEnd(
+        sc.width,
+      ),
+      INV,
+    );
     lines.slice(d.top, d.top + h).forEach((l, i) => sc.segments(1, this.listTop + 1 + i, l, sc.width - 1));
   }
 
   private drawCopyMenu(): void {
     const sc = this.o.screen;
-    const lines = [' Copy to the clipboard (OSC 52) and the copy file; Esc cancels ', ...COPY_TARGETS.map((t) => `   ${t.key}  ${t.label}`)];
+    const lines = [
+      ' Copy to the clipboard (OSC 52) and the copy file; Esc cancels ',
+      ...COPY_TARGETS.map((t) => `   ${t.key}  ${t.label}`),
+    ];
     const y0 = this.listTop + Math.max(0, this.listHeight - lines.length);
     const w = Math.min(sc.width, Math.max(...lines.map((l) => l.length)) + 2);
-    lines.forEach((l, i) => sc.text(0, y0 + i, l.padEnd(w), i === 0 ? { inverse: true, bold: true } : { bgColor: 'blue', color: 'white' }));
+    lines.forEach((l, i) =>
+      sc.text(0, y0 + i, l.padEnd(w), i === 0 ? { inverse: true, bold: true } : { bgColor: 'blue', color: 'white' }),
+    );
   }
 
   private drawStops(): void {
     const sc = this.o.screen;
     const list = this.o.stops!.list();
-    sc.text(0, this.listTop, ` Stopped at a breakpoint: r resume  d detach  D detach stopped + run ${this.o.stops!.template}  R resume all  Esc back `.padEnd(sc.width), INV);
+    sc.text(
+      0,
+      this.listTop,
+      ` Stopped at a breakpoint: r resume  d detach  D detach stopped + run ${this.o.stops!.template}  R resume all  Esc back `.padEnd(
+        sc.width,
+      ),
+      INV,
+    );
     if (!list.length) sc.text(1, this.listTop + 1, 'no process is stopped', { dim: true });
     this.stopSel = Math.max(0, Math.min(this.stopSel, list.length - 1));
-    list.slice(0, this.listHeight - 1).forEach((s, i) => sc.text(1, this.listTop + 1 + i, `${s.pid}  ${s.stop}  ${s.what}  (-b ${s.spec})`, i === this.stopSel ? INV : {}));
+    list
+      .slice(0, this.listHeight - 1)
+      .forEach((s, i) =>
+        sc.text(
+          1,
+          this.listTop + 1 + i,
+          `${s.pid}  ${s.stop}  ${s.what}  (-b ${s.spec})`,
+          i === this.stopSel ? INV : {},
+        ),
+      );
   }
 
   private drawStatus(): void {
@@ -371,12 +443,17 @@ export class App {
     const parts = [
       ` ${st.execs} execs  ${st.failed} failed  `,
       `lost ${st.lost}`,
-      `${held.dropped ? `  dropped ${held.dropped} (history cap)` : ''}${stopped ? `  ${stopped} STOPPED (b)` : ''}  │ ${v.mode} │ ${v.follow ? 'follow' : 'paused'}`
-        + `${v.filter ? ` │ filter ${describeQuery(v.filter)}` : ''}${v.failedOnly ? ' │ failures' : ''}${v.search ? ` │ search ${describeQuery(v.search)}` : ''} │ `,
+      `${held.dropped ? `  dropped ${held.dropped} (history cap)` : ''}${stopped ? `  ${stopped} STOPPED (b)` : ''}  │ ${v.mode} │ ${v.follow ? 'follow' : 'paused'}` +
+        `${v.filter ? ` │ filter ${describeQuery(v.filter)}` : ''}${v.failedOnly ? ' │ failures' : ''}${v.search ? ` │ search ${describeQuery(v.search)}` : ''} │ `,
     ];
     let x = sc.text(0, y, parts[0]!, INV);
     x = sc.text(x, y, parts[1]!, st.lost > 0 ? { inverse: true, color: 'red', bold: true } : INV);
     x = sc.text(x, y, parts[2]!, INV);
-    sc.text(x, y, `${v.message || '? help  q quit'} `.padEnd(Math.max(0, sc.width - x)), v.message ? { inverse: true, bold: true } : INV);
+    sc.text(
+      x,
+      y,
+      `${v.message || '? help  q quit'} `.padEnd(Math.max(0, sc.width - x)),
+      v.message ? { inverse: true, bold: true } : INV,
+    );
   }
 }

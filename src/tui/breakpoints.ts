@@ -37,13 +37,22 @@ export class BreakpointStops implements Stops {
     /** run a command line in the pane; returns what to tell the user */
     private readonly runInPane: (cmdline: string) => string,
   ) {
-    source.holdExecs({ sysenter: bps.some((b) => b.stop === 'sysenter'), sysexit: bps.some((b) => b.stop === 'sysexit'), onHold: (h) => this.onHold(h) });
+    source.holdExecs({
+      sysenter: bps.some((b) => b.stop === 'sysenter'),
+      sysexit: bps.some((b) => b.stop === 'sysexit'),
+      onHold: (h) => this.onHold(h),
+    });
   }
 
   private onHold(h: Hold): void {
     const b = matchBreakpoint(this.bps, h);
     if (!b) return this.source.verdict(h.pid, 'c');
-    const s: StoppedProcess = { pid: h.pid, stop: h.stop, what: `${lossy(h.filename)}  argv: ${shellJoin(h.argv)}`, spec: b.spec };
+    const s: StoppedProcess = {
+      pid: h.pid,
+      stop: h.stop,
+      what: `${lossy(h.filename)}  argv: ${shellJoin(h.argv)}`,
+      spec: b.spec,
+    };
     this.stopped.set(h.pid, s);
     this.onStop(s);
   }

@@ -16,15 +16,32 @@ export interface DebuggerRun {
   done: Promise<string>;
 }
 
-export function runDebugger(cmdline: string, rows: number, cols: number, env: Buffer[], onOutput: () => void): DebuggerRun {
+export function runDebugger(
+  cmdline: string,
+  rows: number,
+  cols: number,
+  env: Buffer[],
+  onOutput: () => void,
+): DebuggerRun {
   let pty: Pty | null = null;
   const pane = new Pane(rows, cols, (s) => pty?.write(s));
-  pty = new Pty(rows, cols, (b) => {
-    pane.write(b);
-    onOutput();
-  }, () => {});
-  const child = spawn(requireNativeHelper(), ['--exec', '--ctty'], { stdio: [pty.slave!, pty.slave!, pty.slave!, 'pipe'] });
-  sendSpec(child.stdio[3] as Writable, { path: Buffer.from('/bin/sh'), argv: ['sh', '-c', cmdline].map((s) => Buffer.from(s)), env });
+  pty = new Pty(
+    rows,
+    cols,
+    (b) => {
+      pane.write(b);
+      onOutput();
+    },
+    () => {},
+  );
+  const child = spawn(requireNativeHelper(), ['--exec', '--ctty'], {
+    stdio: [pty.slave!, pty.slave!, pty.slave!, 'pipe'],
+  });
+  sendSpec(child.stdio[3] as Writable, {
+    path: Buffer.from('/bin/sh'),
+    argv: ['sh', '-c', cmdline].map((s) => Buffer.from(s)),
+    env,
+  });
   pty.closeSlave();
   const done = new Promise<string>((res) => {
     child.on('error', (e) => res(`could not run: ${e.message}`));

@@ -38,11 +38,16 @@ export const BINDINGS: Record<Mode, Binding[]> = {
     { keys: ['escape'], label: 'Esc', action: 'clear', help: 'clear the search and the filter' },
     { keys: ['c'], label: 'c', action: 'copy', help: 'copy menu' },
     { keys: ['b'], label: 'b', action: 'stops', help: 'processes stopped at a breakpoint (ptrace, -b)' },
-    { keys: ['C-s'], label: 'C-s', action: 'focus', help: 'type into the command\'s pane / back' },
+    { keys: ['C-s'], label: 'C-s', action: 'focus', help: "type into the command's pane / back" },
     { keys: ['+'], label: '+', action: 'grow', help: 'a larger pane' },
     { keys: ['-'], label: '-', action: 'shrink', help: 'a smaller pane' },
     { keys: ['?'], label: '?', action: 'help', help: 'this help' },
-    { keys: ['q', 'C-c'], label: 'q C-c', action: 'quit', help: 'quit (a running command is hung up, as when a terminal closes)' },
+    {
+      keys: ['q', 'C-c'],
+      label: 'q C-c',
+      action: 'quit',
+      help: 'quit (a running command is hung up, as when a terminal closes)',
+    },
   ],
   details: [
     { keys: ['up', 'k'], label: '↑ k', action: 'up', help: 'scroll up' },
@@ -94,7 +99,14 @@ export function actionFor(mode: Mode, id: string): string | null {
 /** the key list as plain lines: the help view, and docs/tui.md */
 export function helpLines(): string[] {
   const out: string[] = [];
-  const titles: Record<Mode, string> = { list: 'The exec list', details: 'Details', copy: 'Copy menu', help: 'Help', prompt: 'Search / filter prompt', stops: 'Breakpoint stops (b)' };
+  const titles: Record<Mode, string> = {
+    list: 'The exec list',
+    details: 'Details',
+    copy: 'Copy menu',
+    help: 'Help',
+    prompt: 'Search / filter prompt',
+    stops: 'Breakpoint stops (b)',
+  };
   for (const mode of ['list', 'details', 'prompt', 'stops'] as Mode[]) {
     out.push(titles[mode]);
     for (const b of BINDINGS[mode]) out.push(`  ${b.label.padEnd(12)} ${b.help}`);

@@ -21,7 +21,8 @@ export function btfBlob(types: BtfTypeSpec[]): Buffer {
   }
   const strSec = Buffer.from(strs.map((s) => `${s}\0`).join(''));
   const words: number[] = [];
-  for (const t of types) words.push(strOff.get(t.name)!, ((t.kind << 24) | (t.vlen ?? 0)) >>> 0, t.size ?? 0, ...(t.tail ?? []));
+  for (const t of types)
+    words.push(strOff.get(t.name)!, ((t.kind << 24) | (t.vlen ?? 0)) >>> 0, t.size ?? 0, ...(t.tail ?? []));
   const typeSec = Buffer.alloc(words.length * 4);
   words.forEach((w, i) => typeSec.writeUInt32LE(w, i * 4));
   const hdr = Buffer.alloc(24);

@@ -12,7 +12,8 @@ export interface ElfFacts {
 /** 64-bit little-endian ELF only (every arch execlens ships) */
 export function elfFacts(file: string): ElfFacts {
   const b = readFileSync(file);
-  if (b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2 || b[5] !== 1) throw new Error(`${file}: not a 64-bit little-endian ELF file`);
+  if (b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2 || b[5] !== 1)
+    throw new Error(`${file}: not a 64-bit little-endian ELF file`);
   const phoff = Number(b.readBigUInt64LE(0x20));
   const phentsize = b.readUInt16LE(0x36);
   const phnum = b.readUInt16LE(0x38);

@@ -14,7 +14,16 @@ let nobodyCopy: string | null = null;
 export function execlensForNobody(): string {
   if (nobodyCopy) return join(nobodyCopy, 'bin/execlens');
   const dir = mkdtempSync(join(tmpdir(), 'execlens-nobody-install-'));
-  for (const p of ['bin', 'dist/src', 'package.json', 'build/native', 'build/bpf/execlens.bpf.o', 'node_modules/commander', 'node_modules/koffi', 'node_modules/@koromix']) {
+  for (const p of [
+    'bin',
+    'dist/src',
+    'package.json',
+    'build/native',
+    'build/bpf/execlens.bpf.o',
+    'node_modules/commander',
+    'node_modules/koffi',
+    'node_modules/@koromix',
+  ]) {
     if (existsSync(join(ROOT, p))) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
   }
   spawnSync('chmod', ['-R', 'a+rX', dir]);
@@ -22,4 +31,3 @@ export function execlensForNobody(): string {
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return join(dir, 'bin/execlens');
 }
-

@@ -18,7 +18,8 @@ export function annValue(a: Ann): unknown {
   return (a.array_values ?? []).map(annValue);
 }
 
-const args = (anns: Ann[] | undefined): Record<string, unknown> => Object.fromEntries((anns ?? []).map((a) => [a.name, annValue(a)]));
+const args = (anns: Ann[] | undefined): Record<string, unknown> =>
+  Object.fromEntries((anns ?? []).map((a) => [a.name, annValue(a)]));
 
 export interface Slice {
   track: number;
@@ -48,7 +49,13 @@ interface Packet {
 export function decodePerfetto(data: Uint8Array): DecodedTrace {
   const T = traceType();
   const { packet } = T.toObject(T.decode(data), { longs: Number, enums: String, arrays: true }) as { packet: Packet[] };
-  const out: DecodedTrace = { tracks: new Map(), slices: [], instants: [], sequenceIds: new Set(), firstFlags: packet[0]?.sequence_flags ?? 0 };
+  const out: DecodedTrace = {
+    tracks: new Map(),
+    slices: [],
+    instants: [],
+    sequenceIds: new Set(),
+    firstFlags: packet[0]?.sequence_flags ?? 0,
+  };
   const open = new Map<number, Slice[]>();
   for (const p of packet) {
     out.sequenceIds.add(p.trusted_packet_sequence_id ?? 0);
@@ -63,7 +70,14 @@ export function decodePerfetto(data: Uint8Array): DecodedTrace {
     const stack = open.get(e.track_uuid) ?? [];
     open.set(e.track_uuid, stack);
     if (e.type === 'TYPE_SLICE_BEGIN') {
-      const s: Slice = { track: e.track_uuid, name: e.name!, begin: ts, end: null, args: args(e.debug_annotations), endArgs: {} };
+      const s: Slice = {
+        track: e.track_uuid,
+        name: e.name!,
+        begin: ts,
+        end: null,
+        args: args(e.debug_annotations),
+        endArgs: {},
+      };
       stack.push(s);
       out.slices.push(s);
     } else if (e.type === 'TYPE_SLICE_END') {

@@ -23,7 +23,10 @@ export class Tmux {
    */
   constructor(script: string, cols = 140, rows = 40) {
     const wrapper = join(this.dir, 'run.sh');
-    writeFileSync(wrapper, `D='${this.dir}'\nstty -g > '${this.dir}/stty-before'\n${script}\necho $? > '${this.dir}/rc'\nstty -g > '${this.dir}/stty-after'\nsleep 600\n`);
+    writeFileSync(
+      wrapper,
+      `D='${this.dir}'\nstty -g > '${this.dir}/stty-before'\n${script}\necho $? > '${this.dir}/rc'\nstty -g > '${this.dir}/stty-after'\nsleep 600\n`,
+    );
     this.tmux('-f', '/dev/null', 'new-session', '-d', '-x', String(cols), '-y', String(rows), `sh '${wrapper}'`);
     this.tmux('set-option', '-s', 'set-clipboard', 'on');
   }
@@ -47,13 +50,23 @@ export class Tmux {
 
   async waitScreen(re: RegExp, ms = 60000): Promise<string> {
     let last = '';
-    await waitFor(() => re.test((last = this.screen())), ms, `${re} on the screen`, () => `\n${last}`);
+    await waitFor(
+      () => re.test((last = this.screen())),
+      ms,
+      `${re} on the screen`,
+      () => `\n${last}`,
+    );
     return last;
   }
 
   async exitCode(ms = 60000): Promise<number> {
     const f = join(this.dir, 'rc');
-    await waitFor(() => existsSync(f) && readFileSync(f, 'utf8').trim() !== '', ms, 'execlens to exit', () => `\n${this.screen()}`);
+    await waitFor(
+      () => existsSync(f) && readFileSync(f, 'utf8').trim() !== '',
+      ms,
+      'execlens to exit',
+      () => `\n${this.screen()}`,
+    );
     return Number(readFileSync(f, 'utf8').trim());
   }
 
@@ -63,7 +76,9 @@ export class Tmux {
 
   /** the server, its socket file (tmux leaves it) and the files of the run */
   kill(): void {
-    const socket = spawnSync('tmux', ['-L', this.sock, 'display-message', '-p', '#{socket_path}'], { encoding: 'utf8' }).stdout.trim();
+    const socket = spawnSync('tmux', ['-L', this.sock, 'display-message', '-p', '#{socket_path}'], {
+      encoding: 'utf8',
+    }).stdout.trim();
     spawnSync('tmux', ['-L', this.sock, 'kill-server']);
     if (socket) rmSync(socket, { force: true });
     rmSync(this.dir, { recursive: true, force: true });

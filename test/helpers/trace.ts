@@ -86,26 +86,37 @@ export function isRoot(): boolean {
  */
 export function requireRoot(t: TestContext): boolean {
   if (isRoot()) return true;
-  if (process.env.EXECLENS_REQUIRE_ROOT_TESTS === '1') throw new Error('root tests are required here (EXECLENS_REQUIRE_ROOT_TESTS=1) but we are not root');
+  if (process.env.EXECLENS_REQUIRE_ROOT_TESTS === '1')
+    throw new Error('root tests are required here (EXECLENS_REQUIRE_ROOT_TESTS=1) but we are not root');
   t.skip('needs root (BPF): run the test suite as root');
   return false;
 }
 
-export function trace(cmd: string[], opts: { extra?: string[]; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): TraceResult {
+export function trace(
+  cmd: string[],
+  opts: { extra?: string[]; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): TraceResult {
   const dir = mkdtempSync(join(tmpdir(), 'execlens-test-'));
   const out = join(dir, 'events.jsonl');
   try {
-    const r: SpawnSyncReturns<string> = spawnSync(EXECLENS, ['log', '--json', '-o', out, ...(opts.extra ?? []), '--', ...cmd], {
-      encoding: 'utf8',
-      env: opts.env ?? process.env,
-      cwd: opts.cwd,
-      // an emulated 1-vCPU guest (kernel matrix) with a busy neighbour needs minutes to start
-      timeout: opts.timeoutMs ?? (process.env.EXECLENS_IN_MATRIX === '1' ? 600000 : 120000),
-      maxBuffer: 64 << 20,
-    });
+    const r: SpawnSyncReturns<string> = spawnSync(
+      EXECLENS,
+      ['log', '--json', '-o', out, ...(opts.extra ?? []), '--', ...cmd],
+      {
+        encoding: 'utf8',
+        env: opts.env ?? process.env,
+        cwd: opts.cwd,
+        // an emulated 1-vCPU guest (kernel matrix) with a busy neighbour needs minutes to start
+        timeout: opts.timeoutMs ?? (process.env.EXECLENS_IN_MATRIX === '1' ? 600000 : 120000),
+        maxBuffer: 64 << 20,
+      },
+    );
     let lines: Record<string, unknown>[] = [];
     try {
-      lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      lines = readFileSync(out, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     } catch {
       /* no output file: the error is in stderr */
     }
@@ -133,7 +144,6 @@ export function byFile(r: TraceResult, name: string): JsonExec[] {
   return r.execs.filter((e) => e.filename !== null && (e.filename === name || e.filename.endsWith(`/${name}`)));
 }
 
-
 /** every record a root test reads is checked against the project's JSON Schema: a test fails on a record that does not validate */
 function assertSchema(records: Record<string, unknown>[]): void {
   for (const r of records) {
@@ -142,7 +152,7 @@ function assertSchema(records: Record<string, unknown>[]): void {
   }
 }
 
-let validator: ((x: unknown) => boolean) & { errors?: unknown } | undefined;
+let validator: (((x: unknown) => boolean) & { errors?: unknown }) | undefined;
 /** Validate a JSON Lines record against schema/exec-event.v2.json; returns the errors or null. */
 export function schemaErrors(rec: unknown): string | null {
   if (!validator) {
@@ -159,10 +169,16 @@ export function schemaErrors(rec: unknown): string | null {
  */
 export const STARTUP_MS = process.env.EXECLENS_IN_MATRIX === '1' ? 600_000 : 240_000;
 
-export async function waitFor(pred: () => boolean, ms: number, what = 'condition', context?: () => string): Promise<void> {
+export async function waitFor(
+  pred: () => boolean,
+  ms: number,
+  what = 'condition',
+  context?: () => string,
+): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}${context ? ` (${context()})` : ''}`);
+    if (Date.now() > end)
+      throw new Error(`timed out after ${ms / 1000} s waiting for ${what}${context ? ` (${context()})` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -182,7 +198,9 @@ export async function readJsonLines(path: string, each: (rec: Record<string, unk
 export function traceAsync(cmd: string[], opts: { extra?: string[]; timeoutMs?: number } = {}): Promise<TraceResult> {
   const dir = mkdtempSync(join(tmpdir(), 'execlens-test-'));
   const out = join(dir, 'events.jsonl');
-  const p = spawn(EXECLENS, ['log', '--json', '-o', out, ...(opts.extra ?? []), '--', ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(EXECLENS, ['log', '--json', '-o', out, ...(opts.extra ?? []), '--', ...cmd], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -193,14 +211,21 @@ export function traceAsync(cmd: string[], opts: { extra?: string[]; timeoutMs?: 
       clearTimeout(timer);
       let lines: Record<string, unknown>[] = [];
       try {
-        lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+        lines = readFileSync(out, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
       } catch {
         /* no output file: the error is in stderr */
       }
       assertSchema(lines);
       rmSync(dir, { recursive: true, force: true });
       resolve({
-        code, signal, stdout, stderr, records: lines,
+        code,
+        signal,
+        stdout,
+        stderr,
+        records: lines,
         execs: lines.filter((l) => l.type === 'exec') as unknown as JsonExec[],
         summary: lines.find((l) => l.type === 'summary') as unknown as JsonSummary | undefined,
       });
@@ -221,11 +246,15 @@ export function execShape(e: JsonExec): Record<string, unknown> {
     result: e.result,
     errno: e.errno,
     truncated: e.truncated,
-    fds: e.fds.map((f) => ({ fd: f.fd, cloexec: f.cloexec, path: /^(pipe|socket|anon_inode):/.test(f.path) ? f.path.split(':')[0] : f.path })),
+    fds: e.fds.map((f) => ({
+      fd: f.fd,
+      cloexec: f.cloexec,
+      path: /^(pipe|socket|anon_inode):/.test(f.path) ? f.path.split(':')[0] : f.path,
+    })),
   };
 }
 
-let docValidator: ((x: unknown) => boolean) & { errors?: unknown } | undefined;
+let docValidator: (((x: unknown) => boolean) & { errors?: unknown }) | undefined;
 /** Validate a collect -F json document against schema/trace-document.v1.json (its records by schema/exec-event.v2.json). */
 export function documentErrors(doc: unknown): string | null {
   if (!docValidator) {
@@ -238,14 +267,25 @@ export function documentErrors(doc: unknown): string | null {
 }
 
 /** `execlens collect -F FORMAT -o FILE -- CMD`: the run's result and the file's bytes */
-export function collect(format: string, cmd: string[], opts: { extra?: string[]; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): {
-  code: number | null; stdout: string; stderr: string; data: Buffer | null;
+export function collect(
+  format: string,
+  cmd: string[],
+  opts: { extra?: string[]; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  data: Buffer | null;
 } {
   const dir = mkdtempSync(join(tmpdir(), 'execlens-collect-'));
   const out = join(dir, 'out');
   try {
     const r = spawnSync(EXECLENS, ['collect', '-F', format, '-o', out, ...(opts.extra ?? []), '--', ...cmd], {
-      encoding: 'utf8', cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120000, maxBuffer: 64 << 20,
+      encoding: 'utf8',
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      timeout: opts.timeoutMs ?? 120000,
+      maxBuffer: 64 << 20,
     });
     let data: Buffer | null = null;
     try {

@@ -69,7 +69,15 @@ test('coverage object: a traced exec counts on the commit path, down to the line
     // line level, through llvm-profdata and llvm-cov: the region holding `submit_exec(e);` of the commit ran
     writeFileSync(join(dir, 'p.proftext'), textProfile(layout, acc.counts));
     runTool('llvm-profdata', ['merge', '-o', join(dir, 'p.profdata'), join(dir, 'p.proftext')]);
-    const exp = JSON.parse(runTool('llvm-cov', ['export', '-format=text', '-instr-profile', join(dir, 'p.profdata'), join(COV, 'execlens.bpf.covmap.o')])) as CovExport;
+    const exp = JSON.parse(
+      runTool('llvm-cov', [
+        'export',
+        '-format=text',
+        '-instr-profile',
+        join(dir, 'p.profdata'),
+        join(COV, 'execlens.bpf.covmap.o'),
+      ]),
+    ) as CovExport;
     const fn = exp.data[0]!.functions.find((f) => isFn(f.name, commit))!;
     const own = fn.regions.filter((g) => g[5] === 0 && g[7] === 0);
     const [first, last] = [Math.min(...own.map((g) => g[0]!)), Math.max(...own.map((g) => g[2]!))];
@@ -77,7 +85,10 @@ test('coverage object: a traced exec counts on the commit path, down to the line
     const line = src.findIndex((l, i) => i + 1 >= first && i + 1 <= last && l.trim() === 'submit_exec(e);') + 1;
     assert.ok(line > 0, `no submit_exec(e); in ${fn.filenames[0]}:${first}-${last}`);
     const holding = own.filter((g) => g[0]! <= line && g[2]! >= line);
-    assert.ok(holding.length && holding.every((g) => g[4]! > 0), `${fn.filenames[0]}:${line}: ${JSON.stringify(holding)}`);
+    assert.ok(
+      holding.length && holding.every((g) => g[4]! > 0),
+      `${fn.filenames[0]}:${line}: ${JSON.stringify(holding)}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

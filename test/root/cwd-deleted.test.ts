@@ -24,7 +24,12 @@ for (const backend of ['ebpf', 'ptrace'] as const) {
       assert.ok(!root!.flags.includes('CWD_DELETED'));
       const out = join(dir, 'log.txt');
       spawnSync(EXECLENS, ['log', '--backend', backend, '-o', out, '--', 'sh', '-c', script]);
-      assert.match(readFileSync(out, 'utf8').split('\n').find((l) => l.includes(' /bin/true ') && l.includes(gone)) ?? '', /!cwd_deleted/);
+      assert.match(
+        readFileSync(out, 'utf8')
+          .split('\n')
+          .find((l) => l.includes(' /bin/true ') && l.includes(gone)) ?? '',
+        /!cwd_deleted/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { byFile, requireRoot, trace as traceAny } from '../helpers/trace.js';
 
 /** sh -> (sh -> env B=2 -> true), a failed exec, echo as nobody */
-const SCRIPT = 'export A=1; /bin/sh -c "exec /usr/bin/env B=2 /bin/true inner"; /nonexistent/y 2>/dev/null; /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups /bin/echo nobody >/dev/null; exit 0';
+const SCRIPT =
+  'export A=1; /bin/sh -c "exec /usr/bin/env B=2 /bin/true inner"; /nonexistent/y 2>/dev/null; /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups /bin/echo nobody >/dev/null; exit 0';
 
 for (const backend of ['ebpf', 'ptrace'] as const) {
   const name = (s: string) => (backend === 'ebpf' ? s : `ptrace: ${s}`);
@@ -14,32 +15,63 @@ for (const backend of ['ebpf', 'ptrace'] as const) {
     return r;
   };
 
-  test(name('--filename: only matching execs written; the tree is followed through the filtered ones (the exec in a filtered process is still traced, its env diff is against the filtered exec), their count in the summary'), (t) => {
-    if (!requireRoot(t)) return;
-    const all = trace([]);
-    const r = trace(['--filename', '/true$']);
-    assert.deepEqual(r.execs.map((e) => e.argv), [['/bin/true', 'inner']]);
-    const [tru] = r.execs;
-    const [innerSh] = byFile(all, 'sh').filter((e) => e.argv[2]?.startsWith('exec /usr/bin/env'));
-    assert.ok(innerSh);
-    assert.equal(tru!.pid, tru!.tid);
-    assert.deepEqual(tru!.env_diff?.added, { B: '2' }, 'the diff is against env\'s environment, the filtered exec before it');
-    assert.equal(r.summary!.execs, all.summary!.execs, 'every exec traced');
-    assert.deepEqual(r.summary!.filtered_out, { filename: all.summary!.execs - 1 });
-  });
+  test(
+    name(
+      '--filename: only matching execs written; the tree is followed through the filtered ones (the exec in a filtered process is still traced, its env diff is against the filtered exec), their count in the summary',
+    ),
+    (t) => {
+      if (!requireRoot(t)) return;
+      const all = trace([]);
+      const r = trace(['--filename', '/true$']);
+      assert.deepEqual(
+        r.execs.map((e) => e.argv),
+        [['/bin/true', 'inner']],
+      );
+      const [tru] = r.execs;
+      const [innerSh] = byFile(all, 'sh').filter((e) => e.argv[2]?.startsWith('exec /usr/bin/env'));
+      assert.ok(innerSh);
+      assert.equal(tru!.pid, tru!.tid);
+      assert.deepEqual(
+        tru!.env_diff?.added,
+        { B: '2' },
+        "the diff is against env's environment, the filtered exec before it",
+      );
+      assert.equal(r.summary!.execs, all.summary!.execs, 'every exec traced');
+      assert.deepEqual(r.summary!.filtered_out, { filename: all.summary!.execs - 1 });
+    },
+  );
 
-  test(name('--failed-only, --successful-only, --comm, --argv, --uid: each keeps what it says, and says what it dropped'), (t) => {
-    if (!requireRoot(t)) return;
-    const failed = trace(['--failed-only']);
-    assert.deepEqual(failed.execs.map((e) => e.errno), ['ENOENT']);
-    const okOnly = trace(['--successful-only']);
-    assert.ok(okOnly.execs.length === 6 && okOnly.execs.every((e) => e.result === 0));
-    assert.deepEqual(okOnly.summary!.filtered_out, { successful_only: 1 });
-    assert.deepEqual(trace(['--comm', '^env$']).execs.map((e) => e.filename), ['/usr/bin/env']);
-    assert.deepEqual(trace(['--argv', '^inner$']).execs.map((e) => e.filename), ['/usr/bin/env', '/bin/true'], 'env B=2 /bin/true inner has it too');
-    const nobody = trace(['--uid', '65534']);
-    assert.deepEqual(nobody.execs.map((e) => [e.filename, e.uid]), [['/bin/echo', 65534]]);
-    const both = trace(['--successful-only', '--comm', '^sh$']);
-    assert.ok(both.execs.every((e) => e.comm === 'sh' && e.result === 0) && both.execs.length === 2, JSON.stringify(both.execs.map((e) => e.argv)));
-  });
+  test(
+    name('--failed-only, --successful-only, --comm, --argv, --uid: each keeps what it says, and says what it dropped'),
+    (t) => {
+      if (!requireRoot(t)) return;
+      const failed = trace(['--failed-only']);
+      assert.deepEqual(
+        failed.execs.map((e) => e.errno),
+        ['ENOENT'],
+      );
+      const okOnly = trace(['--successful-only']);
+      assert.ok(okOnly.execs.length === 6 && okOnly.execs.every((e) => e.result === 0));
+      assert.deepEqual(okOnly.summary!.filtered_out, { successful_only: 1 });
+      assert.deepEqual(
+        trace(['--comm', '^env$']).execs.map((e) => e.filename),
+        ['/usr/bin/env'],
+      );
+      assert.deepEqual(
+        trace(['--argv', '^inner$']).execs.map((e) => e.filename),
+        ['/usr/bin/env', '/bin/true'],
+        'env B=2 /bin/true inner has it too',
+      );
+      const nobody = trace(['--uid', '65534']);
+      assert.deepEqual(
+        nobody.execs.map((e) => [e.filename, e.uid]),
+        [['/bin/echo', 65534]],
+      );
+      const both = trace(['--successful-only', '--comm', '^sh$']);
+      assert.ok(
+        both.execs.every((e) => e.comm === 'sh' && e.result === 0) && both.execs.length === 2,
+        JSON.stringify(both.execs.map((e) => e.argv)),
+      );
+    },
+  );
 }

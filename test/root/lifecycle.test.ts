@@ -38,7 +38,11 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     const before = bpfObjects();
     const dir = mkdtempSync(join(tmpdir(), 'execlens-sig-'));
     const out = join(dir, 'ev.jsonl');
-    const p = spawn(EXECLENS, ['log', '--json', '-o', out, '--', 'sh', '-c', 'while :; do /bin/true; sleep 0.02; done'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const p = spawn(
+      EXECLENS,
+      ['log', '--json', '-o', out, '--', 'sh', '-c', 'while :; do /bin/true; sleep 0.02; done'],
+      { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+    );
     let during = new Set<string>();
     await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('/bin/true'), STARTUP_MS);
     during = bpfObjects();
@@ -52,11 +56,17 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       /* already gone */
     }
     assert.equal(c, sig === 'SIGINT' ? 130 : 143);
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; stopped_by?: string });
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; stopped_by?: string });
     const summary = lines.at(-1)!;
     assert.equal(summary.type, 'summary');
     assert.equal(summary.stopped_by, sig);
-    assert.ok([...during].some((id) => !before.has(id)), 'the tracer had BPF objects while running');
+    assert.ok(
+      [...during].some((id) => !before.has(id)),
+      'the tracer had BPF objects while running',
+    );
     // the tracer closed every fd before exiting; the kernel frees tracing (tp_btf/fentry) programs
     // after an RCU grace period, so give it a bounded time: a pinned or leaked object never goes away
     const leaked = () => [...bpfObjects()].filter((id) => !before.has(id));
@@ -92,14 +102,23 @@ test('a tracee that forks and exits before its children: the children are still 
 test('a tracee that never execs: no exec events, clean summary', (t) => {
   if (!requireRoot(t)) return;
   // python is the tracee itself; it forks but never execs again
-  const r = trace(['/usr/bin/python3', '-c', 'import os\npid = os.fork()\nos._exit(0) if pid == 0 else os.waitpid(pid, 0)']);
+  const r = trace([
+    '/usr/bin/python3',
+    '-c',
+    'import os\npid = os.fork()\nos._exit(0) if pid == 0 else os.waitpid(pid, 0)',
+  ]);
   assert.equal(r.code, 0);
   assert.equal(r.execs.length, 1, 'only the tracee itself');
   assert.equal(r.summary!.lost_records, 0);
 });
 
 /** 32-bit ABI of this arch (x86_64: ia32, arm64: AArch32) and Debian's static busybox built for it */
-const COMPAT_ARCH = process.arch === 'x64' ? { abi: 'ia32', deb: 'i386' } : process.arch === 'arm64' ? { abi: 'AArch32', deb: 'armhf' } : null;
+const COMPAT_ARCH =
+  process.arch === 'x64'
+    ? { abi: 'ia32', deb: 'i386' }
+    : process.arch === 'arm64'
+      ? { abi: 'AArch32', deb: 'armhf' }
+      : null;
 const COMPAT_BIN = process.env.EXECLENS_COMPAT_BINARY ?? join(ROOT, `build/${COMPAT_ARCH?.deb ?? 'none'}/busybox`);
 /** ia32_emulation=false on the kernel command line (Linux >= 6.7): the kernel runs no 32-bit program this boot */
 const IA32_OFF = process.arch === 'x64' && probeKernel().ia32Emulation === false;
@@ -107,37 +126,59 @@ const IA32_OFF = process.arch === 'x64' && probeKernel().ia32Emulation === false
 function compatSkip(): string | false {
   if (!COMPAT_ARCH) return `${process.arch} has no 32-bit compat ABI that execlens hooks`;
   if (IA32_OFF) return 'IA32 emulation is off this boot: the ENOEXEC test below covers it';
-  if (!existsSync(COMPAT_BIN)) return `no ${COMPAT_ARCH.deb} test binary at ${COMPAT_BIN} (scripts/fetch-compat-busybox.sh ${COMPAT_ARCH.deb} fetches Debian's busybox-static:${COMPAT_ARCH.deb})`;
+  if (!existsSync(COMPAT_BIN))
+    return `no ${COMPAT_ARCH.deb} test binary at ${COMPAT_BIN} (scripts/fetch-compat-busybox.sh ${COMPAT_ARCH.deb} fetches Debian's busybox-static:${COMPAT_ARCH.deb})`;
   // a direct execv (execvp would retry an ENOEXEC file with /bin/sh and hide the errno)
-  const r = spawnSync('/usr/bin/python3', ['-c', 'import os,sys\ntry:\n  os.execv(sys.argv[1], [sys.argv[1], "true"])\nexcept OSError as e:\n  print(e.errno); sys.exit(3)', COMPAT_BIN], { encoding: 'utf8' });
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      'import os,sys\ntry:\n  os.execv(sys.argv[1], [sys.argv[1], "true"])\nexcept OSError as e:\n  print(e.errno); sys.exit(3)',
+      COMPAT_BIN,
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status === 3 && r.stdout.trim() === '8')
     return `this machine cannot run ${COMPAT_ARCH.abi} programs (exec gives ENOEXEC: no 32-bit support in the kernel or the CPU, or blocked by its hypervisor); runs in the kernel-matrix guests`;
   if (r.status !== 0) return `${COMPAT_BIN} does not run here (status ${r.status}: ${r.stdout.trim()})`;
   return false;
 }
 
-const ia32OffSkip = !IA32_OFF ? 'IA32 emulation is on (kernel-matrix cells boot with ia32_emulation=false to run this)' : !existsSync(COMPAT_BIN) ? `no ${COMPAT_BIN}` : false;
+const ia32OffSkip = !IA32_OFF
+  ? 'IA32 emulation is on (kernel-matrix cells boot with ia32_emulation=false to run this)'
+  : !existsSync(COMPAT_BIN)
+    ? `no ${COMPAT_BIN}`
+    : false;
 for (const backend of ['ebpf', 'ptrace'] as const) {
-  test(`${backend === 'ptrace' ? 'ptrace: ' : ''}IA32 emulation off this boot: execlens loads without compat hooks and a 32-bit program's exec is reported as ENOEXEC`, { skip: ia32OffSkip }, (t) => {
-    if (!requireRoot(t)) return;
-    const py = 'import os,sys\ntry:\n  os.execv(sys.argv[1], [sys.argv[1], "true"])\nexcept OSError as e:\n  sys.exit(e.errno)';
-    const r = trace(['/usr/bin/python3', '-c', py, COMPAT_BIN], { extra: ['--backend', backend] });
-    assert.equal(r.code, 8, `python's exit code is the errno (ENOEXEC = 8): ${r.stderr}`);
-    const e = r.execs.find((x) => x.filename === COMPAT_BIN);
-    assert.ok(e, `saw ${JSON.stringify(r.execs.map((x) => [x.filename, x.errno]))}`);
-    assert.equal(e.errno, 'ENOEXEC');
-  });
+  test(
+    `${backend === 'ptrace' ? 'ptrace: ' : ''}IA32 emulation off this boot: execlens loads without compat hooks and a 32-bit program's exec is reported as ENOEXEC`,
+    { skip: ia32OffSkip },
+    (t) => {
+      if (!requireRoot(t)) return;
+      const py =
+        'import os,sys\ntry:\n  os.execv(sys.argv[1], [sys.argv[1], "true"])\nexcept OSError as e:\n  sys.exit(e.errno)';
+      const r = trace(['/usr/bin/python3', '-c', py, COMPAT_BIN], { extra: ['--backend', backend] });
+      assert.equal(r.code, 8, `python's exit code is the errno (ENOEXEC = 8): ${r.stderr}`);
+      const e = r.execs.find((x) => x.filename === COMPAT_BIN);
+      assert.ok(e, `saw ${JSON.stringify(r.execs.map((x) => [x.filename, x.errno]))}`);
+      assert.equal(e.errno, 'ENOEXEC');
+    },
+  );
 }
 
 for (const backend of ['ebpf', 'ptrace'] as const) {
-  test(`${backend === 'ptrace' ? 'ptrace: ' : ''}a 32-bit (${COMPAT_ARCH?.abi ?? 'compat'}) static program is reported with the compat flag`, { skip: compatSkip() }, (t) => {
-    if (!requireRoot(t)) return;
-    const r = trace([COMPAT_BIN, 'sh', '-c', `${COMPAT_BIN} echo hi`], { extra: ['--backend', backend] });
-    assert.equal(r.code, 0, r.stderr);
-    const compat = r.execs.filter((e) => e.compat);
-    assert.ok(compat.length >= 1, `saw ${JSON.stringify(r.execs.map((e) => [e.filename, e.compat]))}`);
-    assert.ok(compat.some((e) => e.argv.includes('echo') && e.argv.includes('hi')));
-  });
+  test(
+    `${backend === 'ptrace' ? 'ptrace: ' : ''}a 32-bit (${COMPAT_ARCH?.abi ?? 'compat'}) static program is reported with the compat flag`,
+    { skip: compatSkip() },
+    (t) => {
+      if (!requireRoot(t)) return;
+      const r = trace([COMPAT_BIN, 'sh', '-c', `${COMPAT_BIN} echo hi`], { extra: ['--backend', backend] });
+      assert.equal(r.code, 0, r.stderr);
+      const compat = r.execs.filter((e) => e.compat);
+      assert.ok(compat.length >= 1, `saw ${JSON.stringify(r.execs.map((e) => [e.filename, e.compat]))}`);
+      assert.ok(compat.some((e) => e.argv.includes('echo') && e.argv.includes('hi')));
+    },
+  );
 }
 
 /*
@@ -146,19 +187,29 @@ for (const backend of ['ebpf', 'ptrace'] as const) {
  * their entry record. (Syscall tracepoints cannot: doctor states that blind spot.)
  */
 for (const attach of [null, 'raw_syscalls'] as const) {
-  test(`a 32-bit (${COMPAT_ARCH?.abi ?? 'compat'}) program's failed exec is reported (ENOENT, argv, compat) and its successful one has its entry record${attach ? ` (--attach ${attach})` : ' (default plan)'}`, { skip: compatSkip() }, (t) => {
-    if (!requireRoot(t)) return;
-    const r = trace([COMPAT_BIN, 'sh', '-c', `/nonexistent/cmd one two 2>/dev/null; ${COMPAT_BIN} echo hi`], { extra: attach ? ['--attach', attach] : [] });
-    assert.equal(r.code, 0, r.stderr);
-    if (!attach && r.summary!.plan.startsWith('tracepoint')) return t.skip(`the default plan here is ${r.summary!.plan}, blind to failed compat execs by design`);
-    const failed = r.execs.find((e) => e.filename === '/nonexistent/cmd');
-    assert.ok(failed, `saw ${JSON.stringify(r.execs.map((e) => [e.filename, e.errno, e.compat]))} with plan ${r.summary!.plan}`);
-    assert.equal(failed.errno, 'ENOENT');
-    assert.deepEqual(failed.argv, ['/nonexistent/cmd', 'one', 'two']);
-    assert.equal(failed.compat, true);
-    const echo = r.execs.find((e) => e.compat && e.argv.includes('echo'));
-    assert.ok(echo, 'the successful 32-bit exec');
-    assert.ok(!echo.flags.includes('NO_ENTRY'), `entry record seen: ${echo.flags.join(',')}`);
-    assert.equal(echo.syscall, 'execve');
-  });
+  test(
+    `a 32-bit (${COMPAT_ARCH?.abi ?? 'compat'}) program's failed exec is reported (ENOENT, argv, compat) and its successful one has its entry record${attach ? ` (--attach ${attach})` : ' (default plan)'}`,
+    { skip: compatSkip() },
+    (t) => {
+      if (!requireRoot(t)) return;
+      const r = trace([COMPAT_BIN, 'sh', '-c', `/nonexistent/cmd one two 2>/dev/null; ${COMPAT_BIN} echo hi`], {
+        extra: attach ? ['--attach', attach] : [],
+      });
+      assert.equal(r.code, 0, r.stderr);
+      if (!attach && r.summary!.plan.startsWith('tracepoint'))
+        return t.skip(`the default plan here is ${r.summary!.plan}, blind to failed compat execs by design`);
+      const failed = r.execs.find((e) => e.filename === '/nonexistent/cmd');
+      assert.ok(
+        failed,
+        `saw ${JSON.stringify(r.execs.map((e) => [e.filename, e.errno, e.compat]))} with plan ${r.summary!.plan}`,
+      );
+      assert.equal(failed.errno, 'ENOENT');
+      assert.deepEqual(failed.argv, ['/nonexistent/cmd', 'one', 'two']);
+      assert.equal(failed.compat, true);
+      const echo = r.execs.find((e) => e.compat && e.argv.includes('echo'));
+      assert.ok(echo, 'the successful 32-bit exec');
+      assert.ok(!echo.flags.includes('NO_ENTRY'), `entry record seen: ${echo.flags.join(',')}`);
+      assert.equal(echo.syscall, 'execve');
+    },
+  );
 }

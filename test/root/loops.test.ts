@@ -21,62 +21,87 @@ const jitOff = (() => {
     return false;
   }
 })();
-const skipWhy = !haveBpfLoop ? 'kernel has no bpf_loop (< 5.17): only the unrolled programs load' : jitOff ? 'BPF JIT off: the interpreter runs no bpf_loop callbacks ("callbacks are not allowed in non-JITed programs"), only the unrolled programs load' : false;
+const skipWhy = !haveBpfLoop
+  ? 'kernel has no bpf_loop (< 5.17): only the unrolled programs load'
+  : jitOff
+    ? 'BPF JIT off: the interpreter runs no bpf_loop callbacks ("callbacks are not allowed in non-JITed programs"), only the unrolled programs load'
+    : false;
 
 /** what must not differ between two runs of the same workload (pids, pipe inodes and timestamps do) */
 function shape(e: JsonExec): unknown {
   // fds above 31 are reported by the bpf_loop programs only (the unrolled ones mark them truncated)
   const s = execShape(e) as Record<string, unknown>;
   const fds = (s.fds as { fd: number }[] | undefined)?.filter((f) => f.fd < 32);
-  return { ...s, fds, truncated: { ...e.truncated, fds: undefined }, argv_bytes: e.argv_bytes, flags: e.flags.filter((f) => f !== 'COMMIT_MISSED' && f !== 'FDS_TRUNC') };
+  return {
+    ...s,
+    fds,
+    truncated: { ...e.truncated, fds: undefined },
+    argv_bytes: e.argv_bytes,
+    flags: e.flags.filter((f) => f !== 'COMMIT_MISSED' && f !== 'FDS_TRUNC'),
+  };
 }
 
-test('bpf_loop and unrolled programs report the same execs: 90 KB argv in chunks, env, deep cwd, inherited and cloexec fds, a failed exec with more strings than the limit', { skip: skipWhy }, (t) => {
-  if (!requireRoot(t)) return;
-  const dir = mkdtempSync(join(tmpdir(), 'execlens-loops-'));
-  try {
-    const deep = join(dir, ...Array.from({ length: 20 }, (_, i) => `level${i}`));
-    mkdirSync(deep, { recursive: true });
-    const held = join(dir, 'held-open');
-    writeFileSync(held, 'x');
-    const big = Array.from({ length: 6000 }, (_, i) => `arg-${i}-${'x'.repeat(8)}`);
-    // fd 7 inherited; fd 8 close-on-exec, set by python right before its exec (/usr/bin/python3: a `python3`
-    // found first in PATH may be a shim script whose own execs differ from run to run, e.g. pyenv's)
-    const script = [
-      'cd "$1" && exec 7<"$2" && exec 100<"$2"',
-      'shift 2',
-      `/usr/bin/python3 -c 'import os, sys; f = os.open(sys.argv[1], os.O_RDONLY); os.dup2(f, 8, inheritable=False); os.execv("/bin/true", ["true", *sys.argv[2:4]])' "$HELD" a b`,
-      'LOOPS_TEST=1 /bin/true "$@"',
-      '/nonexistent/cmd "$@" 2>/dev/null',
-      'exit 0',
-    ].join('\n');
-    const run = (loops: 'bpf_loop' | 'unrolled'): TraceResult =>
-      trace(['/bin/bash', '-c', script, 'bash', deep, held, ...big], { extra: ['--loops', loops], env: { ...process.env, HELD: held } });
-    const loop = run('bpf_loop');
-    const unrolled = run('unrolled');
-    for (const [name, r] of [['bpf_loop', loop], ['unrolled', unrolled]] as const) {
-      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
-      assert.equal(r.summary?.lost_records, 0, `${name}: nothing lost`);
-      // what was loaded: the summary names the plan, with +bpf_loop for the loop variant
-      assert.equal(r.summary!.plan.endsWith('+bpf_loop'), name === 'bpf_loop', `${name}: plan ${r.summary!.plan}`);
-      const [ok, failed] = [byFile(r, 'true').find((e) => e.argv.length > 100), byFile(r, 'cmd')[0]];
-      assert.deepEqual(ok?.argv, ['/bin/true', ...big], `${name}: the whole argv (${ok?.argv.length} strings)`);
-      assert.equal(ok?.truncated.argv, false);
-      assert.equal(ok?.cwd, deep, `${name}: cwd 20 levels down`);
-      assert.equal(ok?.env_diff?.added.LOOPS_TEST, '1', `${name}: env`);
-      assert.equal(ok?.fds.find((f) => f.fd === 7)?.path, held, `${name}: fd 7 inherited`);
-      // bpf_loop programs walk the whole fd table (up to 4096 fds); the unrolled ones stop at 31 and say so
-      if (name === 'bpf_loop') assert.equal(ok?.fds.find((f) => f.fd === 100)?.path, held, 'bpf_loop: fd 100 inherited');
-      else assert.equal(ok?.truncated.fds, true, 'unrolled: fd 100 is past fd 31: marked');
-      const py = byFile(r, 'true').find((e) => e.argv.length === 3);
-      assert.deepEqual(py?.fds.find((f) => f.fd === 8), { fd: 8, path: '', type: 'closed', flags: ['FD_CLOEXEC'], cloexec: true }, `${name}: fd 8 closed by exec (cloexec)`);
-      // the failed exec is read from the caller's pointer array: the first 128 strings
-      assert.equal(failed?.errno, 'ENOENT');
-      assert.deepEqual(failed?.argv, ['/nonexistent/cmd', ...big].slice(0, 128), `${name}: failed exec argv`);
-      assert.equal(failed?.truncated.argv, true, `${name}: more strings than the limit is marked`);
+test(
+  'bpf_loop and unrolled programs report the same execs: 90 KB argv in chunks, env, deep cwd, inherited and cloexec fds, a failed exec with more strings than the limit',
+  { skip: skipWhy },
+  (t) => {
+    if (!requireRoot(t)) return;
+    const dir = mkdtempSync(join(tmpdir(), 'execlens-loops-'));
+    try {
+      const deep = join(dir, ...Array.from({ length: 20 }, (_, i) => `level${i}`));
+      mkdirSync(deep, { recursive: true });
+      const held = join(dir, 'held-open');
+      writeFileSync(held, 'x');
+      const big = Array.from({ length: 6000 }, (_, i) => `arg-${i}-${'x'.repeat(8)}`);
+      // fd 7 inherited; fd 8 close-on-exec, set by python right before its exec (/usr/bin/python3: a `python3`
+      // found first in PATH may be a shim script whose own execs differ from run to run, e.g. pyenv's)
+      const script = [
+        'cd "$1" && exec 7<"$2" && exec 100<"$2"',
+        'shift 2',
+        `/usr/bin/python3 -c 'import os, sys; f = os.open(sys.argv[1], os.O_RDONLY); os.dup2(f, 8, inheritable=False); os.execv("/bin/true", ["true", *sys.argv[2:4]])' "$HELD" a b`,
+        'LOOPS_TEST=1 /bin/true "$@"',
+        '/nonexistent/cmd "$@" 2>/dev/null',
+        'exit 0',
+      ].join('\n');
+      const run = (loops: 'bpf_loop' | 'unrolled'): TraceResult =>
+        trace(['/bin/bash', '-c', script, 'bash', deep, held, ...big], {
+          extra: ['--loops', loops],
+          env: { ...process.env, HELD: held },
+        });
+      const loop = run('bpf_loop');
+      const unrolled = run('unrolled');
+      for (const [name, r] of [
+        ['bpf_loop', loop],
+        ['unrolled', unrolled],
+      ] as const) {
+        assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+        assert.equal(r.summary?.lost_records, 0, `${name}: nothing lost`);
+        // what was loaded: the summary names the plan, with +bpf_loop for the loop variant
+        assert.equal(r.summary!.plan.endsWith('+bpf_loop'), name === 'bpf_loop', `${name}: plan ${r.summary!.plan}`);
+        const [ok, failed] = [byFile(r, 'true').find((e) => e.argv.length > 100), byFile(r, 'cmd')[0]];
+        assert.deepEqual(ok?.argv, ['/bin/true', ...big], `${name}: the whole argv (${ok?.argv.length} strings)`);
+        assert.equal(ok?.truncated.argv, false);
+        assert.equal(ok?.cwd, deep, `${name}: cwd 20 levels down`);
+        assert.equal(ok?.env_diff?.added.LOOPS_TEST, '1', `${name}: env`);
+        assert.equal(ok?.fds.find((f) => f.fd === 7)?.path, held, `${name}: fd 7 inherited`);
+        // bpf_loop programs walk the whole fd table (up to 4096 fds); the unrolled ones stop at 31 and say so
+        if (name === 'bpf_loop')
+          assert.equal(ok?.fds.find((f) => f.fd === 100)?.path, held, 'bpf_loop: fd 100 inherited');
+        else assert.equal(ok?.truncated.fds, true, 'unrolled: fd 100 is past fd 31: marked');
+        const py = byFile(r, 'true').find((e) => e.argv.length === 3);
+        assert.deepEqual(
+          py?.fds.find((f) => f.fd === 8),
+          { fd: 8, path: '', type: 'closed', flags: ['FD_CLOEXEC'], cloexec: true },
+          `${name}: fd 8 closed by exec (cloexec)`,
+        );
+        // the failed exec is read from the caller's pointer array: the first 128 strings
+        assert.equal(failed?.errno, 'ENOENT');
+        assert.deepEqual(failed?.argv, ['/nonexistent/cmd', ...big].slice(0, 128), `${name}: failed exec argv`);
+        assert.equal(failed?.truncated.argv, true, `${name}: more strings than the limit is marked`);
+      }
+      assert.deepEqual(loop.execs.map(shape), unrolled.execs.map(shape));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    assert.deepEqual(loop.execs.map(shape), unrolled.execs.map(shape));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -11,66 +11,123 @@ import type { CellResult } from '../../matrix/report.js';
 /** Inside a matrix guest these would boot QEMU inside QEMU: skip there. */
 const inGuest = process.env.EXECLENS_IN_MATRIX === '1';
 const haveQemu = existsSync('/usr/bin/qemu-system-x86_64');
-const skip = inGuest ? 'running inside a matrix guest' : haveQemu ? false : 'qemu-system-x86 not installed (scripts/setup.sh installs it)';
+const skip = inGuest
+  ? 'running inside a matrix guest'
+  : haveQemu
+    ? false
+    : 'qemu-system-x86 not installed (scripts/setup.sh installs it)';
 
-test('matrix: QEMU is installed where root tests are required (CI)', { skip: inGuest || process.env.EXECLENS_REQUIRE_ROOT_TESTS !== '1' ? 'not required here' : false }, () => {
-  assert.ok(haveQemu, 'qemu-system-x86_64 missing: scripts/setup.sh should have installed qemu-system-x86');
-});
+test(
+  'matrix: QEMU is installed where root tests are required (CI)',
+  { skip: inGuest || process.env.EXECLENS_REQUIRE_ROOT_TESTS !== '1' ? 'not required here' : false },
+  () => {
+    assert.ok(haveQemu, 'qemu-system-x86_64 missing: scripts/setup.sh should have installed qemu-system-x86');
+  },
+);
 
-function matrix(args: string[], timeoutS: number, env: NodeJS.ProcessEnv = {}): { code: number | null; results: CellResult[]; stderr: string } {
+function matrix(
+  args: string[],
+  timeoutS: number,
+  env: NodeJS.ProcessEnv = {},
+): { code: number | null; results: CellResult[]; stderr: string } {
   const out = mkdtempSync(join(tmpdir(), 'execlens-matrix-'));
-  const r = spawnSync('node', [join(ROOT, 'dist/matrix/run.js'), '--out', out, ...args], { encoding: 'utf8', timeout: (timeoutS + 300) * 1000, env: { ...process.env, ...env } });
+  const r = spawnSync('node', [join(ROOT, 'dist/matrix/run.js'), '--out', out, ...args], {
+    encoding: 'utf8',
+    timeout: (timeoutS + 300) * 1000,
+    env: { ...process.env, ...env },
+  });
   const resPath = join(out, 'results.json');
-  return { code: r.status, results: existsSync(resPath) ? (JSON.parse(readFileSync(resPath, 'utf8')) as CellResult[]) : [], stderr: r.stderr };
+  return {
+    code: r.status,
+    results: existsSync(resPath) ? (JSON.parse(readFileSync(resPath, 'utf8')) as CellResult[]) : [],
+    stderr: r.stderr,
+  };
 }
 
-test('matrix: a real cell (Debian 6.1 cloud amd64, clang 14) boots, runs the root tests inside, and reports them', { skip }, (t) => {
-  if (!requireRoot(t)) return;
-  // the whole root suite (59 tests) under TCG: 651 s on 2026-12-02 with three other guests on the two cores
-  // (it was 25-45 min before the virtiofs cache fix, when every node start re-read its binary)
-  const r = matrix(['--kernel', 'bookworm', '--arch', 'x86_64', '--clang', '14', '--timeout', '2400'], 2400);
-  const [cell] = r.results;
-  assert.ok(cell, r.stderr);
-  assert.equal(cell.id, 'bookworm/x86_64/clang14');
-  assert.match(cell.kernelRelease ?? '', /^6\.1\./);
-  assert.ok(cell.counts && cell.counts.tests >= 20, `tests ran in the guest: ${JSON.stringify(cell.counts)}`);
-  assert.ok(cell.plan, 'doctor --json came back with a plan');
-  assert.ok(cell.programs.length > 0 && cell.programs.every((p) => p.verifiedInsns > 0 && p.verifiedInsns < 1000000), 'verifier statistics per program');
-  const failed = (cell.failed ?? []).map((f) => `\n  failed in the guest: ${f.name}${f.message ? ` — ${f.message}` : ''}`).join('');
-  assert.equal(cell.status, 'pass', `${cell.reason}${failed}\n${r.stderr.slice(-2000)}`);
-  assert.equal(r.code, 0);
-});
+test(
+  'matrix: a real cell (Debian 6.1 cloud amd64, clang 14) boots, runs the root tests inside, and reports them',
+  { skip },
+  (t) => {
+    if (!requireRoot(t)) return;
+    // the whole root suite (59 tests) under TCG: 651 s on 2026-12-02 with three other guests on the two cores
+    // (it was 25-45 min before the virtiofs cache fix, when every node start re-read its binary)
+    const r = matrix(['--kernel', 'bookworm', '--arch', 'x86_64', '--clang', '14', '--timeout', '2400'], 2400);
+    const [cell] = r.results;
+    assert.ok(cell, r.stderr);
+    assert.equal(cell.id, 'bookworm/x86_64/clang14');
+    assert.match(cell.kernelRelease ?? '', /^6\.1\./);
+    assert.ok(cell.counts && cell.counts.tests >= 20, `tests ran in the guest: ${JSON.stringify(cell.counts)}`);
+    assert.ok(cell.plan, 'doctor --json came back with a plan');
+    assert.ok(
+      cell.programs.length > 0 && cell.programs.every((p) => p.verifiedInsns > 0 && p.verifiedInsns < 1000000),
+      'verifier statistics per program',
+    );
+    const failed = (cell.failed ?? [])
+      .map((f) => `\n  failed in the guest: ${f.name}${f.message ? ` — ${f.message}` : ''}`)
+      .join('');
+    assert.equal(cell.status, 'pass', `${cell.reason}${failed}\n${r.stderr.slice(-2000)}`);
+    assert.equal(r.code, 0);
+  },
+);
 
 // A KVM that cannot run the guest, without depending on this machine's KVM: the first attempt is a stand-in
 // (qemu.ts simulatedStall) that stalls the way the issue's machines did, and the cell must boot again under
 // TCG at once and pass. The payload is doctor only: the fallback is what is tested, not the suite.
-for (const [how, limitS] of [['paused', 5], ['spinning', 10]] as const) {
-  test(`matrix: a ${how} first (KVM) attempt is stopped within ${limitS} s and the cell passes under TCG`, { skip }, (t) => {
-    if (!requireRoot(t)) return;
-    const r = matrix(['--kernel', 'bookworm', '--arch', 'x86_64', '--clang', '14', '--timeout', '600', '--payload', 'true'], 600, {
-      EXECLENS_MATRIX_SIMULATE_KVM_STALL: how,
-      EXECLENS_MATRIX_KVM_BOOT_S: '5',
-    });
-    const [cell] = r.results;
-    assert.ok(cell?.accel?.attempts, r.stderr);
-    const [stalled, tcg, ...more] = cell.accel.attempts;
-    assert.deepEqual(more, []);
-    assert.equal(stalled!.label, `simulated KVM stall: ${how}`);
-    assert.match(stalled!.stopped ?? '', how === 'paused' ? /QEMU run state 'prelaunch'/ : /no guest output within 5 s \(run state 'running'\)/);
-    assert.ok(stalled!.seconds < limitS, `the stalled attempt ran ${stalled!.seconds} s`);
-    assert.equal(tcg!.accel, 'tcg');
-    assert.equal(tcg!.stopped, null);
-    assert.ok(tcg!.markerS !== null && tcg!.markerS < 60, `TCG boot reached /init: ${tcg!.markerS}`);
-    assert.equal(cell.accel.used, 'tcg');
-    assert.match(cell.accel.reason, new RegExp(`^simulated KVM stall: ${how} failed after`));
-    assert.equal(cell.status, 'pass', `${cell.reason}\n${r.stderr.slice(-2000)}`);
-    assert.ok(cell.seconds < 300, `the cell took ${cell.seconds} s`);
-  });
+for (const [how, limitS] of [
+  ['paused', 5],
+  ['spinning', 10],
+] as const) {
+  test(
+    `matrix: a ${how} first (KVM) attempt is stopped within ${limitS} s and the cell passes under TCG`,
+    { skip },
+    (t) => {
+      if (!requireRoot(t)) return;
+      const r = matrix(
+        ['--kernel', 'bookworm', '--arch', 'x86_64', '--clang', '14', '--timeout', '600', '--payload', 'true'],
+        600,
+        {
+          EXECLENS_MATRIX_SIMULATE_KVM_STALL: how,
+          EXECLENS_MATRIX_KVM_BOOT_S: '5',
+        },
+      );
+      const [cell] = r.results;
+      assert.ok(cell?.accel?.attempts, r.stderr);
+      const [stalled, tcg, ...more] = cell.accel.attempts;
+      assert.deepEqual(more, []);
+      assert.equal(stalled!.label, `simulated KVM stall: ${how}`);
+      assert.match(
+        stalled!.stopped ?? '',
+        how === 'paused' ? /QEMU run state 'prelaunch'/ : /no guest output within 5 s \(run state 'running'\)/,
+      );
+      assert.ok(stalled!.seconds < limitS, `the stalled attempt ran ${stalled!.seconds} s`);
+      assert.equal(tcg!.accel, 'tcg');
+      assert.equal(tcg!.stopped, null);
+      assert.ok(tcg!.markerS !== null && tcg!.markerS < 60, `TCG boot reached /init: ${tcg!.markerS}`);
+      assert.equal(cell.accel.used, 'tcg');
+      assert.match(cell.accel.reason, new RegExp(`^simulated KVM stall: ${how} failed after`));
+      assert.equal(cell.status, 'pass', `${cell.reason}\n${r.stderr.slice(-2000)}`);
+      assert.ok(cell.seconds < 300, `the cell took ${cell.seconds} s`);
+    },
+  );
 }
 
 test('matrix: a deliberately failing payload is a failed cell, not a green one', { skip }, (t) => {
   if (!requireRoot(t)) return;
-  const r = matrix(['--kernel', 'bookworm', '--arch', 'x86_64', '--clang', '14', '--timeout', '600', '--payload', 'echo failing on purpose; false'], 600);
+  const r = matrix(
+    [
+      '--kernel',
+      'bookworm',
+      '--arch',
+      'x86_64',
+      '--clang',
+      '14',
+      '--timeout',
+      '600',
+      '--payload',
+      'echo failing on purpose; false',
+    ],
+    600,
+  );
   const [cell] = r.results;
   assert.ok(cell, r.stderr);
   assert.equal(cell.status, 'fail');
@@ -78,25 +135,65 @@ test('matrix: a deliberately failing payload is a failed cell, not a green one',
   assert.equal(r.code, 1);
 });
 
-test('matrix: a kernel that never finishes booting times out as a failed cell, with its console kept', { skip }, (t) => {
-  if (!requireRoot(t)) return;
-  // init is replaced by a sleep: the guest never powers off
-  const r = matrix(['--kernel', 'bookworm', '--arch', 'x86_64', '--clang', '14', '--timeout', '40', '--append', 'rdinit=/bin/busybox -- sleep 100000'], 40);
-  const [cell] = r.results;
-  assert.ok(cell, r.stderr);
-  assert.equal(cell.status, 'timeout');
-  assert.match(cell.reason ?? '', /no power-off within 40 s \(console: .*console\.log\)/);
-  assert.equal(r.code, 1);
-});
+test(
+  'matrix: a kernel that never finishes booting times out as a failed cell, with its console kept',
+  { skip },
+  (t) => {
+    if (!requireRoot(t)) return;
+    // init is replaced by a sleep: the guest never powers off
+    const r = matrix(
+      [
+        '--kernel',
+        'bookworm',
+        '--arch',
+        'x86_64',
+        '--clang',
+        '14',
+        '--timeout',
+        '40',
+        '--append',
+        'rdinit=/bin/busybox -- sleep 100000',
+      ],
+      40,
+    );
+    const [cell] = r.results;
+    assert.ok(cell, r.stderr);
+    assert.equal(cell.status, 'timeout');
+    assert.match(cell.reason ?? '', /no power-off within 40 s \(console: .*console\.log\)/);
+    assert.equal(r.code, 1);
+  },
+);
 
 test('matrix: SIGTERM to the runner stops its guests (no QEMU left emulating), exit 143', { skip }, async (t) => {
   if (!requireRoot(t)) return;
   const out = mkdtempSync(join(tmpdir(), 'execlens-matrix-'));
   // a guest that would run for 100000 s
-  const p = spawn('node', [join(ROOT, 'dist/matrix/run.js'), '--out', out, '--kernel', 'bookworm', '--arch', 'x86_64', '--clang', '14', '--timeout', '600', '--append', 'rdinit=/bin/busybox -- sleep 100000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn(
+    'node',
+    [
+      join(ROOT, 'dist/matrix/run.js'),
+      '--out',
+      out,
+      '--kernel',
+      'bookworm',
+      '--arch',
+      'x86_64',
+      '--clang',
+      '14',
+      '--timeout',
+      '600',
+      '--append',
+      'rdinit=/bin/busybox -- sleep 100000',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const guests = () => spawnSync('pgrep', ['-f', `${out}/`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  const guests = () =>
+    spawnSync('pgrep', ['-f', `${out}/`], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .filter(Boolean);
   const end = Date.now() + 300_000;
   const qemuUp = () => spawnSync('pgrep', ['-f', `qemu-system.*${out}/`]).status === 0;
   while (!qemuUp() && Date.now() < end) await new Promise((r) => setTimeout(r, 200));

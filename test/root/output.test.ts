@@ -9,7 +9,9 @@ import { argvBytes, byFile, requireRoot, schemaErrors, trace, type JsonExec } fr
 
 test('every JSON record validates against schema/exec-event.v2.json', (t) => {
   if (!requireRoot(t)) return;
-  const r = trace(['bash', '-c', `cd /tmp && X=1 /bin/true $'\\xff' 'a b'; /nonexistent 2>/dev/null; exit 0`], { extra: ['--show-env', '--show-cmdline'] });
+  const r = trace(['bash', '-c', `cd /tmp && X=1 /bin/true $'\\xff' 'a b'; /nonexistent 2>/dev/null; exit 0`], {
+    extra: ['--show-env', '--show-cmdline'],
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.ok(r.records.length >= 4);
   for (const rec of r.records) assert.equal(schemaErrors(rec), null, JSON.stringify(rec).slice(0, 300));
@@ -29,7 +31,9 @@ test('--show-cmdline: each printed line, run under the tracer, makes an exec wit
   ].join('; ');
   const r = trace(['bash', '-c', script], { extra: ['--show-cmdline', '--show-env'] });
   assert.equal(r.code, 0, r.stderr);
-  const originals = r.execs.filter((e) => e.filename !== null && /true$/.test(e.filename)) as (JsonExec & { cmdline: string })[];
+  const originals = r.execs.filter((e) => e.filename !== null && /true$/.test(e.filename)) as (JsonExec & {
+    cmdline: string;
+  })[];
   assert.equal(originals.length, 3, r.execs.map((e) => e.filename).join(' '));
   for (const orig of originals) {
     assert.doesNotMatch(orig.cmdline, /# not exact/, orig.cmdline);
@@ -81,7 +85,10 @@ test('system-wide mode (no command) sees execs of unrelated processes until SIGI
   const exited = new Promise<number | null>((res) => p.on('exit', (c) => res(c)));
   p.kill('SIGINT');
   assert.equal(await exited, 130, stderr);
-  const recs = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as JsonExec & { type: string });
+  const recs = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as JsonExec & { type: string });
   const mine = recs.filter((r) => r.type === 'exec' && r.argv[1] === marker);
   assert.ok(mine.length >= 1, 'marker exec seen system-wide');
   assert.equal(mine[0]!.ppid, process.pid, 'its parent is this test process');
@@ -94,7 +101,9 @@ test("text: the command's first exec shows the command's comm, not execlens's la
   for (const backend of ['ebpf', 'ptrace']) {
     const dir = mkdtempSync(join(tmpdir(), 'execlens-comm-'));
     const out = join(dir, 'log.txt');
-    const r = spawnSync(EXECLENS, ['log', '--backend', backend, '-o', out, '--', 'sh', '-c', 'exec /bin/true'], { encoding: 'utf8' });
+    const r = spawnSync(EXECLENS, ['log', '--backend', backend, '-o', out, '--', 'sh', '-c', 'exec /bin/true'], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     assert.match(lines[0]!, /^\S+ \d+<\d+> sh ok \/usr\/bin\/sh /, `${backend}: ${lines[0]}`);

@@ -18,7 +18,11 @@ import { EM, elfFacts } from '../helpers/elf.js';
 import { ROOT } from '../helpers/paths.js';
 import { isRoot, requireRoot } from '../helpers/trace.js';
 
-const MACHINE: Record<(typeof PACKED_ARCHES)[number], number> = { x64: EM.X86_64, arm64: EM.AARCH64, riscv64: EM.RISCV };
+const MACHINE: Record<(typeof PACKED_ARCHES)[number], number> = {
+  x64: EM.X86_64,
+  arm64: EM.AARCH64,
+  riscv64: EM.RISCV,
+};
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 let work = '';
@@ -46,7 +50,26 @@ function inRoot(script: string, timeout = 180_000): SpawnSyncReturns<string> {
     mount --bind $cache $r/root/.npm
     cp $tgz $r/pkg/
     exec chroot $r /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb /bin/bash -c "$1"`;
-  return spawnSync('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', driver, '_', work, base, process.execPath, npmDir, npmCache, tarball, script], { encoding: 'utf8', timeout });
+  return spawnSync(
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      'bash',
+      '-c',
+      driver,
+      '_',
+      work,
+      base,
+      process.execPath,
+      npmDir,
+      npmCache,
+      tarball,
+      script,
+    ],
+    { encoding: 'utf8', timeout },
+  );
 }
 
 const ok = (r: SpawnSyncReturns<string>, what: string): SpawnSyncReturns<string> => {
@@ -59,7 +82,11 @@ before(() => {
   if (!isRoot()) return;
   work = mkdtempSync(join(tmpdir(), 'execlens-package-'));
   for (const d of ['upper', 'ovl', 'root', 'pack']) mkdirSync(join(work, d));
-  const p = spawnSync('npm', ['pack', '--pack-destination', join(work, 'pack')], { cwd: ROOT, encoding: 'utf8', timeout: 600_000 });
+  const p = spawnSync('npm', ['pack', '--pack-destination', join(work, 'pack')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
   assert.equal(p.status, 0, `npm pack: ${p.stderr}`);
   tarball = join(work, 'pack', p.stdout.trim().split('\n').pop()!);
   const b = spawnSync(join(ROOT, 'scripts/package-rootfs.sh'), [CACHE], { encoding: 'utf8', timeout: 600_000 });
@@ -73,9 +100,25 @@ after(() => {
 test('npm pack: the JavaScript, per arch a BPF object with its build record and a static ptrace helper, man page, completions, schema, docs', (t) => {
   if (!requireRoot(t)) return;
   const list = spawnSync('tar', ['tzf', tarball], { encoding: 'utf8' }).stdout.split('\n');
-  for (const f of ['bin/execlens', 'dist/src/cli/main.js', 'build/man/execlens.1', 'build/completion/execlens.bash', 'build/completion/_execlens', 'build/completion/execlens.fish', 'schema/exec-event.v2.json', 'docs/json-schema.md', 'README.md'])
+  for (const f of [
+    'bin/execlens',
+    'dist/src/cli/main.js',
+    'build/man/execlens.1',
+    'build/completion/execlens.bash',
+    'build/completion/_execlens',
+    'build/completion/execlens.fish',
+    'schema/exec-event.v2.json',
+    'docs/json-schema.md',
+    'README.md',
+  ])
     assert.ok(list.includes(`package/${f}`), f);
-  assert.deepEqual(list.filter((f) => /^package\/(dist\/(test|matrix|bench|pack)|build\/(bpf|native|pack|matrix)|src|bpf|native)\//.test(f)), [], 'no tests, sources or the checkout\'s own build');
+  assert.deepEqual(
+    list.filter((f) =>
+      /^package\/(dist\/(test|matrix|bench|pack)|build\/(bpf|native|pack|matrix)|src|bpf|native)\//.test(f),
+    ),
+    [],
+    "no tests, sources or the checkout's own build",
+  );
   const x = join(work, 'x');
   mkdirSync(x);
   spawnSync('tar', ['xzf', tarball, '-C', x]);
@@ -83,7 +126,11 @@ test('npm pack: the JavaScript, per arch a BPF object with its build record and 
     const dir = join(x, 'package/build/arch', a);
     assert.deepEqual(readdirSync(dir).sort(), ['execlens-ptrace', 'execlens.bpf.json', 'execlens.bpf.o'], a);
     assert.equal(elfFacts(join(dir, 'execlens.bpf.o')).machine, EM.BPF, `${a}: BPF object`);
-    assert.deepEqual(elfFacts(join(dir, 'execlens-ptrace')), { machine: MACHINE[a], interp: false }, `${a}: the helper is for ${a} and statically linked`);
+    assert.deepEqual(
+      elfFacts(join(dir, 'execlens-ptrace')),
+      { machine: MACHINE[a], interp: false },
+      `${a}: the helper is for ${a} and statically linked`,
+    );
     assert.ok(statSync(join(dir, 'execlens-ptrace')).mode & 0o111, `${a}: the helper is executable`);
   }
 });
@@ -94,10 +141,15 @@ test('a fresh root with Node and libbpf1 and no build tools: npm install -g --of
   assert.equal(ok(tools, 'probe').stdout, '', 'no compiler, clang or bpftool in the root');
   ok(inRoot('npm install -g --offline --no-audit --no-fund /pkg/*.tgz'), 'npm install');
   const v = ok(inRoot('execlens --version'), '--version');
-  assert.match(v.stdout, new RegExp(`^execlens ${VERSION.replace(/\./g, '\\.')}\nBPF object: x86_64, built by .*clang version .* \\(/usr/local/lib/node_modules/execlens/build/arch/x64/execlens\\.bpf\\.o\\)\nJSON schema: 2 `));
+  assert.match(
+    v.stdout,
+    new RegExp(
+      `^execlens ${VERSION.replace(/\./g, '\\.')}\nBPF object: x86_64, built by .*clang version .* \\(/usr/local/lib/node_modules/execlens/build/arch/x64/execlens\\.bpf\\.o\\)\nJSON schema: 2 `,
+    ),
+  );
 });
 
-test('installed: execlens log -- sh -c \'echo hi\' traces with eBPF', (t) => {
+test("installed: execlens log -- sh -c 'echo hi' traces with eBPF", (t) => {
   if (!requireRoot(t)) return;
   const r = ok(inRoot("execlens log -- sh -c 'echo hi'"), 'log');
   assert.match(r.stdout, /^hi$/m);
@@ -118,7 +170,7 @@ test('installed: execlens log --backend ptrace -- true runs the packed static he
   assert.match(r.stderr, /plan ptrace/);
 });
 
-test('installed, on Debian\'s Node 18 (the oldest engines allows): log with eBPF and with ptrace', (t) => {
+test("installed, on Debian's Node 18 (the oldest engines allows): log with eBPF and with ptrace", (t) => {
   if (!requireRoot(t)) return;
   const v = ok(inRoot('/usr/bin/node --version'), 'Debian node');
   assert.match(v.stdout, /^v18\./);
@@ -134,10 +186,18 @@ test('installed: the man page is where man looks, and bash completion completes 
   if (!requireRoot(t)) return;
   const page = ok(inRoot('readlink -f /usr/local/share/man/man1/execlens.1'), 'man link').stdout.trim();
   assert.equal(page, '/usr/local/lib/node_modules/execlens/build/man/execlens.1');
-  const man = spawnSync('man', ['-l', join(work, 'upper', page)], { encoding: 'utf8', env: { ...process.env, MANPAGER: 'cat', MANWIDTH: '100' } });
+  const man = spawnSync('man', ['-l', join(work, 'upper', page)], {
+    encoding: 'utf8',
+    env: { ...process.env, MANPAGER: 'cat', MANWIDTH: '100' },
+  });
   assert.equal(man.stderr, '');
   assert.match(man.stdout.replace(/.\x08/g, ''), /^NAME\n\s+execlens - Trace every/m); // eslint-disable-line no-control-regex
-  const c = ok(inRoot('source <(execlens completion bash); COMP_WORDS=(execlens lo); COMP_CWORD=1; _execlens; echo "${COMPREPLY[@]}"'), 'completion');
+  const c = ok(
+    inRoot(
+      'source <(execlens completion bash); COMP_WORDS=(execlens lo); COMP_CWORD=1; _execlens; echo "${COMPREPLY[@]}"',
+    ),
+    'completion',
+  );
   assert.equal(c.stdout, 'log\n');
 });
 

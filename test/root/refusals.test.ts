@@ -47,18 +47,45 @@ test('refusals of this boot: log skips them and says so; --attach and a stale re
     assert.equal(rec.key, key);
     if (!Object.keys(rec.refused).length) {
       // nothing refused here: record a refusal of the candidate doctor chose
-      rec.refused[d.chosen.candidate] = { candidate: d.chosen.candidate, lifecycle: 'tp_btf', stage: 'load', ok: false, errno: 1, error: 'refused for this test', at: '2026-12-01T00:00:00.000Z' };
+      rec.refused[d.chosen.candidate] = {
+        candidate: d.chosen.candidate,
+        lifecycle: 'tp_btf',
+        stage: 'load',
+        ok: false,
+        errno: 1,
+        error: 'refused for this test',
+        at: '2026-12-01T00:00:00.000Z',
+      };
       writeFileSync(file, JSON.stringify(rec));
     }
     const skipped = Object.keys(rec.refused);
-    assert.ok(skipped.every((s) => s !== ids[ids.length - 1]), 'the last candidate is never skipped');
+    assert.ok(
+      skipped.every((s) => s !== ids[ids.length - 1]),
+      'the last candidate is never skipped',
+    );
 
-    const log = (extra: string[]) => spawnSync(EXECLENS, ['log', '-v', '--json', '-o', '-', ...extra, '--', 'sh', '-c', '/bin/true skip-test'], { env, encoding: 'utf8' });
+    const log = (extra: string[]) =>
+      spawnSync(EXECLENS, ['log', '-v', '--json', '-o', '-', ...extra, '--', 'sh', '-c', '/bin/true skip-test'], {
+        env,
+        encoding: 'utf8',
+      });
     const r = log([]);
     assert.equal(r.status, 0, r.stderr);
-    for (const s of skipped) assert.match(r.stderr, new RegExp(`attempt ${s.replace('.', '\\.')}/[\\w/]+: skipped, refused earlier this boot`), r.stderr);
-    const execs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; argv?: string[]; plan?: string });
-    assert.deepEqual(execs.find((e) => e.argv?.[1] === 'skip-test')?.argv, ['/bin/true', 'skip-test'], 'the next candidate traces');
+    for (const s of skipped)
+      assert.match(
+        r.stderr,
+        new RegExp(`attempt ${s.replace('.', '\\.')}/[\\w/]+: skipped, refused earlier this boot`),
+        r.stderr,
+      );
+    const execs = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; argv?: string[]; plan?: string });
+    assert.deepEqual(
+      execs.find((e) => e.argv?.[1] === 'skip-test')?.argv,
+      ['/bin/true', 'skip-test'],
+      'the next candidate traces',
+    );
     const plan = execs.find((e) => e.type === 'summary')!.plan!;
     assert.ok(!skipped.some((s) => plan.startsWith(`${s}+`)), `plan ${plan} is not a skipped candidate`);
 

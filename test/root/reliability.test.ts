@@ -9,7 +9,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXECLENS } from '../helpers/paths.js';
-import { byFile, missedRunsOf, readJsonLines, requireRoot, trace, traceAsync, waitFor, type JsonExec, type JsonSummary, STARTUP_MS } from '../helpers/trace.js';
+import {
+  byFile,
+  missedRunsOf,
+  readJsonLines,
+  requireRoot,
+  trace,
+  traceAsync,
+  waitFor,
+  type JsonExec,
+  type JsonSummary,
+  STARTUP_MS,
+} from '../helpers/trace.js';
 
 /** Matrix guests run under TCG (~50× slower): the same tests at a smaller scale. */
 const IN_GUEST = process.env.EXECLENS_IN_MATRIX === '1';
@@ -24,120 +35,184 @@ function countMarkers(seen: Set<number>, argvs: Iterable<string[]>, tag: string,
   for (const a of argvs) {
     if (a[1] !== tag) continue;
     const i = Number(a[2]);
-    assert.ok(a.length === 3 && a[0] === '/bin/true' && Number.isInteger(i) && i >= 0 && i < n, `unexpected argv ${JSON.stringify(a)}`);
+    assert.ok(
+      a.length === 3 && a[0] === '/bin/true' && Number.isInteger(i) && i >= 0 && i < n,
+      `unexpected argv ${JSON.stringify(a)}`,
+    );
     assert.ok(!seen.has(i), `exec ${i} reported twice`);
     seen.add(i);
   }
 }
 
-test(`${IN_GUEST ? '600' : '100,000'} execs system-wide: every exec is reported or counted lost (reported + system-wide lost counters >= expected; nothing lost means all reported)`, { timeout: 1800000 }, async (t) => {
-  if (!requireRoot(t)) return;
-  const n = IN_GUEST ? 600 : 100000;
-  const dir = mkdtempSync(join(tmpdir(), 'execlens-100k-'));
-  const out = join(dir, 'ev.jsonl');
-  const tag = `mk${process.pid}`;
-  const tracer = spawn(EXECLENS, ['log', '--json', '--no-fds', '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  tracer.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  try {
-    // ready when a probe exec shows up
-    await waitFor(() => {
-      spawnSync('/bin/true', [`${tag}-ready`]);
-      return existsSync(out) && readFileSync(out, { encoding: 'utf8', flag: 'r' }).includes(`${tag}-ready`);
-    }, STARTUP_MS, 'the tracer to report a probe exec', () => `tracer ${tracer.exitCode === null ? 'still running' : `exited ${tracer.exitCode}`}, stderr: ${stderr.trim() || '(none)'}`);
-    // two loops, one per core
-    const half = n / 2;
-    const loops = [0, 1].map((k) => spawn('sh', ['-c', storm(tag, k * half, (k + 1) * half)], { stdio: 'ignore' }));
-    const codes = await Promise.all(loops.map((l) => new Promise<number | null>((res) => l.on('exit', res))));
-    assert.deepEqual(codes, [0, 0]);
-    const exited = new Promise<number | null>((res) => tracer.on('exit', res));
-    tracer.kill('SIGINT');
-    assert.equal(await exited, 130, stderr);
-    const seen = new Set<number>();
-    let summary: JsonSummary | undefined;
-    const argvs: string[][] = [];
-    await readJsonLines(out, (r) => {
-      if (r.type === 'exec') {
-        const e = r as unknown as JsonExec;
-        if (e.argv[1] === tag) argvs.push(e.argv);
-      } else if (r.type === 'summary') summary = r as unknown as JsonSummary;
-    });
-    countMarkers(seen, argvs, tag, n);
-    assert.ok(summary, 'a summary record ends the output');
-    // ring drops and program runs the kernel skipped are counted system-wide: an upper bound for ours
-    const missed = missedRunsOf(summary);
-    const lost = summary.ring_drops.exec + summary.lost_records + missed;
-    assert.ok(seen.size + lost >= n, `reported ${seen.size} + lost ${lost} < expected ${n}`);
-    if (lost === 0) assert.equal(seen.size, n, 'nothing lost, so every exec was reported');
-    t.diagnostic(`reported ${seen.size}/${n}, lost ${lost} (kernel-skipped program runs ${missed}), incomplete ${summary.incomplete_execs}`);
-  } finally {
-    if (tracer.exitCode === null) tracer.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('a stalled reader loses execs in the kernel, and every one is counted: reported + lost == expected exactly', { timeout: 600000 }, async (t) => {
-  if (!requireRoot(t)) return;
-  // the 1 MiB ring holds a few hundred execs: more than that must overflow it
-  const n = IN_GUEST ? 800 : 2000;
-  const dir = mkdtempSync(join(tmpdir(), 'execlens-loss-'));
-  const out = join(dir, 'ev.jsonl');
-  const go = join(dir, 'go');
-  const done = join(dir, 'done');
-  const tag = 'lossy';
-  // the tracee waits for `go`, then execs n times; the 1 MiB ring holds a few hundred of them
-  const script = `while [ ! -e ${go} ]; do sleep 0.05; done; ${storm(tag, 0, n)}; : > ${done}`;
-  const tracer = spawn(EXECLENS, ['log', '--json', '--ring-size', '1', '-o', out, '--', 'sh', '-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  tracer.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  try {
-    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('"sleep"'), STARTUP_MS, 'the first traced exec');
-    // stop the reader, let the tracee run to the end, then let the reader drain
-    process.kill(tracer.pid!, 'SIGSTOP');
-    writeFileSync(go, '');
-    await waitFor(() => existsSync(done), 600000, 'the storm to finish');
-    process.kill(tracer.pid!, 'SIGCONT');
-    const code = await new Promise<number | null>((res) => (tracer.exitCode !== null ? res(tracer.exitCode) : tracer.on('exit', res)));
-    assert.equal(code, 0, stderr);
-    const recs = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
-    const seen = new Set<number>();
-    countMarkers(seen, (recs.filter((r) => r.type === 'exec') as JsonExec[]).map((e) => e.argv), tag, n);
-    const summary = recs.at(-1) as JsonSummary;
-    assert.equal(summary.type, 'summary');
-    assert.ok(summary.ring_drops.exec > 0, `the stalled reader made the kernel drop execs (${JSON.stringify(summary)})`);
-    const missed = missedRunsOf(summary);
-    if (missed === 0) assert.equal(seen.size + summary.ring_drops.exec, n, `reported ${seen.size} + dropped ${summary.ring_drops.exec}`);
-    else assert.ok(seen.size + summary.ring_drops.exec + missed >= n, `reported ${seen.size} + dropped ${summary.ring_drops.exec} + kernel-skipped runs ${missed} < ${n}`);
-    assert.match(stderr, /LOST/, 'the end-of-run summary says so');
-    t.diagnostic(`reported ${seen.size}, dropped in the kernel ${summary.ring_drops.exec}, incomplete ${summary.incomplete_execs}`);
-  } finally {
-    if (tracer.exitCode === null) {
-      try {
-        process.kill(tracer.pid!, 'SIGCONT');
-      } catch {
-        /* gone */
-      }
-      tracer.kill('SIGKILL');
+test(
+  `${IN_GUEST ? '600' : '100,000'} execs system-wide: every exec is reported or counted lost (reported + system-wide lost counters >= expected; nothing lost means all reported)`,
+  { timeout: 1800000 },
+  async (t) => {
+    if (!requireRoot(t)) return;
+    const n = IN_GUEST ? 600 : 100000;
+    const dir = mkdtempSync(join(tmpdir(), 'execlens-100k-'));
+    const out = join(dir, 'ev.jsonl');
+    const tag = `mk${process.pid}`;
+    const tracer = spawn(EXECLENS, ['log', '--json', '--no-fds', '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    tracer.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      // ready when a probe exec shows up
+      await waitFor(
+        () => {
+          spawnSync('/bin/true', [`${tag}-ready`]);
+          return existsSync(out) && readFileSync(out, { encoding: 'utf8', flag: 'r' }).includes(`${tag}-ready`);
+        },
+        STARTUP_MS,
+        'the tracer to report a probe exec',
+        () =>
+          `tracer ${tracer.exitCode === null ? 'still running' : `exited ${tracer.exitCode}`}, stderr: ${stderr.trim() || '(none)'}`,
+      );
+      // two loops, one per core
+      const half = n / 2;
+      const loops = [0, 1].map((k) => spawn('sh', ['-c', storm(tag, k * half, (k + 1) * half)], { stdio: 'ignore' }));
+      const codes = await Promise.all(loops.map((l) => new Promise<number | null>((res) => l.on('exit', res))));
+      assert.deepEqual(codes, [0, 0]);
+      const exited = new Promise<number | null>((res) => tracer.on('exit', res));
+      tracer.kill('SIGINT');
+      assert.equal(await exited, 130, stderr);
+      const seen = new Set<number>();
+      let summary: JsonSummary | undefined;
+      const argvs: string[][] = [];
+      await readJsonLines(out, (r) => {
+        if (r.type === 'exec') {
+          const e = r as unknown as JsonExec;
+          if (e.argv[1] === tag) argvs.push(e.argv);
+        } else if (r.type === 'summary') summary = r as unknown as JsonSummary;
+      });
+      countMarkers(seen, argvs, tag, n);
+      assert.ok(summary, 'a summary record ends the output');
+      // ring drops and program runs the kernel skipped are counted system-wide: an upper bound for ours
+      const missed = missedRunsOf(summary);
+      const lost = summary.ring_drops.exec + summary.lost_records + missed;
+      assert.ok(seen.size + lost >= n, `reported ${seen.size} + lost ${lost} < expected ${n}`);
+      if (lost === 0) assert.equal(seen.size, n, 'nothing lost, so every exec was reported');
+      t.diagnostic(
+        `reported ${seen.size}/${n}, lost ${lost} (kernel-skipped program runs ${missed}), incomplete ${summary.incomplete_execs}`,
+      );
+    } finally {
+      if (tracer.exitCode === null) tracer.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     }
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);
 
-test('two tracers at once each see their own tree completely, and nothing of the other', { timeout: 600000 }, async (t) => {
-  if (!requireRoot(t)) return;
-  const n = IN_GUEST ? 60 : 500;
-  const [a, b] = await Promise.all(['treeA', 'treeB'].map((tag) => traceAsync(['sh', '-c', `sh -c '${storm(tag, 0, n)}'`])));
-  for (const [r, mine, other] of [[a!, 'treeA', 'treeB'], [b!, 'treeB', 'treeA']] as const) {
-    assert.equal(r.code, 0, r.stderr);
-    const seen = new Set<number>();
-    countMarkers(seen, r.execs.map((e) => e.argv), mine, n);
-    const missed = missedRunsOf(r.summary!);
-    if (missed === 0) assert.equal(seen.size, n, `${mine}: every exec of its own tree`);
-    else assert.ok(seen.size + missed >= n, `${mine}: ${seen.size} seen + ${missed} kernel-skipped program runs < ${n}`);
-    assert.equal(r.execs.filter((e) => e.argv[1] === other).length, 0, `${mine}: nothing of ${other}`);
-    assert.equal(r.summary!.ring_drops.exec, 0);
-  }
-});
+test(
+  'a stalled reader loses execs in the kernel, and every one is counted: reported + lost == expected exactly',
+  { timeout: 600000 },
+  async (t) => {
+    if (!requireRoot(t)) return;
+    // the 1 MiB ring holds a few hundred execs: more than that must overflow it
+    const n = IN_GUEST ? 800 : 2000;
+    const dir = mkdtempSync(join(tmpdir(), 'execlens-loss-'));
+    const out = join(dir, 'ev.jsonl');
+    const go = join(dir, 'go');
+    const done = join(dir, 'done');
+    const tag = 'lossy';
+    // the tracee waits for `go`, then execs n times; the 1 MiB ring holds a few hundred of them
+    const script = `while [ ! -e ${go} ]; do sleep 0.05; done; ${storm(tag, 0, n)}; : > ${done}`;
+    const tracer = spawn(EXECLENS, ['log', '--json', '--ring-size', '1', '-o', out, '--', 'sh', '-c', script], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    tracer.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      await waitFor(
+        () => existsSync(out) && readFileSync(out, 'utf8').includes('"sleep"'),
+        STARTUP_MS,
+        'the first traced exec',
+      );
+      // stop the reader, let the tracee run to the end, then let the reader drain
+      process.kill(tracer.pid!, 'SIGSTOP');
+      writeFileSync(go, '');
+      await waitFor(() => existsSync(done), 600000, 'the storm to finish');
+      process.kill(tracer.pid!, 'SIGCONT');
+      const code = await new Promise<number | null>((res) =>
+        tracer.exitCode !== null ? res(tracer.exitCode) : tracer.on('exit', res),
+      );
+      assert.equal(code, 0, stderr);
+      const recs = readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string });
+      const seen = new Set<number>();
+      countMarkers(
+        seen,
+        (recs.filter((r) => r.type === 'exec') as JsonExec[]).map((e) => e.argv),
+        tag,
+        n,
+      );
+      const summary = recs.at(-1) as JsonSummary;
+      assert.equal(summary.type, 'summary');
+      assert.ok(
+        summary.ring_drops.exec > 0,
+        `the stalled reader made the kernel drop execs (${JSON.stringify(summary)})`,
+      );
+      const missed = missedRunsOf(summary);
+      if (missed === 0)
+        assert.equal(
+          seen.size + summary.ring_drops.exec,
+          n,
+          `reported ${seen.size} + dropped ${summary.ring_drops.exec}`,
+        );
+      else
+        assert.ok(
+          seen.size + summary.ring_drops.exec + missed >= n,
+          `reported ${seen.size} + dropped ${summary.ring_drops.exec} + kernel-skipped runs ${missed} < ${n}`,
+        );
+      assert.match(stderr, /LOST/, 'the end-of-run summary says so');
+      t.diagnostic(
+        `reported ${seen.size}, dropped in the kernel ${summary.ring_drops.exec}, incomplete ${summary.incomplete_execs}`,
+      );
+    } finally {
+      if (tracer.exitCode === null) {
+        try {
+          process.kill(tracer.pid!, 'SIGCONT');
+        } catch {
+          /* gone */
+        }
+        tracer.kill('SIGKILL');
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'two tracers at once each see their own tree completely, and nothing of the other',
+  { timeout: 600000 },
+  async (t) => {
+    if (!requireRoot(t)) return;
+    const n = IN_GUEST ? 60 : 500;
+    const [a, b] = await Promise.all(
+      ['treeA', 'treeB'].map((tag) => traceAsync(['sh', '-c', `sh -c '${storm(tag, 0, n)}'`])),
+    );
+    for (const [r, mine, other] of [
+      [a!, 'treeA', 'treeB'],
+      [b!, 'treeB', 'treeA'],
+    ] as const) {
+      assert.equal(r.code, 0, r.stderr);
+      const seen = new Set<number>();
+      countMarkers(
+        seen,
+        r.execs.map((e) => e.argv),
+        mine,
+        n,
+      );
+      const missed = missedRunsOf(r.summary!);
+      if (missed === 0) assert.equal(seen.size, n, `${mine}: every exec of its own tree`);
+      else
+        assert.ok(seen.size + missed >= n, `${mine}: ${seen.size} seen + ${missed} kernel-skipped program runs < ${n}`);
+      assert.equal(r.execs.filter((e) => e.argv[1] === other).length, 0, `${mine}: nothing of ${other}`);
+      assert.equal(r.summary!.ring_drops.exec, 0);
+    }
+  },
+);
 
 test('a new pid namespace (unshare -pf): global pids link up, ns_pid is what the process sees as $$', (t) => {
   if (!requireRoot(t)) return;
@@ -162,7 +237,7 @@ test('a new pid namespace (unshare -pf): global pids link up, ns_pid is what the
     assert.equal(outer.ppid, unshare.pid, 'the namespace init is a child of unshare (global pids)');
     assert.equal(inner.ns_level, 1);
     assert.equal(inner.ns_pid, innerSelf);
-    assert.equal(innerParent, outer.ns_pid, '$PPID inside matches the parent\'s ns_pid');
+    assert.equal(innerParent, outer.ns_pid, "$PPID inside matches the parent's ns_pid");
     assert.equal(inner.ppid, outer.pid, 'global parent link');
     assert.notEqual(inner.pid, inner.ns_pid);
   } finally {
@@ -206,7 +281,9 @@ test('a 1 MiB environment built by a parent shell: captured whole', (t) => {
   // 16 variables of 64 KiB (a single string may not exceed 128 KiB)
   const big: Record<string, string> = {};
   for (let i = 0; i < 16; i++) big[`BIG${i}`] = String.fromCharCode(97 + i).repeat(65536 - 6);
-  const exports = Object.keys(big).map((k) => `export ${k}="$(printf '%*s' ${big[k]!.length} '' | tr ' ' ${big[k]![0]})"`).join('; ');
+  const exports = Object.keys(big)
+    .map((k) => `export ${k}="$(printf '%*s' ${big[k]!.length} '' | tr ' ' ${big[k]![0]})"`)
+    .join('; ');
   const r = trace(['sh', '-c', `${exports}; exec /bin/true`], { extra: ['--show-env', '--no-fds'], timeoutMs: 300000 });
   assert.equal(r.code, 0, r.stderr);
   const [e] = byFile(r, 'true');

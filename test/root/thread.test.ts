@@ -9,7 +9,11 @@ import { EXECLENS } from '../helpers/paths.js';
 import { byFile, requireRoot, trace } from '../helpers/trace.js';
 
 // python's threading: the second thread execs while the leader waits in join()
-const THREAD_EXEC = ['/usr/bin/python3', '-c', 'import os, threading; t = threading.Thread(target=lambda: os.execv("/bin/true", ["true", "from-thread"])); t.start(); t.join()'];
+const THREAD_EXEC = [
+  '/usr/bin/python3',
+  '-c',
+  'import os, threading; t = threading.Thread(target=lambda: os.execv("/bin/true", ["true", "from-thread"])); t.start(); t.join()',
+];
 
 for (const backend of ['ebpf', 'ptrace'] as const) {
   test(`${backend}: an exec by a non-leader thread has its tid (not the pid) in JSON, and pid/tid in the text line`, (t) => {

@@ -53,15 +53,20 @@ function assertTerminalRestored(t: Tmux): void {
   assert.equal(t.format('#{cursor_flag}'), '1', 'cursor shown');
 }
 
-test('tui on eBPF: search, details, copy to the fallback file and OSC 52, go to parent, quit; terminal restored, exit code the command\'s, no BPF object left', async (t) => {
+test("tui on eBPF: search, details, copy to the fallback file and OSC 52, go to parent, quit; terminal restored, exit code the command's, no BPF object left", async (t) => {
   if (!requireRoot(t)) return;
   assert.ok(haveTmux(), 'tmux is needed (scripts/setup.sh installs it)');
-  const tm = new Tmux(`cd /tmp && ${EXECLENS} tui --copy-file "$D/copied.txt" -- sh -c '/bin/echo first; ls /nonexistent-execlens; sleep 1; exit 3'`);
+  const tm = new Tmux(
+    `cd /tmp && ${EXECLENS} tui --copy-file "$D/copied.txt" -- sh -c '/bin/echo first; ls /nonexistent-execlens; sleep 1; exit 3'`,
+  );
   try {
     await tm.waitScreen(/\/usr\/bin\/sleep 1/, STARTUP_MS);
     const pid = execlensPid(tm);
     const held = bpfIdsOf(pid);
-    assert.ok(held.some((id) => id.startsWith('prog:')), `execlens (${pid}) holds BPF programs while tracing: ${held}`);
+    assert.ok(
+      held.some((id) => id.startsWith('prog:')),
+      `execlens (${pid}) holds BPF programs while tracing: ${held}`,
+    );
     await tm.waitScreen(/\[exit 3\]/);
     // the sh -c line mentions the file too: search for what only the ls exec has
     tm.keys('/', 'bin/ls', 'Enter');
@@ -77,7 +82,7 @@ test('tui on eBPF: search, details, copy to the fallback file and OSC 52, go to 
     const copied = tm.file('copied.txt');
     // --show-cmdline's exact line: cwd, the whole environment, argv[0] 'ls' for the file /usr/bin/ls
     assert.match(copied, /^cd \/tmp && env -i .* \/usr\/bin\/ls ls \/nonexistent-execlens\n$/);
-    assert.equal(tm.tmux('show-buffer'), copied.trimEnd(), 'OSC 52 set the terminal\'s clipboard (tmux buffer)');
+    assert.equal(tm.tmux('show-buffer'), copied.trimEnd(), "OSC 52 set the terminal's clipboard (tmux buffer)");
     // the copied line reproduces the failure
     const again = spawnSync('bash', ['-c', copied], { encoding: 'utf8' });
     assert.equal(again.status, 2);
@@ -100,9 +105,11 @@ test('tui on eBPF: search, details, copy to the fallback file and OSC 52, go to 
   }
 });
 
-test('tui on ptrace: a breakpoint stops the tracee at the exec, r resumes it, it finishes; exit code the command\'s', async () => {
+test("tui on ptrace: a breakpoint stops the tracee at the exec, r resumes it, it finishes; exit code the command's", async () => {
   assert.ok(haveTmux(), 'tmux is needed (scripts/setup.sh installs it)');
-  const tm = new Tmux(`${EXECLENS} tui --backend ptrace -b 'sysenter:filename:/echo$' -- sh -c '/bin/true; /bin/echo resumed; exit 4'`);
+  const tm = new Tmux(
+    `${EXECLENS} tui --backend ptrace -b 'sysenter:filename:/echo$' -- sh -c '/bin/true; /bin/echo resumed; exit 4'`,
+  );
   try {
     const s = await tm.waitScreen(/1 STOPPED \(b\)/, STARTUP_MS);
     assert.match(s, /stopped at sysenter \(-b sysenter:filename:\/echo\$\)/);
@@ -126,8 +133,10 @@ test('tui on ptrace: a breakpoint stops the tracee at the exec, r resumes it, it
 
 test('tui on ptrace: D detaches the tracee stopped and runs the --debugger template on it in the pane', async () => {
   assert.ok(haveTmux(), 'tmux is needed (scripts/setup.sh installs it)');
-  const dbg = "echo debugger on {{PID}}; grep State /proc/{{PID}}/status; kill -CONT {{PID}}; sleep 1";
-  const tm = new Tmux(`${EXECLENS} tui --backend ptrace -b 'sysexit:argv:^/bin/echo hi' --debugger '${dbg}' -- sh -c '/bin/echo hi; exit 6'`);
+  const dbg = 'echo debugger on {{PID}}; grep State /proc/{{PID}}/status; kill -CONT {{PID}}; sleep 1';
+  const tm = new Tmux(
+    `${EXECLENS} tui --backend ptrace -b 'sysexit:argv:^/bin/echo hi' --debugger '${dbg}' -- sh -c '/bin/echo hi; exit 6'`,
+  );
   try {
     await tm.waitScreen(/1 STOPPED \(b\)/, STARTUP_MS);
     tm.keys('b');

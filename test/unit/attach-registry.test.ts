@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { ATTACH_KINDS, ATTACH_METHODS, forceFlags, isExeclensProgram, methodOfCandidate } from '../../src/attach/registry.js';
+import {
+  ATTACH_KINDS,
+  ATTACH_METHODS,
+  forceFlags,
+  isExeclensProgram,
+  methodOfCandidate,
+} from '../../src/attach/registry.js';
 import { choosePlan, overridesFromEnv } from '../../src/plan/plan.js';
 import { attachMethodLines } from '../../src/cli/doctor.js';
 import { buildProgram } from '../../src/cli/main.js';
@@ -11,14 +17,18 @@ import { fixture } from '../helpers/paths.js';
 const fixtures = readdirSync(fixture('features')).filter((f) => f.endsWith('.json'));
 const features = (f: string) => JSON.parse(readFileSync(fixture(`features/${f}`), 'utf8')) as KernelFeatures;
 
-test('every candidate of every recorded kernel comes from a registered method that names its id, and its programs carry that method\'s prefixes', () => {
+test("every candidate of every recorded kernel comes from a registered method that names its id, and its programs carry that method's prefixes", () => {
   let seen = 0;
   for (const f of fixtures) {
     for (const c of choosePlan(features(f)).candidates) {
       const m = methodOfCandidate(c.id);
       assert.ok(m, `${f}: candidate ${c.id} from no method`);
       assert.equal(m.kind, c.attach, `${f}: ${c.id}`);
-      for (const h of c.hooks) assert.ok(m.programPrefixes.some((p) => h.program.startsWith(p)) && isExeclensProgram(h.program), `${f}: ${h.program}`);
+      for (const h of c.hooks)
+        assert.ok(
+          m.programPrefixes.some((p) => h.program.startsWith(p)) && isExeclensProgram(h.program),
+          `${f}: ${h.program}`,
+        );
       seen++;
     }
   }
@@ -26,16 +36,22 @@ test('every candidate of every recorded kernel comes from a registered method th
   assert.equal(isExeclensProgram('sd_devices'), false, 'systemd programs are not counted as execlens');
 });
 
-test('an --attach override keeps only that method\'s candidates; EXECLENS_ATTACH accepts exactly the registered kinds', () => {
+test("an --attach override keeps only that method's candidates; EXECLENS_ATTACH accepts exactly the registered kinds", () => {
   const f = features('debian-7.2-amd64.json');
   for (const m of ATTACH_METHODS) {
     const p = choosePlan(f, { attach: m.kind });
     assert.ok(p.candidates.length > 0, m.kind);
-    assert.ok(p.candidates.every((c) => c.attach === m.kind), m.kind);
+    assert.ok(
+      p.candidates.every((c) => c.attach === m.kind),
+      m.kind,
+    );
     assert.deepEqual(overridesFromEnv({ EXECLENS_ATTACH: m.kind }), { attach: m.kind });
   }
   assert.deepEqual(ATTACH_KINDS, ['fentry', 'kprobe', 'raw_syscalls', 'tracepoint']);
-  assert.throws(() => overridesFromEnv({ EXECLENS_ATTACH: 'uprobe' }), /EXECLENS_ATTACH=uprobe: expected fentry, kprobe, raw_syscalls or tracepoint/);
+  assert.throws(
+    () => overridesFromEnv({ EXECLENS_ATTACH: 'uprobe' }),
+    /EXECLENS_ATTACH=uprobe: expected fentry, kprobe, raw_syscalls or tracepoint/,
+  );
 });
 
 test('the flags that force a candidate parse on the log command and select exactly that candidate first', () => {
@@ -56,7 +72,8 @@ test('the flags that force a candidate parse on the log command and select exact
 
 test('doctor lists every registered method, each with its candidates or why it was ruled out', () => {
   const lines = attachMethodLines(choosePlan(features('host-6.18-firecracker-x86_64.json'))).join('\n');
-  for (const m of ATTACH_METHODS) assert.match(lines, new RegExp(`^  ${m.kind} +${m.summary.replace(/[()[\]*+.?]/g, '\\$&')}`, 'm'));
+  for (const m of ATTACH_METHODS)
+    assert.match(lines, new RegExp(`^  ${m.kind} +${m.summary.replace(/[()[\]*+.?]/g, '\\$&')}`, 'm'));
   assert.match(lines, /ruled out kprobe: CONFIG_KPROBES is not set/);
   assert.match(lines, /ruled out fentry\.s: kernel 6\.18\.\d+ < 7\.1/);
   assert.match(lines, /candidate: raw_syscalls/);

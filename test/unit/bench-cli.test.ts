@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/paths.js';
 
-const bench = (args: string[]) => spawnSync('node', [join(ROOT, 'dist/bench/run.js'), ...args], { encoding: 'utf8', timeout: 20000 });
+const bench = (args: string[]) =>
+  spawnSync('node', [join(ROOT, 'dist/bench/run.js'), ...args], { encoding: 'utf8', timeout: 20000 });
 
 test('bench --help prints its options and runs nothing; a bad flag value is refused before any workload', () => {
   const h = bench(['--help']);

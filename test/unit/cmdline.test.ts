@@ -19,17 +19,55 @@ const ODD = Buffer.from([0xff, 0x20, 0x24, 0x27, 0x0a, 0x60]); // not UTF-8, spa
 
 function exec(over: Partial<ExecEvent>): ExecEvent {
   return {
-    execId: 1n, tsNs: 1n, enterTsNs: 1n, pid: 2, tid: 2, ppid: 1, ret: 0, flags: 0, syscall: 0, atFd: -100, atFlags: 0,
-    uid: 0, gid: 0, euid: 0, egid: 0, comm: B('sh'), oldComm: B('x'), nsPid: 2, nsLevel: 0, argvTotal: 0, envTotal: 0,
-    filename: B('/bin/sh'), argv: [], env: [], interpreter: null, cwd: B('/'), exe: null, fds: [], unreadable: { argv: [], env: [] }, missingChunks: 0, ...over,
+    execId: 1n,
+    tsNs: 1n,
+    enterTsNs: 1n,
+    pid: 2,
+    tid: 2,
+    ppid: 1,
+    ret: 0,
+    flags: 0,
+    syscall: 0,
+    atFd: -100,
+    atFlags: 0,
+    uid: 0,
+    gid: 0,
+    euid: 0,
+    egid: 0,
+    comm: B('sh'),
+    oldComm: B('x'),
+    nsPid: 2,
+    nsLevel: 0,
+    argvTotal: 0,
+    envTotal: 0,
+    filename: B('/bin/sh'),
+    argv: [],
+    env: [],
+    interpreter: null,
+    cwd: B('/'),
+    exe: null,
+    fds: [],
+    unreadable: { argv: [], env: [] },
+    missingChunks: 0,
+    ...over,
   };
 }
 
-const nulSplit = (b: Buffer) => (b.length ? b.subarray(0, b.at(-1) === 0 ? -1 : undefined).toString('latin1').split('\0').map((s) => Buffer.from(s, 'latin1')) : []);
+const nulSplit = (b: Buffer) =>
+  b.length
+    ? b
+        .subarray(0, b.at(-1) === 0 ? -1 : undefined)
+        .toString('latin1')
+        .split('\0')
+        .map((s) => Buffer.from(s, 'latin1'))
+    : [];
 
 /** run the line in a shell whose own environment must not leak into the exec */
 function replay(line: string): { argv: Buffer[]; env: Buffer[]; cwd: string } {
-  const r = spawnSync('bash', ['-c', line], { cwd: '/', env: { PATH: '/usr/bin:/bin', LEAK: 'from the pasting shell' } });
+  const r = spawnSync('bash', ['-c', line], {
+    cwd: '/',
+    env: { PATH: '/usr/bin:/bin', LEAK: 'from the pasting shell' },
+  });
   assert.equal(r.status, 0, `${line}\n${r.stderr.toString()}`);
   const [argv, env, cwd] = [0, 1, 2].map((i) => r.stdout.toString('latin1').split('\x01')[i]!);
   return { argv: nulSplit(Buffer.from(argv, 'latin1')), env: nulSplit(Buffer.from(env, 'latin1')), cwd: cwd.trim() };
@@ -46,7 +84,11 @@ function withDir(f: (dir: string) => void): void {
 
 test('--show-cmdline, argv[0] = filename: env -i line gives the exec exactly its argv, environment and cwd', () => {
   withDir((dir) => {
-    const ev = exec({ argv: [B('/bin/sh'), B('-c'), B(REPORT), B('x'), ODD, B('')], env: [B('FOO=a b'), Buffer.concat([B('ODD='), ODD])], cwd: B(dir) });
+    const ev = exec({
+      argv: [B('/bin/sh'), B('-c'), B(REPORT), B('x'), ODD, B('')],
+      env: [B('FOO=a b'), Buffer.concat([B('ODD='), ODD])],
+      cwd: B(dir),
+    });
     const line = reconstructCmdline(ev);
     assert.match(line, /^cd \S+ && env -i /);
     const got = replay(line);
@@ -73,18 +115,48 @@ test('--show-cmdline, what env(1) cannot say (entry without "=", duplicate name,
 });
 
 test('--show-cmdline, execveat: the dirfd path joins a relative name, AT_EMPTY_PATH runs the fd itself; an fd without a path is said to be inexact', () => {
-  const fd = (n: number, path: string) => ({ fd: n, path: B(path), flags: 0, ino: 1n, dev: 1, mode: 0o100755, cloexec: false });
-  const rel = exec({ syscall: 1, atFd: 3, filename: B('sh'), argv: [B('sh'), B('-c'), B(REPORT)], fds: [fd(3, '/bin')] });
+  const fd = (n: number, path: string) => ({
+    fd: n,
+    path: B(path),
+    flags: 0,
+    ino: 1n,
+    dev: 1,
+    mode: 0o100755,
+    cloexec: false,
+  });
+  const rel = exec({
+    syscall: 1,
+    atFd: 3,
+    filename: B('sh'),
+    argv: [B('sh'), B('-c'), B(REPORT)],
+    fds: [fd(3, '/bin')],
+  });
   assert.deepEqual(replay(reconstructCmdline(rel)).argv, rel.argv);
   assert.match(reconstructCmdline(rel), /'?\/bin\/sh'? sh -c/);
-  const empty = exec({ syscall: 1, atFd: 5, atFlags: 0x1000, filename: B(''), argv: [B('sh'), B('-c'), B(REPORT)], fds: [fd(5, '/bin/sh')] });
+  const empty = exec({
+    syscall: 1,
+    atFd: 5,
+    atFlags: 0x1000,
+    filename: B(''),
+    argv: [B('sh'), B('-c'), B(REPORT)],
+    fds: [fd(5, '/bin/sh')],
+  });
   assert.deepEqual(replay(reconstructCmdline(empty)).argv, empty.argv);
-  const memfd = exec({ syscall: 1, atFd: 5, atFlags: 0x1000, filename: B(''), argv: [B('x')], fds: [fd(5, '/memfd:x (deleted)')] });
+  const memfd = exec({
+    syscall: 1,
+    atFd: 5,
+    atFlags: 0x1000,
+    filename: B(''),
+    argv: [B('x')],
+    fds: [fd(5, '/memfd:x (deleted)')],
+  });
   assert.match(reconstructCmdline(memfd), /# not exact: execveat dirfd 5 has no path to reopen$/);
 });
 
 test('--show-cmdline says what it cannot reproduce: cut argv, uncaptured environment, cut cwd', () => {
-  const line = reconstructCmdline(exec({ argv: [B('/bin/sh')], env: null, flags: ExecFlag.ARGV_TRUNC | ExecFlag.CWD_TRUNC }));
+  const line = reconstructCmdline(
+    exec({ argv: [B('/bin/sh')], env: null, flags: ExecFlag.ARGV_TRUNC | ExecFlag.CWD_TRUNC }),
+  );
   assert.match(line, /# not exact: environment not captured .*; argv cut; cwd cut$/);
   assert.doesNotMatch(line, /^cd /, 'no cd into a cut cwd');
 });

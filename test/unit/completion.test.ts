@@ -28,16 +28,33 @@ function scriptFile(shell: Shell): string {
 
 /** what bash's _execlens puts in COMPREPLY for the words (the last one is the word being completed) */
 function bash(...words: string[]): string[] {
-  const r = spawnSync('bash', ['-c', 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _execlens; printf "%s\\n" "${COMPREPLY[@]}"', '_', scriptFile('bash'), 'execlens', ...words], { encoding: 'utf8', cwd: dir });
+  const r = spawnSync(
+    'bash',
+    [
+      '-c',
+      'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _execlens; printf "%s\\n" "${COMPREPLY[@]}"',
+      '_',
+      scriptFile('bash'),
+      'execlens',
+      ...words,
+    ],
+    { encoding: 'utf8', cwd: dir },
+  );
   assert.equal(r.stderr, '');
   return r.stdout.split('\n').filter(Boolean);
 }
 
 /** fish's candidates for a command line */
 function fish(line: string): string[] {
-  const r = spawnSync('fish', ['-c', 'source $argv[1]; complete -C $argv[2]', scriptFile('fish'), line], { encoding: 'utf8', cwd: dir });
+  const r = spawnSync('fish', ['-c', 'source $argv[1]; complete -C $argv[2]', scriptFile('fish'), line], {
+    encoding: 'utf8',
+    cwd: dir,
+  });
   assert.equal(r.stderr, '');
-  return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]!);
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t')[0]!);
 }
 
 const commandNames = spec.commands.map((c) => c.name);
@@ -62,14 +79,20 @@ test('bash: `execlens lo` completes to log; commands, options, choices, files an
   assert.deepEqual(bash('log', '--attach', ''), [...ATTACH_KINDS]);
   assert.deepEqual(bash('log', '--color', 'al'), ['always']);
   assert.deepEqual(bash('completion', ''), ['bash', 'zsh', 'fish']);
-  assert.deepEqual(bash('help', ''), commandNames.filter((n) => n !== 'help'));
+  assert.deepEqual(
+    bash('help', ''),
+    commandNames.filter((n) => n !== 'help'),
+  );
   assert.deepEqual(bash('doctor', '-'), doctor.options.flatMap(spellings));
   assert.deepEqual(bash('log', '--ring-size', ''), [], 'a number has no candidates');
   assert.ok(bash('log', '--', 'ech').includes('echo'), 'after -- the first word is a command');
-  assert.ok(bash('log', '-q', '--color', 'never', 'ech').includes('echo'), 'the first argument is a command (option values skipped)');
+  assert.ok(
+    bash('log', '-q', '--color', 'never', 'ech').includes('echo'),
+    'the first argument is a command (option values skipped)',
+  );
   writeFileSync(join(dir, 'trace-out.jsonl'), '');
   assert.deepEqual(bash('log', '-o', 'trace-o'), ['trace-out.jsonl']);
-  assert.deepEqual(bash('log', '--', 'true', '--att'), [], 'options of the traced command are not execlens\'s');
+  assert.deepEqual(bash('log', '--', 'true', '--att'), [], "options of the traced command are not execlens's");
 });
 
 test('bash: every option of every command is offered', () => {
@@ -77,30 +100,57 @@ test('bash: every option of every command is offered', () => {
   assert.deepEqual(bash('-'), spec.options.flatMap(spellings));
 });
 
-test('fish: complete -C gives the commands, options, choices and the traced command', { skip: !has('fish') && 'fish not installed' }, () => {
-  assert.deepEqual(fish('execlens lo'), ['log']);
-  assert.deepEqual(fish('execlens ').sort(), [...commandNames].sort());
-  assert.deepEqual(fish('execlens log --att'), ['--attach']);
-  assert.deepEqual(fish('execlens log --attach ').sort(), [...ATTACH_KINDS].sort());
-  assert.deepEqual(fish('execlens completion ').sort(), ['bash', 'fish', 'zsh']);
-  assert.ok(fish('execlens log -- ech').includes('echo'));
-  assert.ok(fish('execlens log -o x.jsonl ech').includes('echo'));
-  assert.deepEqual(fish('execlens doctor --verif'), ['--verifier-stats']);
-  for (const o of log.options) if (o.long) assert.ok(fish(`execlens log ${o.long}`).includes(o.long), o.long);
-});
+test(
+  'fish: complete -C gives the commands, options, choices and the traced command',
+  { skip: !has('fish') && 'fish not installed' },
+  () => {
+    assert.deepEqual(fish('execlens lo'), ['log']);
+    assert.deepEqual(fish('execlens ').sort(), [...commandNames].sort());
+    assert.deepEqual(fish('execlens log --att'), ['--attach']);
+    assert.deepEqual(fish('execlens log --attach ').sort(), [...ATTACH_KINDS].sort());
+    assert.deepEqual(fish('execlens completion ').sort(), ['bash', 'fish', 'zsh']);
+    assert.ok(fish('execlens log -- ech').includes('echo'));
+    assert.ok(fish('execlens log -o x.jsonl ech').includes('echo'));
+    assert.deepEqual(fish('execlens doctor --verif'), ['--verifier-stats']);
+    for (const o of log.options) if (o.long) assert.ok(fish(`execlens log ${o.long}`).includes(o.long), o.long);
+  },
+);
 
-test('zsh: a Tab at the prompt completes commands, options, choices and the traced command', { skip: !has('zsh') && 'zsh not installed' }, () => {
-  // the completion is for the command named execlens: one must be on PATH
-  const bin = join(dir, 'bin');
-  mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, 'execlens'), '#!/bin/sh\n');
-  chmodSync(join(bin, 'execlens'), 0o755);
-  const out = join(dir, 'zsh-buffers');
-  const lines = ['execlens lo', 'execlens log --atta', 'execlens log --attach kp', 'execlens completion fi', 'execlens log -- printen', 'execlens log -q printen', 'execlens doctor --verif', 'execlens log -o /tm'];
-  const r = spawnSync('zsh', ['-f', join(ROOT, 'test/helpers/zsh-complete.zsh'), scriptFile('zsh'), out, ...lines], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` }, timeout: 60_000 });
-  assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(readFileSync(out, 'utf8').split('\n').slice(0, -1), [
-    'execlens log ', 'execlens log --attach ', 'execlens log --attach kprobe ', 'execlens completion fish ',
-    'execlens log -- printenv ', 'execlens log -q printenv ', 'execlens doctor --verifier-stats ', 'execlens log -o /tmp/',
-  ]);
-});
+test(
+  'zsh: a Tab at the prompt completes commands, options, choices and the traced command',
+  { skip: !has('zsh') && 'zsh not installed' },
+  () => {
+    // the completion is for the command named execlens: one must be on PATH
+    const bin = join(dir, 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'execlens'), '#!/bin/sh\n');
+    chmodSync(join(bin, 'execlens'), 0o755);
+    const out = join(dir, 'zsh-buffers');
+    const lines = [
+      'execlens lo',
+      'execlens log --atta',
+      'execlens log --attach kp',
+      'execlens completion fi',
+      'execlens log -- printen',
+      'execlens log -q printen',
+      'execlens doctor --verif',
+      'execlens log -o /tm',
+    ];
+    const r = spawnSync('zsh', ['-f', join(ROOT, 'test/helpers/zsh-complete.zsh'), scriptFile('zsh'), out, ...lines], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(readFileSync(out, 'utf8').split('\n').slice(0, -1), [
+      'execlens log ',
+      'execlens log --attach ',
+      'execlens log --attach kprobe ',
+      'execlens completion fish ',
+      'execlens log -- printenv ',
+      'execlens log -q printenv ',
+      'execlens doctor --verifier-stats ',
+      'execlens log -o /tmp/',
+    ]);
+  },
+);

@@ -29,10 +29,25 @@ end_of_record
 test('lcov totals per file: lines, functions and branches as hit/found', () => {
   const files = summariseLcov(LCOV);
   assert.deepEqual(files, [
-    { file: '/repo/bpf/a.bpf.c', lines: { hit: 1, found: 2 }, functions: { hit: 1, found: 1 }, branches: { hit: 1, found: 2 } },
-    { file: '/elsewhere/b.ts', lines: { hit: 0, found: 10 }, functions: { hit: 0, found: 2 }, branches: { hit: 0, found: 0 } },
+    {
+      file: '/repo/bpf/a.bpf.c',
+      lines: { hit: 1, found: 2 },
+      functions: { hit: 1, found: 1 },
+      branches: { hit: 1, found: 2 },
+    },
+    {
+      file: '/elsewhere/b.ts',
+      lines: { hit: 0, found: 10 },
+      functions: { hit: 0, found: 2 },
+      branches: { hit: 0, found: 0 },
+    },
   ]);
-  assert.deepEqual(totals(files), { file: 'TOTAL', lines: { hit: 1, found: 12 }, functions: { hit: 1, found: 3 }, branches: { hit: 1, found: 2 } });
+  assert.deepEqual(totals(files), {
+    file: 'TOTAL',
+    lines: { hit: 1, found: 12 },
+    functions: { hit: 1, found: 3 },
+    branches: { hit: 1, found: 2 },
+  });
 });
 
 test('lcov paths under the repository become relative, others stay', () => {

@@ -20,12 +20,21 @@ test('the function table: where each function starts, its entry count, code regi
 });
 
 test('the code not reached in functions that ran is named by file, line and source text', () => {
-  assert.deepEqual(unreachedRegions(exp, (f) => (f === 'tiny.bpf.c' ? source : undefined)), ['tiny.bpf.c:9  return x * 2;']);
-  assert.deepEqual(unreachedRegions(exp, () => undefined), ['tiny.bpf.c:9  ']);
+  assert.deepEqual(
+    unreachedRegions(exp, (f) => (f === 'tiny.bpf.c' ? source : undefined)),
+    ['tiny.bpf.c:9  return x * 2;'],
+  );
+  assert.deepEqual(
+    unreachedRegions(exp, () => undefined),
+    ['tiny.bpf.c:9  '],
+  );
 });
 
 test('modules that compile to nothing (interfaces only) are found, so a run is not blamed for them', () => {
   const mods = typeOnlyModules(join(ROOT, 'dist/src'));
-  assert.ok(mods.some((m) => m.endsWith('/output/sink.js')), mods.join(', '));
+  assert.ok(
+    mods.some((m) => m.endsWith('/output/sink.js')),
+    mods.join(', '),
+  );
   assert.ok(!mods.some((m) => m.endsWith('/output/format.js')));
 });

@@ -24,7 +24,10 @@ const s = (b: Buffer | null) => (b ? b.toString('latin1') : null);
 
 test('recorded run decodes into the five execs with argv, cwd, result', () => {
   const { evs, asm } = execs();
-  assert.deepEqual(evs.map((e) => s(e.filename)), ['/usr/bin/sh', '/usr/bin/env', '/bin/echo', '/nonexistent', '/tmp/fx/script.sh']);
+  assert.deepEqual(
+    evs.map((e) => s(e.filename)),
+    ['/usr/bin/sh', '/usr/bin/env', '/bin/echo', '/nonexistent', '/tmp/fx/script.sh'],
+  );
   const [sh, env, echo, missing, script] = evs as [ExecEvent, ExecEvent, ExecEvent, ExecEvent, ExecEvent];
   assert.equal(s(sh.cwd), '/tmp/fx');
   assert.deepEqual(env.argv.map(s), ['env', 'FOO=1', '/bin/echo', 'a b', '\xffx']);
@@ -77,14 +80,16 @@ test('fuzz: random and truncated records never throw and are counted as malforme
   const recs = readRawRecords(fixture('records/x86_64-tracepoint.bin'));
   const asm = new Assembler();
   let seed = 12345;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   let pushed = 0;
   for (let i = 0; i < 20000; i++) {
     const base = recs[Math.floor(rnd() * recs.length)]!;
     let r: Buffer;
     const mode = i % 3;
-    if (mode === 0) r = base.subarray(0, Math.floor(rnd() * base.length)); // truncated
-    else if (mode === 1) r = Buffer.from(Array.from({ length: Math.floor(rnd() * 200) }, () => Math.floor(rnd() * 256)));
+    if (mode === 0)
+      r = base.subarray(0, Math.floor(rnd() * base.length)); // truncated
+    else if (mode === 1)
+      r = Buffer.from(Array.from({ length: Math.floor(rnd() * 200) }, () => Math.floor(rnd() * 256)));
     else {
       r = Buffer.from(base);
       for (let k = 0; k < 4; k++) r[Math.floor(rnd() * r.length)] = Math.floor(rnd() * 256);
@@ -99,7 +104,11 @@ test('fuzz: random and truncated records never throw and are counted as malforme
 
 test('#! argv reconstruction keeps argv[0] as passed and the interpreter apart', () => {
   const B = (...x: string[]) => x.map((y) => Buffer.from(y));
-  const r = splitInterpreter(B('/usr/bin/python3', '-u', './s.py', 'a', 'b'), Buffer.from('./s.py'), Buffer.from('myname'));
+  const r = splitInterpreter(
+    B('/usr/bin/python3', '-u', './s.py', 'a', 'b'),
+    Buffer.from('./s.py'),
+    Buffer.from('myname'),
+  );
   assert.deepEqual(r.argv.map(String), ['myname', 'a', 'b']);
   assert.deepEqual(r.interpreter!.map(String), ['/usr/bin/python3', '-u']);
   const nested = splitInterpreter(B('/bin/sh', '/opt/wrap', '/opt/tool', 'x'), Buffer.from('/opt/tool'), null);
@@ -117,7 +126,8 @@ test('an exec whose commit the kernel skipped (COMMIT_MISSED) comes out with arg
   let ev: ExecEvent | undefined;
   for (const r of recs) {
     const kind = r.readUInt32LE(HDR.kind);
-    if (kind === 2 && r.readBigUInt64LE(CHUNK.exec_id) === id && !entryFields.has(r.readUInt32LE(CHUNK.field))) continue;
+    if (kind === 2 && r.readBigUInt64LE(CHUNK.exec_id) === id && !entryFields.has(r.readUInt32LE(CHUNK.field)))
+      continue;
     let rec = r;
     if (r === firstExec) {
       rec = Buffer.from(r);
@@ -128,24 +138,33 @@ test('an exec whose commit the kernel skipped (COMMIT_MISSED) comes out with arg
     if (x?.kind === 'exec' && x.ev.execId === id) ev = x.ev;
   }
   assert.ok(ev);
-  assert.deepEqual(ev.argv.map((a) => a.toString()), ['sh']);
+  assert.deepEqual(
+    ev.argv.map((a) => a.toString()),
+    ['sh'],
+  );
   assert.equal(s(ev.filename), '/usr/bin/sh');
   assert.ok(ev.flags & ExecFlag.COMMIT_MISSED);
   assert.equal(ev.missingChunks, 0);
   assert.equal(asm.finish().incompleteExecs, 0);
 });
 
-test('a filename the entry could not read (empty chunk, FILENAME_FAULT) comes from the kernel\'s copy; an empty argv[0] is none', () => {
+test("a filename the entry could not read (empty chunk, FILENAME_FAULT) comes from the kernel's copy; an empty argv[0] is none", () => {
   const recs = readRawRecords(fixture('records/x86_64-tracepoint.bin'));
   // the echo exec, as a riscv64 guest delivered some: the entry's filename chunk empty and its fault flag set
   const asm0 = new Assembler();
-  const echo = recs.map((r) => asm0.push(r)).find((x): x is Assembled & { kind: 'exec' } => x?.kind === 'exec' && s(x.ev.filename) === '/bin/echo')!.ev;
+  const echo = recs
+    .map((r) => asm0.push(r))
+    .find((x): x is Assembled & { kind: 'exec' } => x?.kind === 'exec' && s(x.ev.filename) === '/bin/echo')!.ev;
   const asm = new Assembler();
   let ev: ExecEvent | undefined;
   for (const r of recs) {
     let rec = r;
     const kind = r.readUInt32LE(HDR.kind);
-    if (kind === 2 && r.readBigUInt64LE(CHUNK.exec_id) === echo.execId && r.readUInt32LE(CHUNK.field) === Field.FILENAME) {
+    if (
+      kind === 2 &&
+      r.readBigUInt64LE(CHUNK.exec_id) === echo.execId &&
+      r.readUInt32LE(CHUNK.field) === Field.FILENAME
+    ) {
       rec = Buffer.from(r.subarray(0, CHUNK.size));
       rec.writeUInt32LE(0, CHUNK.len);
     }
@@ -162,5 +181,8 @@ test('a filename the entry could not read (empty chunk, FILENAME_FAULT) comes fr
   assert.deepEqual(ev.argv.map(String), echo.argv.map(String));
   // #! reconstruction without a readable argv[0] keeps the script path as argv[0], not an empty string
   const B = (...x: string[]) => x.map((y) => Buffer.from(y));
-  assert.deepEqual(splitInterpreter(B('/bin/sh', '/opt/tool', 'x'), Buffer.from('/opt/tool'), null).argv.map(String), ['/opt/tool', 'x']);
+  assert.deepEqual(splitInterpreter(B('/bin/sh', '/opt/tool', 'x'), Buffer.from('/opt/tool'), null).argv.map(String), [
+    '/opt/tool',
+    'x',
+  ]);
 });

@@ -10,7 +10,16 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { commandBytes, commandFromCmdline, encodeSpec, envValue, nativeHelperPath, nulItems, ownEnvironment, type CommandBytes } from '../../src/backend/execspec.js';
+import {
+  commandBytes,
+  commandFromCmdline,
+  encodeSpec,
+  envValue,
+  nativeHelperPath,
+  nulItems,
+  ownEnvironment,
+  type CommandBytes,
+} from '../../src/backend/execspec.js';
 import { resolveCommand } from '../../src/backend/preflight.js';
 import { ExeclensError } from '../../src/exitcodes.js';
 
@@ -67,12 +76,17 @@ test('encodeSpec: magic, path, argc, argv, envc, env, each item NUL-terminated; 
 });
 
 /** run the native helper in --exec mode with a spec on fd 3 (or raw bytes there); collect its output */
-function runExec(spec: CommandBytes | Buffer, opts: { args?: string[]; via?: string } = {}): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+function runExec(
+  spec: CommandBytes | Buffer,
+  opts: { args?: string[]; via?: string } = {},
+): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
   const helper = nativeHelperPath();
   const args = ['--exec', ...(opts.args ?? [])];
   // via: a shell that starts the helper (to hand it signal dispositions Node would reset)
   const p = opts.via
-    ? spawn('/bin/sh', ['-c', `${opts.via}; exec "$0" "$@"`, helper, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] })
+    ? spawn('/bin/sh', ['-c', `${opts.via}; exec "$0" "$@"`, helper, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      })
     : spawn(helper, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   let stderr = '';
@@ -85,8 +99,22 @@ function runExec(spec: CommandBytes | Buffer, opts: { args?: string[]; via?: str
 }
 
 test('helper --exec: the command gets every byte 1-255 of argv and env exactly, and only the fds it was given (the spec pipe is closed)', async () => {
-  const argv = [B('sh'), B('-c'), B('cat /proc/$$/cmdline; printf "\\001"; cat /proc/$$/environ; printf "\\001"; ls /proc/$$/fd'), B('sh'), ALL, ...[...ALL].map((c) => Buffer.from([c])), B('')];
-  const env = [Buffer.concat([B('BYTES='), ALL]), Buffer.from([0x4b, 0xff, 0x3d, 0x76]), B('NOEQUALS'), B('A=1'), B('A=2')];
+  const argv = [
+    B('sh'),
+    B('-c'),
+    B('cat /proc/$$/cmdline; printf "\\001"; cat /proc/$$/environ; printf "\\001"; ls /proc/$$/fd'),
+    B('sh'),
+    ALL,
+    ...[...ALL].map((c) => Buffer.from([c])),
+    B(''),
+  ];
+  const env = [
+    Buffer.concat([B('BYTES='), ALL]),
+    Buffer.from([0x4b, 0xff, 0x3d, 0x76]),
+    B('NOEQUALS'),
+    B('A=1'),
+    B('A=2'),
+  ];
   const r = await runExec({ path: B('/bin/sh'), argv, env });
   assert.equal(r.code, 0, r.stderr);
   // \001 separates the three parts; it occurs in argv and env too, so cut by the known lengths
@@ -94,9 +122,16 @@ test('helper --exec: the command gets every byte 1-255 of argv and env exactly, 
   const environ = nul(env);
   assert.deepEqual(r.stdout.subarray(0, cmdline.length), cmdline);
   assert.deepEqual(r.stdout.subarray(cmdline.length + 1, cmdline.length + 1 + environ.length), environ);
-  const fds = r.stdout.subarray(cmdline.length + 1 + environ.length + 1).toString().trim().split('\n');
+  const fds = r.stdout
+    .subarray(cmdline.length + 1 + environ.length + 1)
+    .toString()
+    .trim()
+    .split('\n');
   // the same shell started directly, with the same stdio and no spec pipe: whatever else this process passes on, the same
-  const direct = spawnSync('/bin/sh', ['-c', 'ls /proc/$$/fd'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const direct = spawnSync('/bin/sh', ['-c', 'ls /proc/$$/fd'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  });
   assert.deepEqual(fds, direct.stdout.trim().split('\n'));
   assert.ok(!fds.includes('3'), 'the spec pipe is not passed on');
 });
@@ -133,14 +168,23 @@ test('helper --exec: a file without #! runs with /bin/sh, as execvp does', async
 });
 
 test('helper --exec: the command starts with every signal at its default action and none blocked, whatever the helper inherited', async () => {
-  const r = await runExec({ path: B('/bin/grep'), argv: [B('grep'), B('-E'), B('^Sig(Blk|Ign):'), B('/proc/self/status')], env: [] }, { via: "trap '' INT QUIT HUP USR1" });
+  const r = await runExec(
+    { path: B('/bin/grep'), argv: [B('grep'), B('-E'), B('^Sig(Blk|Ign):'), B('/proc/self/status')], env: [] },
+    { via: "trap '' INT QUIT HUP USR1" },
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.toString(), 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
 });
 
 test('helper --exec: a spec that is missing, cut short or followed by more is refused with 125, nothing run', async () => {
   const good = encodeSpec({ path: B('/bin/echo'), argv: [B('echo'), B('ran')], env: [] });
-  for (const bad of [Buffer.alloc(0), good.subarray(0, good.length - 3), Buffer.concat([good, B('x\0')]), B('other-magic\0/bin/echo\x001\0echo\x000\0'), B('execlens-spec-1\0/bin/echo\0-1\0')]) {
+  for (const bad of [
+    Buffer.alloc(0),
+    good.subarray(0, good.length - 3),
+    Buffer.concat([good, B('x\0')]),
+    B('other-magic\0/bin/echo\x001\0echo\x000\0'),
+    B('execlens-spec-1\0/bin/echo\0-1\0'),
+  ]) {
     const r = await runExec(bad);
     assert.equal(r.code, 125, JSON.stringify(bad.toString('latin1')));
     assert.equal(r.stdout.length, 0);
@@ -159,9 +203,15 @@ test('resolveCommand: a command and a PATH that are not UTF-8 find the file by i
     chmodSync(exe, 0o755);
     assert.deepEqual(resolveCommand(name, Buffer.concat([B('/nonexistent:'), dir])), exe);
     assert.deepEqual(resolveCommand(exe), exe, 'a path is taken as is');
-    assert.throws(() => resolveCommand(name, B('/nonexistent')), (e: unknown) => e instanceof ExeclensError && e.exitCode === 127 && e.message === 'caf\ufffd: command not found');
+    assert.throws(
+      () => resolveCommand(name, B('/nonexistent')),
+      (e: unknown) => e instanceof ExeclensError && e.exitCode === 127 && e.message === 'caf\ufffd: command not found',
+    );
     chmodSync(exe, 0o644);
-    assert.throws(() => resolveCommand(exe), (e: unknown) => e instanceof ExeclensError && e.exitCode === 126);
+    assert.throws(
+      () => resolveCommand(exe),
+      (e: unknown) => e instanceof ExeclensError && e.exitCode === 126,
+    );
   } finally {
     rmSync(base, { recursive: true, force: true });
   }

@@ -13,7 +13,10 @@ import { ROOT } from '../helpers/paths.js';
 
 function probe(cachePath: string, mode: string): { kconfigSource: string | null; symbolsSource: string | null } {
   const js = `import('${join(ROOT, 'dist/src/kernel/features.js')}').then((m) => { const f = m.probeKernel('${mode}'); console.log(JSON.stringify({ kconfigSource: f.kconfigSource, symbolsSource: f.symbolsSource })); })`;
-  const r = spawnSync(process.execPath, ['-e', js], { env: { ...process.env, EXECLENS_FACTS_CACHE: cachePath, EXECLENS_NO_FACTS_CACHE: '' }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['-e', js], {
+    env: { ...process.env, EXECLENS_FACTS_CACHE: cachePath, EXECLENS_NO_FACTS_CACHE: '' },
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as { kconfigSource: string | null; symbolsSource: string | null };
 }
@@ -30,7 +33,10 @@ test("kernel facts: 'refresh' records them for this boot, 'use' reads the record
     writeFileSync(path, JSON.stringify({ key: rec.key, facts: { ...rec.facts, kconfigSource: 'MARKER' } }));
     assert.equal(probe(path, 'use').kconfigSource, 'MARKER', "'use' answers from the record");
     assert.equal(probe(path, 'off').kconfigSource, probed.kconfigSource, "'off' probes");
-    writeFileSync(path, JSON.stringify({ key: `other-boot|${rec.key}`, facts: { ...rec.facts, kconfigSource: 'MARKER' } }));
+    writeFileSync(
+      path,
+      JSON.stringify({ key: `other-boot|${rec.key}`, facts: { ...rec.facts, kconfigSource: 'MARKER' } }),
+    );
     assert.equal(probe(path, 'use').kconfigSource, probed.kconfigSource, 'a record of another boot is ignored');
   } finally {
     rmSync(dir, { recursive: true, force: true });

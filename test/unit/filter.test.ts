@@ -8,8 +8,14 @@ import type { Summary } from '../../src/pipeline/summary.js';
 import { schemaErrors } from '../helpers/trace.js';
 import { B, execEvent, exitOf, forkOf, summaryOf } from '../helpers/events.js';
 
-const ok = { ev: execEvent({ comm: B('echo'), filename: B('/bin/echo'), argv: [B('echo'), B('--color=auto'), B('x')], uid: 1000 }), diff: null };
-const failed = { ev: execEvent({ ret: -13, comm: B('sh'), filename: B('/tmp/noexec'), argv: [B('/tmp/noexec')], uid: 0 }), diff: null };
+const ok = {
+  ev: execEvent({ comm: B('echo'), filename: B('/bin/echo'), argv: [B('echo'), B('--color=auto'), B('x')], uid: 1000 }),
+  diff: null,
+};
+const failed = {
+  ev: execEvent({ ret: -13, comm: B('sh'), filename: B('/tmp/noexec'), argv: [B('/tmp/noexec')], uid: 0 }),
+  diff: null,
+};
 
 test('each filter: successful/failed only, comm, filename, argv (any argument), uid; none set keeps all', () => {
   assert.equal(hasFilters({}), false);
@@ -18,7 +24,7 @@ test('each filter: successful/failed only, comm, filename, argv (any argument), 
   assert.equal(rejectedBy(ok, { result: 'failed' }), 'failed_only');
   assert.equal(rejectedBy(failed, { result: 'failed' }), null);
   assert.equal(rejectedBy(ok, { comm: /^ech/ }), null);
-  assert.equal(rejectedBy(failed, { comm: /^ech/ }), 'comm', 'a failed exec keeps the caller\'s comm');
+  assert.equal(rejectedBy(failed, { comm: /^ech/ }), 'comm', "a failed exec keeps the caller's comm");
   assert.equal(rejectedBy(ok, { filename: /^\/bin\// }), null);
   assert.equal(rejectedBy(failed, { filename: /^\/bin\// }), 'filename');
   assert.equal(rejectedBy(ok, { argv: /^--color/ }), null, 'a later argument matches');
@@ -26,7 +32,11 @@ test('each filter: successful/failed only, comm, filename, argv (any argument), 
   assert.equal(rejectedBy(failed, { argv: /^--color/ }), 'argv');
   assert.equal(rejectedBy(ok, { uid: 1000 }), null);
   assert.equal(rejectedBy(ok, { uid: 0 }), 'uid');
-  assert.equal(rejectedBy(failed, { result: 'successful', uid: 1000 }), 'successful_only', 'counted under the first filter that drops it');
+  assert.equal(
+    rejectedBy(failed, { result: 'successful', uid: 1000 }),
+    'successful_only',
+    'counted under the first filter that drops it',
+  );
 });
 
 test('FilterSink: passes kept execs, every fork and exit; the summary gets filtered_out (schema-valid) and the text line says it', () => {

@@ -12,16 +12,56 @@ import { formatText, toJsonRecord, type FormatOptions } from '../../src/output/f
 import { schemaErrors } from '../helpers/trace.js';
 
 const B = (s: string) => Buffer.from(s);
-const fmt: FormatOptions = { fullEnv: false, showFds: true, showCmdline: false, startNs: 1_000_000_000n, bootToWallNs: 1_764_000_000_000_000_000n };
+const fmt: FormatOptions = {
+  fullEnv: false,
+  showFds: true,
+  showCmdline: false,
+  startNs: 1_000_000_000n,
+  bootToWallNs: 1_764_000_000_000_000_000n,
+};
 const plain = palette(false);
 
 function exec(over: Partial<ExecEvent> = {}): ExecEvent {
-  const fd = (n: number, path: string, cloexec = false): FdInfo => ({ fd: n, path: B(path), flags: 0o2, ino: 1n, dev: 1, mode: 0o20620, cloexec });
+  const fd = (n: number, path: string, cloexec = false): FdInfo => ({
+    fd: n,
+    path: B(path),
+    flags: 0o2,
+    ino: 1n,
+    dev: 1,
+    mode: 0o20620,
+    cloexec,
+  });
   return {
-    execId: 0x1234n, tsNs: 1_500_000_000n, enterTsNs: 1_499_000_000n, pid: 42, tid: 42, ppid: 7, ret: 0, flags: 0, syscall: 0,
-    atFd: -100, atFlags: 0, uid: 1000, gid: 1000, euid: 1000, egid: 1000, comm: B('echo'), oldComm: B('sh'), nsPid: 42, nsLevel: 0,
-    argvTotal: 12, envTotal: 20, filename: B('/bin/echo'), argv: [B('/bin/echo'), B('a b')], env: [B('HOME=/root'), B('FOO=1')],
-    interpreter: null, cwd: B('/tmp'), exe: B('/usr/bin/echo'), fds: [fd(0, '/dev/pts/0'), fd(1, '/dev/pts/0'), fd(3, '/etc/x', true), fd(4, '/etc/y', true)], unreadable: { argv: [], env: [] }, missingChunks: 0,
+    execId: 0x1234n,
+    tsNs: 1_500_000_000n,
+    enterTsNs: 1_499_000_000n,
+    pid: 42,
+    tid: 42,
+    ppid: 7,
+    ret: 0,
+    flags: 0,
+    syscall: 0,
+    atFd: -100,
+    atFlags: 0,
+    uid: 1000,
+    gid: 1000,
+    euid: 1000,
+    egid: 1000,
+    comm: B('echo'),
+    oldComm: B('sh'),
+    nsPid: 42,
+    nsLevel: 0,
+    argvTotal: 12,
+    envTotal: 20,
+    filename: B('/bin/echo'),
+    argv: [B('/bin/echo'), B('a b')],
+    env: [B('HOME=/root'), B('FOO=1')],
+    interpreter: null,
+    cwd: B('/tmp'),
+    exe: B('/usr/bin/echo'),
+    fds: [fd(0, '/dev/pts/0'), fd(1, '/dev/pts/0'), fd(3, '/etc/x', true), fd(4, '/etc/y', true)],
+    unreadable: { argv: [], env: [] },
+    missingChunks: 0,
     ...over,
   };
 }
@@ -29,23 +69,43 @@ function exec(over: Partial<ExecEvent> = {}): ExecEvent {
 test('text: time, pid<ppid>, the comm before exec, result, filename, argv quoted to paste back, cwd, env diff, fds with the cloexec ones as ranges', () => {
   const ev = exec();
   const line = formatText({ ev, diff: diffEnv([B('HOME=/root'), B('OLD=x')], ev.env!) }, fmt, plain);
-  assert.match(line, /^\d\d:\d\d:\d\d\.500000 42<7> sh ok \/bin\/echo argv: \/bin\/echo 'a b' cwd: \/tmp env: \+FOO=1 -OLD fds: 0:\/dev\/pts\/0 1:\/dev\/pts\/0 cloexec:3-4\n$/);
+  assert.match(
+    line,
+    /^\d\d:\d\d:\d\d\.500000 42<7> sh ok \/bin\/echo argv: \/bin\/echo 'a b' cwd: \/tmp env: \+FOO=1 -OLD fds: 0:\/dev\/pts\/0 1:\/dev\/pts\/0 cloexec:3-4\n$/,
+  );
 });
 
 test('text: a failed exec shows the errno name and the comm, a compat exec its ABI, truncation and a lost chunk as !flags, a pid namespace as [ns:N]', () => {
-  const failed = formatText({ ev: exec({ ret: -2, comm: B('sh'), flags: ExecFlag.COMPAT | ExecFlag.ARGV_TRUNC, missingChunks: 1, nsLevel: 1, nsPid: 1 }), diff: null }, fmt, plain);
+  const failed = formatText(
+    {
+      ev: exec({
+        ret: -2,
+        comm: B('sh'),
+        flags: ExecFlag.COMPAT | ExecFlag.ARGV_TRUNC,
+        missingChunks: 1,
+        nsLevel: 1,
+        nsPid: 1,
+      }),
+      diff: null,
+    },
+    fmt,
+    plain,
+  );
   assert.match(failed, /42<7>\[ns:1\] sh ENOENT \[(ia32|aarch32|compat)\] \/bin\/echo/);
   assert.match(failed, / !argv_trunc,chunk_lost\n$/);
   assert.doesNotMatch(failed, /!.*compat/, 'the ABI is shown once, not as a flag');
 });
 
-test('text: a thread that is not the leader shows pid/tid; the launcher\'s exec shows the command\'s comm; --show-env of an empty environment says (empty)', () => {
+test("text: a thread that is not the leader shows pid/tid; the launcher's exec shows the command's comm; --show-env of an empty environment says (empty)", () => {
   assert.match(formatText({ ev: exec({ tid: 43 }), diff: null }, fmt, plain), / 42\/43<7> sh ok /);
   assert.match(formatText({ ev: exec(), diff: null, byLauncher: true }, fmt, plain), / 42<7> echo ok /);
-  assert.match(formatText({ ev: exec({ env: [] }), diff: null }, { ...fmt, fullEnv: true }, plain), / env: \(empty\) fds: /);
+  assert.match(
+    formatText({ ev: exec({ env: [] }), diff: null }, { ...fmt, fullEnv: true }, plain),
+    / env: \(empty\) fds: /,
+  );
 });
 
-test('text: bytes that are not UTF-8 are quoted as $\'\\xff\' (so the line pastes back), colour only when asked', () => {
+test("text: bytes that are not UTF-8 are quoted as $'\\xff' (so the line pastes back), colour only when asked", () => {
   const line = formatText({ ev: exec({ argv: [B('printf'), Buffer.from([0xff])] }), diff: null }, fmt, plain);
   assert.match(line, /argv: printf \$'\\xff'/);
   const coloured = formatText({ ev: exec(), diff: null }, fmt, palette(true));
@@ -54,9 +114,17 @@ test('text: bytes that are not UTF-8 are quoted as $\'\\xff\' (so the line paste
 });
 
 test('JSON: every record of these events validates against schema/exec-event.v2.json, non-UTF-8 items carry *_b64', () => {
-  const cases = [exec(), exec({ ret: -13, fds: [] }), exec({ argv: [B('x'), Buffer.from([0xff, 0x41])], cwd: Buffer.from([0x2f, 0xe9]) }), exec({ env: null, filename: null })];
+  const cases = [
+    exec(),
+    exec({ ret: -13, fds: [] }),
+    exec({ argv: [B('x'), Buffer.from([0xff, 0x41])], cwd: Buffer.from([0x2f, 0xe9]) }),
+    exec({ env: null, filename: null }),
+  ];
   for (const ev of cases) {
-    const rec = toJsonRecord({ ev, diff: ev.env ? diffEnv([B('HOME=/root')], ev.env) : null }, { ...fmt, showCmdline: true });
+    const rec = toJsonRecord(
+      { ev, diff: ev.env ? diffEnv([B('HOME=/root')], ev.env) : null },
+      { ...fmt, showCmdline: true },
+    );
     assert.equal(schemaErrors(rec), null, JSON.stringify(rec));
   }
   const odd = toJsonRecord({ ev: cases[2]!, diff: null }, fmt);
@@ -65,4 +133,3 @@ test('JSON: every record of these events validates against schema/exec-event.v2.
   assert.equal(toJsonRecord({ ev: cases[1]!, diff: null }, fmt).errno, 'EACCES');
   assert.equal(toJsonRecord({ ev: exec(), diff: null }, fmt).t, 0.5, 'seconds since the trace started');
 });
-

@@ -16,15 +16,21 @@ test('this machine (6.18 Firecracker): kprobe ruled out by config, fentry tried 
   assert.deepEqual(ids(p), ['fentry', 'raw_syscalls', 'tracepoint']);
   // raw sys_enter/sys_exit see ia32 syscalls too: one program each, no blind spot
   const raw = p.candidates.find((c) => c.id === 'raw_syscalls')!;
-  assert.deepEqual(raw.hooks.map((h) => [h.program, h.kind, h.target, h.abi]), [
-    ['raw_sys_enter', 'raw_tp', 'sys_enter', 'native+ia32'],
-    ['raw_sys_exit', 'raw_tp', 'sys_exit', 'native+ia32'],
-  ]);
+  assert.deepEqual(
+    raw.hooks.map((h) => [h.program, h.kind, h.target, h.abi]),
+    [
+      ['raw_sys_enter', 'raw_tp', 'sys_enter', 'native+ia32'],
+      ['raw_sys_exit', 'raw_tp', 'sys_exit', 'native+ia32'],
+    ],
+  );
   assert.deepEqual(raw.blind, []);
   assert.match(p.rejected.find((r) => r.id === 'kprobe')!.reason, /CONFIG_KPROBES is not set/);
   assert.match(p.rejected.find((r) => r.id === 'fentry.s')!.reason, /< 7\.1/);
   const tp = p.candidates.find((c) => c.id === 'tracepoint')!;
-  assert.ok(tp.blind.some((b) => /ia32/.test(b)), 'tracepoint plan must say compat failures are invisible');
+  assert.ok(
+    tp.blind.some((b) => /ia32/.test(b)),
+    'tracepoint plan must say compat failures are invisible',
+  );
   const fe = p.candidates[0]!;
   assert.ok(fe.hooks.some((h) => h.target === '__ia32_compat_sys_execve' && h.optional));
   assert.deepEqual(p.lifecycle, ['tp_btf', 'raw_tp']);
@@ -34,10 +40,13 @@ test('Debian 6.1 cloud: fentry, then kprobe on __x64_sys_execve, then tracepoint
   const p = choosePlan(features('debian-6.1-cloud-amd64'));
   assert.deepEqual(ids(p), ['fentry', 'kprobe', 'raw_syscalls', 'tracepoint']);
   const kp = p.candidates[1]!;
-  assert.deepEqual(kp.hooks.filter((h) => h.abi === 'native' && h.role === 'enter').map((h) => [h.program, h.target]), [
-    ['kprobe_execve', '__x64_sys_execve'],
-    ['kprobe_execveat', '__x64_sys_execveat'],
-  ]);
+  assert.deepEqual(
+    kp.hooks.filter((h) => h.abi === 'native' && h.role === 'enter').map((h) => [h.program, h.target]),
+    [
+      ['kprobe_execve', '__x64_sys_execve'],
+      ['kprobe_execveat', '__x64_sys_execveat'],
+    ],
+  );
   assert.ok(kp.hooks.some((h) => h.program === 'kprobe_compat_execve' && h.target === '__ia32_compat_sys_execve'));
   assert.ok(p.candidates.every((c) => !c.sleepable));
 });
@@ -48,12 +57,15 @@ test('arm64 6.1: no DIRECT_CALLS -> fentry ruled out (ENOTSUPP), kprobe on __arm
   assert.match(p.rejected.find((r) => r.id === 'fentry')!.reason, /DIRECT_CALLS/);
   assert.equal(p.candidates[0]!.hooks[0]!.target, '__arm64_sys_execve');
   const compat = p.candidates[0]!.hooks.filter((h) => h.abi !== 'native');
-  assert.deepEqual(compat.map((h) => [h.program, h.target, h.abi, h.optional]), [
-    ['kprobe_compat_execve', '__arm64_compat_sys_execve', 'aarch32', true],
-    ['kretprobe_compat_execve', '__arm64_compat_sys_execve', 'aarch32', true],
-    ['kprobe_compat_execveat', '__arm64_compat_sys_execveat', 'aarch32', true],
-    ['kretprobe_compat_execve', '__arm64_compat_sys_execveat', 'aarch32', true],
-  ]);
+  assert.deepEqual(
+    compat.map((h) => [h.program, h.target, h.abi, h.optional]),
+    [
+      ['kprobe_compat_execve', '__arm64_compat_sys_execve', 'aarch32', true],
+      ['kretprobe_compat_execve', '__arm64_compat_sys_execve', 'aarch32', true],
+      ['kprobe_compat_execveat', '__arm64_compat_sys_execveat', 'aarch32', true],
+      ['kretprobe_compat_execve', '__arm64_compat_sys_execveat', 'aarch32', true],
+    ],
+  );
   assert.deepEqual(p.candidates[0]!.blind, []);
   assert.equal(p.candidates[1]!.hooks[0]!.abi, 'native+aarch32');
   assert.deepEqual(p.candidates[1]!.blind, []);
@@ -86,8 +98,14 @@ test('error injection -> sleepable fentry first; EXECLENS_NO_SLEEP forbids it', 
   assert.deepEqual(ids(p), ['fentry.s', 'fentry', 'kprobe', 'raw_syscalls', 'tracepoint']);
   assert.ok(p.candidates[0]!.sleepable);
   assert.ok(p.candidates[0]!.hooks.some((h) => h.program === 'fentry_s_execve'));
-  assert.ok(p.candidates[0]!.hooks.some((h) => h.program === 'fexit_execve'), 'exit stays non-sleepable fexit');
-  assert.ok(p.candidates[0]!.hooks.some((h) => h.program === 'fentry_compat_execve'), 'compat entry is never sleepable');
+  assert.ok(
+    p.candidates[0]!.hooks.some((h) => h.program === 'fexit_execve'),
+    'exit stays non-sleepable fexit',
+  );
+  assert.ok(
+    p.candidates[0]!.hooks.some((h) => h.program === 'fentry_compat_execve'),
+    'compat entry is never sleepable',
+  );
   const ns = choosePlan(features('x86_64-6.12-error-injection'), overridesFromEnv({ EXECLENS_NO_SLEEP: '1' }));
   assert.deepEqual(ids(ns), ['fentry', 'kprobe', 'raw_syscalls', 'tracepoint']);
 });
@@ -139,9 +157,14 @@ for (const [cell, expected] of [
     const p = choosePlan(features(cell));
     assert.equal(p.fatal ?? null, null);
     assert.deepEqual(ids(p), expected);
-    for (const c of p.candidates.filter((x) => x.id !== 'tracepoint')) assert.ok(c.hooks.some((h) => h.abi.includes('ia32')), `${c.id} has compat hooks`);
+    for (const c of p.candidates.filter((x) => x.id !== 'tracepoint'))
+      assert.ok(
+        c.hooks.some((h) => h.abi.includes('ia32')),
+        `${c.id} has compat hooks`,
+      );
     // compat entry hooks are never sleepable, even in the fentry.s candidate
-    for (const c of p.candidates) assert.ok(!c.hooks.some((h) => h.abi === 'ia32' && h.program.startsWith('fentry_s_')));
+    for (const c of p.candidates)
+      assert.ok(!c.hooks.some((h) => h.abi === 'ia32' && h.program.startsWith('fentry_s_')));
   });
 }
 
@@ -186,8 +209,14 @@ test('loops: bpf_loop first where the kernel BTF has it (unrolled as fallback), 
   assert.match(noJit.loopsWhy, /JIT off/);
   // overrides: one variant only, even one the kernel lacks (the trial load then says why)
   assert.deepEqual(choosePlan({ ...host, bpfLoop: true }, { loops: 'unrolled' }).loops, ['unrolled']);
-  assert.deepEqual(choosePlan(features('matrix-5.10_x86_64_clang14'), overridesFromEnv({ EXECLENS_LOOPS: 'bpf_loop' })).loops, ['bpf_loop']);
-  assert.throws(() => overridesFromEnv({ EXECLENS_LOOPS: 'fast' }), /EXECLENS_LOOPS=fast: expected bpf_loop or unrolled/);
+  assert.deepEqual(
+    choosePlan(features('matrix-5.10_x86_64_clang14'), overridesFromEnv({ EXECLENS_LOOPS: 'bpf_loop' })).loops,
+    ['bpf_loop'],
+  );
+  assert.throws(
+    () => overridesFromEnv({ EXECLENS_LOOPS: 'fast' }),
+    /EXECLENS_LOOPS=fast: expected bpf_loop or unrolled/,
+  );
 });
 
 /*
@@ -204,11 +233,19 @@ interface RecordedAttempt {
 }
 const recorded = readdirSync(fixture('features'))
   .filter((f) => f.startsWith('matrix-') && f.endsWith('.json'))
-  .map((f) => ({ name: f.replace(/\.json$/, ''), data: JSON.parse(readFileSync(fixture(`features/${f}`), 'utf8')) as KernelFeatures & { _attempts?: RecordedAttempt[] } }))
+  .map((f) => ({
+    name: f.replace(/\.json$/, ''),
+    data: JSON.parse(readFileSync(fixture(`features/${f}`), 'utf8')) as KernelFeatures & {
+      _attempts?: RecordedAttempt[];
+    },
+  }))
   .filter((x) => x.data._attempts?.length);
 
 test('kernel-matrix fixtures with recorded load attempts exist (the walk test below has data)', () => {
-  assert.ok(recorded.length >= 1, 'no test/fixtures/features/matrix-*.json has _attempts: refresh them with npm run matrix -- --report DIR --save-fixtures');
+  assert.ok(
+    recorded.length >= 1,
+    'no test/fixtures/features/matrix-*.json has _attempts: refresh them with npm run matrix -- --report DIR --save-fixtures',
+  );
 });
 
 for (const { name, data } of recorded) {
@@ -218,15 +255,27 @@ for (const { name, data } of recorded) {
     const p = choosePlan(data);
     assert.equal(p.fatal ?? null, null);
     assert.ok(chosen.ok, 'the cell loaded a plan');
-    assert.ok(attempts.slice(0, -1).every((a) => !a.ok), 'only the last attempt succeeded');
+    assert.ok(
+      attempts.slice(0, -1).every((a) => !a.ok),
+      'only the last attempt succeeded',
+    );
     // a refused loop variant the plan now leaves out from the start (e.g. bpf_loop with the JIT off) is an
     // attempt saved, not a difference; the one that loaded must still be offered
-    const kept = attempts.filter((a) => a.ok || a.loops === null || p.loops.includes(a.loops as (typeof p.loops)[number]));
+    const kept = attempts.filter(
+      (a) => a.ok || a.loops === null || p.loops.includes(a.loops as (typeof p.loops)[number]),
+    );
     const walked = kept.map((a) => a.candidate).filter((c, i, all) => i === 0 || all[i - 1] !== c);
     assert.deepEqual(walked, ids(p).slice(0, walked.length), 'candidates tried in the plan order, none skipped');
     for (const a of kept) {
-      assert.ok(p.lifecycle.includes(a.lifecycle as (typeof p.lifecycle)[number]), `lifecycle ${a.lifecycle} is in the plan (${p.lifecycle.join(', ')})`);
-      if (a.loops !== null) assert.ok(p.loops.includes(a.loops as (typeof p.loops)[number]), `loop variant ${a.loops} is in the plan (${p.loops.join(', ')})`);
+      assert.ok(
+        p.lifecycle.includes(a.lifecycle as (typeof p.lifecycle)[number]),
+        `lifecycle ${a.lifecycle} is in the plan (${p.lifecycle.join(', ')})`,
+      );
+      if (a.loops !== null)
+        assert.ok(
+          p.loops.includes(a.loops as (typeof p.loops)[number]),
+          `loop variant ${a.loops} is in the plan (${p.loops.join(', ')})`,
+        );
     }
   });
 }
@@ -240,7 +289,10 @@ test('IA32 emulation off at boot (Linux >= 6.7, ia32_emulation=false): no compat
     assert.ok(!c.blind.some((b) => /compat/.test(b)), `${c.id}: nothing to be blind to`);
   }
   assert.match(p.compatWhy, /IA32 emulation is off this boot .*ENOEXEC/);
-  assert.ok(choosePlan(features('debian-6.1-cloud-amd64')).candidates[0]!.hooks.some((h) => h.abi === 'ia32'), 'on by default');
+  assert.ok(
+    choosePlan(features('debian-6.1-cloud-amd64')).candidates[0]!.hooks.some((h) => h.abi === 'ia32'),
+    'on by default',
+  );
 });
 
 test('ia32Emulation: built in or not, then ia32_emulation= on the command line over CONFIG_IA32_EMULATION_DEFAULT_DISABLED', () => {

@@ -6,8 +6,25 @@ import { join } from 'node:path';
 import type { Attempt } from '../../src/backend/ebpf/loader.js';
 import { isLasting, readRefusals, refusalKey, writeRefusals } from '../../src/backend/ebpf/refusals.js';
 
-const fentryEperm: Attempt = { candidate: 'fentry', lifecycle: 'tp_btf', stage: 'load', ok: false, errno: 1, error: 'Operation not permitted', program: 'fentry_execve', endedCandidate: true };
-const kprobeEagain: Attempt = { candidate: 'kprobe', lifecycle: 'tp_btf', stage: 'load', ok: false, errno: 11, error: 'Resource temporarily unavailable', endedCandidate: true };
+const fentryEperm: Attempt = {
+  candidate: 'fentry',
+  lifecycle: 'tp_btf',
+  stage: 'load',
+  ok: false,
+  errno: 1,
+  error: 'Operation not permitted',
+  program: 'fentry_execve',
+  endedCandidate: true,
+};
+const kprobeEagain: Attempt = {
+  candidate: 'kprobe',
+  lifecycle: 'tp_btf',
+  stage: 'load',
+  ok: false,
+  errno: 11,
+  error: 'Resource temporarily unavailable',
+  endedCandidate: true,
+};
 const tpOk: Attempt = { candidate: 'tracepoint', lifecycle: 'tp_btf', stage: 'ok', ok: true };
 
 test('refusals: lasting refusals of a candidate are remembered under their key; transient ones (EAGAIN: a signal during verification) are not', () => {
@@ -19,7 +36,11 @@ test('refusals: lasting refusals of a candidate are remembered under their key; 
   assert.equal(r.get('fentry')!.errno, 1);
   assert.equal(readRefusals(f, 'K2').size, 0, 'another boot, kernel or object: nothing remembered');
   assert.equal(isLasting(kprobeEagain), false);
-  assert.equal(isLasting({ ...fentryEperm, stage: 'open' }), false, 'an object that does not open says nothing about the kernel');
+  assert.equal(
+    isLasting({ ...fentryEperm, stage: 'open' }),
+    false,
+    'an object that does not open says nothing about the kernel',
+  );
 });
 
 test('refusals: a candidate that loads later is forgotten; a lifecycle-only refusal and a replayed (cached) attempt are not recorded again', () => {

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { walkRecords } from '../../src/backend/ebpf/ringbuf.js';
 
 /** A ring data area of `size` bytes with records written at absolute positions, as the kernel lays them out. */
-function ring(size: number, recs: { pos: number; payload: Buffer; busy?: boolean; discard?: boolean }[]): { data: Uint8Array; hdr32: Uint32Array } {
+function ring(
+  size: number,
+  recs: { pos: number; payload: Buffer; busy?: boolean; discard?: boolean }[],
+): { data: Uint8Array; hdr32: Uint32Array } {
   const buf = new ArrayBuffer(size);
   const data = new Uint8Array(buf);
   const hdr32 = new Uint32Array(buf);

@@ -13,7 +13,10 @@ test('timeField: wall HH:MM:SS.uuuuuu, unix seconds.uuuuuu since the epoch, rela
   const ts = 1_500_000_000n;
   const d = new Date(1_764_000_001_500);
   const pad = (n: number) => String(n).padStart(2, '0');
-  assert.equal(timeField(ts, o('wall'), null), `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.500000`);
+  assert.equal(
+    timeField(ts, o('wall'), null),
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.500000`,
+  );
   assert.equal(timeField(ts, o(undefined), null), timeField(ts, o('wall'), null), 'wall is the default');
   assert.equal(timeField(ts, o('unix'), null), '1764000001.500000');
   assert.equal(timeField(ts, o('relative'), null), '     0.500000', 'the first line: since the trace started (1.0 s)');
@@ -29,5 +32,11 @@ test('text lines: no time field with none; relative counts from the line before,
   const sink = new TextSink(w, o('relative'), plain);
   for (const ms of [1100n, 1150n, 2150n]) sink.exec({ ev: execEvent({ tsNs: ms * 1_000_000n }), diff: null });
   sink.flush();
-  assert.deepEqual(w.text.trim().split('\n').map((l) => l.trim().split(' ')[0]), ['0.100000', '0.050000', '1.000000']);
+  assert.deepEqual(
+    w.text
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(' ')[0]),
+    ['0.100000', '0.050000', '1.000000'],
+  );
 });

@@ -5,7 +5,16 @@ import type { ExecEvent } from '../../src/events/types.js';
 
 const B = (s: string) => Buffer.from(s);
 const ev = (pid: number, ppid: number, env: string[] | null, ret = 0): ExecEvent =>
-  ({ pid, ppid, ret, env: env ? env.map(B) : null, cwd: B('/'), argv: [], fds: [], unreadable: { argv: [], env: [] } }) as unknown as ExecEvent;
+  ({
+    pid,
+    ppid,
+    ret,
+    env: env ? env.map(B) : null,
+    cwd: B('/'),
+    argv: [],
+    fds: [],
+    unreadable: { argv: [], env: [] },
+  }) as unknown as ExecEvent;
 
 test('tree: an exec is diffed against its own previous exec, else what it inherited from its parent at fork', () => {
   const t = new ProcessTree();
@@ -15,7 +24,11 @@ test('tree: an exec is diffed against its own previous exec, else what it inheri
   // the second exec of the same process: against the first exec's environment
   assert.deepEqual(t.onExec(ev(2, 1, ['B=3'])).diff, { added: [], removed: ['A'], changed: [['B', '2', '3']] });
   t.onFork(2, 3);
-  assert.deepEqual(t.onExec(ev(3, 2, ['B=3'])).diff, { added: [], removed: [], changed: [] }, 'a child inherits the latest environment');
+  assert.deepEqual(
+    t.onExec(ev(3, 2, ['B=3'])).diff,
+    { added: [], removed: [], changed: [] },
+    'a child inherits the latest environment',
+  );
 });
 
 test('tree: a failed exec does not replace the baseline; an unknown process has none; exits leave the live set', () => {

@@ -24,10 +24,37 @@ const fmt = { bootToWallNs: 1_764_000_000_000_000_000n, startNs: 1_000_000_000n 
 
 function exec(pid: number, ppid: number, file: string, args: string[] = [], over: Partial<ExecEvent> = {}): ExecEvent {
   return {
-    execId: BigInt(pid), tsNs: 1_500_000_000n, enterTsNs: 1_499_000_000n, pid, tid: pid, ppid, ret: 0, flags: 0, syscall: 0,
-    atFd: -100, atFlags: 0, uid: 1000, gid: 1000, euid: 1000, egid: 1000, comm: B(file.split('/').pop()!), oldComm: B('sh'), nsPid: pid, nsLevel: 0,
-    argvTotal: 0, envTotal: 0, filename: B(file), argv: [B(file.split('/').pop()!), ...args.map(B)], env: [B('HOME=/root'), B('PATH=/usr/bin:/bin')],
-    interpreter: null, cwd: B('/tmp'), exe: null, fds: [], unreadable: { argv: [], env: [] }, missingChunks: 0, ...over,
+    execId: BigInt(pid),
+    tsNs: 1_500_000_000n,
+    enterTsNs: 1_499_000_000n,
+    pid,
+    tid: pid,
+    ppid,
+    ret: 0,
+    flags: 0,
+    syscall: 0,
+    atFd: -100,
+    atFlags: 0,
+    uid: 1000,
+    gid: 1000,
+    euid: 1000,
+    egid: 1000,
+    comm: B(file.split('/').pop()!),
+    oldComm: B('sh'),
+    nsPid: pid,
+    nsLevel: 0,
+    argvTotal: 0,
+    envTotal: 0,
+    filename: B(file),
+    argv: [B(file.split('/').pop()!), ...args.map(B)],
+    env: [B('HOME=/root'), B('PATH=/usr/bin:/bin')],
+    interpreter: null,
+    cwd: B('/tmp'),
+    exe: null,
+    fds: [],
+    unreadable: { argv: [], env: [] },
+    missingChunks: 0,
+    ...over,
   };
 }
 
@@ -49,9 +76,12 @@ function sample(): { store: ExecStore; view: ListView } {
   return { store, view };
 }
 
-test('store: an exec descends from its process\'s previous exec, else from its nearest forking ancestor\'s last one', () => {
+test("store: an exec descends from its process's previous exec, else from its nearest forking ancestor's last one", () => {
   const { store } = sample();
-  assert.deepEqual([0, 1, 2, 3, 4].map((id) => store.get(id)!.parent), [-1, 0, 1, 1, 0]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((id) => store.get(id)!.parent),
+    [-1, 0, 1, 1, 0],
+  );
   assert.deepEqual(store.get(1)!.children, [2, 3]);
   assert.equal(store.get(3)!.exitStatus, 256);
   assert.deepEqual(store.ancestors(3), [1, 0]);
@@ -69,7 +99,7 @@ test('store: history is capped by rows and by bytes; the oldest go first and are
   assert.ok(byBytes.heldBytes <= one * 2 + 1);
 });
 
-test('store: the failed tries of a PATH search are siblings under the process\'s image, the one that works too', () => {
+test("store: the failed tries of a PATH search are siblings under the process's image, the one that works too", () => {
   const store = new ExecStore({ maxRows: 100, maxBytes: 1 << 30 });
   store.add({ ev: exec(10, 1, '/usr/bin/cc'), diff: null });
   store.fork(10, 11);
@@ -77,18 +107,36 @@ test('store: the failed tries of a PATH search are siblings under the process\'s
   store.add({ ev: exec(11, 10, '/usr/local/bin/as', [], { ret: -2 }), diff: null });
   store.add({ ev: exec(11, 10, '/usr/bin/as'), diff: null });
   store.add({ ev: exec(11, 10, '/bin/true'), diff: null });
-  assert.deepEqual([1, 2, 3, 4].map((id) => store.get(id)!.parent), [0, 0, 0, 3]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map((id) => store.get(id)!.parent),
+    [0, 0, 0, 3],
+  );
   store.exit(11, 0);
-  assert.deepEqual([1, 2, 3, 4].map((id) => store.get(id)!.exitStatus), [null, null, null, 0]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map((id) => store.get(id)!.exitStatus),
+    [null, null, null, 0],
+  );
 });
 
 test('list: follow keeps the newest exec selected; moving up leaves follow; End returns to it; the window holds the cursor', () => {
   const { store, view } = sample();
-  assert.equal(view.window(2).map((r) => r.row.id).join(), '3,4');
+  assert.equal(
+    view
+      .window(2)
+      .map((r) => r.row.id)
+      .join(),
+    '3,4',
+  );
   assert.equal(view.cursor, 4);
   view.move(-3);
   assert.equal(view.follow, false);
-  assert.deepEqual(view.window(2).map((r) => [r.row.id, r.selected]), [[1, true], [2, false]]);
+  assert.deepEqual(
+    view.window(2).map((r) => [r.row.id, r.selected]),
+    [
+      [1, true],
+      [2, false],
+    ],
+  );
   view.added(store.add({ ev: exec(14, 11, '/usr/bin/ld'), diff: null }));
   assert.equal(view.cursor, 1, 'a new exec does not move the cursor out of follow mode');
   view.end();
@@ -101,23 +149,39 @@ test('list: follow keeps the newest exec selected; moving up leaves follow; End 
 test('filter: text is case-insensitive unless asked, a regex works, a bad regex is one message, failed-only sees exit codes that come later', () => {
   const { store, view } = sample();
   assert.ok(view.setFilter({ text: 'b.c', regex: false, caseSensitive: false }));
-  assert.deepEqual(view.window(10).map((r) => r.row.id), [3]);
+  assert.deepEqual(
+    view.window(10).map((r) => r.row.id),
+    [3],
+  );
   view.setFilter({ text: 'b.c', regex: false, caseSensitive: true });
   assert.equal(view.length, 0);
   view.setFilter({ text: '^\\d+ ok cc ', regex: true, caseSensitive: false });
-  assert.deepEqual(view.window(10).map((r) => r.row.id), [2, 3]);
+  assert.deepEqual(
+    view.window(10).map((r) => r.row.id),
+    [2, 3],
+  );
   assert.equal(view.setFilter({ text: '(', regex: true, caseSensitive: false }), false);
   assert.match(view.message, /^bad regex: /);
   view.setFilter(null, true);
-  assert.deepEqual(view.window(10).map((r) => r.row.id), [3]);
+  assert.deepEqual(
+    view.window(10).map((r) => r.row.id),
+    [3],
+  );
   const r = store.add({ ev: exec(15, 11, '/usr/bin/cc', ['-c', 'c.c']), diff: null });
   view.added(r);
   assert.equal(view.length, 1, 'still running: not failed yet');
   store.onExitStatus = (row) => view.ended(row);
   store.exit(15, 2 << 8);
-  assert.deepEqual(view.window(10).map((x) => x.row.id), [3, 5]);
+  assert.deepEqual(
+    view.window(10).map((x) => x.row.id),
+    [3, 5],
+  );
   view.added(store.add({ ev: exec(16, 11, '/nope', [], { ret: -2 }), diff: null }));
-  assert.deepEqual(view.window(10).map((x) => x.row.id), [3, 5, 6], 'a failed exec (ENOENT) is a failure');
+  assert.deepEqual(
+    view.window(10).map((x) => x.row.id),
+    [3, 5, 6],
+    'a failed exec (ENOENT) is a failure',
+  );
 });
 
 test('search: next and previous from the cursor, wrapping around, marks hits, says when nothing matches', () => {
@@ -133,7 +197,10 @@ test('search: next and previous from the cursor, wrapping around, marks hits, sa
   assert.equal(view.message, 'search wrapped');
   view.searchNext(-1);
   assert.equal(view.cursor, 3);
-  assert.deepEqual(view.window(10).map((r) => r.hit), [false, false, true, true, false]);
+  assert.deepEqual(
+    view.window(10).map((r) => r.hit),
+    [false, false, true, true, false],
+  );
   view.setSearch({ text: 'zzz', regex: false, caseSensitive: false });
   assert.equal(view.searchNext(1), false);
   assert.equal(view.message, 'not found: zzz');
@@ -142,7 +209,11 @@ test('search: next and previous from the cursor, wrapping around, marks hits, sa
 test('tree: execs under their parent exec, depth-first; collapse hides the children; go to parent opens the path', () => {
   const { view } = sample();
   view.setMode('tree');
-  const shape = () => view.window(10).map((r) => `${r.depth}:${r.row.id}${r.hasChildren ? (r.collapsed ? '+' : '-') : ''}`).join(' ');
+  const shape = () =>
+    view
+      .window(10)
+      .map((r) => `${r.depth}:${r.row.id}${r.hasChildren ? (r.collapsed ? '+' : '-') : ''}`)
+      .join(' ');
   assert.equal(shape(), '0:0- 1:1- 2:2 2:3 1:4');
   view.home();
   view.move(1);
@@ -168,57 +239,91 @@ test('tree with a filter: the matching execs and the path to them', () => {
   const { view } = sample();
   view.setMode('tree');
   view.setFilter({ text: 'a.c', regex: false, caseSensitive: false });
-  assert.deepEqual(view.window(10).map((r) => `${r.depth}:${r.row.id}`), ['0:0', '1:1', '2:2']);
+  assert.deepEqual(
+    view.window(10).map((r) => `${r.depth}:${r.row.id}`),
+    ['0:0', '1:1', '2:2'],
+  );
 });
 
 test('row: time, pid<ppid>, result, how the process ended, filename, the other argv; search text has the same words', () => {
   const { store } = sample();
-  const text = rowSegments(store.get(3)!, fmt).map((s) => s.text).join('');
+  const text = rowSegments(store.get(3)!, fmt)
+    .map((s) => s.text)
+    .join('');
   assert.match(text, /^\d\d:\d\d:\d\d\.500 13<11> ok exit 1 \/usr\/bin\/cc -c B\.c$/);
   assert.equal(rowSegments(store.get(3)!, fmt).find((s) => s.text === 'ok')!.style, 'green');
   assert.match(searchText(store.get(3)!), /^13 ok cc \/usr\/bin\/cc cc -c B\.c \/tmp exit 1$/);
 });
 
 test('copy c: the exact command line reproduces argv, cwd and exactly the environment, run by bash', () => {
-  const ev = exec(20, 1, '/usr/bin/env', [], { argv: [B('env')], env: [B('A=x y'), B("Q='"), B('PATH=/usr/bin:/bin')], cwd: B('/') });
+  const ev = exec(20, 1, '/usr/bin/env', [], {
+    argv: [B('env')],
+    env: [B('A=x y'), B("Q='"), B('PATH=/usr/bin:/bin')],
+    cwd: B('/'),
+  });
   const c = COPY_TARGETS.find((t) => t.key === 'c')!.text({ ev, diff: null })!;
   const r = spawnSync('bash', ['-c', c], { cwd: '/tmp', encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n'), ['A=x y', "Q='", 'PATH=/usr/bin:/bin']);
   const pwd = exec(21, 1, '/bin/pwd', [], { argv: [B('/bin/pwd')], cwd: B('/usr') });
-  assert.equal(spawnSync('bash', ['-c', COPY_TARGETS[0]!.text({ ev: pwd, diff: null })!], { encoding: 'utf8' }).stdout, '/usr\n');
+  assert.equal(
+    spawnSync('bash', ['-c', COPY_TARGETS[0]!.text({ ev: pwd, diff: null })!], { encoding: 'utf8' }).stdout,
+    '/usr\n',
+  );
 });
 
 test('copy e: the command line with only the environment changes applies them to the environment it runs in', () => {
   const ev = exec(22, 1, '/usr/bin/env', [], { argv: [B('env')], env: [B('KEEP=1'), B('NEW=a b')], cwd: B('/') });
   const line = cmdlineWithChanges({ ev, diff: diffEnv([B('KEEP=1'), B('OLD=x')], ev.env!) })!;
   assert.equal(line, "cd / && env -u OLD 'NEW=a b' /usr/bin/env");
-  const r = spawnSync('bash', ['-c', line], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', KEEP: '1', OLD: 'x', MINE: 'y' } });
+  const r = spawnSync('bash', ['-c', line], {
+    encoding: 'utf8',
+    env: { PATH: '/usr/bin:/bin', KEEP: '1', OLD: 'x', MINE: 'y' },
+  });
   const vars = r.stdout.trim().split('\n');
-  assert.ok(vars.includes('NEW=a b') && vars.includes('MINE=y') && vars.includes('KEEP=1') && !vars.some((v) => v.startsWith('OLD=')), r.stdout);
+  assert.ok(
+    vars.includes('NEW=a b') &&
+      vars.includes('MINE=y') &&
+      vars.includes('KEEP=1') &&
+      !vars.some((v) => v.startsWith('OLD=')),
+    r.stdout,
+  );
 });
 
 test('copy: every target of the menu, on one exec', () => {
   const ev = exec(20, 1, '/bin/echo', ['a b'], { env: [B('HOME=/root'), B('FOO=1')] });
   const x = { ev, diff: diffEnv([B('HOME=/root'), B('OLD=1')], ev.env!) };
   const t = Object.fromEntries(COPY_TARGETS.map((c) => [c.key, c.text(x)]));
-  assert.equal(t.c, reconstructCmdline(ev), '--show-cmdline\'s line');
-  assert.deepEqual({ ...t, c: undefined }, {
-    c: undefined,
-    e: "cd /tmp && env -u OLD FOO=1 /bin/echo 'a b'",
-    a: "echo 'a b'",
-    f: '/bin/echo',
-    v: 'HOME=/root\nFOO=1',
-    d: '+FOO=1\n-OLD',
-  });
-  assert.equal(spawnSync('bash', ['-c', t.c!], { encoding: 'utf8' }).stdout, 'a b\n', 'it runs /bin/echo with that argv');
+  assert.equal(t.c, reconstructCmdline(ev), "--show-cmdline's line");
+  assert.deepEqual(
+    { ...t, c: undefined },
+    {
+      c: undefined,
+      e: "cd /tmp && env -u OLD FOO=1 /bin/echo 'a b'",
+      a: "echo 'a b'",
+      f: '/bin/echo',
+      v: 'HOME=/root\nFOO=1',
+      d: '+FOO=1\n-OLD',
+    },
+  );
+  assert.equal(
+    spawnSync('bash', ['-c', t.c!], { encoding: 'utf8' }).stdout,
+    'a b\n',
+    'it runs /bin/echo with that argv',
+  );
 });
 
 test('details: fields, the env diff, fds, and what was lost', () => {
-  const ev = exec(30, 1, '/bin/echo', ['hi'], { flags: ExecFlag.ENV_TRUNC, missingChunks: 2, fds: [{ fd: 1, path: B('/dev/pts/3'), flags: 2, ino: 1n, dev: 1, mode: 0o20620, cloexec: false }] });
+  const ev = exec(30, 1, '/bin/echo', ['hi'], {
+    flags: ExecFlag.ENV_TRUNC,
+    missingChunks: 2,
+    fds: [{ fd: 1, path: B('/dev/pts/3'), flags: 2, ino: 1n, dev: 1, mode: 0o20620, cloexec: false }],
+  });
   const store = new ExecStore();
   const r = store.add({ ev, diff: diffEnv([B('HOME=/root')], ev.env!) });
-  const text = detailLines(store, r, fmt).map((l) => l.map((s) => s.text).join('')).join('\n');
+  const text = detailLines(store, r, fmt)
+    .map((l) => l.map((s) => s.text).join(''))
+    .join('\n');
   assert.match(text, /^lost +env_trunc, 2 chunk record\(s\) lost$/m);
   assert.match(text, /^env diff +\+PATH=\/usr\/bin:\/bin$/m);
   assert.match(text, /^fds +1 \/dev\/pts\/3 chr O_RDWR$/m);
@@ -227,9 +332,12 @@ test('details: fields, the env diff, fds, and what was lost', () => {
   assert.match(text, /^parent +none traced$/m);
 });
 
-test('breakpoints: tracexec\'s syntax, the stop kind must match, argv is matched joined by spaces, bad specs are one line', () => {
-  const bps = ['sysenter:filename:/cc$', 'sysexit:argv:-c b\\.c', 'sysenter:exact-filename:/bin/sh'].map(parseBreakpoint);
-  const at = (stop: 'sysenter' | 'sysexit', f: string, argv: string[]) => matchBreakpoint(bps, { stop, filename: B(f), argv: argv.map(B) })?.spec ?? null;
+test("breakpoints: tracexec's syntax, the stop kind must match, argv is matched joined by spaces, bad specs are one line", () => {
+  const bps = ['sysenter:filename:/cc$', 'sysexit:argv:-c b\\.c', 'sysenter:exact-filename:/bin/sh'].map(
+    parseBreakpoint,
+  );
+  const at = (stop: 'sysenter' | 'sysexit', f: string, argv: string[]) =>
+    matchBreakpoint(bps, { stop, filename: B(f), argv: argv.map(B) })?.spec ?? null;
   assert.equal(at('sysenter', '/usr/bin/cc', ['cc']), 'sysenter:filename:/cc$');
   assert.equal(at('sysexit', '/usr/bin/cc', ['cc']), null);
   assert.equal(at('sysexit', '/usr/bin/cc', ['cc', '-c', 'b.c']), 'sysexit:argv:-c b\\.c');
@@ -237,7 +345,10 @@ test('breakpoints: tracexec\'s syntax, the stop kind must match, argv is matched
   assert.equal(at('sysenter', '/bin/shx', ['sh']), null);
   assert.throws(() => parseBreakpoint('enter:filename:x'), /expected sysenter\|sysexit:filename\|argv:REGEX/);
   assert.throws(() => parseBreakpoint('sysenter:file:x'), /unknown pattern kind file/);
-  assert.throws(() => parseBreakpoint('sysenter:filename:('), /^Error: -b sysenter:filename:\(: Invalid regular expression/);
+  assert.throws(
+    () => parseBreakpoint('sysenter:filename:('),
+    /^Error: -b sysenter:filename:\(: Invalid regular expression/,
+  );
   assert.equal(expandTemplate('gdb -p {{PID}} && echo {{PID}}', 42), 'gdb -p 42 && echo 42');
 });
 
@@ -252,7 +363,10 @@ test('keys: no key means two things in one mode; readline names map to the table
     assert.equal(new Set(keys).size, keys.length, `a key bound twice in ${mode}`);
   }
   assert.equal(keyId('\x13', { name: 's', ctrl: true, meta: false, shift: false, sequence: '\x13' }), 'C-s');
-  assert.equal(keyId(undefined, { name: 'pageup', ctrl: false, meta: false, shift: false, sequence: '\x1b[5~' }), 'pageup');
+  assert.equal(
+    keyId(undefined, { name: 'pageup', ctrl: false, meta: false, shift: false, sequence: '\x1b[5~' }),
+    'pageup',
+  );
   assert.equal(keyId('G', { name: 'g', ctrl: false, meta: false, shift: true, sequence: 'G' }), 'G');
   assert.equal(keyId('/', { name: undefined, ctrl: false, meta: false, shift: false, sequence: '/' }), '/');
   assert.equal(actionFor('list', 'G'), 'end');

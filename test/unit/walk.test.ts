@@ -27,14 +27,23 @@ test('walk: a candidate refused before the verifier ends it; the next candidate 
   const s = scripted([{ ok: false, errno: 1, error: 'EPERM' }, { ok: false, errno: 1, error: 'EPERM' }, { ok: true }]);
   const r = walkPlan(plan7, new Map(), s.attempt);
   assert.equal(r.tracer, 'kprobe+tp_btf+bpf_loop');
-  assert.deepEqual(s.asked.map((a) => a.c), ['fentry.s', 'fentry', 'kprobe']);
-  assert.deepEqual(r.attempts.map((a) => a.endedCandidate ?? false), [true, true, false]);
+  assert.deepEqual(
+    s.asked.map((a) => a.c),
+    ['fentry.s', 'fentry', 'kprobe'],
+  );
+  assert.deepEqual(
+    r.attempts.map((a) => a.endedCandidate ?? false),
+    [true, true, false],
+  );
 });
 
 test('walk: a refused bpf_loop program retries the same candidate and lifecycle unrolled', () => {
   const s = scripted([{ ok: false, program: 'btf_sched_exec_loop', error: 'EINVAL' }, { ok: true }]);
   const r = walkPlan(plan7, new Map(), s.attempt);
-  assert.deepEqual(s.asked.map((a) => `${a.c}+${a.lc}+${a.loops}`), ['fentry.s+tp_btf+bpf_loop', 'fentry.s+tp_btf+unrolled']);
+  assert.deepEqual(
+    s.asked.map((a) => `${a.c}+${a.lc}+${a.loops}`),
+    ['fentry.s+tp_btf+bpf_loop', 'fentry.s+tp_btf+unrolled'],
+  );
   assert.equal(r.tracer, 'fentry.s+tp_btf+unrolled');
 });
 
@@ -44,21 +53,35 @@ test('walk: a refused optional (compat) hook retries without the optional hooks,
   assert.ok(s.asked[0]!.hooks.includes('fentry_compat_execve'));
   assert.ok(!s.asked[1]!.hooks.some((h) => h.includes('compat')), 'second try has no compat hooks');
   assert.equal(s.asked[1]!.c, 'fentry.s');
-  assert.deepEqual(r.attempts[0]!.droppedHooks?.map((d) => d.program), ['fentry_compat_execve', 'fexit_compat_execve', 'fentry_compat_execveat', 'fexit_compat_execveat']);
+  assert.deepEqual(
+    r.attempts[0]!.droppedHooks?.map((d) => d.program),
+    ['fentry_compat_execve', 'fexit_compat_execve', 'fentry_compat_execveat', 'fexit_compat_execveat'],
+  );
 });
 
 test('walk: a refused lifecycle program moves to the next lifecycle variant of the same candidate', () => {
   const s = scripted([{ ok: false, program: 'btf_sched_fork', error: 'EINVAL' }, { ok: true }]);
   walkPlan(plan7, new Map(), s.attempt);
-  assert.deepEqual(s.asked.map((a) => `${a.c}+${a.lc}`), ['fentry.s+tp_btf', 'fentry.s+raw_tp']);
+  assert.deepEqual(
+    s.asked.map((a) => `${a.c}+${a.lc}`),
+    ['fentry.s+tp_btf', 'fentry.s+raw_tp'],
+  );
 });
 
 test('walk: a refusal remembered from this boot is skipped, except for the last candidate, which is always tried', () => {
   const at = '2026-12-02T00:00:00Z';
-  const skip = new Map(plan7.candidates.map((c) => [c.id, { candidate: c.id, lifecycle: 'tp_btf' as const, stage: 'load' as const, ok: false, at }]));
+  const skip = new Map(
+    plan7.candidates.map((c) => [
+      c.id,
+      { candidate: c.id, lifecycle: 'tp_btf' as const, stage: 'load' as const, ok: false, at },
+    ]),
+  );
   const s = scripted([{ ok: true }]);
   const r = walkPlan(plan7, skip, s.attempt);
-  assert.deepEqual(s.asked.map((a) => a.c), ['tracepoint']);
+  assert.deepEqual(
+    s.asked.map((a) => a.c),
+    ['tracepoint'],
+  );
   assert.equal(r.attempts.filter((a) => a.cached === at).length, plan7.candidates.length - 1);
 });
 
@@ -66,6 +89,9 @@ test('walk: every candidate refused gives no tracer and one attempt per candidat
   const s = scripted(plan7.candidates.map(() => ({ ok: false, errno: 13, error: 'EACCES' })));
   const r = walkPlan(plan7, new Map(), s.attempt);
   assert.equal(r.tracer, undefined);
-  assert.deepEqual(r.attempts.map((a) => a.candidate), plan7.candidates.map((c) => c.id));
+  assert.deepEqual(
+    r.attempts.map((a) => a.candidate),
+    plan7.candidates.map((c) => c.id),
+  );
   assert.ok(r.attempts.every((a) => a.endedCandidate));
 });

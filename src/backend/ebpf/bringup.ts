@@ -4,7 +4,14 @@
  */
 import { EXIT, ExeclensError } from '../../exitcodes.js';
 import { LibbpfMissing } from './libbpf.js';
-import { defaultObjectPath, loadPlan, verifierStats, type Attempt, type LoadedTracer, type VerifierStat } from './loader.js';
+import {
+  defaultObjectPath,
+  loadPlan,
+  verifierStats,
+  type Attempt,
+  type LoadedTracer,
+  type VerifierStat,
+} from './loader.js';
 import { currentKey, readRefusals, REFUSALS_PATH, writeRefusals } from './refusals.js';
 import { probeKernel, type KernelFeatures } from '../../kernel/features.js';
 import { describeTracefs, ensureTracefs, type MountResult } from '../../kernel/mounts.js';
@@ -50,7 +57,10 @@ export function bringUp(o: BpfUpOptions): BpfUp {
   const up: BpfUp = { features, plan, mount, attempts: [], tracer: undefined, objectPath };
   if (plan.fatal || o.trial === false) return up;
   if (!existsSync(objectPath))
-    throw new ExeclensError(`BPF object not found at ${objectPath}: run 'npm run build:bpf' (or set EXECLENS_BPF_OBJECT)`, EXIT.SOFTWARE);
+    throw new ExeclensError(
+      `BPF object not found at ${objectPath}: run 'npm run build:bpf' (or set EXECLENS_BPF_OBJECT)`,
+      EXIT.SOFTWARE,
+    );
   try {
     const lo = {
       objectPath,
@@ -62,12 +72,16 @@ export function bringUp(o: BpfUpOptions): BpfUp {
     const mode = process.env.EXECLENS_NO_REFUSAL_CACHE === '1' ? 'off' : (o.refusals ?? 'off');
     const key = mode === 'off' ? null : currentKey(objectPath, features.release);
     // a forced attach kind is always tried: the user asked for it
-    const skip = key && mode === 'use' && !o.overrides.attach ? readRefusals(REFUSALS_PATH, key) : new Map<string, Attempt & { at: string }>();
+    const skip =
+      key && mode === 'use' && !o.overrides.attach
+        ? readRefusals(REFUSALS_PATH, key)
+        : new Map<string, Attempt & { at: string }>();
     const r = loadPlan(lo, skip);
     if (key) writeRefusals(REFUSALS_PATH, key, r.attempts);
     up.attempts = r.attempts;
     up.tracer = r.tracer;
-    if (o.verifierStats && r.tracer) up.verifier = verifierStats(lo, r.tracer.candidate, r.tracer.lifecycle, r.tracer.hooks, r.tracer.loops);
+    if (o.verifierStats && r.tracer)
+      up.verifier = verifierStats(lo, r.tracer.candidate, r.tracer.lifecycle, r.tracer.hooks, r.tracer.loops);
   } catch (e) {
     if (e instanceof LibbpfMissing) throw new ExeclensError(e.message, EXIT.KERNEL_UNSUPPORTED);
     throw e;
@@ -81,6 +95,8 @@ export function refusalLine(up: BpfUp): string {
   // riscv64 kernels ship with the JIT off (no BPF_JIT_ALWAYS_ON) and 7.x refuses to interpret our programs
   if (up.attempts.some((a) => a.log?.some((l) => l.includes('requires BPF JIT compiler'))))
     return "the kernel's BPF JIT is off (net.core.bpf_jit_enable=0) and this kernel refuses to interpret execlens's programs: enable it with 'sysctl -w net.core.bpf_jit_enable=1', or use --backend ptrace";
-  const last = up.attempts.map((a) => `${a.candidate}/${a.lifecycle}: ${a.stage} failed${a.program ? ` (${a.program})` : ''}: ${a.error ?? '?'}`);
+  const last = up.attempts.map(
+    (a) => `${a.candidate}/${a.lifecycle}: ${a.stage} failed${a.program ? ` (${a.program})` : ''}: ${a.error ?? '?'}`,
+  );
   return `BPF refused on every candidate [${last.join('; ')}]; run 'execlens doctor' for details, or use --backend ptrace`;
 }

@@ -55,7 +55,8 @@ export function dumpCounters(obj: Ptr, objectPath: string, plan: string): void {
   try {
     const lb = libbpf();
     const map = lb.objectFindMap(obj, COUNTER_MAP);
-    if (!map) throw new Error(`no ${COUNTER_MAP} map in ${objectPath}: not a coverage build (scripts/build-bpf-coverage.sh)`);
+    if (!map)
+      throw new Error(`no ${COUNTER_MAP} map in ${objectPath}: not a coverage build (scripts/build-bpf-coverage.sh)`);
     const size = Buffer.alloc(8);
     lb.mapInitialValue(map, size);
     const value = Buffer.alloc(Number(size.readBigUInt64LE()));

@@ -71,11 +71,15 @@ export function libbpf(): LibbpfFns {
     programFd: f('int bpf_program__fd(void *prog)'),
     programAttach: f('void *bpf_program__attach(void *prog)'),
     programAttachKprobe: f('void *bpf_program__attach_kprobe(void *prog, bool retprobe, const char *fn)'),
-    programAttachTracepoint: f('void *bpf_program__attach_tracepoint(void *prog, const char *category, const char *name)'),
+    programAttachTracepoint: f(
+      'void *bpf_program__attach_tracepoint(void *prog, const char *category, const char *name)',
+    ),
     linkDestroy,
     linkDestroyAsync: (link: Ptr) =>
       new Promise<number>((res, rej) => {
-        linkDestroy.async(link, (err: unknown, r: number) => (err ? rej(err instanceof Error ? err : new Error(String(err))) : res(r)));
+        linkDestroy.async(link, (err: unknown, r: number) =>
+          err ? rej(err instanceof Error ? err : new Error(String(err))) : res(r),
+        );
       }),
     mapFd: f('int bpf_map__fd(void *map)'),
     mapSetMaxEntries: f('int bpf_map__set_max_entries(void *map, uint32_t n)'),

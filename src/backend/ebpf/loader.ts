@@ -25,12 +25,12 @@ export interface TracerConfig {
   scratchSlots: number;
 }
 
-
 /** A human reading of common refusals: the attach method's own, else what any method's refusal may mean. */
 export function refusalHint(a: Pick<Attempt, 'candidate' | 'stage' | 'errno'>): string | undefined {
   const own = methodHint(a);
   if (own) return own;
-  if (a.stage === 'load' && a.errno === 7) return 'verifier gave up (E2BIG): program too complex for this kernel; see the log tail';
+  if (a.stage === 'load' && a.errno === 7)
+    return 'verifier gave up (E2BIG): program too complex for this kernel; see the log tail';
   return undefined;
 }
 
@@ -89,7 +89,8 @@ export class LoadedTracer {
   follow(tgid: number): void {
     const key = Buffer.alloc(4);
     key.writeUInt32LE(tgid);
-    if (libbpf().mapUpdate(this.mapFd('traced'), key, Buffer.from([1]), 0n) !== 0) throw new Error(`cannot follow pid ${tgid}: errno ${errno()}`);
+    if (libbpf().mapUpdate(this.mapFd('traced'), key, Buffer.from([1]), 0n) !== 0)
+      throw new Error(`cannot follow pid ${tgid}: errno ${errno()}`);
   }
 
   /** Sum of the per-CPU counters in the stats map. */
@@ -109,8 +110,10 @@ export class LoadedTracer {
 
   progStats(): ProgStats[] {
     const out: ProgStats[] = [];
-    const enabled = [...this.hooks.map((h) => ({ name: h.program, kind: h.kind, target: h.target })),
-      ...LIFECYCLE_PROGS[this.lifecycle].map((n) => ({ name: n, kind: this.lifecycle, target: lifecycleTarget(n) }))];
+    const enabled = [
+      ...this.hooks.map((h) => ({ name: h.program, kind: h.kind, target: h.target })),
+      ...LIFECYCLE_PROGS[this.lifecycle].map((n) => ({ name: n, kind: this.lifecycle, target: lifecycleTarget(n) })),
+    ];
     const seen = new Set<string>();
     for (const q of enabled) {
       const p = { ...q, name: this.loadedName(q.name) };
@@ -151,11 +154,18 @@ export class LoadedTracer {
   }
 }
 
-export function progInfo(fd: number): { xlatedInsns: number; verifiedInsns: number; runTimeNs: number; runCnt: number; recursionMisses: number } {
+export function progInfo(fd: number): {
+  xlatedInsns: number;
+  verifiedInsns: number;
+  runTimeNs: number;
+  runCnt: number;
+  recursionMisses: number;
+} {
   const info = Buffer.alloc(256);
   const len = Buffer.alloc(4);
   len.writeUInt32LE(info.length);
-  if (libbpf().progGetInfo(fd, info, len) !== 0) return { xlatedInsns: 0, verifiedInsns: 0, runTimeNs: 0, runCnt: 0, recursionMisses: 0 };
+  if (libbpf().progGetInfo(fd, info, len) !== 0)
+    return { xlatedInsns: 0, verifiedInsns: 0, runTimeNs: 0, runCnt: 0, recursionMisses: 0 };
   const got = len.readUInt32LE();
   return {
     xlatedInsns: info.readUInt32LE(20) / 8,
@@ -192,7 +202,11 @@ const LOG_TAIL = 16;
 function logHead(lines: string[]): string[] {
   const flat = lines.flatMap((l) => l.split('\n')).filter((l) => l.trim() !== '');
   if (flat.length <= LOG_HEAD + LOG_TAIL) return flat;
-  return [...flat.slice(0, LOG_HEAD), `... (${flat.length - LOG_HEAD - LOG_TAIL} lines omitted)`, ...flat.slice(-LOG_TAIL)];
+  return [
+    ...flat.slice(0, LOG_HEAD),
+    `... (${flat.length - LOG_HEAD - LOG_TAIL} lines omitted)`,
+    ...flat.slice(-LOG_TAIL),
+  ];
 }
 
 function failingProgram(lines: string[]): string | undefined {
@@ -216,7 +230,13 @@ interface Prepared {
  * Open the object, enable the wanted programs (under bpf_loop: X_loop where the
  * object has one), set fentry targets, map sizes and the read-only config.
  */
-function prepare(o: LoadOptions, c: Candidate, hooks: HookSpec[], lifecycleProgs: readonly string[], loops: LoopKind): Prepared | { error: string; errno?: number; program?: string } {
+function prepare(
+  o: LoadOptions,
+  c: Candidate,
+  hooks: HookSpec[],
+  lifecycleProgs: readonly string[],
+  loops: LoopKind,
+): Prepared | { error: string; errno?: number; program?: string } {
   const lb = libbpf();
   const obj = lb.objectOpenFile(o.objectPath, null);
   if (!obj) {
@@ -259,7 +279,9 @@ function prepare(o: LoadOptions, c: Candidate, hooks: HookSpec[], lifecycleProgs
     const sz = Buffer.alloc(8);
     const ptr = lb.mapInitialValue(rodata, sz);
     if (ptr && Number(sz.readBigUInt64LE()) >= CONFIG.size) {
-      new Uint8Array(view(ptr, CONFIG.size)).set(encodeConfig({ ...o.config, sleepable: c.sleepable, scratchSlots: o.plan.scratchSlots }));
+      new Uint8Array(view(ptr, CONFIG.size)).set(
+        encodeConfig({ ...o.config, sleepable: c.sleepable, scratchSlots: o.plan.scratchSlots }),
+      );
     }
   }
   return { obj, progs, wanted, loaded };
@@ -276,11 +298,20 @@ export interface VerifierStat {
 }
 
 export function parseVerifierStats(log: string): VerifierStat | null {
-  const m = /processed (\d+) insns \(limit \d+\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+)/.exec(log);
+  const m = /processed (\d+) insns \(limit \d+\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+)/.exec(
+    log,
+  );
   if (!m) return null;
   const t = /verification time (\d+) usec/.exec(log);
   const d = /stack depth ([\d+]+)/.exec(log);
-  return { processedInsns: Number(m[1]), maxStatesPerInsn: Number(m[2]), totalStates: Number(m[3]), peakStates: Number(m[4]), verifyUs: t ? Number(t[1]) : null, stackDepth: d ? d[1]! : null };
+  return {
+    processedInsns: Number(m[1]),
+    maxStatesPerInsn: Number(m[2]),
+    totalStates: Number(m[3]),
+    peakStates: Number(m[4]),
+    verifyUs: t ? Number(t[1]) : null,
+    stackDepth: d ? d[1]! : null,
+  };
 }
 
 /**
@@ -288,7 +319,13 @@ export function parseVerifierStats(log: string): VerifierStat | null {
  * and without attaching: processed instructions, states and verification time
  * per program, on every kernel (prog info has verified_insns only from 5.16).
  */
-export function verifierStats(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpec[], loops: LoopKind): Record<string, VerifierStat> {
+export function verifierStats(
+  o: LoadOptions,
+  c: Candidate,
+  lc: LifecycleKind,
+  hooks: HookSpec[],
+  loops: LoopKind,
+): Record<string, VerifierStat> {
   const lb = libbpf();
   const prep = prepare(o, c, hooks, LIFECYCLE_PROGS[lc], loops);
   if ('error' in prep) return {};
@@ -320,7 +357,8 @@ function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpe
   const lb = libbpf();
   const log: string[] = [];
   onLibbpfPrint((level, msg) => {
-    if (level <= 1 || /BEGIN PROG LOAD LOG|END PROG LOAD LOG|^\d+: |processed \d+ insns|R\d/.test(msg)) log.push(msg.trimEnd());
+    if (level <= 1 || /BEGIN PROG LOAD LOG|END PROG LOAD LOG|^\d+: |processed \d+ insns|R\d/.test(msg))
+      log.push(msg.trimEnd());
   });
   const attempt: Attempt = { candidate: c.id, lifecycle: lc, loops, stage: 'open', ok: false };
   const done = (r: TryResult): TryResult => {
@@ -381,11 +419,25 @@ function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpe
   attempt.ok = true;
   if (dropped.length) attempt.droppedHooks = dropped;
   const kept = hooks.filter((h) => !dropped.some((d) => d.program === h.program && d.target === h.target));
-  const tracer = new LoadedTracer(obj, links, c, lc, kept, { ...o.config, sleepable: c.sleepable, scratchSlots: o.plan.scratchSlots }, progs, loops, loaded, o.objectPath);
+  const tracer = new LoadedTracer(
+    obj,
+    links,
+    c,
+    lc,
+    kept,
+    { ...o.config, sleepable: c.sleepable, scratchSlots: o.plan.scratchSlots },
+    progs,
+    loops,
+    loaded,
+    o.objectPath,
+  );
   return done({ tracer, attempt });
 }
 
 /** Trial-load the plan (walkPlan with real loads). */
-export function loadPlan(o: LoadOptions, skip: ReadonlyMap<string, Attempt & { at: string }> = new Map()): { tracer?: LoadedTracer; attempts: Attempt[] } {
+export function loadPlan(
+  o: LoadOptions,
+  skip: ReadonlyMap<string, Attempt & { at: string }> = new Map(),
+): { tracer?: LoadedTracer; attempts: Attempt[] } {
   return walkPlan(o.plan, skip, (c, lc, hooks, loops) => tryOnce(o, c, lc, hooks, loops));
 }

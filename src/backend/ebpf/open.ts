@@ -26,7 +26,9 @@ const BLOCK_CHUNKS = 64;
 function explain(up: BpfUp, say: (line: string) => void): void {
   for (const a of up.attempts) {
     const skipped = a.cached ? `skipped, refused earlier this boot (${a.cached}; 'execlens doctor' tries again): ` : '';
-    say(`attempt ${a.candidate}/${a.lifecycle}${a.loops ? `/${a.loops}` : ''}: ${a.ok ? 'ok' : `${skipped}${a.stage} failed: ${a.error ?? ''}${a.program ? ` (${a.program})` : ''}`}`);
+    say(
+      `attempt ${a.candidate}/${a.lifecycle}${a.loops ? `/${a.loops}` : ''}: ${a.ok ? 'ok' : `${skipped}${a.stage} failed: ${a.error ?? ''}${a.program ? ` (${a.program})` : ''}`}`,
+    );
   }
   const t = up.tracer!;
   say(`plan: ${t.candidate.id} + ${t.lifecycle}, ${t.loops} loops (${t.candidate.why})`);
@@ -38,7 +40,16 @@ export function openEbpf(o: EbpfOpenOptions): TraceSource {
   const features = probeKernel('use');
   checkPrivileges(features);
   if (!o.systemWide) checkPidNamespace(readPidNamespace());
-  const up = bringUp({ features, overrides: o.overrides, filter: !o.systemWide, captureEnv: true, captureFds: o.captureFds, ringBytes: o.ringBytes, blockChunks: BLOCK_CHUNKS, refusals: 'use' });
+  const up = bringUp({
+    features,
+    overrides: o.overrides,
+    filter: !o.systemWide,
+    captureEnv: true,
+    captureFds: o.captureFds,
+    ringBytes: o.ringBytes,
+    blockChunks: BLOCK_CHUNKS,
+    refusals: 'use',
+  });
   if (!up.tracer) throw new ExeclensError(refusalLine(up), up.plan.fatal ? EXIT.KERNEL_UNSUPPORTED : EXIT.BPF_REFUSED);
   if (o.say) explain(up, o.say);
   try {

@@ -70,7 +70,8 @@ export function writeRefusals(path: string, key: string, attempts: readonly Atte
   for (const a of attempts) {
     if (a.cached) continue;
     if (a.ok) delete refused[a.candidate];
-    else if (a.endedCandidate && isLasting(a)) refused[a.candidate] = { ...a, log: a.log?.slice(-4), at: now.toISOString() };
+    else if (a.endedCandidate && isLasting(a))
+      refused[a.candidate] = { ...a, log: a.log?.slice(-4), at: now.toISOString() };
   }
   const same = Object.keys(refused).length === before.size && [...before].every(([id, r]) => refused[id] === r);
   if (same) return;

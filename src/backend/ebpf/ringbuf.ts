@@ -30,7 +30,11 @@ export class RingBufferReader {
   private readonly page: number;
   private closed = false;
 
-  constructor(mapFd: number, readonly size: number, page = 4096) {
+  constructor(
+    mapFd: number,
+    readonly size: number,
+    page = 4096,
+  ) {
     const lb = libbpf();
     this.page = page;
     this.consPtr = lb.mmap(null, page, PROT_READ | PROT_WRITE, MAP_SHARED, mapFd, 0);
@@ -76,7 +80,14 @@ export class RingBufferReader {
  * Stops at a record a producer is still writing. A record that wraps the end
  * is handed over as a copy of its two pieces.
  */
-export function walkRecords(data: Uint8Array, hdr32: Uint32Array, cons: number, prod: number, maxBytes: number, cb: (rec: Uint8Array) => void): { cons: number; records: number; wrapped: number } {
+export function walkRecords(
+  data: Uint8Array,
+  hdr32: Uint32Array,
+  cons: number,
+  prod: number,
+  maxBytes: number,
+  cb: (rec: Uint8Array) => void,
+): { cons: number; records: number; wrapped: number } {
   const size = data.length;
   const mask = size - 1;
   const start = cons;

@@ -31,7 +31,11 @@ export class EbpfSource implements TraceSource {
    */
   start(cmd: CommandSpec): Started {
     const io = commandStdio(cmd);
-    const args = ['--exec', ...(cmd.creds ? ['--uid', String(cmd.creds.uid), '--gid', String(cmd.creds.gid)] : []), ...io.args];
+    const args = [
+      '--exec',
+      ...(cmd.creds ? ['--uid', String(cmd.creds.uid), '--gid', String(cmd.creds.gid)] : []),
+      ...io.args,
+    ];
     const child = spawn(requireNativeHelper(), args, { stdio: [...io.stdio, 'pipe'] });
     // no pid: the spawn failed, and the child's 'error' event says why
     if (child.pid === undefined) return { child, rootPid: process.pid, doneEvent: 'exit', waitForTree: true };
@@ -61,12 +65,20 @@ export class EbpfSource implements TraceSource {
       untrackedChildren: k[Stat.TRACE_FULL]!,
       stashFull: k[Stat.STASH_FULL]!,
       readFaults: k[Stat.READ_FAULT]!,
-      programMisses: Object.fromEntries(this.tracer.progStats().filter((p) => p.recursionMisses > 0).map((p) => [p.name, p.recursionMisses])),
+      programMisses: Object.fromEntries(
+        this.tracer
+          .progStats()
+          .filter((p) => p.recursionMisses > 0)
+          .map((p) => [p.name, p.recursionMisses]),
+      ),
     };
   }
 
   bpfStats(): { name: string; runTimeNs: number; runCnt: number }[] {
-    return this.tracer.progStats().filter((p) => p.runCnt > 0).map((p) => ({ name: p.name, runTimeNs: p.runTimeNs, runCnt: p.runCnt }));
+    return this.tracer
+      .progStats()
+      .filter((p) => p.runCnt > 0)
+      .map((p) => ({ name: p.name, runTimeNs: p.runTimeNs, runCnt: p.runCnt }));
   }
 
   async close(): Promise<void> {

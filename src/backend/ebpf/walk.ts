@@ -55,7 +55,7 @@ export function walkPlan<T>(
     const first = attempts.length;
     let hooks = c.hooks;
     let loopIdx = 0;
-    for (let li = 0; li < plan.lifecycle.length; ) {
+    for (let li = 0; li < plan.lifecycle.length;) {
       const lc = plan.lifecycle[li]!;
       const loops = plan.loops[loopIdx] ?? 'unrolled';
       const r = attempt(c, lc, hooks, loops);
@@ -70,7 +70,11 @@ export function walkPlan<T>(
       if (failedHook?.optional) {
         const dropped = hooks.filter((h) => h.optional);
         hooks = hooks.filter((h) => !h.optional);
-        r.attempt.droppedHooks = dropped.map((h) => ({ program: h.program, target: h.target, reason: `retrying without optional hooks: ${r.attempt.error ?? ''}` }));
+        r.attempt.droppedHooks = dropped.map((h) => ({
+          program: h.program,
+          target: h.target,
+          reason: `retrying without optional hooks: ${r.attempt.error ?? ''}`,
+        }));
         continue; // same lifecycle, fewer hooks
       }
       if (failed && LIFECYCLE_PROGS[lc].includes(failed)) {
@@ -83,4 +87,3 @@ export function walkPlan<T>(
   }
   return { attempts };
 }
-

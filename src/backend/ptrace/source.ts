@@ -54,10 +54,17 @@ export class PtraceSource implements TraceSource {
   start(cmd: CommandSpec): Started {
     const io = commandStdio(cmd);
     const h = this.holds;
-    const args = [...(this.useSeccomp ? [] : ['--no-seccomp']), ...io.args, ...(h?.sysenter ? ['--hold-enter'] : []), ...(h?.sysexit ? ['--hold-exit'] : [])];
+    const args = [
+      ...(this.useSeccomp ? [] : ['--no-seccomp']),
+      ...io.args,
+      ...(h?.sysenter ? ['--hold-enter'] : []),
+      ...(h?.sysexit ? ['--hold-exit'] : []),
+    ];
     if (cmd.creds) args.push('--uid', String(cmd.creds.uid), '--gid', String(cmd.creds.gid));
     // records come on fd 3; the command goes to it on fd 4, as bytes (see execspec.ts); holds on fd 5 (a socket)
-    const child = spawn(this.helperPath, args, { stdio: [...io.stdio, 'pipe', 'pipe', ...(h ? ['pipe' as const] : [])] });
+    const child = spawn(this.helperPath, args, {
+      stdio: [...io.stdio, 'pipe', 'pipe', ...(h ? ['pipe' as const] : [])],
+    });
     this.helper = child;
     if (h) this.readHolds((child.stdio as unknown as Duplex[])[5]!, h.onHold);
     sendSpec(child.stdio[4] as Writable, cmd);
@@ -82,7 +89,12 @@ export class PtraceSource implements TraceSource {
         // the filename as read, with its NUL
         const fn = m.subarray(12, 12 + fnLen);
         const filename = fn.indexOf(0) >= 0 ? fn.subarray(0, fn.indexOf(0)) : fn;
-        onHold({ pid: m.readUInt32LE(0), stop: m.readUInt32LE(4) === 0 ? 'sysenter' : 'sysexit', filename, argv: splitNul(m.subarray(12 + fnLen)) });
+        onHold({
+          pid: m.readUInt32LE(0),
+          stop: m.readUInt32LE(4) === 0 ? 'sysenter' : 'sysexit',
+          filename,
+          argv: splitNul(m.subarray(12 + fnLen)),
+        });
       }
     });
   }
@@ -101,7 +113,8 @@ export class PtraceSource implements TraceSource {
       const len = data.readUInt32LE(i);
       if (i + 4 + len > data.length) break;
       const rec = data.subarray(i + 4, i + 4 + len);
-      if (len >= EXEC.size && rec.readUInt32LE(HDR.kind) === RecKind.EXEC) this.countFlags(rec.readUInt32LE(EXEC.flags));
+      if (len >= EXEC.size && rec.readUInt32LE(HDR.kind) === RecKind.EXEC)
+        this.countFlags(rec.readUInt32LE(EXEC.flags));
       onRecord(rec);
       i += 4 + len;
       n++;
@@ -118,7 +131,9 @@ export class PtraceSource implements TraceSource {
   counters(): SourceCounters {
     // nothing is dropped between the helper and us: a pipe blocks the helper (and so the tracee) instead
     return {
-      ringDrops: { exec: 0, chunk: 0, other: 0 }, untrackedChildren: 0, stashFull: 0,
+      ringDrops: { exec: 0, chunk: 0, other: 0 },
+      untrackedChildren: 0,
+      stashFull: 0,
       readFaults: this.seen.faults,
       programMisses: {},
     };

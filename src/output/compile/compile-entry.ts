@@ -12,17 +12,69 @@ export const DEFAULT_COMPILER_RE = /^(?:[\w.]+-)*(?:gcc|g\+\+|cc|c\+\+|clang|cla
 
 /** extensions of source files a C-family compiler driver compiles (gcc's -x table) */
 const SOURCE_EXT = new Set([
-  '.c', '.i', '.cc', '.cp', '.cxx', '.cpp', '.c++', '.C', '.CPP', '.ii', '.m', '.mi', '.mm', '.M', '.mii', '.s', '.S', '.sx', '.cu',
+  '.c',
+  '.i',
+  '.cc',
+  '.cp',
+  '.cxx',
+  '.cpp',
+  '.c++',
+  '.C',
+  '.CPP',
+  '.ii',
+  '.m',
+  '.mi',
+  '.mm',
+  '.M',
+  '.mii',
+  '.s',
+  '.S',
+  '.sx',
+  '.cu',
 ]);
 /** what is not a source even after -x LANG: objects and libraries for the linker */
 const LINKER_INPUT = /^(.*\.)?(o|a|so(\.\d+)*)$/;
 
 /** options whose value is the next argument (`-o FILE`, `-I DIR`, ...): that argument is not a source */
 const TAKES_VALUE = new Set([
-  '-o', '-I', '-D', '-U', '-include', '-imacros', '-isystem', '-idirafter', '-iprefix', '-iwithprefix', '-iwithprefixbefore',
-  '-iquote', '-isysroot', '-imultilib', '-imultiarch', '-MF', '-MT', '-MQ', '-x', '-Xlinker', '-Xassembler', '-Xpreprocessor',
-  '-Xclang', '-L', '-l', '-T', '-u', '-z', '-aux-info', '--param', '-arch', '-target', '-gcc-toolchain', '--sysroot', '-A',
-  '-dumpbase', '-dumpbase-ext', '-dumpdir',
+  '-o',
+  '-I',
+  '-D',
+  '-U',
+  '-include',
+  '-imacros',
+  '-isystem',
+  '-idirafter',
+  '-iprefix',
+  '-iwithprefix',
+  '-iwithprefixbefore',
+  '-iquote',
+  '-isysroot',
+  '-imultilib',
+  '-imultiarch',
+  '-MF',
+  '-MT',
+  '-MQ',
+  '-x',
+  '-Xlinker',
+  '-Xassembler',
+  '-Xpreprocessor',
+  '-Xclang',
+  '-L',
+  '-l',
+  '-T',
+  '-u',
+  '-z',
+  '-aux-info',
+  '--param',
+  '-arch',
+  '-target',
+  '-gcc-toolchain',
+  '--sysroot',
+  '-A',
+  '-dumpbase',
+  '-dumpbase-ext',
+  '-dumpdir',
 ]);
 
 export interface CompileEntry {
@@ -33,7 +85,11 @@ export interface CompileEntry {
 }
 
 /** is this program a compiler: its file name or argv[0] matches */
-export function isCompiler(filename: string | null, argv0: string | undefined, re: RegExp = DEFAULT_COMPILER_RE): boolean {
+export function isCompiler(
+  filename: string | null,
+  argv0: string | undefined,
+  re: RegExp = DEFAULT_COMPILER_RE,
+): boolean {
   return [filename, argv0].some((p) => p !== null && p !== undefined && re.test(basename(p)));
 }
 

@@ -26,16 +26,26 @@ export const int = (name: string, v: number): Annotation => ({ name, int_value: 
 export const bool = (name: string, v: boolean): Annotation => ({ name, bool_value: v });
 export const dict = (name: string, entries: Annotation[]): Annotation => ({ name, dict_entries: entries });
 export const strArray = (name: string, items: string[]): Annotation => ({
-  name, array_values: items.map((s) => ({ string_value: s })),
+  name,
+  array_values: items.map((s) => ({ string_value: s })),
 });
 
 function envDiffAnnotation(d: EnvDiff): Annotation {
   // an entry without '=' keeps its bare name, as the text output shows it
   const entry = (k: string, v: string | null) => lossy(bytes(envEntry(k, v)));
   return dict('env_diff', [
-    strArray('added', d.added.map(([k, v]) => entry(k, v))),
-    strArray('changed', d.changed.map(([k, , v]) => entry(k, v))),
-    strArray('removed', d.removed.map((k) => lossy(bytes(k)))),
+    strArray(
+      'added',
+      d.added.map(([k, v]) => entry(k, v)),
+    ),
+    strArray(
+      'changed',
+      d.changed.map(([k, , v]) => entry(k, v)),
+    ),
+    strArray(
+      'removed',
+      d.removed.map((k) => lossy(bytes(k))),
+    ),
   ]);
 }
 
@@ -50,7 +60,10 @@ export function execAnnotations(x: ExecItem): Annotation[] {
   if (ev.interpreter?.length) out.push(strArray('interpreter', ev.interpreter.map(lossy)));
   // inherited fds with their paths; the ones this exec closed (FD_CLOEXEC) as ranges, as the text shows them
   const open = ev.fds.filter((f) => !f.cloexec);
-  out.push({ name: 'fds', array_values: open.map((f) => ({ dict_entries: [int('fd', f.fd), str('path', lossy(fdPath(f)))] })) });
+  out.push({
+    name: 'fds',
+    array_values: open.map((f) => ({ dict_entries: [int('fd', f.fd), str('path', lossy(fdPath(f)))] })),
+  });
   const closed = ranges(ev.fds.filter((f) => f.cloexec).map((f) => f.fd));
   if (closed) out.push(str('cloexec_fds', closed));
   out.push(dict('creds', [int('uid', ev.uid), int('gid', ev.gid), int('euid', ev.euid), int('egid', ev.egid)]));

@@ -102,8 +102,11 @@ export class PerfettoSink implements Sink {
     p.described = true;
     this.push({
       track_descriptor: {
-        uuid: p.uuid, parent_uuid: p.parentUuid, name: p.image ? `${p.pid} ${p.image}` : String(p.pid),
-        child_ordering: CHRONOLOGICAL, sibling_merge_behavior: SIBLING_MERGE_BEHAVIOR_NONE,
+        uuid: p.uuid,
+        parent_uuid: p.parentUuid,
+        name: p.image ? `${p.pid} ${p.image}` : String(p.pid),
+        child_ordering: CHRONOLOGICAL,
+        sibling_merge_behavior: SIBLING_MERGE_BEHAVIOR_NONE,
       },
     });
   }
@@ -162,10 +165,14 @@ export class PerfettoSink implements Sink {
       this.describe(p);
     }
     this.event(this.lastTs, ROOT_UUID, {
-      type: INSTANT, name: 'summary',
+      type: INSTANT,
+      name: 'summary',
       debug_annotations: [
-        int('execs', s.execs), int('failed', s.failed), int('processes', s.processes),
-        int('lost_records', s.lostRecords), str('plan', s.plan),
+        int('execs', s.execs),
+        int('failed', s.failed),
+        int('processes', s.processes),
+        int('lost_records', s.lostRecords),
+        str('plan', s.plan),
         ...(stoppedBy ? [str('stopped_by', stoppedBy)] : []),
         ...(s.exitCode !== null ? [int('exit_code', s.exitCode)] : []),
         ...(s.exitSignal ? [str('exit_signal', s.exitSignal)] : []),

@@ -28,7 +28,8 @@ export function cmdlineWithChanges(x: ExecItem): string | null {
   const env: string[] = [];
   if (diff) {
     for (const k of diff.removed) env.push('-u', shellQuote(bytes(k)));
-    for (const [k, v] of [...diff.added, ...diff.changed.map(([n, , val]) => [n, val] as const)]) env.push(shellQuote(bytes(envEntry(k, v))));
+    for (const [k, v] of [...diff.added, ...diff.changed.map(([n, , val]) => [n, val] as const)])
+      env.push(shellQuote(bytes(envEntry(k, v))));
   }
   if (env.length) words.push('env', ...env);
   words.push(shellJoin([file, ...ev.argv.slice(1)]));
@@ -36,10 +37,22 @@ export function cmdlineWithChanges(x: ExecItem): string | null {
 }
 
 export const COPY_TARGETS: readonly CopyTarget[] = [
-  { key: 'c', label: 'command line that reproduces it exactly (cd, env -i with its environment, argv)', text: (x) => reconstructCmdline(x.ev) },
+  {
+    key: 'c',
+    label: 'command line that reproduces it exactly (cd, env -i with its environment, argv)',
+    text: (x) => reconstructCmdline(x.ev),
+  },
   { key: 'e', label: 'command line with the environment changes only (cd, env -u/+, argv)', text: cmdlineWithChanges },
   { key: 'a', label: 'argv, shell-quoted', text: (x) => shellJoin(x.ev.argv) },
   { key: 'f', label: 'filename', text: (x) => (x.ev.filename ? lossy(x.ev.filename) : null) },
-  { key: 'v', label: 'environment, one NAME=value a line', text: (x) => (x.ev.env ? x.ev.env.map(lossy).join('\n') : null) },
-  { key: 'd', label: 'environment diff (+added ~changed -removed)', text: (x) => (x.diff ? envDiffWords(x.diff).join('\n') : null) },
+  {
+    key: 'v',
+    label: 'environment, one NAME=value a line',
+    text: (x) => (x.ev.env ? x.ev.env.map(lossy).join('\n') : null),
+  },
+  {
+    key: 'd',
+    label: 'environment diff (+added ~changed -removed)',
+    text: (x) => (x.diff ? envDiffWords(x.diff).join('\n') : null),
+  },
 ];

@@ -51,7 +51,10 @@ export function rowSegments(r: Row, fmt: Pick<FormatOptions, 'bootToWallNs'>, in
   const fn = ev.filename ? shellQuote(ev.filename) : '?';
   segs.push({ text: fn, style: 'yellow' });
   const a0 = ev.argv[0];
-  const args = a0 !== undefined && ev.filename && (a0.equals(ev.filename) || fn.endsWith(`/${shellQuote(a0)}`)) ? ev.argv.slice(1) : ev.argv;
+  const args =
+    a0 !== undefined && ev.filename && (a0.equals(ev.filename) || fn.endsWith(`/${shellQuote(a0)}`))
+      ? ev.argv.slice(1)
+      : ev.argv;
   if (args.length) segs.push({ text: ` ${shellJoin(args)}`, style: 'plain' });
   return segs;
 }

@@ -46,7 +46,9 @@ function sizeOf(x: ExecItem, blockBytes: number): number {
   let n = ROW_OVERHEAD + blockBytes;
   n += (ev.argv.length + ev.fds.length * 2) * BUFFER_OVERHEAD;
   const d = x.diff;
-  if (d) for (const list of [d.added, d.changed, d.removed]) for (const e of list) n += JSON.stringify(e).length + BUFFER_OVERHEAD;
+  if (d)
+    for (const list of [d.added, d.changed, d.removed])
+      for (const e of list) n += JSON.stringify(e).length + BUFFER_OVERHEAD;
   return n;
 }
 
@@ -79,7 +81,8 @@ export class Arena {
  */
 export function compactEvent(ev: ExecEvent, arena: Arena): { ev: ExecEvent; envBlock: Buffer | null; bytes: number } {
   const env = ev.env;
-  let size = (ev.filename?.length ?? 0) + (ev.cwd?.length ?? 0) + (ev.exe?.length ?? 0) + ev.comm.length + ev.oldComm.length;
+  let size =
+    (ev.filename?.length ?? 0) + (ev.cwd?.length ?? 0) + (ev.exe?.length ?? 0) + ev.comm.length + ev.oldComm.length;
   for (const a of ev.argv) size += a.length;
   for (const i of ev.interpreter ?? []) size += i.length;
   for (const f of ev.fds) size += f.path.length;
@@ -92,8 +95,16 @@ export function compactEvent(ev: ExecEvent, arena: Arena): { ev: ExecEvent; envB
     return block.subarray(at - b.length, at);
   };
   const out: ExecEvent = {
-    ...ev, filename: ev.filename && put(ev.filename), cwd: ev.cwd && put(ev.cwd), exe: ev.exe && put(ev.exe), comm: put(ev.comm), oldComm: put(ev.oldComm),
-    argv: ev.argv.map(put), interpreter: ev.interpreter && ev.interpreter.map(put), fds: ev.fds.map((f) => ({ ...f, path: put(f.path) })), env: null,
+    ...ev,
+    filename: ev.filename && put(ev.filename),
+    cwd: ev.cwd && put(ev.cwd),
+    exe: ev.exe && put(ev.exe),
+    comm: put(ev.comm),
+    oldComm: put(ev.oldComm),
+    argv: ev.argv.map(put),
+    interpreter: ev.interpreter && ev.interpreter.map(put),
+    fds: ev.fds.map((f) => ({ ...f, path: put(f.path) })),
+    env: null,
   };
   if (!env) return { ev: out, envBlock: null, bytes: size };
   const start = at;
@@ -167,7 +178,15 @@ export class ExecStore {
     const id = this.next;
     const { ev, envBlock, bytes } = compactEvent(item.ev, this.arena);
     const kept: ExecItem = { ev, diff: item.diff };
-    const row: Row = { id, item: kept, envBlock, parent: this.parentOf(item.ev.pid, item.ev.ppid), children: [], exitStatus: null, bytes: sizeOf(kept, bytes) };
+    const row: Row = {
+      id,
+      item: kept,
+      envBlock,
+      parent: this.parentOf(item.ev.pid, item.ev.ppid),
+      children: [],
+      exitStatus: null,
+      bytes: sizeOf(kept, bytes),
+    };
     this.evictFor(row.bytes);
     this.ring[id % this.limits.maxRows] = row;
     this.next++;

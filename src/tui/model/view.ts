@@ -81,7 +81,9 @@ export class ListView {
     const m = c?.match;
     this.filterFn = m || failedOnly ? (r) => (!failedOnly || failed(r)) && (!m || m(searchText(r))) : null;
     this.matches = [];
-    if (this.filterFn) for (let id = this.store.firstId; id < this.store.endId; id++) if (this.filterFn(this.store.get(id)!)) this.matches.push(id);
+    if (this.filterFn)
+      for (let id = this.store.firstId; id < this.store.endId; id++)
+        if (this.filterFn(this.store.get(id)!)) this.matches.push(id);
     this.relayout();
     this.message = this.filterFn ? `${this.matches.length} execs match` : '';
     return true;
@@ -111,7 +113,8 @@ export class ListView {
   // ---- the list of positions, whatever the mode ----
 
   private trimMatches(): void {
-    if (this.matches.length && this.matches[0]! < this.store.firstId) this.matches.splice(0, lowerBound(this.matches, this.store.firstId));
+    if (this.matches.length && this.matches[0]! < this.store.firstId)
+      this.matches.splice(0, lowerBound(this.matches, this.store.firstId));
   }
 
   private order(): TreeOrder | null {
@@ -161,7 +164,8 @@ export class ListView {
     const depth: number[] = [];
     const stack: [number, number][] = [];
     const push = (list: number[], d: number) => {
-      for (let i = list.length - 1; i >= 0; i--) if (list[i]! >= s.firstId && (!keep || keep.has(list[i]!))) stack.push([list[i]!, d]);
+      for (let i = list.length - 1; i >= 0; i--)
+        if (list[i]! >= s.firstId && (!keep || keep.has(list[i]!))) stack.push([list[i]!, d]);
     };
     for (let id = s.firstId; id < s.endId; id++) {
       const r = s.get(id)!;
@@ -212,7 +216,14 @@ export class ListView {
       const id = this.idAt(p);
       const row = this.store.get(id)!;
       const hasChildren = t !== null && row.children.some((c) => c >= this.store.firstId);
-      out.push({ row, depth: t ? t.depth[p]! : 0, hasChildren, collapsed: this.collapsed.has(id), selected: id === this.cursor, hit: this.searchFn ? this.searchFn(searchText(row)) : false });
+      out.push({
+        row,
+        depth: t ? t.depth[p]! : 0,
+        hasChildren,
+        collapsed: this.collapsed.has(id),
+        selected: id === this.cursor,
+        hit: this.searchFn ? this.searchFn(searchText(row)) : false,
+      });
     }
     return out;
   }
@@ -268,7 +279,8 @@ export class ListView {
     if (!r) return false;
     const p = this.store.get(r.parent);
     if (!p) {
-      this.message = r.parent < 0 ? 'no parent exec: the root of what was traced' : 'parent exec dropped from the history';
+      this.message =
+        r.parent < 0 ? 'no parent exec: the root of what was traced' : 'parent exec dropped from the history';
       return false;
     }
     // a collapsed ancestor hides it: open the path

@@ -45,7 +45,11 @@ export class Pty {
     this.master = openSync('/dev/ptmx', constants.O_RDWR | constants.O_NOCTTY);
     const c = lib();
     const name = Buffer.alloc(128);
-    if (c.grantpt(this.master) !== 0 || c.unlockpt(this.master) !== 0 || c.ptsnameR(this.master, name, name.length) !== 0) {
+    if (
+      c.grantpt(this.master) !== 0 ||
+      c.unlockpt(this.master) !== 0 ||
+      c.ptsnameR(this.master, name, name.length) !== 0
+    ) {
       closeSync(this.master);
       throw new Error('cannot set up a pseudo-terminal (/dev/ptmx)');
     }

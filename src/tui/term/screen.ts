@@ -9,8 +9,14 @@ import type { Segment, Style } from '../model/rowtext.js';
 type Attr = termkit.ScreenBuffer.Attributes;
 
 const STYLE_ATTRS: Record<Style, Attr> = {
-  plain: {}, dim: { dim: true }, bold: { bold: true }, red: { color: 'red' }, green: { color: 'green' },
-  yellow: { color: 'yellow' }, cyan: { color: 'cyan' }, magenta: { color: 'magenta' },
+  plain: {},
+  dim: { dim: true },
+  bold: { bold: true },
+  red: { color: 'red' },
+  green: { color: 'green' },
+  yellow: { color: 'yellow' },
+  cyan: { color: 'cyan' },
+  magenta: { color: 'magenta' },
 };
 
 export interface CellRun {
