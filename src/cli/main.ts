@@ -131,15 +131,8 @@ function noEmptyCommand(sub: string, cmd: string[], rawArgv: readonly string[]):
     );
 }
 
-/** `rawArgv`: the arguments as given (process.argv), to tell `log --` from `log` */
-export function buildProgram(setExit: (code: number) => void, rawArgv: readonly string[] = process.argv): Command {
-  const program = new Command('execlens')
-    .description('Trace every execve/execveat of a command tree (or the whole system) with eBPF.')
-    .version(versionText(), '-V, --version', "print the version, the BPF object's build and the JSON schema version")
-    .enablePositionalOptions()
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-
+/** execlens log: the events of a command tree (or the system) as text or JSON Lines */
+function addLog(program: Command, setExit: (code: number) => void, rawArgv: readonly string[]): void {
   runFlags(
     program
       .command('log')
@@ -182,7 +175,10 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
     });
     setExit(code);
   });
+}
 
+/** execlens collect: a run recorded into a file for another tool */
+function addCollect(program: Command, setExit: (code: number) => void, rawArgv: readonly string[]): void {
   runFlags(
     program
       .command('collect')
@@ -216,7 +212,10 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
       }),
     );
   });
+}
 
+/** execlens tui: the command in a pane beside its live execs */
+function addTui(program: Command, setExit: (code: number) => void, rawArgv: readonly string[]): void {
   planOptions(
     program
       .command('tui')
@@ -247,11 +246,7 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
       .option('-q, --quiet', 'no summary line on stderr at the end')
       .option('-v, --verbose', 'say which attach plan was chosen and why, on stderr (before the screen starts)'),
   ).action(async (cmd: string[], opts: CommonOpts & Record<string, unknown>) => {
-    if (cmd.length === 0 && rawArgv.slice(rawArgv.indexOf('tui') + 1).includes('--'))
-      throw new ExeclensError(
-        "nothing to run after '--': give the command (execlens tui -- CMD ARGS...), or no '--' to trace the whole system",
-        EXIT.USAGE,
-      );
+    noEmptyCommand('tui', cmd, rawArgv);
     const { runTui } = await import('./tui.js');
     setExit(
       await runTui({
@@ -270,7 +265,10 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
       }),
     );
   });
+}
 
+/** execlens doctor: the kernel's facts, the plan and every refusal */
+function addDoctor(program: Command, setExit: (code: number) => void): void {
   planOptions(
     program
       .command('doctor')
@@ -286,7 +284,10 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
     process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatDoctor(r));
     setExit(doctorExitCode(r));
   });
+}
 
+/** execlens completion: the shell script generated from this definition */
+function addCompletion(program: Command): void {
   program
     .command('completion')
     .description('print the shell completion script (bash: source <(execlens completion bash))')
@@ -294,6 +295,21 @@ export function buildProgram(setExit: (code: number) => void, rawArgv: readonly 
     .action((shell: Shell) => {
       process.stdout.write(completionScript(shell, describeCommand(program)));
     });
+}
+
+/** `rawArgv`: the arguments as given (process.argv), to tell `log --` from `log` */
+export function buildProgram(setExit: (code: number) => void, rawArgv: readonly string[] = process.argv): Command {
+  const program = new Command('execlens')
+    .description('Trace every execve/execveat of a command tree (or the whole system) with eBPF.')
+    .version(versionText(), '-V, --version', "print the version, the BPF object's build and the JSON schema version")
+    .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  addLog(program, setExit, rawArgv);
+  addCollect(program, setExit, rawArgv);
+  addTui(program, setExit, rawArgv);
+  addDoctor(program, setExit);
+  addCompletion(program);
   return program;
 }
 

@@ -1,6 +1,6 @@
 /** Binary ring-buffer record -> RawRecord. Never throws: malformed input returns null. */
 import { CHUNK, EXEC, EXIT, FD, FORK, Field, HDR, RecKind } from './layout.js';
-import type { FdInfo, RawRecord } from './types.js';
+import type { FdInfo, RawChunk, RawExec, RawRecord } from './types.js';
 
 /*
  * Records are views into one big buffer (the mmap'd ring, a raw file): one
@@ -96,6 +96,77 @@ export function pathFromComponents(b: Buffer, cut = false): Buffer {
   return out;
 }
 
+/** the header every record starts with: kind, CPU and that CPU's sequence number */
+interface Header {
+  cpu: number;
+  seq: number;
+}
+
+function decodeChunk(rec: Uint8Array, v: RecordView, { cpu, seq }: Header): RawChunk | null {
+  if (rec.byteLength < CHUNK.size) return null;
+  const len = v.getUint32(CHUNK.len, true);
+  if (CHUNK.size + len > rec.byteLength) return null;
+  const field = v.getUint32(CHUNK.field, true);
+  // an fd is decoded here, from the record: no copy of its bytes, no view per fd
+  if (field === Field.FDS)
+    return {
+      kind: 'chunk',
+      cpu,
+      seq,
+      execId: v.getBigUint64(CHUNK.exec_id, true),
+      field,
+      offset: v.getUint32(CHUNK.offset, true),
+      data: EMPTY,
+      fd: decodeFd(rec, v, len),
+    };
+  return {
+    kind: 'chunk',
+    cpu,
+    seq,
+    execId: v.getBigUint64(CHUNK.exec_id, true),
+    field,
+    offset: v.getUint32(CHUNK.offset, true),
+    data: copyOut(rec, CHUNK.size, CHUNK.size + len),
+  };
+}
+
+function decodeExec(rec: Uint8Array, v: RecordView, { cpu, seq }: Header): RawExec | null {
+  // records written before ns_pid existed (recorded runs of 2026-11) end at ns_pid
+  if (rec.byteLength < EXEC.ns_pid) return null;
+  const u32 = (o: number) => v.getUint32(o, true);
+  const hasNs = rec.byteLength >= EXEC.size;
+  return {
+    kind: 'exec',
+    cpu,
+    seq,
+    execId: v.getBigUint64(EXEC.exec_id, true),
+    tsNs: v.getBigUint64(EXEC.ts_ns, true),
+    enterTsNs: v.getBigUint64(EXEC.enter_ts_ns, true),
+    pid: u32(EXEC.pid),
+    tid: u32(EXEC.tid),
+    ppid: u32(EXEC.ppid),
+    ret: v.getInt32(EXEC.ret, true),
+    flags: u32(EXEC.flags),
+    syscall: u32(EXEC.syscall),
+    atFd: v.getInt32(EXEC.at_fd, true),
+    atFlags: u32(EXEC.at_flags),
+    uid: u32(EXEC.uid),
+    gid: u32(EXEC.gid),
+    euid: u32(EXEC.euid),
+    egid: u32(EXEC.egid),
+    argvLen: u32(EXEC.argv_len),
+    envLen: u32(EXEC.env_len),
+    argvTotal: u32(EXEC.argv_total),
+    envTotal: u32(EXEC.env_total),
+    nfds: u32(EXEC.nfds),
+    nchunks: u32(EXEC.nchunks),
+    comm: cstr(rec.subarray(EXEC.comm, EXEC.comm + 16)),
+    oldComm: cstr(rec.subarray(EXEC.old_comm, EXEC.old_comm + 16)),
+    nsPid: hasNs ? u32(EXEC.ns_pid) : u32(EXEC.pid),
+    nsLevel: hasNs ? u32(EXEC.ns_level) : 0,
+  };
+}
+
 export function decodeRecord(rec: Uint8Array): RawRecord | null {
   if (rec.byteLength < HDR.size) return null;
   const v = dv(rec);
@@ -104,69 +175,10 @@ export function decodeRecord(rec: Uint8Array): RawRecord | null {
   // two u32 halves: a number without a BigInt allocation per record
   const seq = v.getUint32(HDR.seq, true) + v.getUint32(HDR.seq + 4, true) * 0x100000000;
   switch (kind) {
-    case RecKind.CHUNK: {
-      if (rec.byteLength < CHUNK.size) return null;
-      const len = v.getUint32(CHUNK.len, true);
-      if (CHUNK.size + len > rec.byteLength) return null;
-      const field = v.getUint32(CHUNK.field, true);
-      // an fd is decoded here, from the record: no copy of its bytes, no view per fd
-      if (field === Field.FDS)
-        return {
-          kind: 'chunk',
-          cpu,
-          seq,
-          execId: v.getBigUint64(CHUNK.exec_id, true),
-          field,
-          offset: v.getUint32(CHUNK.offset, true),
-          data: EMPTY,
-          fd: decodeFd(rec, v, len),
-        };
-      return {
-        kind: 'chunk',
-        cpu,
-        seq,
-        execId: v.getBigUint64(CHUNK.exec_id, true),
-        field,
-        offset: v.getUint32(CHUNK.offset, true),
-        data: copyOut(rec, CHUNK.size, CHUNK.size + len),
-      };
-    }
-    case RecKind.EXEC: {
-      // records written before ns_pid existed (recorded runs of 2026-11) end at ns_pid
-      if (rec.byteLength < EXEC.ns_pid) return null;
-      const u32 = (o: number) => v.getUint32(o, true);
-      const hasNs = rec.byteLength >= EXEC.size;
-      return {
-        kind: 'exec',
-        cpu,
-        seq,
-        execId: v.getBigUint64(EXEC.exec_id, true),
-        tsNs: v.getBigUint64(EXEC.ts_ns, true),
-        enterTsNs: v.getBigUint64(EXEC.enter_ts_ns, true),
-        pid: u32(EXEC.pid),
-        tid: u32(EXEC.tid),
-        ppid: u32(EXEC.ppid),
-        ret: v.getInt32(EXEC.ret, true),
-        flags: u32(EXEC.flags),
-        syscall: u32(EXEC.syscall),
-        atFd: v.getInt32(EXEC.at_fd, true),
-        atFlags: u32(EXEC.at_flags),
-        uid: u32(EXEC.uid),
-        gid: u32(EXEC.gid),
-        euid: u32(EXEC.euid),
-        egid: u32(EXEC.egid),
-        argvLen: u32(EXEC.argv_len),
-        envLen: u32(EXEC.env_len),
-        argvTotal: u32(EXEC.argv_total),
-        envTotal: u32(EXEC.env_total),
-        nfds: u32(EXEC.nfds),
-        nchunks: u32(EXEC.nchunks),
-        comm: cstr(rec.subarray(EXEC.comm, EXEC.comm + 16)),
-        oldComm: cstr(rec.subarray(EXEC.old_comm, EXEC.old_comm + 16)),
-        nsPid: hasNs ? u32(EXEC.ns_pid) : u32(EXEC.pid),
-        nsLevel: hasNs ? u32(EXEC.ns_level) : 0,
-      };
-    }
+    case RecKind.CHUNK:
+      return decodeChunk(rec, v, { cpu, seq });
+    case RecKind.EXEC:
+      return decodeExec(rec, v, { cpu, seq });
     case RecKind.FORK:
       if (rec.byteLength < FORK.size) return null;
       return {
