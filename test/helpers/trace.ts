@@ -298,3 +298,13 @@ export function collect(
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Tests that build into the checkout (the npm package, the coverage object) or build a real project (zlib's
+ * configure + make, minutes under an emulated CPU): a kernel-matrix guest mounts the checkout read-only and has
+ * no network, and what they test does not depend on the kernel.
+ */
+export const HOST_ONLY: string | false =
+  process.env.EXECLENS_IN_MATRIX === '1'
+    ? 'builds into the checkout, read-only in a kernel-matrix guest: runs on the host'
+    : false;

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { EXECLENS, ROOT } from '../helpers/paths.js';
 import { decodePerfetto } from '../helpers/perfetto.js';
 import { parseStraceExecs, type StraceExec } from '../helpers/strace.js';
-import { requireRoot } from '../helpers/trace.js';
+import { HOST_ONLY, requireRoot } from '../helpers/trace.js';
 
 interface Entry {
   directory: string;
@@ -54,7 +54,7 @@ function straceCompiles(execs: StraceExec[]): Map<string, string[]> {
 
 test(
   "collect -F compile-commands on zlib's own build (make -j2): every .c compiled appears once, with the argv strace shows for that compile; -F perfetto of the same build decodes into its process tree",
-  { timeout: 1_800_000 },
+  { timeout: 1_800_000, skip: HOST_ONLY },
   (t) => {
     if (!requireRoot(t)) return;
     const src = zlibSource(t);

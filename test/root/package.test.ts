@@ -16,7 +16,7 @@ import { CACHE } from '../../matrix/prepare.js';
 import { PACKED_ARCHES } from '../../src/paths.js';
 import { EM, elfFacts } from '../helpers/elf.js';
 import { ROOT } from '../helpers/paths.js';
-import { isRoot, requireRoot } from '../helpers/trace.js';
+import { HOST_ONLY, isRoot, requireRoot } from '../helpers/trace.js';
 
 const MACHINE: Record<(typeof PACKED_ARCHES)[number], number> = {
   x64: EM.X86_64,
@@ -79,7 +79,7 @@ const ok = (r: SpawnSyncReturns<string>, what: string): SpawnSyncReturns<string>
 };
 
 before(() => {
-  if (!isRoot()) return;
+  if (!isRoot() || HOST_ONLY) return;
   work = mkdtempSync(join(tmpdir(), 'execlens-package-'));
   for (const d of ['upper', 'ovl', 'root', 'pack']) mkdirSync(join(work, d));
   const p = spawnSync('npm', ['pack', '--pack-destination', join(work, 'pack')], {
@@ -97,59 +97,67 @@ after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-test('npm pack: the JavaScript, per arch a BPF object with its build record and a static ptrace helper, man page, completions, schema, docs', (t) => {
-  if (!requireRoot(t)) return;
-  const list = spawnSync('tar', ['tzf', tarball], { encoding: 'utf8' }).stdout.split('\n');
-  for (const f of [
-    'bin/execlens',
-    'dist/src/cli/main.js',
-    'build/man/execlens.1',
-    'build/completion/execlens.bash',
-    'build/completion/_execlens',
-    'build/completion/execlens.fish',
-    'schema/exec-event.v2.json',
-    'docs/json-schema.md',
-    'README.md',
-  ])
-    assert.ok(list.includes(`package/${f}`), f);
-  assert.deepEqual(
-    list.filter((f) =>
-      /^package\/(dist\/(test|matrix|bench|pack)|build\/(bpf|native|pack|matrix)|src|bpf|native)\//.test(f),
-    ),
-    [],
-    "no tests, sources or the checkout's own build",
-  );
-  const x = join(work, 'x');
-  mkdirSync(x);
-  spawnSync('tar', ['xzf', tarball, '-C', x]);
-  for (const a of PACKED_ARCHES) {
-    const dir = join(x, 'package/build/arch', a);
-    assert.deepEqual(readdirSync(dir).sort(), ['execlens-ptrace', 'execlens.bpf.json', 'execlens.bpf.o'], a);
-    assert.equal(elfFacts(join(dir, 'execlens.bpf.o')).machine, EM.BPF, `${a}: BPF object`);
+test(
+  'npm pack: the JavaScript, per arch a BPF object with its build record and a static ptrace helper, man page, completions, schema, docs',
+  { skip: HOST_ONLY },
+  (t) => {
+    if (!requireRoot(t)) return;
+    const list = spawnSync('tar', ['tzf', tarball], { encoding: 'utf8' }).stdout.split('\n');
+    for (const f of [
+      'bin/execlens',
+      'dist/src/cli/main.js',
+      'build/man/execlens.1',
+      'build/completion/execlens.bash',
+      'build/completion/_execlens',
+      'build/completion/execlens.fish',
+      'schema/exec-event.v2.json',
+      'docs/json-schema.md',
+      'README.md',
+    ])
+      assert.ok(list.includes(`package/${f}`), f);
     assert.deepEqual(
-      elfFacts(join(dir, 'execlens-ptrace')),
-      { machine: MACHINE[a], interp: false },
-      `${a}: the helper is for ${a} and statically linked`,
+      list.filter((f) =>
+        /^package\/(dist\/(test|matrix|bench|pack)|build\/(bpf|native|pack|matrix)|src|bpf|native)\//.test(f),
+      ),
+      [],
+      "no tests, sources or the checkout's own build",
     );
-    assert.ok(statSync(join(dir, 'execlens-ptrace')).mode & 0o111, `${a}: the helper is executable`);
-  }
-});
+    const x = join(work, 'x');
+    mkdirSync(x);
+    spawnSync('tar', ['xzf', tarball, '-C', x]);
+    for (const a of PACKED_ARCHES) {
+      const dir = join(x, 'package/build/arch', a);
+      assert.deepEqual(readdirSync(dir).sort(), ['execlens-ptrace', 'execlens.bpf.json', 'execlens.bpf.o'], a);
+      assert.equal(elfFacts(join(dir, 'execlens.bpf.o')).machine, EM.BPF, `${a}: BPF object`);
+      assert.deepEqual(
+        elfFacts(join(dir, 'execlens-ptrace')),
+        { machine: MACHINE[a], interp: false },
+        `${a}: the helper is for ${a} and statically linked`,
+      );
+      assert.ok(statSync(join(dir, 'execlens-ptrace')).mode & 0o111, `${a}: the helper is executable`);
+    }
+  },
+);
 
-test('a fresh root with Node and libbpf1 and no build tools: npm install -g --offline from the tarball', (t) => {
-  if (!requireRoot(t)) return;
-  const tools = inRoot('for t in cc gcc clang bpftool make; do command -v $t || true; done');
-  assert.equal(ok(tools, 'probe').stdout, '', 'no compiler, clang or bpftool in the root');
-  ok(inRoot('npm install -g --offline --no-audit --no-fund /pkg/*.tgz'), 'npm install');
-  const v = ok(inRoot('execlens --version'), '--version');
-  assert.match(
-    v.stdout,
-    new RegExp(
-      `^execlens ${VERSION.replace(/\./g, '\\.')}\nBPF object: x86_64, built by .*clang version .* \\(/usr/local/lib/node_modules/execlens/build/arch/x64/execlens\\.bpf\\.o\\)\nJSON schema: 2 `,
-    ),
-  );
-});
+test(
+  'a fresh root with Node and libbpf1 and no build tools: npm install -g --offline from the tarball',
+  { skip: HOST_ONLY },
+  (t) => {
+    if (!requireRoot(t)) return;
+    const tools = inRoot('for t in cc gcc clang bpftool make; do command -v $t || true; done');
+    assert.equal(ok(tools, 'probe').stdout, '', 'no compiler, clang or bpftool in the root');
+    ok(inRoot('npm install -g --offline --no-audit --no-fund /pkg/*.tgz'), 'npm install');
+    const v = ok(inRoot('execlens --version'), '--version');
+    assert.match(
+      v.stdout,
+      new RegExp(
+        `^execlens ${VERSION.replace(/\./g, '\\.')}\nBPF object: x86_64, built by .*clang version .* \\(/usr/local/lib/node_modules/execlens/build/arch/x64/execlens\\.bpf\\.o\\)\nJSON schema: 2 `,
+      ),
+    );
+  },
+);
 
-test("installed: execlens log -- sh -c 'echo hi' traces with eBPF", (t) => {
+test("installed: execlens log -- sh -c 'echo hi' traces with eBPF", { skip: HOST_ONLY }, (t) => {
   if (!requireRoot(t)) return;
   const r = ok(inRoot("execlens log -- sh -c 'echo hi'"), 'log');
   assert.match(r.stdout, /^hi$/m);
@@ -157,59 +165,71 @@ test("installed: execlens log -- sh -c 'echo hi' traces with eBPF", (t) => {
   assert.match(r.stderr, /^execlens: 1 exec \(0 failed\).* plan (?!ptrace)[^ ,]+, lost 0\b/m);
 });
 
-test('installed: execlens doctor finds a plan that loads', (t) => {
+test('installed: execlens doctor finds a plan that loads', { skip: HOST_ONLY }, (t) => {
   if (!requireRoot(t)) return;
   const r = ok(inRoot('execlens doctor'), 'doctor');
   assert.match(r.stdout, /--backend auto would use ebpf/);
 });
 
-test('installed: execlens log --backend ptrace -- true runs the packed static helper', (t) => {
+test('installed: execlens log --backend ptrace -- true runs the packed static helper', { skip: HOST_ONLY }, (t) => {
   if (!requireRoot(t)) return;
   const r = ok(inRoot('execlens log --backend ptrace -- true'), 'log --backend ptrace');
   assert.match(r.stdout, / ok \/usr\/bin\/true argv: true /);
   assert.match(r.stderr, /plan ptrace/);
 });
 
-test("installed, on Debian's Node 18 (the oldest engines allows): log with eBPF and with ptrace", (t) => {
-  if (!requireRoot(t)) return;
-  const v = ok(inRoot('/usr/bin/node --version'), 'Debian node');
-  assert.match(v.stdout, /^v18\./);
-  const bin = '/usr/bin/node /usr/local/lib/node_modules/execlens/bin/execlens';
-  const e = ok(inRoot(`${bin} log -- sh -c 'echo hi'`), 'log on Node 18');
-  assert.match(e.stdout, / ok \/usr\/bin\/sh argv: sh -c 'echo hi' /);
-  assert.match(e.stderr, /plan (?!ptrace)[^ ,]+, lost 0\b/m);
-  const p = ok(inRoot(`${bin} log --backend ptrace -- true`), 'ptrace on Node 18');
-  assert.match(p.stderr, /plan ptrace/);
-});
+test(
+  "installed, on Debian's Node 18 (the oldest engines allows): log with eBPF and with ptrace",
+  { skip: HOST_ONLY },
+  (t) => {
+    if (!requireRoot(t)) return;
+    const v = ok(inRoot('/usr/bin/node --version'), 'Debian node');
+    assert.match(v.stdout, /^v18\./);
+    const bin = '/usr/bin/node /usr/local/lib/node_modules/execlens/bin/execlens';
+    const e = ok(inRoot(`${bin} log -- sh -c 'echo hi'`), 'log on Node 18');
+    assert.match(e.stdout, / ok \/usr\/bin\/sh argv: sh -c 'echo hi' /);
+    assert.match(e.stderr, /plan (?!ptrace)[^ ,]+, lost 0\b/m);
+    const p = ok(inRoot(`${bin} log --backend ptrace -- true`), 'ptrace on Node 18');
+    assert.match(p.stderr, /plan ptrace/);
+  },
+);
 
-test('installed: the man page is where man looks, and bash completion completes `execlens lo` to log', (t) => {
-  if (!requireRoot(t)) return;
-  const page = ok(inRoot('readlink -f /usr/local/share/man/man1/execlens.1'), 'man link').stdout.trim();
-  assert.equal(page, '/usr/local/lib/node_modules/execlens/build/man/execlens.1');
-  const man = spawnSync('man', ['-l', join(work, 'upper', page)], {
-    encoding: 'utf8',
-    env: { ...process.env, MANPAGER: 'cat', MANWIDTH: '100' },
-  });
-  assert.equal(man.stderr, '');
-  assert.match(man.stdout.replace(/.\x08/g, ''), /^NAME\n\s+execlens - Trace every/m); // eslint-disable-line no-control-regex
-  const c = ok(
-    inRoot(
-      'source <(execlens completion bash); COMP_WORDS=(execlens lo); COMP_CWORD=1; _execlens; echo "${COMPREPLY[@]}"',
-    ),
-    'completion',
-  );
-  assert.equal(c.stdout, 'log\n');
-});
+test(
+  'installed: the man page is where man looks, and bash completion completes `execlens lo` to log',
+  { skip: HOST_ONLY },
+  (t) => {
+    if (!requireRoot(t)) return;
+    const page = ok(inRoot('readlink -f /usr/local/share/man/man1/execlens.1'), 'man link').stdout.trim();
+    assert.equal(page, '/usr/local/lib/node_modules/execlens/build/man/execlens.1');
+    const man = spawnSync('man', ['-l', join(work, 'upper', page)], {
+      encoding: 'utf8',
+      env: { ...process.env, MANPAGER: 'cat', MANWIDTH: '100' },
+    });
+    assert.equal(man.stderr, '');
+    assert.match(man.stdout.replace(/.\x08/g, ''), /^NAME\n\s+execlens - Trace every/m); // eslint-disable-line no-control-regex
+    const c = ok(
+      inRoot(
+        'source <(execlens completion bash); COMP_WORDS=(execlens lo); COMP_CWORD=1; _execlens; echo "${COMPREPLY[@]}"',
+      ),
+      'completion',
+    );
+    assert.equal(c.stdout, 'log\n');
+  },
+);
 
-test('without libbpf1: one line names the package to install, and --backend auto falls back to ptrace', (t) => {
-  if (!requireRoot(t)) return;
-  ok(inRoot('dpkg --purge libbpf1'), 'purge libbpf1');
-  const e = inRoot('execlens log -- true');
-  assert.equal(e.status, 78, e.stderr);
-  assert.equal(e.stderr.trim().split('\n').length, 1, e.stderr);
-  assert.match(e.stderr, /libbpf\.so\.1.*apt(-get)? install libbpf1/);
-  const a = ok(inRoot("execlens log --backend auto -- sh -c 'echo hi'"), 'auto');
-  assert.match(a.stdout, /^hi$/m);
-  assert.match(a.stderr, /libbpf\.so\.1.*apt(-get)? install libbpf1.*falling back to ptrace/);
-  assert.match(a.stderr, /plan ptrace/);
-});
+test(
+  'without libbpf1: one line names the package to install, and --backend auto falls back to ptrace',
+  { skip: HOST_ONLY },
+  (t) => {
+    if (!requireRoot(t)) return;
+    ok(inRoot('dpkg --purge libbpf1'), 'purge libbpf1');
+    const e = inRoot('execlens log -- true');
+    assert.equal(e.status, 78, e.stderr);
+    assert.equal(e.stderr.trim().split('\n').length, 1, e.stderr);
+    assert.match(e.stderr, /libbpf\.so\.1.*apt(-get)? install libbpf1/);
+    const a = ok(inRoot("execlens log --backend auto -- sh -c 'echo hi'"), 'auto');
+    assert.match(a.stdout, /^hi$/m);
+    assert.match(a.stderr, /libbpf\.so\.1.*apt(-get)? install libbpf1.*falling back to ptrace/);
+    assert.match(a.stderr, /plan ptrace/);
+  },
+);
