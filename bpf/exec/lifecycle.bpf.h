@@ -7,16 +7,15 @@ static __always_inline int proc_fork(struct task_struct *parent, struct task_str
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
-	__u8 one = 1;
 	struct el_fork *r;
 
 	if (ptgid == ctgid) /* a new thread, not a new process */
 		return 0;
-	if (!is_traced(ptgid))
+	if (!is_traced(parent, ptgid))
 		return 0;
 	/* follow the child too (filter mode) */
-	if (cfg_filter && bpf_map_update_elem(&traced, &ctgid, &one, BPF_ANY))
-		stat_inc(EL_ST_TRACE_FULL);
+	if (cfg_filter)
+		follow(child, ctgid);
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		stat_inc(EL_ST_RB_DROP_OTHER);
@@ -36,7 +35,7 @@ static __always_inline int proc_exit(struct task_struct *t)
 	__u32 tid = BPF_CORE_READ(t, pid);
 	struct el_exit *r;
 
-	if (!is_traced(tgid))
+	if (!is_traced(t, tgid))
 		return 0;
 	bpf_map_delete_elem(&stashes, &tid);
 	/* signal->live reaches 0 before this tracepoint when the last thread exits */

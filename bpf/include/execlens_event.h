@@ -144,6 +144,7 @@ enum el_stat {
 	EL_ST_STASH_FULL = 6,     /* syscall-entry stash could not be stored */
 	EL_ST_TRACE_FULL = 7,     /* traced-process map full: a child could not be followed */
 	EL_ST_EXECS = 8,          /* execs committed */
+	EL_ST_TRACE_STALE = 9,    /* a followed pid found naming another process (its exit unseen): dropped */
 	EL_ST_MAX = 16,
 };
 

@@ -7,11 +7,42 @@
 #ifndef EXECLENS_FOLLOW_BPF_H
 #define EXECLENS_FOLLOW_BPF_H
 
-static __always_inline bool is_traced(__u32 tgid)
+/* the process's identity beside its tgid: when its group leader started (monotonic ns) */
+static __always_inline __u64 proc_start(struct task_struct *t)
 {
+	return BPF_CORE_READ(t, group_leader, start_time);
+}
+
+/* is task t's process followed: its tgid in the map, for this process and not an earlier one of that pid */
+static __always_inline bool is_traced(struct task_struct *t, __u32 tgid)
+{
+	__u64 *start, now;
+
 	if (!cfg_filter)
 		return true;
-	return bpf_map_lookup_elem(&traced, &tgid) != NULL;
+	start = bpf_map_lookup_elem(&traced, &tgid);
+	if (!start)
+		return false;
+	now = proc_start(t);
+	if (*start == 0) {
+		*start = now; /* seeded by the tracer: this is the process it meant */
+		return true;
+	}
+	if (*start == now)
+		return true;
+	/* the pid of a traced process that ended unseen, now another process's: forget it */
+	bpf_map_delete_elem(&traced, &tgid);
+	stat_inc(EL_ST_TRACE_STALE);
+	return false;
+}
+
+/* follow process t from now on */
+static __always_inline void follow(struct task_struct *t, __u32 tgid)
+{
+	__u64 start = proc_start(t);
+
+	if (bpf_map_update_elem(&traced, &tgid, &start, BPF_ANY))
+		stat_inc(EL_ST_TRACE_FULL);
 }
 
 /*
@@ -21,16 +52,14 @@ static __always_inline bool is_traced(__u32 tgid)
  */
 static __always_inline bool is_traced_or_child(struct task_struct *t, __u32 tgid)
 {
-	__u32 ptgid;
-	__u8 one = 1;
+	struct task_struct *parent;
 
-	if (is_traced(tgid))
+	if (is_traced(t, tgid))
 		return true;
-	ptgid = BPF_CORE_READ(t, real_parent, tgid);
-	if (!is_traced(ptgid))
+	parent = BPF_CORE_READ(t, real_parent);
+	if (!is_traced(parent, BPF_CORE_READ(parent, tgid)))
 		return false;
-	if (bpf_map_update_elem(&traced, &tgid, &one, BPF_ANY))
-		stat_inc(EL_ST_TRACE_FULL);
+	follow(t, tgid);
 	return true;
 }
 

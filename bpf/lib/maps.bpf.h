@@ -33,12 +33,17 @@ struct {
 	__uint(max_entries, RING_BYTES_DEFAULT);
 } events SEC(".maps");
 
-/* tgids being followed (filter mode); the tracer seeds it with the helper that execs the command. */
+/*
+ * tgids being followed (filter mode), each with its process's start time (the group leader's start_time, ns):
+ * a pid the kernel hands out again after a traced process ended unseen (an exit program run the kernel
+ * skipped) then names another process, which must not be followed. The tracer seeds the map with the helper
+ * that execs the command, start time 0: the first program that sees it fills it in.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TRACED_MAX);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u64);
 } traced SEC(".maps");
 
 /*

@@ -56,6 +56,7 @@ export const Stat = {
   STASH_FULL: 6,
   TRACE_FULL: 7,
   EXECS: 8,
+  TRACE_STALE: 9,
   MAX: 16,
 } as const;
 

@@ -89,7 +89,8 @@ export class LoadedTracer {
   follow(tgid: number): void {
     const key = Buffer.alloc(4);
     key.writeUInt32LE(tgid);
-    if (libbpf().mapUpdate(this.mapFd('traced'), key, Buffer.from([1]), 0n) !== 0)
+    // start time 0: the first program that sees the process records its own (bpf/lib/follow.bpf.h)
+    if (libbpf().mapUpdate(this.mapFd('traced'), key, Buffer.alloc(8), 0n) !== 0)
       throw new Error(`cannot follow pid ${tgid}: errno ${errno()}`);
   }
 
