@@ -6,65 +6,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffEnv } from '../../src/events/envdiff.js';
 import { ExecFlag } from '../../src/events/layout.js';
-import type { ExecEvent, FdInfo } from '../../src/events/types.js';
+import type { ExecEvent } from '../../src/events/types.js';
+import { execEvent, fdInfo, FMT } from '../helpers/events.js';
 import { palette } from '../../src/output/color.js';
 import { formatText, toJsonRecord, type FormatOptions } from '../../src/output/format.js';
 import { schemaErrors } from '../helpers/trace.js';
 
 const B = (s: string) => Buffer.from(s);
-const fmt: FormatOptions = {
-  fullEnv: false,
-  showFds: true,
-  showCmdline: false,
-  startNs: 1_000_000_000n,
-  bootToWallNs: 1_764_000_000_000_000_000n,
-};
+const fmt: FormatOptions = FMT;
 const plain = palette(false);
 
-function exec(over: Partial<ExecEvent> = {}): ExecEvent {
-  const fd = (n: number, path: string, cloexec = false): FdInfo => ({
-    fd: n,
-    path: B(path),
-    flags: 0o2,
-    ino: 1n,
-    dev: 1,
-    mode: 0o20620,
-    cloexec,
-  });
-  return {
-    execId: 0x1234n,
-    tsNs: 1_500_000_000n,
-    enterTsNs: 1_499_000_000n,
-    pid: 42,
-    tid: 42,
-    ppid: 7,
-    ret: 0,
-    flags: 0,
-    syscall: 0,
-    atFd: -100,
-    atFlags: 0,
-    uid: 1000,
-    gid: 1000,
-    euid: 1000,
-    egid: 1000,
-    comm: B('echo'),
-    oldComm: B('sh'),
-    nsPid: 42,
-    nsLevel: 0,
-    argvTotal: 12,
-    envTotal: 20,
-    filename: B('/bin/echo'),
-    argv: [B('/bin/echo'), B('a b')],
-    env: [B('HOME=/root'), B('FOO=1')],
-    interpreter: null,
-    cwd: B('/tmp'),
-    exe: B('/usr/bin/echo'),
-    fds: [fd(0, '/dev/pts/0'), fd(1, '/dev/pts/0'), fd(3, '/etc/x', true), fd(4, '/etc/y', true)],
-    unreadable: { argv: [], env: [] },
-    missingChunks: 0,
+/** the shared event, with two fds the exec closed (the text shows them as a range) */
+const exec = (over: Partial<ExecEvent> = {}): ExecEvent =>
+  execEvent({
+    fds: [fdInfo(0, '/dev/pts/0'), fdInfo(1, '/dev/pts/0'), fdInfo(3, '/etc/x', true), fdInfo(4, '/etc/y', true)],
     ...over,
-  };
-}
+  });
 
 test('text: time, pid<ppid>, the comm before exec, result, filename, argv quoted to paste back, cwd, env diff, fds with the cloexec ones as ranges', () => {
   const ev = exec();
