@@ -14,7 +14,9 @@ export function haveTmux(): boolean {
 
 export class Tmux {
   readonly dir = mkdtempSync(join(tmpdir(), 'execlens-tui-'));
-  private readonly sock = `execlens-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  /** the server's socket, in the test's own directory: tmux's default (/tmp/tmux-UID) is not writable everywhere
+   * (a kernel-matrix guest mounts the host's /tmp read-only; TMPDIR points elsewhere, which tmux ignores) */
+  private readonly sock = join(this.dir, 'tmux.sock');
 
   /**
    * Runs `script` (sh) in a window of cols x rows. The script's own stty settings before and after are saved
@@ -32,7 +34,7 @@ export class Tmux {
   }
 
   tmux(...args: string[]): string {
-    return execFileSync('tmux', ['-L', this.sock, ...args], { encoding: 'utf8' });
+    return execFileSync('tmux', ['-S', this.sock, ...args], { encoding: 'utf8' });
   }
 
   keys(...keys: string[]): void {
@@ -76,11 +78,7 @@ export class Tmux {
 
   /** the server, its socket file (tmux leaves it) and the files of the run */
   kill(): void {
-    const socket = spawnSync('tmux', ['-L', this.sock, 'display-message', '-p', '#{socket_path}'], {
-      encoding: 'utf8',
-    }).stdout.trim();
-    spawnSync('tmux', ['-L', this.sock, 'kill-server']);
-    if (socket) rmSync(socket, { force: true });
+    spawnSync('tmux', ['-S', this.sock, 'kill-server']);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
