@@ -2,6 +2,7 @@
 import type { ExecEvent, FdInfo, RawExit, RawFork } from '../../src/events/types.js';
 import type { FormatOptions } from '../../src/output/format.js';
 import type { Writer } from '../../src/output/writer.js';
+import type { Summary } from '../../src/pipeline/summary.js';
 
 export const B = (s: string) => Buffer.from(s);
 export const FMT: FormatOptions = {
@@ -89,7 +90,7 @@ export class MemoryWriter implements Writer {
   }
 }
 
-import type { Summary } from '../../src/pipeline/summary.js';
+/** a summary with nothing lost, for the sinks' and the summary line's tests */
 export function summaryOf(over: Partial<Summary> = {}): Summary {
   return {
     execs: 2,

@@ -1,6 +1,7 @@
 import { refusalLine } from '../../src/backend/ebpf/bringup.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { summaryOf } from '../helpers/events.js';
 import { spawnSync } from 'node:child_process';
 import { EXECLENS, ROOT } from '../helpers/paths.js';
 import { readFileSync } from 'node:fs';
@@ -74,29 +75,7 @@ test('pid namespace check: the initial namespace passes, a nested one is refused
 });
 
 test('summary: program runs the kernel skipped count as lost and are named', () => {
-  const base: Summary = {
-    execs: 10,
-    failed: 0,
-    processes: 3,
-    unwritten: 0,
-    outputFailed: null,
-    lostRecords: 0,
-    ringDrops: { exec: 0, chunk: 0, other: 0 },
-    incompleteExecs: 0,
-    orphanChunks: 0,
-    malformed: 0,
-    truncated: { argv: 0, env: 0, filename: 0, cwd: 0, fds: 0 },
-    readFaults: 0,
-    programMisses: {},
-    untrackedChildren: 0,
-    stashFull: 0,
-    durationS: 1,
-    plan: 'fentry.s+tp_btf',
-    exitCode: 0,
-    exitSignal: null,
-    tracerCpuS: 0,
-    bpf: [],
-  };
+  const base: Summary = summaryOf({ execs: 10, processes: 3 });
   assert.equal(lostTotal(base), 0);
   assert.match(summaryLine(base, null), /lost 0/);
   const missed = { ...base, programMisses: { btf_sched_exec: 17, btf_sched_fork: 3 } };
