@@ -93,8 +93,13 @@ static __always_inline int strs_step(struct scratch *s, __u32 i, struct strs_ctx
 	if (off > CHUNK - 1)
 		return 1;
 	long n = bpf_probe_read_user_str(&s->data[off & CHUNK_MASK], CHUNK, (const void *)p);
-	/* 0 is no string either: 6.1 returns it for a pointer outside user space ((char *)-1) */
-	if (n <= 0) {
+	/* an empty string: 6.1 returns 0 for it (its strncpy_from_user_nofault() counts the NUL only after a
+	 * non-empty string; newer kernels return 1) */
+	if (n == 0) {
+		s->data[off & CHUNK_MASK] = 0;
+		n = 1;
+	}
+	if (n < 0) {
 		/* an empty string in its place, and a mark saying which item it is (not a real "") */
 		s->e.flags |= c->fault_flag;
 		stat_inc(EL_ST_READ_FAULT);

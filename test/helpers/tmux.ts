@@ -20,14 +20,15 @@ export class Tmux {
 
   /**
    * Runs `script` (sh) in a window of cols x rows. The script's own stty settings before and after are saved
-   * (stty-before, stty-after) and its exit code (rc), so a test can tell the terminal was put back; $D in the
+   * (stty-before, stty-after) and its exit code (rc, written last: once it is there, so is stty-after), so a
+   * test can tell the terminal was put back; $D in the
    * script is the directory of those files.
    */
   constructor(script: string, cols = 140, rows = 40) {
     const wrapper = join(this.dir, 'run.sh');
     writeFileSync(
       wrapper,
-      `D='${this.dir}'\nstty -g > '${this.dir}/stty-before'\n${script}\necho $? > '${this.dir}/rc'\nstty -g > '${this.dir}/stty-after'\nsleep 600\n`,
+      `D='${this.dir}'\nstty -g > '${this.dir}/stty-before'\n${script}\nrc=$?\nstty -g > '${this.dir}/stty-after'\necho $rc > '${this.dir}/rc'\nsleep 600\n`,
     );
     this.tmux('-f', '/dev/null', 'new-session', '-d', '-x', String(cols), '-y', String(rows), `sh '${wrapper}'`);
     this.tmux('set-option', '-s', 'set-clipboard', 'on');
