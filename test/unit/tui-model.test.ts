@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { diffEnv } from '../../src/events/envdiff.js';
 import { ExecFlag } from '../../src/events/layout.js';
 import type { ExecEvent } from '../../src/events/types.js';
+import { execEvent } from '../helpers/events.js';
 import { expandTemplate, matchBreakpoint, parseBreakpoint } from '../../src/tui/model/breakpoint.js';
 import { cmdlineWithChanges, COPY_TARGETS } from '../../src/tui/model/copy.js';
 import { reconstructCmdline } from '../../src/output/format.js';
@@ -22,40 +23,25 @@ import { untraced } from '../../src/tui/breakpoints.js';
 const B = (s: string) => Buffer.from(s);
 const fmt = { bootToWallNs: 1_764_000_000_000_000_000n, startNs: 1_000_000_000n };
 
+/** the shared event (test/helpers/events.ts) as process pid<ppid> running file */
 function exec(pid: number, ppid: number, file: string, args: string[] = [], over: Partial<ExecEvent> = {}): ExecEvent {
-  return {
+  const name = file.split('/').pop()!;
+  return execEvent({
     execId: BigInt(pid),
-    tsNs: 1_500_000_000n,
-    enterTsNs: 1_499_000_000n,
     pid,
     tid: pid,
     ppid,
-    ret: 0,
-    flags: 0,
-    syscall: 0,
-    atFd: -100,
-    atFlags: 0,
-    uid: 1000,
-    gid: 1000,
-    euid: 1000,
-    egid: 1000,
-    comm: B(file.split('/').pop()!),
-    oldComm: B('sh'),
+    comm: B(name),
     nsPid: pid,
-    nsLevel: 0,
     argvTotal: 0,
     envTotal: 0,
     filename: B(file),
-    argv: [B(file.split('/').pop()!), ...args.map(B)],
+    argv: [B(name), ...args.map(B)],
     env: [B('HOME=/root'), B('PATH=/usr/bin:/bin')],
-    interpreter: null,
-    cwd: B('/tmp'),
     exe: null,
     fds: [],
-    unreadable: { argv: [], env: [] },
-    missingChunks: 0,
     ...over,
-  };
+  });
 }
 
 /** sh(10) -> make(11) -> cc(12), cc(13); sh's second image (10 execs /bin/true) */
