@@ -35,10 +35,16 @@ static __always_inline int exec_enter(__u32 syscall, __s32 at_fd, const char *fi
 	st.flags |= emit_ustr(st.exec_id, EL_F_FILENAME, filename, EL_EXEC_FILENAME_FAULT,
 			      EL_EXEC_FILENAME_TRUNC, &st.nchunks);
 	/* compat entry programs are never sleepable (the ia32 wrappers refuse fentry.s) */
-	if (argv && read_uptr(&a0, argv, 0, compat, !compat) == 0 && a0) {
-		fault_in_str((const void *)a0, !compat);
-		st.flags |= emit_ustr(st.exec_id, EL_F_ARGV0, (const void *)a0, EL_EXEC_ARGV_FAULT,
-				      EL_EXEC_ARGV0_TRUNC, &st.nchunks);
+	if (!argv) {
+		st.flags |= EL_EXEC_ARGC_ZERO;
+	} else if (read_uptr(&a0, argv, 0, compat, !compat) == 0) {
+		if (!a0)
+			st.flags |= EL_EXEC_ARGC_ZERO;
+		else {
+			fault_in_str((const void *)a0, !compat);
+			st.flags |= emit_ustr(st.exec_id, EL_F_ARGV0, (const void *)a0, EL_EXEC_ARGV_FAULT,
+					      EL_EXEC_ARGV0_TRUNC, &st.nchunks);
+		}
 	}
 
 	if (bpf_map_update_elem(&stashes, &tid, &st, BPF_ANY))

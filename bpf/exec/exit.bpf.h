@@ -89,11 +89,11 @@ static __always_inline int exec_exit(long ret, __u32 slot, bool loop)
 	}
 	e->argv_len = emit_str_array(s, slot, loop, EL_F_ARGV, argv, compat, EL_EXEC_ARGV_TRUNC,
 				     EL_EXEC_ARGV_FAULT);
-	e->argv_total = e->argv_len;
+	e->argv_total = e->flags & EL_EXEC_ARGV_TRUNC ? str_array_size(s, slot, loop, argv, compat) : e->argv_len;
 	if (cfg_capture_env) {
 		e->env_len = emit_str_array(s, slot, loop, EL_F_ENV, envp, compat, EL_EXEC_ENV_TRUNC,
 					    EL_EXEC_ENV_FAULT);
-		e->env_total = e->env_len;
+		e->env_total = e->flags & EL_EXEC_ENV_TRUNC ? str_array_size(s, slot, loop, envp, compat) : e->env_len;
 	}
 	emit_cwd(s, t);
 	e->ts_ns = bpf_ktime_get_boot_ns();

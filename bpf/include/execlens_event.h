@@ -54,6 +54,8 @@ enum el_exec_flag {
 	                                     exit from what the entry saw (filename, argv[0]); no argv/env/cwd/fds */
 	EL_EXEC_EXE_TRUNC = 1u << 14,     /* the executed file's path deeper than the walk limit */
 	EL_EXEC_CWD_DELETED = 1u << 15,   /* the cwd was removed (rmdir): its path is where it was */
+	EL_EXEC_ARGC_ZERO = 1u << 16,     /* the caller passed no argv (NULL, or argv[0] NULL): the new image's
+	                                     argv[0] "" is the kernel's own (5.18+, dcd46d897adb); none before */
 };
 
 enum el_syscall {
@@ -64,6 +66,9 @@ enum el_syscall {
 
 /* el_exec.at_fd of an execve (and of an exec whose entry was not seen): AT_FDCWD, include/uapi/linux/fcntl.h */
 #define EL_AT_FDCWD (-100)
+/* argv_total/env_total: the size could not be measured (a failed exec cut at the capture limit on an
+ * unrolled plan, or a read that faulted while measuring): JSON argv_bytes/env_bytes null */
+#define EL_SIZE_UNKNOWN 0xffffffffu
 
 struct rec_hdr {
 	__u32 kind;     /* enum el_rec_kind */

@@ -38,11 +38,10 @@ struct fds_ctx {
 	__u64 open;           /* open now (after exec), fds 0..63 */
 	__u64 entry_open;     /* open at syscall entry, fds 0..63 */
 	__u64 entry_cloexec;  /* FD_CLOEXEC at syscall entry, fds 0..63 */
-	/* bpf_loop plans: the open_fds bitmap, word by word */
+	/* bpf_loop plans: the open_fds bitmap, word by word (the position is in s->fdw) */
 	unsigned long *open_words;
-	__u64 word;           /* the bits of word wi not reported yet */
-	__u32 wi;
 	__u32 nwords;
+	__u32 _pad2;
 };
 
 /* one inherited fd, with its path: an EL_F_FDS chunk whose offset is the fd number */
@@ -125,29 +124,57 @@ static __always_inline __u32 low_bit(__u64 w)
 	return n;
 }
 
-/* bpf_loop plans: the next open fd of any number (one per iteration; at most 8 empty words, 512 fds, skipped
- * per iteration: a short bounded loop keeps the verifier's walk of the callback small) */
-static __always_inline int fds_next_step(struct scratch *s, __u32 i, struct fds_ctx *c)
+/*
+ * bpf_loop plans, in two loops. First the open fds' numbers, from the open_fds bitmap into the upper half of
+ * scratch->data (emit_open_fd builds its chunk in the lower half): one step per bitmap word or per fd found,
+ * no inner loop, the position in scratch (map memory) rather than in the loop's stack context. Then one
+ * emit_open_fd per number found, indexed by the loop's own counter. Walking the bitmap and emitting in one
+ * callback cost btf_sched_exec_loop 966K of the 1M processed instructions allowed on 6.18 (10K before fds of
+ * any number): since 6.7 (ab5cfac139ab, callbacks verified as if called any number of times) the verifier
+ * walks a callback until two iterations look the same, and the path walk inside made each walk long.
+ */
+/* FD_REPORT_MAX numbers: 16 KiB of the upper 32 KiB */
+#define FD_LIST(s) ((__u32 *)&(s)->data[CHUNK])
+_Static_assert(FD_REPORT_MAX * sizeof(__u32) <= CHUNK, "the fd list fits the upper half of scratch data");
+
+static __always_inline int fds_find_step(struct scratch *s, __u32 i, struct fds_ctx *c)
 {
-	int k;
+	__u64 word = MAP_LOAD(s->fdw.word);
+	__u32 n = MAP_LOAD(s->fdw.n);
 
-	for (k = 0; k < 8 && !c->word; k++) {
-		if (++c->wi >= c->nwords)
+	if (!word) {
+		__u32 wi = MAP_LOAD(s->fdw.wi) + 1;
+
+		s->fdw.wi = wi;
+		if (wi >= c->nwords)
 			return 1;
-		bpf_probe_read_kernel(&c->word, sizeof(c->word), c->open_words + c->wi);
-	}
-	if (!c->word)
+		bpf_probe_read_kernel(&word, sizeof(word), c->open_words + wi);
+		s->fdw.word = word;
 		return 0;
-	__u32 fd = c->wi * 64 + low_bit(c->word);
-	struct file *f = NULL;
+	}
+	if (n >= FD_REPORT_MAX)
+		return 1;
+	FD_LIST(s)[n & (FD_REPORT_MAX - 1)] = MAP_LOAD(s->fdw.wi) * 64 + low_bit(word);
+	s->fdw.word = word & (word - 1);
+	s->fdw.n = n + 1;
+	return 0;
+}
+DEFINE_LOOP_CB(fds_find_step, struct fds_ctx)
 
-	c->word &= c->word - 1;
+static __always_inline int fds_emit_step(struct scratch *s, __u32 i, struct fds_ctx *c)
+{
+	struct file *f = NULL;
+	__u32 fd;
+
+	if (i >= MAP_LOAD(s->fdw.n))
+		return 1;
+	fd = FD_LIST(s)[i & (FD_REPORT_MAX - 1)];
 	bpf_probe_read_kernel(&f, sizeof(f), &c->fdarr[fd]);
 	if (f)
 		emit_open_fd(s, c, fd, f);
 	return 0;
 }
-DEFINE_LOOP_CB(fds_next_step, struct fds_ctx)
+DEFINE_LOOP_CB(fds_emit_step, struct fds_ctx)
 
 /* bpf_loop plans: the fds of 0..63 that the exec closed */
 static __always_inline int fds_closed_step(struct scratch *s, __u32 i, struct fds_ctx *c)
@@ -191,12 +218,15 @@ static __always_inline void emit_fds(struct scratch *s, __u32 slot, bool loop, s
 	}
 	c.open_words = BPF_CORE_READ(fdt, open_fds);
 	c.nwords = (BPF_CORE_READ(fdt, max_fds) + 63) / 64;
-	c.word = open;
-	c.wi = 0;
+	s->fdw.word = open;
+	s->fdw.wi = 0;
+	s->fdw.n = 0;
 	RUN_LOOP(FD_CLOEXEC_SCAN, loop, fds_closed_step_cb, fds_closed_step, s, &c);
-	RUN_LOOP(FD_REPORT_MAX, loop, fds_next_step_cb, fds_next_step, s, &c);
+	/* a step per fd found and one per bitmap word */
+	RUN_LOOP(FD_REPORT_MAX + FD_WORDS_MAX, loop, fds_find_step_cb, fds_find_step, s, &c);
+	RUN_LOOP(FD_REPORT_MAX, loop, fds_emit_step_cb, fds_emit_step, s, &c);
 	/* stopped by the cap with bits left: the word still holds some, or a later word might */
-	if (c.word || c.wi + 1 < c.nwords)
+	if (MAP_LOAD(s->fdw.word) || MAP_LOAD(s->fdw.wi) + 1 < c.nwords)
 		s->e.flags |= EL_EXEC_FDS_TRUNC;
 }
 

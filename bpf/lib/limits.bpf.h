@@ -17,6 +17,7 @@
 #define FD_PATH_DEPTH    12
 #define FD_SCAN          32                /* unrolled plans: fds 0..31 are reported; more set FDS_TRUNC */
 #define FD_REPORT_MAX    4096              /* bpf_loop plans: this many inherited fds, of any number */
+#define FD_WORDS_MAX     16384             /* open_fds words walked: 1M fds, the default fs.nr_open */
 #define FD_CLOEXEC_SCAN  64                /* fds closed by the exec (FD_CLOEXEC): 0..63, as stashed */
 
 #define RING_BYTES_DEFAULT (64 << 20)      /* events: the loader sets --ring-size */

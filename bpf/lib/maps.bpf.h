@@ -63,6 +63,18 @@ struct scratch {
 	__u32 bad[4];       /* the first of them, by index (marked after the loop: cheap to verify) */
 	struct el_chunk c;  /* chunk header; data follows it directly */
 	__u8 data[2 * CHUNK];
+	struct {            /* loop-carried: str_array_size() (lib/strsize.bpf.h) */
+		__u64 p;    /* the string being measured, 0 until its pointer is read */
+		__u64 at;   /* bytes of it measured so far */
+		__u64 total;
+		__u32 idx;  /* its index in the array */
+		__u32 end;  /* 1: the array's NULL reached; 2: a read faulted */
+	} sz;
+	struct {            /* loop-carried: fds_next_step() (lib/fds.bpf.h) */
+		__u64 word; /* the bits of open_fds word wi not reported yet */
+		__u32 wi;
+		__u32 n;    /* fds reported */
+	} fdw;
 };
 
 /*

@@ -713,6 +713,8 @@ static int on_entry(pid_t tid, uint32_t arch, uint64_t nr, const uint64_t *args)
 	p->nchunks += emit_field(p->exec_id, EL_F_FILENAME, p->filename.p, p->filename.len);
 	read_str_array(tid, argv, compat, &p->argv, &p->argv_total, &p->flags, EL_EXEC_ARGV_TRUNC, EL_EXEC_ARGV_FAULT,
 		       &p->argv_bad);
+	if (!argv || (!p->argv.len && !(p->flags & EL_EXEC_ARGV_FAULT)))
+		p->flags |= EL_EXEC_ARGC_ZERO; /* the new image's argv[0] "" (5.18+) is the kernel's own */
 	p->argv0_len = p->argv.len ? strnlen(p->argv.p, p->argv.len) + 1 : 0;
 	read_str_array(tid, envp, compat, &p->env, &p->env_total, &p->flags, EL_EXEC_ENV_TRUNC, EL_EXEC_ENV_FAULT,
 		       &p->env_bad);

@@ -42,6 +42,7 @@ export const ExecFlag = {
   COMMIT_MISSED: 1 << 13,
   EXE_TRUNC: 1 << 14,
   CWD_DELETED: 1 << 15,
+  ARGC_ZERO: 1 << 16,
 } as const;
 export type ExecFlagName = keyof typeof ExecFlag;
 

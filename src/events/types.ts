@@ -102,6 +102,9 @@ export const EXEC_RECORD_FIELDS = [
 ] as const satisfies readonly (keyof RawExec)[];
 
 /** One exec, assembled from its chunks (bytes kept raw; formatters decide on text). */
+/** argvTotal/envTotal when the size could not be measured (EL_SIZE_UNKNOWN in bpf/include/execlens_event.h) */
+export const SIZE_UNKNOWN = 0xffffffff;
+
 export interface ExecEvent extends Pick<RawExec, (typeof EXEC_RECORD_FIELDS)[number]> {
   /** filename as passed to the syscall (null if the entry was not seen) */
   filename: Buffer | null;

@@ -6,7 +6,7 @@ import type { EnvDiff } from '../events/envdiff.js';
 import { bytes, envEntry, isEmptyDiff } from '../events/envdiff.js';
 import { fdFlags, fdPath, fdType } from '../events/fdinfo.js';
 import { ExecFlag, SYSCALL_NAMES, type ExecFlagName } from '../events/layout.js';
-import type { ExecEvent } from '../events/types.js';
+import { SIZE_UNKNOWN, type ExecEvent } from '../events/types.js';
 import type { Palette } from './color.js';
 import { errnoName } from './errno.js';
 import { reconstructCmdline } from './cmdline.js';
@@ -144,6 +144,19 @@ function marked(list: Buffer[], unreadable: number[], p: Palette): string {
   return list.map((b, i) => (unreadable.includes(i) ? p.red(UNREADABLE) : shellQuote(b))).join(' ');
 }
 
+/** flags that describe the exec rather than warn about its capture (the text shows them elsewhere) */
+const NOT_WARNINGS = new Set<ExecFlagName>(['COMPAT', 'FAILED_PATH', 'NO_ENTRY', 'ARGC_ZERO']);
+
+/**
+ * argc 0 (`execve(path, NULL, …)`): since 5.18 (dcd46d897adb) the new image gets argv[0] "" from the kernel,
+ * which looks like a real `[""]` unless it is said; before 5.18 (and for a failed exec) argv is empty.
+ */
+function argvText(ev: ExecEvent, p: Palette): string {
+  if (!(ev.flags & ExecFlag.ARGC_ZERO)) return marked(ev.argv, ev.unreadable.argv, p);
+  if (!ev.argv.length) return p.dim('(none: argc 0)');
+  return `${marked(ev.argv, ev.unreadable.argv, p)} ${p.dim('(argc 0: argv[0] supplied by the kernel)')}`;
+}
+
 export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsNs: bigint | null = null): string {
   const { ev } = c;
   const ok = ev.ret === 0;
@@ -163,7 +176,7 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsN
   const at = execveatText(ev);
   if (at) fields.push(p.dim(at));
   if (ev.interpreter && ev.interpreter.length) fields.push(p.dim(`#!${shellJoin(ev.interpreter)}`));
-  fields.push(`argv: ${marked(ev.argv, ev.unreadable.argv, p)}`);
+  fields.push(`argv: ${argvText(ev, p)}`);
   if (ev.cwd) fields.push(`${p.dim('cwd:')} ${shellQuote(ev.cwd)}`);
   if (o.fullEnv && ev.env)
     fields.push(`${p.dim('env:')} ${ev.env.length ? marked(ev.env, ev.unreadable.env, p) : p.dim('(empty)')}`);
@@ -176,7 +189,7 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsN
     if (closed) fds.push(p.dim(`cloexec:${closed}`));
     fields.push(`${p.dim('fds:')} ${fds.join(' ')}`);
   }
-  const warn: string[] = flagNames(ev.flags).filter((f) => f !== 'COMPAT' && f !== 'FAILED_PATH' && f !== 'NO_ENTRY');
+  const warn: string[] = flagNames(ev.flags).filter((f) => !NOT_WARNINGS.has(f));
   if (ev.missingChunks) warn.push('CHUNK_LOST');
   if (warn.length) fields.push(p.red(`!${[...new Set(warn)].join(',').toLowerCase()}`));
   let line = fields.join(' ');
@@ -295,8 +308,8 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
       fds: (ev.flags & ExecFlag.FDS_TRUNC) !== 0,
     },
     unreadable: ev.unreadable,
-    argv_bytes: ev.argvTotal,
-    env_bytes: ev.envTotal,
+    argv_bytes: ev.argvTotal === SIZE_UNKNOWN ? null : ev.argvTotal,
+    env_bytes: ev.envTotal === SIZE_UNKNOWN ? null : ev.envTotal,
     flags: flagNames(ev.flags),
     lost_chunks: ev.missingChunks,
   };

@@ -35,7 +35,7 @@ export interface JsonExec {
   euid: number;
   fds: { fd: number; path: string; type: string; flags: string[]; cloexec: boolean }[];
   truncated: { argv: boolean; env: boolean; filename: boolean; cwd: boolean; fds: boolean };
-  argv_bytes: number;
+  argv_bytes: number | null;
   flags: string[];
   lost_chunks: number;
 }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffEnv } from '../../src/events/envdiff.js';
 import { ExecFlag } from '../../src/events/layout.js';
-import type { ExecEvent } from '../../src/events/types.js';
+import { SIZE_UNKNOWN, type ExecEvent } from '../../src/events/types.js';
 import { execEvent, fdInfo, FMT } from '../helpers/events.js';
 import { palette } from '../../src/output/color.js';
 import { formatText, toJsonRecord, type FormatOptions } from '../../src/output/format.js';
@@ -89,4 +89,33 @@ test('JSON: every record of these events validates against schema/exec-event.v2.
   assert.equal(odd.cwd_b64, Buffer.from([0x2f, 0xe9]).toString('base64'));
   assert.equal(toJsonRecord({ ev: cases[1]!, diff: null }, fmt).errno, 'EACCES');
   assert.equal(toJsonRecord({ ev: exec(), diff: null }, fmt).t, 0.5, 'seconds since the trace started');
+});
+
+test('argc 0: the text says the kernel supplied argv[0] (5.18+) or that there is none, with no !warning; JSON keeps ARGC_ZERO in flags', () => {
+  const kernels = exec({ flags: ExecFlag.ARGC_ZERO, argv: [B('')] });
+  assert.match(
+    formatText({ ev: kernels, diff: null }, fmt, plain),
+    / argv: '' \(argc 0: argv\[0\] supplied by the kernel\) cwd:/,
+  );
+  assert.doesNotMatch(formatText({ ev: kernels, diff: null }, fmt, plain), /!/);
+  const none = exec({ flags: ExecFlag.ARGC_ZERO, argv: [] });
+  assert.match(formatText({ ev: none, diff: null }, fmt, plain), / argv: \(none: argc 0\) cwd:/);
+  const rec = toJsonRecord({ ev: kernels, diff: null }, fmt);
+  assert.deepEqual(rec.flags, ['ARGC_ZERO']);
+  assert.deepEqual(rec.argv, ['']);
+  // a caller's own [""] is not marked
+  assert.match(formatText({ ev: exec({ argv: [B('')] }), diff: null }, fmt, plain), / argv: '' cwd:/);
+});
+
+test('JSON: a size the tracer could not measure (EL_SIZE_UNKNOWN) is argv_bytes/env_bytes null, valid against the schema', () => {
+  const rec = toJsonRecord(
+    {
+      ev: exec({ ret: -7, flags: ExecFlag.ARGV_TRUNC | ExecFlag.FAILED_PATH, argvTotal: SIZE_UNKNOWN, envTotal: 12 }),
+      diff: null,
+    },
+    fmt,
+  );
+  assert.equal(rec.argv_bytes, null);
+  assert.equal(rec.env_bytes, 12);
+  assert.equal(schemaErrors(rec), null);
 });
