@@ -126,3 +126,42 @@ test(
     for (const p of loops) assert.ok(p.verifiedInsns < 100_000, `${p.name}: ${p.verifiedInsns} processed insns`);
   },
 );
+
+test(
+  'bpf_loop: fds of any number are reported (3000-3009 whole), and past 4,096 open fds the rest is marked truncated.fds',
+  { skip: skipWhy },
+  (t) => {
+    if (!requireRoot(t)) return;
+    // open `count` inheritable copies of /dev/null from fd `first` on, then exec /bin/true
+    const py = (first: number, count: number) =>
+      [
+        'import os, resource',
+        'resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))',
+        'n = os.open("/dev/null", os.O_RDONLY)',
+        `for fd in range(${first}, ${first + count}): os.dup2(n, fd)`,
+        'os.close(n)',
+        'os.execv("/bin/true", ["true", "fds"])',
+      ].join('\n');
+    const high = trace(['/usr/bin/python3', '-c', py(3000, 10)], { extra: ['--loops', 'bpf_loop'] });
+    assert.equal(high.code, 0, high.stderr);
+    const [h] = byFile(high, 'true');
+    assert.ok(h, high.stderr);
+    const highFds = h.fds.filter((f) => f.fd >= 3000).map((f) => f.fd);
+    assert.deepEqual(
+      highFds,
+      Array.from({ length: 10 }, (_, i) => 3000 + i),
+    );
+    assert.equal(h.truncated.fds, false);
+
+    const many = trace(['/usr/bin/python3', '-c', py(10, 4200)], { extra: ['--loops', 'bpf_loop'] });
+    assert.equal(many.code, 0, many.stderr);
+    const [m] = byFile(many, 'true');
+    assert.ok(m, many.stderr);
+    assert.equal(m.fds.filter((f) => !f.cloexec).length, 4096, 'the first 4,096 open fds');
+    assert.equal(m.truncated.fds, true);
+    assert.equal(
+      m.fds.filter((f) => f.fd >= 10 && f.path === '/dev/null').length,
+      4096 - m.fds.filter((f) => f.fd < 10 && !f.cloexec).length,
+    );
+  },
+);
