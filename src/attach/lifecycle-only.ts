@@ -13,8 +13,8 @@ import type { AttachMethod, MethodPlan } from './method.js';
 /** what no plan without a syscall hook can see (doctor's and -v's blind spots) */
 export const LIFECYCLE_ONLY_BLIND: readonly string[] = [
   'failed execs: no syscall is hooked, and sched_process_exec runs for successful ones only',
-  'the syscall (execve or execveat) and execveat’s dirfd and flags: JSON syscall "unknown", at_fd null; filename is the kernel’s (bprm->filename: /dev/fd/N/… for execveat by dirfd)',
-  'the comm before the exec (JSON old_comm ""), the fds the exec closed (close-on-exec), a #! script’s argv[0] as the caller passed it (the script’s path stands in)',
+  `the syscall (execve or execveat) and execveat's dirfd and flags: JSON syscall "unknown", at_fd null; filename is the kernel's (bprm->filename: /dev/fd/N/… for execveat by dirfd)`,
+  `the comm before the exec (JSON old_comm ""), the fds the exec closed (close-on-exec), a #! script's argv[0] as the caller passed it (the script's path stands in)`,
 ];
 
 export const lifecycleOnly: AttachMethod = {
