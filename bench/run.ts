@@ -165,6 +165,13 @@ const MODES: Mode[] = [
     available: () => true,
   },
   {
+    // no syscall hook (plan lifecycle-only): failed execs are not traced, untraced tasks keep the fast syscall path
+    name: 'execlens --successful-only',
+    cmd: (s, out) => [EXECLENS, 'log', '-q', '--successful-only', '-o', out, '--', 'sh', '-c', s],
+    count: (out, n) => MODES[1]!.count!(out, n),
+    available: () => true,
+  },
+  {
     name: 'execlens --backend ptrace',
     cmd: (s, out) => [EXECLENS, 'log', '-q', '--backend', 'ptrace', '-o', out, '--', 'sh', '-c', s],
     count: (out, n) => MODES[1]!.count!(out, n),
@@ -386,6 +393,9 @@ async function main(): Promise<void> {
   startup.execlens = st([EXECLENS, 'log', '-q', '-o', '/dev/null', '--', '/bin/true']) - base;
   startup['execlens --attach tracepoint'] =
     st([EXECLENS, 'log', '-q', '--attach', 'tracepoint', '-o', '/dev/null', '--', '/bin/true']) - base;
+  if (modes.some((m) => m.name === 'execlens --successful-only'))
+    startup['execlens --successful-only'] =
+      st([EXECLENS, 'log', '-q', '--successful-only', '-o', '/dev/null', '--', '/bin/true']) - base;
   if (has('bpftrace')) startup.bpftrace = st(['bpftrace', '-e', BT_SCRIPT, '-c', '/bin/true']) - base;
   if (has('strace')) startup.strace = st(['strace', '-f', '-qq', '-o', '/dev/null', '/bin/true']) - base;
 

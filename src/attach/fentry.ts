@@ -65,6 +65,7 @@ export const fentry: AttachMethod = {
     'BPF trampolines on the syscall wrappers (fentry.s: sleepable entry, 7.1+ or CONFIG_FUNCTION_ERROR_INJECTION)',
   since: 'x86_64 5.5, arm64 6.4, riscv64 6.8',
   programPrefixes: ['fentry_', 'fexit_'],
+  hooksSyscalls: true,
 
   plan(facts: PlanFacts, forced: boolean): MethodPlan {
     const reason = unusable(facts);

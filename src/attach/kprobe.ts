@@ -30,6 +30,7 @@ export const kprobe: AttachMethod = {
   summary: 'kprobe/kretprobe on the syscall wrappers (or __se_sys_* with direct arguments)',
   since: '5.8',
   programPrefixes: ['kprobe_', 'kretprobe_'],
+  hooksSyscalls: true,
 
   plan(facts: PlanFacts, forced: boolean): MethodPlan {
     const reason = unusable(facts);

@@ -74,6 +74,12 @@ export interface AttachMethod {
   since: string;
   /** name prefixes of its BPF programs (the bench counts their run time) */
   programPrefixes: readonly string[];
+  /**
+   * true: it hooks execve/execveat at the syscall, so it sees failed execs and what only the entry knows
+   * (the syscall, execveat's dirfd and flags, the comm before the exec). false: it hooks no syscall at all,
+   * only the lifecycle programs run (--successful-only); the plan takes the one kind or the other.
+   */
+  hooksSyscalls: boolean;
   /** probe: candidates for this kernel, or why not; `forced` keeps a candidate detection rejected */
   plan(facts: PlanFacts, forced: boolean): MethodPlan;
   /** attach one of its hooks */

@@ -15,6 +15,7 @@ export const rawSyscalls: AttachMethod = {
     'raw tracepoints sys_enter/sys_exit filtered by syscall number: native and compat, detach at once; runs on every syscall',
   since: '5.8',
   programPrefixes: ['raw_sys_'],
+  hooksSyscalls: true,
 
   plan(facts: PlanFacts): MethodPlan {
     const c = facts.compat;

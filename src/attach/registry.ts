@@ -1,18 +1,20 @@
 /**
  * Every attach method, in order of preference: the plan tries their candidates in this order. Adding a
- * method is one module here, its wrappers under bpf/attach/, and a line in this list.
+ * method is one module here, its wrappers under bpf/attach/, and a line in this list. The last one hooks no
+ * syscall (AttachMethod.hooksSyscalls): the plan takes it, and only it, with --successful-only.
  */
 import { fentry } from './fentry.js';
 import { LIFECYCLE_PREFIXES } from './lifecycle.js';
 import { kprobe } from './kprobe.js';
+import { lifecycleOnly } from './lifecycle-only.js';
 import type { AttachMethod, Refusal } from './method.js';
 import { rawSyscalls } from './raw-syscalls.js';
 import { tracepoint } from './tracepoint.js';
 
-export const ATTACH_METHODS: readonly AttachMethod[] = [fentry, kprobe, rawSyscalls, tracepoint];
+export const ATTACH_METHODS: readonly AttachMethod[] = [fentry, kprobe, rawSyscalls, tracepoint, lifecycleOnly];
 
-/** the --attach / EXECLENS_ATTACH values */
-export const ATTACH_KINDS: readonly string[] = ATTACH_METHODS.map((m) => m.kind);
+/** the --attach / EXECLENS_ATTACH values: the methods that hook the syscall (the one that does not is --successful-only) */
+export const ATTACH_KINDS: readonly string[] = ATTACH_METHODS.filter((m) => m.hooksSyscalls).map((m) => m.kind);
 
 export function methodByKind(kind: string): AttachMethod | undefined {
   return ATTACH_METHODS.find((m) => m.kind === kind);

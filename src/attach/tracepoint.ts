@@ -18,6 +18,7 @@ export const tracepoint: AttachMethod = {
   summary: 'syscall tracepoints sys_enter/sys_exit_execve[at]: stable everywhere, native ABI only',
   since: '5.8',
   programPrefixes: ['tp_'],
+  hooksSyscalls: true,
 
   plan(facts: PlanFacts, forced: boolean): MethodPlan {
     const reason = unusable(facts);

@@ -57,6 +57,8 @@ export interface SourceCounters {
 export interface TraceSource {
   /** e.g. "tracepoint+tp_btf" or "ptrace+seccomp" */
   readonly plan: string;
+  /** false: the source cannot see a failed exec (a plan with no syscall hook, --successful-only) */
+  readonly seesFailedExecs: boolean;
   /** now, on the clock the source stamps its records with (ns) */
   nowNs(): bigint;
   start(cmd: CommandSpec): Started;

@@ -102,14 +102,17 @@ export function doctorExitCode(r: DoctorReport): number {
 /** every attach method of the registry: what it is, and whether this plan has it (or why not) */
 export function attachMethodLines(plan: DoctorReport['plan']): string[] {
   const L: string[] = [];
+  const w = Math.max(...ATTACH_METHODS.map((m) => m.kind.length));
   for (const m of ATTACH_METHODS) {
     const ids = m.candidateIds.filter((id) => plan.candidates.some((c) => c.id === id));
-    L.push(`  ${m.kind.padEnd(12)} ${m.summary} (since ${m.since})`);
-    if (ids.length) L.push(`  ${''.padEnd(12)} candidate: ${ids.join(', ')}`);
+    L.push(`  ${m.kind.padEnd(w)} ${m.summary} (since ${m.since})`);
+    if (ids.length) L.push(`  ${''.padEnd(w)} candidate: ${ids.join(', ')}`);
+    // one line per reason: --successful-only rules out each candidate of a method for the same one
+    const byReason = new Map<string, string[]>();
     for (const rj of plan.rejected.filter((x) => m.candidateIds.includes(x.id)))
-      L.push(`  ${''.padEnd(12)} ruled out ${rj.id}: ${rj.reason}`);
-    if (!ids.length && !plan.rejected.some((x) => m.candidateIds.includes(x.id)))
-      L.push(`  ${''.padEnd(12)} not in this plan (an --attach override)`);
+      byReason.set(rj.reason, [...(byReason.get(rj.reason) ?? []), rj.id]);
+    for (const [reason, rids] of byReason) L.push(`  ${''.padEnd(w)} ruled out ${rids.join(', ')}: ${reason}`);
+    if (!ids.length && !byReason.size) L.push(`  ${''.padEnd(w)} not in this plan (an --attach override)`);
   }
   return L;
 }

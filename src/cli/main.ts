@@ -16,6 +16,7 @@ import { completionScript, SHELLS, type Shell } from './completion.js';
 
 interface CommonOpts {
   attach?: AttachKind;
+  successfulOnly?: boolean;
   sleep?: boolean;
   lifecycle?: LifecycleKind;
   loops?: LoopKind;
@@ -27,7 +28,28 @@ function overrides(opts: CommonOpts): Overrides {
   if (opts.sleep === false) o.noSleep = true;
   if (opts.lifecycle) o.lifecycle = opts.lifecycle;
   if (opts.loops) o.loops = opts.loops;
+  if (opts.successfulOnly === true) {
+    // the one plan that hooks no syscall: forcing a method that does contradicts it (a flag or the environment)
+    if (o.attach)
+      throw new ExeclensError(
+        `--successful-only hooks no syscall: it cannot be combined with ${opts.attach ? '--attach ' : 'EXECLENS_ATTACH='}${o.attach}`,
+        EXIT.USAGE,
+      );
+    o.successfulOnly = true;
+  }
   return o;
+}
+
+/**
+ * --successful-only: on eBPF the plan with no syscall hook (attach/lifecycle-only.ts), so tracing does not
+ * slow the machine's syscalls, and failed execs are not traced at all; on ptrace (which stops at every
+ * execve/execveat anyway) failed execs are traced and counted but not written.
+ */
+function successfulOnlyOption(what: string): Option {
+  return new Option(
+    '--successful-only',
+    `${what}; eBPF: hook no syscall (plan lifecycle-only: no failed exec, syscall, dirfd or old comm is traced; syscalls stay fast)`,
+  );
 }
 
 function backendOf(flag: string | undefined): 'ebpf' | 'ptrace' | 'auto' {
@@ -89,8 +111,8 @@ function runFlags(cmd: Command): Command {
           'ebpf, ptrace (no BPF, no root needed), or auto: eBPF where it can load, else ptrace (env EXECLENS_BACKEND)',
         ).choices(['ebpf', 'ptrace', 'auto']),
       )
-      .addOption(new Option('--successful-only', 'write only execs that succeeded').conflicts('failedOnly'))
-      .option('--failed-only', 'write only execs that failed')
+      .addOption(successfulOnlyOption('write only execs that succeeded'))
+      .addOption(new Option('--failed-only', 'write only execs that failed').conflicts('successfulOnly'))
       .option('--comm <regex>', 'write only execs whose comm (after the exec) matches', regexArg)
       .option('--filename <regex>', 'write only execs whose file name (as passed) matches', regexArg)
       .option('--argv <regex>', 'write only execs with an argument (argv[0] too) that matches', regexArg)
@@ -234,6 +256,7 @@ function addTui(program: Command, setExit: (code: number) => void, rawArgv: read
       .option('--debugger <template>', 'what D runs on a stopped process, {{PID}} replaced', 'gdb -p {{PID}}')
       .option('--copy-file <file>', 'where copies go besides the clipboard (default ~/.cache/execlens/copied.txt)')
       .option('--history <n>', 'most execs kept (also at most 256 MiB of them)', intArg, 200000)
+      .addOption(successfulOnlyOption('list only execs that succeeded'))
       .option('-u, --user <user>', 'run CMD as USER (default: the sudo caller, else as is)')
       .option('--ring-size <MiB>', 'BPF ring buffer size in MiB (power of two)', intArg, DEFAULT_RING_MIB)
       .addOption(
@@ -262,6 +285,7 @@ function addTui(program: Command, setExit: (code: number) => void, rawArgv: read
         debugger: opts.debugger as string,
         copyFile: (opts.copyFile as string | undefined) ?? null,
         history: opts.history as number,
+        successfulOnly: opts.successfulOnly === true,
       }),
     );
   });
@@ -274,6 +298,7 @@ function addDoctor(program: Command, setExit: (code: number) => void): void {
       .command('doctor')
       .description('show what this kernel offers, the load plan with reasons, and every refused attempt')
       .option('--json', 'machine-readable report (what the kernel matrix records)')
+      .option('--successful-only', "the plan of log's --successful-only: no syscall hook, lifecycle programs only")
       .option(
         '--verifier-stats',
         'load the chosen programs once more with verifier statistics (processed insns, states, time)',

@@ -16,6 +16,7 @@ import type { Overrides } from '../plan/plan.js';
 import { signalExit, StopSignals } from '../pipeline/stop.js';
 import { lostTotal, summaryLine } from '../pipeline/summary.js';
 import { Pipeline, type PipelineResult } from '../pipeline/trace.js';
+import { FilterSink } from '../pipeline/filter.js';
 import type { PtraceSource } from '../backend/ptrace/source.js';
 import { App } from '../tui/app.js';
 import { BreakpointStops } from '../tui/breakpoints.js';
@@ -44,6 +45,8 @@ export interface TuiOptions {
   debugger: string;
   copyFile: string | null;
   history: number;
+  /** list only successful execs (eBPF: the plan hooks no syscall, so failed ones are not even traced) */
+  successfulOnly: boolean;
 }
 
 const FRAME_MS = 50;
@@ -152,6 +155,8 @@ async function session(s: SessionArgs): Promise<PipelineResult> {
   const store = new ExecStore({ ...DEFAULT_LIMITS, maxRows: o.history });
   const view = new ListView(store);
   const sink = new TuiSink(store, view);
+  // ptrace sees failed execs whatever the flag: they are left out of the list (counted in the summary)
+  const filter = o.successfulOnly ? new FilterSink(sink, { result: 'successful' }) : null;
   let app: App | null = null;
   let pane: Pane | null = null;
   let pty: Pty | null = null;
@@ -181,7 +186,7 @@ async function session(s: SessionArgs): Promise<PipelineResult> {
     }
     const pipeline = new Pipeline({
       source,
-      sink,
+      sink: filter ?? sink,
       cmd,
       baseline: { env, cwd: ownCwd() },
       stop,
@@ -199,7 +204,7 @@ async function session(s: SessionArgs): Promise<PipelineResult> {
       fmt,
       title: cmd ? shellJoin(cmd.argv) : 'every exec on the system',
       copyFile: o.copyFile ?? defaultCopyFile(process.env),
-      stats: statsOf(sink, pipeline),
+      stats: statsOf(sink, pipeline, source.seesFailedExecs),
       stops,
     });
     app = a;
@@ -251,17 +256,24 @@ function frames(app: App, sink: TuiSink, stop: StopSignals): Promise<void> {
   });
 }
 
-function statsOf(sink: TuiSink, pipeline: Pipeline): () => { execs: number; failed: number; lost: number } {
+/** the status bar's counts; failed: null when the plan cannot see a failed exec (--successful-only on eBPF) */
+function statsOf(
+  sink: TuiSink,
+  pipeline: Pipeline,
+  seesFailed: boolean,
+): () => { execs: number; failed: number | null; lost: number } {
   let at = 0;
-  let last = { execs: 0, failed: 0, lost: 0 };
+  let last: { execs: number; failed: number | null; lost: number } = { execs: 0, failed: 0, lost: 0 };
+  const failed = (n: number) => (seesFailed ? n : null);
   return () => {
     if (sink.final) {
       const s = sink.final.summary;
-      return { execs: s.execs, failed: s.failed, lost: lostTotal(s) };
+      return { execs: s.execs, failed: failed(s.failed), lost: lostTotal(s) };
     }
     if (Date.now() - at >= STATS_MS) {
       at = Date.now();
-      last = pipeline.progress();
+      const p = pipeline.progress();
+      last = { ...p, failed: failed(p.failed) };
     }
     return last;
   };

@@ -7,7 +7,10 @@ import { JSON_SCHEMA_VERSION } from '../output/format.js';
 
 export interface Summary {
   execs: number;
+  /** failed execs seen (0 when they cannot be: see failedTraced) */
   failed: number;
+  /** false: the plan sees no failed exec (--successful-only on eBPF hooks no syscall), so `failed` says nothing */
+  failedTraced: boolean;
   processes: number;
   /** execs traced after the output failed (its reader went away, the disk filled up), so not written */
   unwritten: number;
@@ -77,6 +80,8 @@ export function buildSummary(p: {
   assembly: AssemblyStats;
   source: SourceCounters;
   plan: string;
+  /** whether the source can see a failed exec (TraceSource.seesFailedExecs) */
+  failedTraced: boolean;
   output: { unwritten: number; failed: string | null };
   durationS: number;
   exit: { code: number | null; signal: string | null } | null;
@@ -85,6 +90,7 @@ export function buildSummary(p: {
   const cpu = process.cpuUsage();
   return {
     ...p.counts,
+    failedTraced: p.failedTraced,
     unwritten: p.output.unwritten,
     outputFailed: p.output.failed,
     lostRecords: p.assembly.seqGaps,
@@ -124,7 +130,7 @@ export const DEFAULT_RING_MIB = 32;
 export function summaryLine(s: Summary, stopped: string | null): string {
   const lost = lostTotal(s);
   const parts = [
-    `${s.execs} exec${s.execs === 1 ? '' : 's'} (${s.failed} failed)`,
+    `${s.execs} exec${s.execs === 1 ? '' : 's'} (${s.failedTraced ? `${s.failed} failed` : 'failed ones not traced'})`,
     `${s.processes} processes`,
     `${s.durationS.toFixed(2)} s`,
     `plan ${s.plan}`,
@@ -166,7 +172,8 @@ export function summaryRecord(s: Summary, stoppedBy: string | null): Record<stri
     type: 'summary',
     schema: JSON_SCHEMA_VERSION,
     execs: s.execs,
-    failed: s.failed,
+    // null: not traced (a plan with no syscall hook), not "none failed"
+    failed: s.failedTraced ? s.failed : null,
     processes: s.processes,
     unwritten: s.unwritten,
     output_failed: s.outputFailed,

@@ -177,6 +177,7 @@ export class Pipeline {
       assembly: this.asm.finish(),
       source: source.counters(),
       plan: source.plan,
+      failedTraced: source.seesFailedExecs,
       output: this.o.output(),
       durationS: Number(source.nowNs() - this.o.startNs) / 1e9,
       exit: this.exit,

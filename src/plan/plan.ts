@@ -21,6 +21,11 @@ export type AttachKind = string;
 
 export interface Overrides {
   attach?: AttachKind;
+  /**
+   * --successful-only: the plan hooks no syscall (the lifecycle-only method, attach/lifecycle-only.ts), so
+   * untraced tasks keep the fast syscall path; failed execs are not seen. Excludes `attach` (the CLI refuses both).
+   */
+  successfulOnly?: boolean;
   noSleep?: boolean;
   lifecycle?: LifecycleKind;
   loops?: LoopKind;
@@ -44,6 +49,11 @@ export interface LoadPlan {
   scratchSlots: number;
   scratchWhy: string;
 }
+
+const NOT_WITH_SUCCESSFUL_ONLY =
+  'not with --successful-only: it hooks the syscall (the plan hooks none, so untraced tasks keep the fast syscall path)';
+const ONLY_WITH_SUCCESSFUL_ONLY =
+  'only with --successful-only: it sees no failed exec (nor the syscall, its dirfd and flags, the comm before the exec)';
 
 /** the BPF ring buffer (BPF_MAP_TYPE_RINGBUF) came in 5.8 */
 const MIN_KERNEL: [number, number] = [5, 8];
@@ -81,7 +91,14 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
   const facts = new PlanFacts(f, sleepable, compat);
   const candidates: Candidate[] = [];
   const rejected: Rejected[] = [];
+  const successfulOnly = o.successfulOnly === true;
   for (const m of ATTACH_METHODS) {
+    // --successful-only takes the methods that hook no syscall, and only those; without it, none of them
+    if (m.hooksSyscalls === successfulOnly) {
+      const reason = successfulOnly ? NOT_WITH_SUCCESSFUL_ONLY : ONLY_WITH_SUCCESSFUL_ONLY;
+      rejected.push(...m.candidateIds.map((id) => ({ id, reason })));
+      continue;
+    }
     const p = m.plan(facts, o.attach === m.kind);
     candidates.push(...p.candidates.filter((c) => !o.attach || c.attach === o.attach));
     rejected.push(...p.rejected);
@@ -94,7 +111,9 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
     kernel: f.release,
     fatal: candidates.length
       ? null
-      : 'no attach method is available on this kernel: ' + rejected.map((r) => `${r.id}: ${r.reason}`).join('; '),
+      : successfulOnly && o.attach
+        ? `--successful-only hooks no syscall: it cannot be combined with the attach method ${o.attach}`
+        : 'no attach method is available on this kernel: ' + rejected.map((r) => `${r.id}: ${r.reason}`).join('; '),
     candidates,
     rejected,
     lifecycle: lifecycle.kinds,

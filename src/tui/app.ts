@@ -27,7 +27,8 @@ export interface AppOptions {
   /** the command line, for the pane's title */
   title: string;
   copyFile: string;
-  stats: () => { execs: number; failed: number; lost: number };
+  /** failed: null when the plan cannot see a failed exec (--successful-only on eBPF) */
+  stats: () => { execs: number; failed: number | null; lost: number };
   stops: Stops | null;
 }
 
@@ -441,7 +442,7 @@ export class App {
     const held = this.o.store;
     const stopped = this.o.stops?.list().length ?? 0;
     const parts = [
-      ` ${st.execs} execs  ${st.failed} failed  `,
+      ` ${st.execs} execs  ${st.failed === null ? 'successful only' : `${st.failed} failed`}  `,
       `lost ${st.lost}`,
       `${held.dropped ? `  dropped ${held.dropped} (history cap)` : ''}${stopped ? `  ${stopped} STOPPED (b)` : ''}  │ ${v.mode} │ ${v.follow ? 'follow' : 'paused'}` +
         `${v.filter ? ` │ filter ${describeQuery(v.filter)}` : ''}${v.failedOnly ? ' │ failures' : ''}${v.search ? ` │ search ${describeQuery(v.search)}` : ''} │ `,

@@ -95,6 +95,7 @@ export function summaryOf(over: Partial<Summary> = {}): Summary {
   return {
     execs: 2,
     failed: 0,
+    failedTraced: true,
     processes: 2,
     unwritten: 0,
     outputFailed: null,

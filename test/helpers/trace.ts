@@ -45,7 +45,8 @@ export interface JsonSummary {
   type: 'summary';
   schema: number;
   execs: number;
-  failed: number;
+  /** null: failed execs were not traced (--successful-only on eBPF) */
+  failed: number | null;
   lost_records: number;
   ring_drops: { exec: number; chunk: number; other: number };
   incomplete_execs: number;

@@ -105,6 +105,28 @@ test("tui on eBPF: search, details, copy to the fallback file and OSC 52, go to 
   }
 });
 
+test('tui --successful-only on eBPF: the list has the successful execs and no failed one, the status bar says successful only, the summary that failed ones were not traced (plan lifecycle-only)', async (t) => {
+  if (!requireRoot(t)) return;
+  assert.ok(haveTmux(), 'tmux is needed (scripts/setup.sh installs it)');
+  const tm = new Tmux(
+    `cd /tmp && ${EXECLENS} tui --successful-only -- sh -c '/bin/echo first; /nonexistent/tui-so 2>/dev/null; sleep 1; exit 0'`,
+  );
+  try {
+    await tm.waitScreen(/\/usr\/bin\/sleep 1/, STARTUP_MS);
+    // the status bar's counts follow within a quarter second
+    const screen = await tm.waitScreen(/ 3 execs {2}successful only {2}lost 0/);
+    // (sh's own row has the name in its argv: a row of the exec itself starts with it after the result)
+    assert.doesNotMatch(screen, /ENOENT|^\S+ \d+<\d+> \S+ \/nonexistent\/tui-so/m, 'no failed exec listed');
+    await tm.waitScreen(/\[exit 0\]/);
+    tm.keys('q');
+    assert.equal(await tm.exitCode(), 0);
+    assert.match(tm.screen(), /^execlens: 3 execs \(failed ones not traced\), .*plan lifecycle-only\+/m);
+    assertTerminalRestored(tm);
+  } finally {
+    tm.kill();
+  }
+});
+
 test("tui on ptrace: a breakpoint stops the tracee at the exec, r resumes it, it finishes; exit code the command's", async () => {
   assert.ok(haveTmux(), 'tmux is needed (scripts/setup.sh installs it)');
   const tm = new Tmux(

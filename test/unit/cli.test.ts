@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { execlensForNobody, NOBODY } from '../helpers/nobody.js';
 import { checkPidNamespace } from '../../src/backend/preflight.js';
 import { ExeclensError } from '../../src/exitcodes.js';
-import { lostTotal, summaryLine, type Summary } from '../../src/pipeline/summary.js';
+import { lostTotal, summaryLine, summaryRecord, type Summary } from '../../src/pipeline/summary.js';
+import { schemaErrors } from '../helpers/trace.js';
 
 const run = (args: string[], opts: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}) =>
   spawnSync(EXECLENS, args, { encoding: 'utf8', ...opts });
@@ -91,6 +92,29 @@ test('summary: program runs the kernel skipped count as lost and are named', () 
     summaryLine(dropped, null),
     /LOST 0 records \(ring drops: exec 161, chunk 7286, other 303\).*a larger --ring-size/,
   );
+});
+
+test('summary: a plan that cannot see failed execs says so (text) and has failed: null (JSON), not "0 failed"', () => {
+  const seen = summaryOf({ execs: 3, failed: 1 });
+  assert.match(summaryLine(seen, null), /^execlens: 3 execs \(1 failed\),/);
+  assert.equal(summaryRecord(seen, null).failed, 1);
+  const blind = summaryOf({ execs: 3, failed: 0, failedTraced: false, plan: 'lifecycle-only+tp_btf+bpf_loop' });
+  assert.match(
+    summaryLine(blind, null),
+    /^execlens: 3 execs \(failed ones not traced\), .*plan lifecycle-only\+tp_btf/,
+  );
+  assert.equal(summaryRecord(blind, null).failed, null);
+  assert.equal(schemaErrors(summaryRecord(blind, null)), null, 'the schema allows it');
+});
+
+test('log, collect and tui take --successful-only, described as hooking no syscall on eBPF; doctor takes it too; --failed-only with it is a usage error', () => {
+  for (const sub of ['log', 'collect', 'tui', 'doctor']) {
+    const h = run([sub, '--help']);
+    assert.match(h.stdout.replace(/\s+/g, ' '), /--successful-only .*(hook no syscall|no syscall hook)/, sub);
+  }
+  const both = run(['log', '--successful-only', '--failed-only', '--', 'true']);
+  assert.equal(both.status, 64);
+  assert.match(both.stderr, /cannot be used with/);
 });
 
 test('refusal line: a kernel that needs the BPF JIT (riscv64 7.x with it off) gets the sysctl that fixes it', () => {

@@ -306,3 +306,53 @@ test('ia32Emulation: built in or not, then ia32_emulation= on the command line o
   assert.equal(ia32Emulation({ CONFIG_BPF_SYSCALL: 'y' }, ''), false, 'not built in');
   assert.equal(ia32Emulation({}, ''), null, 'no kconfig known');
 });
+
+test('--successful-only, on every recorded kernel: one candidate, lifecycle-only, with no hook at all; every syscall method ruled out for it; the lifecycle and loop choices as without the flag', () => {
+  const files = readdirSync(fixture('features')).filter((f) => f.endsWith('.json'));
+  let planned = 0;
+  for (const file of files) {
+    const f = features(file.replace(/\.json$/, ''));
+    const def = choosePlan(f);
+    const p = choosePlan(f, { successfulOnly: true });
+    if (def.fatal && !def.candidates.length) {
+      // no BTF or no ring buffer: the flag changes nothing about what cannot work at all
+      assert.equal(p.fatal, def.fatal, file);
+      continue;
+    }
+    planned++;
+    assert.equal(p.fatal, null, file);
+    assert.deepEqual(ids(p), ['lifecycle-only'], file);
+    const c = p.candidates[0]!;
+    assert.deepEqual(c.hooks, [], `${file}: no syscall hook`);
+    assert.ok(!c.sleepable);
+    assert.ok(
+      c.blind.some((b) => /^failed execs/.test(b)),
+      `${file}: says it cannot see failed execs`,
+    );
+    // every candidate the default plan has is ruled out, each saying why
+    for (const id of ids(def))
+      assert.match(
+        p.rejected.find((r) => r.id === id)?.reason ?? '',
+        /not with --successful-only: it hooks the syscall/,
+      );
+    assert.deepEqual(p.lifecycle, def.lifecycle, file);
+    assert.deepEqual(p.loops, def.loops, file);
+    assert.equal(p.scratchSlots, def.scratchSlots, file);
+    // and without the flag the lifecycle-only candidate is never in the plan
+    assert.ok(!ids(def).includes('lifecycle-only'), file);
+    assert.match(def.rejected.find((r) => r.id === 'lifecycle-only')!.reason, /only with --successful-only/);
+  }
+  assert.ok(planned >= files.length - 1, `${planned} of ${files.length} recorded kernels planned`);
+});
+
+test('--successful-only with a forced attach method plans nothing and says why (the CLI refuses the pair before planning)', () => {
+  const p = choosePlan(features('debian-7.2-amd64'), { successfulOnly: true, attach: 'fentry' });
+  assert.deepEqual(ids(p), []);
+  assert.match(p.fatal!, /--successful-only hooks no syscall: it cannot be combined with the attach method fentry/);
+});
+
+test('--successful-only keeps the lifecycle override: raw_tp forced, raw_tp tried', () => {
+  const p = choosePlan(features('host-6.18-firecracker-x86_64'), { successfulOnly: true, lifecycle: 'raw_tp' });
+  assert.deepEqual(ids(p), ['lifecycle-only']);
+  assert.deepEqual(p.lifecycle, ['raw_tp']);
+});

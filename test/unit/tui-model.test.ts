@@ -318,6 +318,21 @@ test('details: fields, the env diff, fds, and what was lost', () => {
   assert.match(text, /^parent +none traced$/m);
 });
 
+test('details of an exec with no entry record (--successful-only): old comm ?, no syscall, no duration claimed', () => {
+  const ev = execEvent({ flags: ExecFlag.NO_ENTRY, syscall: 2, oldComm: B(''), enterTsNs: 0n });
+  const store = new ExecStore();
+  const text = detailLines(store, store.add({ ev, diff: null }), fmt)
+    .map((l) => l.map((s) => s.text).join(''))
+    .join('\n');
+  assert.match(text, /^comm +\? -> echo {2}syscall entry not seen$/m);
+  assert.doesNotMatch(text, /exec took|unknown/);
+  const seen = detailLines(store, store.add({ ev: execEvent(), diff: null }), fmt)
+    .map((l) => l.map((s) => s.text).join(''))
+    .join('\n');
+  assert.match(seen, /^comm +sh -> echo {2}execve$/m);
+  assert.match(seen, /exec took 1000 µs/);
+});
+
 test("breakpoints: tracexec's syntax, the stop kind must match, argv is matched joined by spaces, bad specs are one line", () => {
   const bps = ['sysenter:filename:/cc$', 'sysexit:argv:-c b\\.c', 'sysenter:exact-filename:/bin/sh'].map(
     parseBreakpoint,

@@ -5,11 +5,13 @@ import { RingBufferReader } from './ringbuf.js';
 import { bootTimeNs } from './libbpf.js';
 import type { LoadedTracer } from './loader.js';
 import { Stat } from '../../events/layout.js';
+import { methodByKind } from '../../attach/registry.js';
 import { requireNativeHelper, sendSpec } from '../execspec.js';
 import { commandStdio, type CommandSpec, type SourceCounters, type Started, type TraceSource } from '../source.js';
 
 export class EbpfSource implements TraceSource {
   readonly plan: string;
+  readonly seesFailedExecs: boolean;
   private readonly reader: RingBufferReader;
 
   constructor(
@@ -18,6 +20,8 @@ export class EbpfSource implements TraceSource {
     private readonly ncpu: number,
   ) {
     this.plan = `${tracer.candidate.id}+${tracer.lifecycle}${tracer.loops === 'bpf_loop' ? '+bpf_loop' : ''}`;
+    // a failed exec is seen at the syscall's exit only: a plan that hooks no syscall never sees one
+    this.seesFailedExecs = methodByKind(tracer.candidate.attach)?.hooksSyscalls !== false;
     this.reader = new RingBufferReader(tracer.mapFd('events'), ringBytes);
   }
 

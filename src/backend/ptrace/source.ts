@@ -30,6 +30,8 @@ export interface HoldOptions {
 
 export class PtraceSource implements TraceSource {
   readonly plan: string;
+  /** the tracee stops at every execve/execveat: failed ones too (--successful-only only filters them out) */
+  readonly seesFailedExecs = true;
   private readonly queue: Buffer[] = [];
   private pending: Buffer = Buffer.alloc(0);
   private helper: ReturnType<typeof spawn> | null = null;

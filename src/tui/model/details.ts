@@ -1,7 +1,7 @@
 /** The details view of one exec: every field the trace has, as labelled lines of styled segments. */
 import { bytes, envEntry, isEmptyDiff } from '../../events/envdiff.js';
 import { fdFlags, fdPath, fdType } from '../../events/fdinfo.js';
-import { SYSCALL_NAMES } from '../../events/layout.js';
+import { ExecFlag, SYSCALL_NAMES } from '../../events/layout.js';
 import { clock, flagNames, type FormatOptions } from '../../output/format.js';
 import { errnoName } from '../../output/errno.js';
 import { lossy, shellJoin, shellQuote } from '../../output/quote.js';
@@ -25,7 +25,9 @@ function lostText(r: Row): string {
 function header(r: Row, fmt: Pick<FormatOptions, 'bootToWallNs' | 'startNs'>): Line[] {
   const ev = r.item.ev;
   const ok = ev.ret === 0;
-  const took = Number(ev.tsNs - ev.enterTsNs) / 1000;
+  // no entry record (--successful-only; a compat exec on a tracepoint plan): no syscall, no old comm, no start
+  const noEntry = (ev.flags & ExecFlag.NO_ENTRY) !== 0;
+  const took = noEntry ? '' : `  exec took ${(Number(ev.tsNs - ev.enterTsNs) / 1000).toFixed(0)} µs`;
   return [
     [
       label('pid'),
@@ -34,17 +36,14 @@ function header(r: Row, fmt: Pick<FormatOptions, 'bootToWallNs' | 'startNs'>): L
     ],
     [
       label('comm'),
-      { text: `${lossy(ev.oldComm)} -> ${lossy(ev.comm)}`, style: 'cyan' },
+      { text: `${ev.oldComm.length ? lossy(ev.oldComm) : '?'} -> ${lossy(ev.comm)}`, style: 'cyan' },
       plain(
-        `  ${SYSCALL_NAMES[ev.syscall] ?? 'unknown'}${ev.atFd !== -100 ? ` dirfd ${ev.atFd} flags 0x${ev.atFlags.toString(16)}` : ''}`,
+        noEntry
+          ? '  syscall entry not seen'
+          : `  ${SYSCALL_NAMES[ev.syscall] ?? 'unknown'}${ev.atFd !== -100 ? ` dirfd ${ev.atFd} flags 0x${ev.atFlags.toString(16)}` : ''}`,
       ),
     ],
-    [
-      label('time'),
-      plain(
-        `${clock(ev.tsNs, fmt)}  +${(Number(ev.tsNs - fmt.startNs) / 1e9).toFixed(6)} s  exec took ${took.toFixed(0)} µs`,
-      ),
-    ],
+    [label('time'), plain(`${clock(ev.tsNs, fmt)}  +${(Number(ev.tsNs - fmt.startNs) / 1e9).toFixed(6)} s${took}`)],
     [
       label('result'),
       { text: ok ? 'ok' : `${errnoName(ev.ret)} (${ev.ret})`, style: ok ? 'green' : 'red' },
