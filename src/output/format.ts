@@ -169,7 +169,9 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsN
     `${p.bold(String(ev.pid))}${tid}${p.dim(`<${ev.ppid}>`)}${ev.nsLevel > 0 ? p.dim(`[ns:${ev.nsPid}]`) : ''}`,
   );
   // who exec'd: the comm before the exec; for the launcher's exec of the command, the command's own
-  fields.push(p.cyan(lossy(ok && !c.byLauncher ? ev.oldComm : ev.comm) || '?'));
+  // (no comm before the exec without the syscall entry, e.g. --successful-only: the new one then)
+  const before = ok && !c.byLauncher && ev.oldComm.length ? ev.oldComm : ev.comm;
+  fields.push(p.cyan(lossy(before) || '?'));
   fields.push(ok ? p.green('ok') : p.red(errnoName(ev.ret)));
   if (ev.flags & ExecFlag.COMPAT) fields.push(p.magenta(COMPAT_LABEL));
   fields.push(p.yellow(ev.filename ? shellQuote(ev.filename) : '?'));

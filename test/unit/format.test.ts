@@ -119,3 +119,8 @@ test('JSON: a size the tracer could not measure (EL_SIZE_UNKNOWN) is argv_bytes/
   assert.equal(rec.env_bytes, 12);
   assert.equal(schemaErrors(rec), null);
 });
+
+test('text: an exec whose entry was not seen (no comm before it, e.g. --successful-only) shows the comm after it, not ?', () => {
+  const ev = exec({ oldComm: B(''), comm: B('echo'), flags: ExecFlag.NO_ENTRY });
+  assert.match(formatText({ ev, diff: null }, fmt, plain), /^\S+ 42<7> echo ok \/bin\/echo /);
+});
