@@ -169,7 +169,8 @@ export class PerfettoSink implements Sink {
       name: 'summary',
       debug_annotations: [
         int('execs', s.execs),
-        int('failed', s.failed),
+        // a plan that sees no failed exec (--successful-only on eBPF) says so instead of a count of 0
+        s.failedTraced ? int('failed', s.failed) : str('failed', 'not traced'),
         int('processes', s.processes),
         int('lost_records', s.lostRecords),
         str('plan', s.plan),
