@@ -62,6 +62,8 @@ export interface TraceSource {
   /** now, on the clock the source stamps its records with (ns) */
   nowNs(): bigint;
   start(cmd: CommandSpec): Started;
+  /** follow a process that already runs (-p) and what it forks from now on; absent: the source cannot */
+  follow?(pid: number): void;
   /** hand every record available now to onRecord; returns how many */
   drain(onRecord: (rec: Uint8Array) => void, maxBytes: number): number;
   counters(): SourceCounters;

@@ -12,6 +12,7 @@ import { TIMESTAMP_MODES, type TimestampMode } from '../output/format.js';
 import type { RunOptions } from './run.js';
 import { COLLECT_FORMATS, defaultFile, type CollectFormat } from './formats.js';
 import { describeCommand } from './clispec.js';
+import { parsePids } from '../backend/attach-pids.js';
 import { completionScript, SHELLS, type Shell } from './completion.js';
 
 interface CommonOpts {
@@ -117,6 +118,11 @@ function runFlags(cmd: Command): Command {
       .option('--filename <regex>', 'write only execs whose file name (as passed) matches', regexArg)
       .option('--argv <regex>', 'write only execs with an argument (argv[0] too) that matches', regexArg)
       .option('--uid <n>', 'write only execs whose real uid (after the exec) is N', uidArg)
+      .option(
+        '-p, --pid <pid,...>',
+        'trace running processes and what they start from then on (eBPF; repeatable)',
+        (v: string, prev: string[] = []) => [...prev, v],
+      )
       .option('-q, --quiet', 'no summary line on stderr')
       .option('-v, --verbose', 'say which attach plan was chosen and why, on stderr')
       .addOption(new Option('--record-raw <file>', 'also save raw ring records (fixtures, benchmarks)').hideHelp()),
@@ -134,6 +140,7 @@ function runArgs(cmd: string[], opts: CommonOpts & Record<string, unknown>): Omi
     verbose: opts.verbose === true,
     backend: backendOf(opts.backend as string | undefined),
     recordRaw: (opts.recordRaw as string | undefined) ?? null,
+    pids: parsePids((opts.pid as string[] | undefined) ?? []),
     filters: {
       result: opts.successfulOnly === true ? 'successful' : opts.failedOnly === true ? 'failed' : undefined,
       comm: opts.comm as RegExp | undefined,

@@ -3,7 +3,7 @@
  * the whole system) through the pipeline into the sink the caller makes, and say how it went. The two
  * commands differ only in the sink and in when the summary line goes to stderr.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { commandBytes, envValue, ownCwd, ownEnvironment } from '../backend/execspec.js';
 import { resolveCommand } from '../backend/preflight.js';
 import { openBackend, type BackendKind } from '../backend/select.js';
@@ -34,6 +34,8 @@ export interface RunOptions {
   recordRaw?: string | null;
   /** which execs to write (all are traced and followed) */
   filters?: ExecFilters;
+  /** -p: trace these running processes (and what they start from now on) instead of a command */
+  pids?: number[];
 }
 
 /** what a sink may need to know of the run it writes */
@@ -101,6 +103,11 @@ export async function runTrace(o: RunOptions, hooks: RunHooks): Promise<number> 
 async function traceWith(o: RunOptions, hooks: RunHooks, ringBytes: number, stop: StopSignals): Promise<number> {
   const env = ownEnvironment();
   const cmd = commandOf(o, env);
+  const pids = o.pids ?? [];
+  if (pids.length && cmd)
+    throw new ExeclensError('-p traces running processes: give -p PID or a command (-- CMD), not both', EXIT.USAGE);
+  for (const pid of pids)
+    if (!existsSync(`/proc/${pid}`)) throw new ExeclensError(`-p ${pid}: no such process`, EXIT.USAGE);
   const dest = destinationOf(o.output, cmd !== null);
   // the output first: a file that cannot be written stops everything before anything is loaded or run
   const writer = makeWriter(dest);
@@ -108,7 +115,7 @@ async function traceWith(o: RunOptions, hooks: RunHooks, ringBytes: number, stop
   try {
     source = await openBackend({
       backend: o.backend,
-      systemWide: cmd === null,
+      systemWide: cmd === null && !pids.length,
       overrides: o.overrides,
       ringBytes,
       captureFds: o.captureFds,
@@ -121,7 +128,17 @@ async function traceWith(o: RunOptions, hooks: RunHooks, ringBytes: number, stop
       say(`stopped by ${stop.signal} before tracing started`);
       return signalExit(stop.signal, 2);
     }
-    if (!cmd && !o.quiet) say('tracing every exec on the system; Ctrl-C to stop');
+    if (pids.length && !source.follow)
+      throw new ExeclensError(
+        `-p needs the eBPF backend: the ${source.plan} backend cannot attach to running processes yet`,
+        EXIT.USAGE,
+      );
+    if (!o.quiet)
+      if (pids.length)
+        say(
+          `tracing pid ${pids.join(', ')} and what ${pids.length > 1 ? 'they start' : 'it starts'} from now on; Ctrl-C to detach`,
+        );
+      else if (!cmd) say('tracing every exec on the system; Ctrl-C to stop');
     const startNs = source.nowNs();
     const baseline = { env, cwd: ownCwd() };
     const ctx: RunContext = {
@@ -140,6 +157,7 @@ async function traceWith(o: RunOptions, hooks: RunHooks, ringBytes: number, stop
       source,
       sink: filter ?? sink,
       cmd,
+      attach: pids.length ? pids : null,
       baseline,
       stop,
       startNs,

@@ -21,6 +21,12 @@ export class ProcessTree {
     this.procs.set(pid, { ppid: 0, env, cwd });
   }
 
+  /** a process that ran before the trace (-p): alive, its parent (0: a root) and the baseline it had */
+  addRunning(pid: number, ppid: number, env: Buffer[] | null, cwd: Buffer | null): void {
+    this.procs.set(pid, { ppid, env, cwd });
+    this.live.add(pid);
+  }
+
   onFork(parent: number, child: number): void {
     const p = this.procs.get(parent);
     this.procs.set(child, { ppid: parent, env: p?.env ?? null, cwd: p?.cwd ?? null });

@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { CommandSpec, Started, TraceSource } from '../backend/source.js';
 import { Assembler } from '../events/assemble.js';
 import { ProcessTree } from '../events/tree.js';
+import { attachTree } from '../backend/attach-pids.js';
 import { EXIT } from '../exitcodes.js';
 import type { Sink } from '../output/sink.js';
 import type { StopSignals } from './stop.js';
@@ -16,8 +17,10 @@ import { buildSummary, countExec, newRunCounts, type RunCounts, type Summary } f
 export interface PipelineOptions {
   source: TraceSource;
   sink: Sink;
-  /** the command to run; null: the whole system */
+  /** the command to run; null: the whole system, or the processes of `attach` */
   cmd: CommandSpec | null;
+  /** -p: processes that already run, traced with their descendants until all are gone */
+  attach?: number[] | null;
   /** the diff baseline of the tree's root: the environment and cwd the command was given (ours) */
   baseline: { env: Buffer[]; cwd: Buffer | null };
   stop: StopSignals;
@@ -54,6 +57,8 @@ export class Pipeline {
   /** a command was launched (not system-wide), and its launcher's exec came */
   private launched = false;
   private launcherExeced = false;
+  /** -p: the run ends when the attached processes and their descendants are gone */
+  private attached = false;
 
   constructor(private readonly o: PipelineOptions) {
     this.rawFd = o.recordRaw ? openSync(o.recordRaw, 'w') : null;
@@ -96,6 +101,13 @@ export class Pipeline {
   /** start the command, or root the tree at ourselves when tracing the whole system */
   private start(): void {
     const { cmd, baseline, stop } = this.o;
+    if (this.o.attach?.length) {
+      const follow = this.o.source.follow?.bind(this.o.source);
+      if (!follow) throw new Error('this backend cannot follow running processes');
+      for (const p of attachTree(this.o.attach, follow)) this.tree.addRunning(p.pid, p.ppid, p.env, p.cwd);
+      this.attached = true;
+      return;
+    }
     if (!cmd) {
       this.tree.addRoot(process.pid, baseline.env, baseline.cwd);
       return;
@@ -123,7 +135,7 @@ export class Pipeline {
   /** is the run over: stopped by a signal, or the command and (eBPF) its whole tree gone */
   private done(lastPrune: { at: number }): boolean {
     if (this.o.stop.signal) return true;
-    if (!this.exit) return false;
+    if (!this.exit && !this.attached) return false;
     if (!this.waitForTree || this.tree.liveCount === 0) return true;
     const now = Date.now();
     if (now - lastPrune.at > PRUNE_MS) {

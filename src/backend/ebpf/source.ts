@@ -53,6 +53,10 @@ export class EbpfSource implements TraceSource {
     return { child, rootPid: process.pid, unreportedChild: child.pid, doneEvent: 'exit', waitForTree: true };
   }
 
+  follow(pid: number): void {
+    this.tracer.follow(pid);
+  }
+
   /** CLOCK_BOOTTIME: bpf_ktime_get_boot_ns() */
   nowNs(): bigint {
     return bootTimeNs();

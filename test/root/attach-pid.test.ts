@@ -1,0 +1,133 @@
+/**
+ * -p PID: processes that already run are traced from the moment execlens attaches, with what they start from
+ * then on; Ctrl-C detaches and leaves them running; the run ends by itself when they are all gone.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EXECLENS } from '../helpers/paths.js';
+import { requireRoot, type JsonExec } from '../helpers/trace.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function execsIn(file: string): JsonExec[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as JsonExec & { type: string })
+    .filter((r) => r.type === 'exec');
+}
+
+async function waitFor(what: string, ok: () => boolean, ms = 60000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+test('-p PID: a running shell loop is traced from the attach on (its later execs seen, earlier not); Ctrl-C detaches, exit 130, the loop keeps running', async (t) => {
+  if (!requireRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-attach-'));
+  const tick = join(dir, 'tick');
+  const out = join(dir, 'events.jsonl');
+  // each round writes its number, then execs /bin/echo with it
+  const loop = spawn(
+    '/bin/bash',
+    ['-c', `i=0; while :; do i=$((i+1)); echo $i > ${tick}; /bin/echo tick $i >/dev/null; sleep 0.1; done`],
+    {
+      stdio: 'ignore',
+    },
+  );
+  try {
+    const ticks = () => {
+      try {
+        return Number(readFileSync(tick, 'utf8')) || 0;
+      } catch {
+        return 0;
+      }
+    };
+    await waitFor('the loop to run', () => ticks() >= 3);
+    const before = ticks();
+    const tracer = spawn(EXECLENS, ['log', '--json', '-o', out, '-p', String(loop.pid)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    tracer.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitFor('three echo execs in the trace', () => {
+      try {
+        return execsIn(out).filter((e) => e.filename === '/bin/echo').length >= 3;
+      } catch {
+        return false;
+      }
+    });
+    const code = await new Promise<number | null>((res) => {
+      tracer.on('exit', (c) => res(c));
+      tracer.kill('SIGINT');
+    });
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, new RegExp(`tracing pid ${loop.pid} and what it starts from now on`));
+    const echoes = execsIn(out).filter((e) => e.filename === '/bin/echo');
+    for (const e of echoes) {
+      assert.equal(e.ppid, loop.pid, 'a child of the attached shell');
+      assert.ok(Number(e.argv[2]) > before - 1, `tick ${e.argv[2]} ran after the attach (loop was at ${before})`);
+    }
+    // no tick from before the attach, and they come in order with none missing
+    const nums = echoes.map((e) => Number(e.argv[2]));
+    assert.deepEqual(
+      nums,
+      Array.from({ length: nums.length }, (_, i) => nums[0]! + i),
+    );
+    // detached: the loop still runs and nothing of the tracer is left in the kernel's view of it
+    const at = ticks();
+    await waitFor('the loop to go on after the detach', () => ticks() > at + 2, 10000);
+    assert.equal(loop.exitCode, null);
+  } finally {
+    loop.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('-p PID: the run ends by itself, exit 0, when the attached process and the children it had are gone; what it execs after the attach is seen', (t) => {
+  if (!requireRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-attach-'));
+  const out = join(dir, 'events.jsonl');
+  // a child (sleep) that runs at the attach, then an exec of the attached process itself
+  const sh = spawn('/bin/sh', ['-c', 'sleep 2; exec /bin/true after-attach'], { stdio: 'ignore' });
+  try {
+    const r = spawnSync(EXECLENS, ['log', '--json', '-o', out, '-p', String(sh.pid)], {
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const execs = execsIn(out);
+    const mine = execs.find((e) => e.filename === '/bin/true');
+    assert.ok(mine, execs.map((e) => e.filename).join(' '));
+    assert.deepEqual(mine.argv, ['/bin/true', 'after-attach']);
+    assert.equal(mine.pid, sh.pid);
+    assert.match(r.stderr, /1 execs? \(0 failed\)/);
+  } finally {
+    sh.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('-p PID on the ptrace backend, with a command, or of no process: one line saying what to do, exit 64, nothing traced', (t) => {
+  if (!requireRoot(t)) return;
+  const cases: [string[], RegExp][] = [
+    [['--backend', 'ptrace', '-p', String(process.pid)], /-p needs the eBPF backend/],
+    [['-p', String(process.pid), '--', '/bin/true'], /give -p PID or a command/],
+    [['-p', '4194305'], /-p 4194305: no such process/],
+    [['-p', '12x'], /-p 12x: not a process id/],
+  ];
+  for (const [args, why] of cases) {
+    const r = spawnSync(EXECLENS, ['log', ...args], { encoding: 'utf8', timeout: 60000 });
+    assert.equal(r.status, 64, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, why);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal(r.stdout, '');
+  }
+});
