@@ -71,6 +71,7 @@ function makeExec(i: number, pid: number): ExecEvent {
     oldComm: B('cc'),
     nsPid: pid,
     nsLevel: 0,
+    cgroupId: 0n,
     argvTotal: 120,
     envTotal: 3000,
     filename: B('/usr/lib/gcc/x86_64-linux-gnu/12/cc1'),

@@ -44,6 +44,8 @@ static __always_inline int exec_commit(struct task_struct *t, __u32 old_tid, str
 	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
 	fill_creds(e, t);
 	read_ns_pid(t, &e->ns_pid, &e->ns_level);
+	/* (4.18+, every program type here) the task is the one that exec'd */
+	e->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 
 	mm = BPF_CORE_READ(t, mm);

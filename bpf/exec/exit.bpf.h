@@ -33,6 +33,7 @@ static __always_inline int exec_commit_missed(struct stash *st, __u32 tgid, __u3
 	late->pid = tgid;
 	late->tid = *tid;
 	late->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	late->cgroup_id = bpf_get_current_cgroup_id();
 	fill_creds(late, t);
 	bpf_get_current_comm(late->comm, sizeof(late->comm));
 	late->ts_ns = bpf_ktime_get_boot_ns();
@@ -75,6 +76,7 @@ static __always_inline int exec_exit(long ret, __u32 slot, bool loop)
 	e->tid = tid;
 	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
 	e->ret = ret;
+	e->cgroup_id = bpf_get_current_cgroup_id();
 	fill_creds(e, t);
 
 	/*

@@ -110,6 +110,7 @@ struct el_exec {
 	char old_comm[16];  /* before exec */
 	__u32 ns_pid;       /* pid as seen inside the process's own pid namespace */
 	__u32 ns_level;     /* depth of that namespace (0: the initial one) */
+	__u64 cgroup_id;    /* the task's cgroup v2 id at the exec: the inode of its /sys/fs/cgroup directory */
 };
 
 struct el_fork {

@@ -309,6 +309,24 @@ static void proc_comm(pid_t pid, char comm[16])
 	}
 }
 
+/* the cgroup v2 id of pid: the inode of its directory under /sys/fs/cgroup, what bpf_get_current_cgroup_id()
+ * gives the BPF side; 0 when there is no cgroup v2 line or the directory is gone */
+static uint64_t proc_cgroup_id(pid_t pid)
+{
+	char path[64], tmp[4096], dir[4200];
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	if (read_file(path, tmp, sizeof(tmp)) <= 0)
+		return 0;
+	for (char *line = strtok(tmp, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s", line + 3);
+		return stat(dir, &st) == 0 ? (uint64_t)st.st_ino : 0;
+	}
+	return 0;
+}
+
 struct status {
 	int tgid, ppid;
 	unsigned uid, euid, gid, egid;
@@ -787,6 +805,7 @@ static void on_result(struct pending *p, pid_t pid, int64_t ret)
 		memcpy(e.comm, p->comm, 16);
 	e.ns_pid = s.ns_pid ? s.ns_pid : e.pid;
 	e.ns_level = s.ns_level;
+	e.cgroup_id = proc_cgroup_id(pid);
 	emit(&e, sizeof(e), NULL, 0);
 	drop_pending(p);
 }

@@ -164,6 +164,8 @@ function decodeExec(rec: Uint8Array, v: RecordView, { cpu, seq }: Header): RawEx
     oldComm: cstr(rec.subarray(EXEC.old_comm, EXEC.old_comm + 16)),
     nsPid: hasNs ? u32(EXEC.ns_pid) : u32(EXEC.pid),
     nsLevel: hasNs ? u32(EXEC.ns_level) : 0,
+    // (records of fixtures older than the field: unknown)
+    cgroupId: rec.byteLength >= EXEC.cgroup_id + 8 ? v.getBigUint64(EXEC.cgroup_id, true) : 0n,
   };
 }
 

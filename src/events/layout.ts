@@ -94,7 +94,8 @@ export const EXEC = {
   old_comm: 128,
   ns_pid: 144,
   ns_level: 148,
-  size: 152,
+  cgroup_id: 152,
+  size: 160,
 } as const;
 
 /** struct el_fork */

@@ -31,6 +31,8 @@ export interface RawExec {
   /** pid in the process's own pid namespace, and that namespace's depth (0: initial) */
   nsPid: number;
   nsLevel: number;
+  /** cgroup v2 id at the exec (0: unknown) */
+  cgroupId: bigint;
 }
 
 export interface RawChunk {
@@ -97,6 +99,7 @@ export const EXEC_RECORD_FIELDS = [
   'oldComm',
   'nsPid',
   'nsLevel',
+  'cgroupId',
   'argvTotal',
   'envTotal',
 ] as const satisfies readonly (keyof RawExec)[];

@@ -38,6 +38,7 @@ export function execEvent(over: Partial<ExecEvent> = {}): ExecEvent {
     oldComm: B('sh'),
     nsPid: 42,
     nsLevel: 0,
+    cgroupId: 0n,
     argvTotal: 12,
     envTotal: 20,
     filename: B('/bin/echo'),

@@ -38,6 +38,7 @@ function exec(over: Partial<ExecEvent>): ExecEvent {
     oldComm: B('x'),
     nsPid: 2,
     nsLevel: 0,
+    cgroupId: 0n,
     argvTotal: 0,
     envTotal: 0,
     filename: B('/bin/sh'),
