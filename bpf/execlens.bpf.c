@@ -48,6 +48,7 @@
 #include "lib/path.bpf.h"
 #include "lib/fds.bpf.h"
 #include "lib/argv.bpf.h"
+#include "lib/envhash.bpf.h"
 
 /* the exec phases and the process lifecycle */
 #include "exec/stash.bpf.h"

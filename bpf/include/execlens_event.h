@@ -54,6 +54,10 @@ enum el_exec_flag {
 	                                     exit from what the entry saw (filename, argv[0]); no argv/env/cwd/fds */
 	EL_EXEC_EXE_TRUNC = 1u << 14,     /* the executed file's path deeper than the walk limit */
 	EL_EXEC_CWD_DELETED = 1u << 15,   /* the cwd was removed (rmdir): its path is where it was */
+	EL_EXEC_ENV_REF = 1u << 16,       /* env not sent: it is the block of hash env_hash, which this tracer's
+	                                     kernel side sent whole earlier (bpf/lib/envhash.bpf.h); env_total
+	                                     is its length, env_len 0. Userspace puts the block back: never in
+	                                     an output */
 };
 
 enum el_syscall {
@@ -105,6 +109,9 @@ struct el_exec {
 	char old_comm[16];  /* before exec */
 	__u32 ns_pid;       /* pid as seen inside the process's own pid namespace */
 	__u32 ns_level;     /* depth of that namespace (0: the initial one) */
+	__u64 env_hash;     /* 0: env (if any) sent whole, nothing to remember (ptrace helper, unrolled plans,
+	                       failed execs). Else the env block's hash: with EL_EXEC_ENV_REF only the hash
+	                       came, without it the whole block came and userspace keeps it under this hash */
 };
 
 struct el_fork {

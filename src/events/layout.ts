@@ -42,6 +42,7 @@ export const ExecFlag = {
   COMMIT_MISSED: 1 << 13,
   EXE_TRUNC: 1 << 14,
   CWD_DELETED: 1 << 15,
+  ENV_REF: 1 << 16,
 } as const;
 export type ExecFlagName = keyof typeof ExecFlag;
 
@@ -93,7 +94,8 @@ export const EXEC = {
   old_comm: 128,
   ns_pid: 144,
   ns_level: 148,
-  size: 152,
+  env_hash: 152,
+  size: 160,
 } as const;
 
 /** struct el_fork */
@@ -113,7 +115,9 @@ export const CONFIG = {
   capture_env: 12,
   capture_fds: 16,
   scratch_slots: 20,
-  size: 24,
+  env_dedupe: 24,
+  env_seed: 28,
+  size: 32,
 } as const;
 
 /** EL_SCRATCH_SLOTS: programs that use a scratch buffer (commit + four exit programs) */

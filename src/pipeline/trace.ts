@@ -6,7 +6,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { CommandSpec, Started, TraceSource } from '../backend/source.js';
-import { Assembler } from '../events/assemble.js';
+import { Assembler, type Assembled } from '../events/assemble.js';
 import { ProcessTree } from '../events/tree.js';
 import { EXIT } from '../exitcodes.js';
 import type { Sink } from '../output/sink.js';
@@ -62,7 +62,12 @@ export class Pipeline {
   private readonly onRecord = (rec: Uint8Array): void => {
     if (this.rawFd !== null) this.saveRaw(rec);
     const item = this.asm.push(rec);
-    if (!item) return;
+    if (item) this.onItem(item);
+    // execs (and what came after them) that waited for their env block (env dedupe: not expected)
+    for (const held of this.asm.takeReady()) this.onItem(held);
+  };
+
+  private onItem(item: Assembled): void {
     if (item.kind === 'fork') {
       this.tree.onFork(item.parentPid, item.childPid);
       this.counts.processes++;
@@ -78,7 +83,7 @@ export class Pipeline {
       this.launcherExeced = true;
       this.o.sink.exec({ ev: item.ev, diff, byLauncher });
     }
-  };
+  }
 
   private saveRaw(rec: Uint8Array): void {
     const len = Buffer.alloc(4);
@@ -172,6 +177,7 @@ export class Pipeline {
 
   private finish(): PipelineResult {
     const { source, sink, stop } = this.o;
+    for (const held of this.asm.flushHeld()) this.onItem(held);
     const summary = buildSummary({
       counts: this.counts,
       assembly: this.asm.finish(),

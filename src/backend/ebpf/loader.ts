@@ -4,6 +4,7 @@
  * loads and attaches. A refusal is recorded (stage, errno, program, libbpf
  * and verifier log head) and the next candidate is tried.
  */
+import { randomInt } from 'node:crypto';
 import { bpfObjectFile } from '../../paths.js';
 import { CONFIG } from '../../events/layout.js';
 import type { Candidate, HookSpec, LifecycleKind, LoadPlan, LoopKind } from '../../plan/plan.js';
@@ -185,6 +186,9 @@ function encodeConfig(c: TracerConfig): Buffer {
   b.writeUInt32LE(c.captureEnv ? 1 : 0, CONFIG.capture_env);
   b.writeUInt32LE(c.captureFds ? 1 : 0, CONFIG.capture_fds);
   b.writeUInt32LE(c.scratchSlots, CONFIG.scratch_slots);
+  // env dedupe (bpf/lib/envhash.bpf.h) is on; EXECLENS_ENV_DEDUPE=0 sends every env whole (a comparison)
+  b.writeUInt32LE(process.env.EXECLENS_ENV_DEDUPE === '0' ? 0 : 1, CONFIG.env_dedupe);
+  b.writeUInt32LE(randomInt(0x100000000), CONFIG.env_seed);
   return b;
 }
 
