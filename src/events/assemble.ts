@@ -101,7 +101,7 @@ export class Assembler {
     while (this.held.length > 0) {
       const head = this.held[0]!;
       if (awaitsEnv(head) && !this.resolve(head.ev)) {
-        if (!giveUp && this.held.length <= this.waitRecords) return;
+        if (!giveUp && this.held.length - 1 <= this.waitRecords) return; // items behind it, within the bound
         this.unresolved(head.ev);
       }
       this.ready.push(this.held.shift()!);

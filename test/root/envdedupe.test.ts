@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { byFile, requireRoot, trace, type JsonExec, type JsonSummary } from '../helpers/trace.js';
+
+// Env dedupe (bpf/lib/envhash.bpf.h, src/events/envcache.ts): a tree that execs many times with a big
+// inherited environment. Each exec is `env -0 > FILE`: FILE holds the environment the command really had,
+// which the event's env must equal byte for byte.
+
+/** 512 KiB of environment in 8 variables (one string may not exceed 128 KiB, MAX_ARG_STRLEN) */
+function bigEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: '/usr/bin:/bin', HOME: '/root' };
+  for (let k = 0; k < 8; k++) env[`BIG${k}`] = String.fromCharCode(97 + k).repeat(64 << 10);
+  return env;
+}
+
+const N = 60; // 60 x 512 KiB = 30 MiB of env: about the default 32 MiB ring, were each sent whole
+
+interface DedupeSummary extends JsonSummary {
+  env_dedupe: { sent: number; referenced: number; evicted: number; unresolved: number };
+}
+
+function run(dir: string, env: NodeJS.ProcessEnv) {
+  // every env exec but the last has the same environment; the last adds CHANGED=1
+  const script = `i=0; while [ $i -lt ${N} ]; do env -0 > ${dir}/env.$i; i=$((i+1)); done; CHANGED=1 env -0 > ${dir}/env.changed`;
+  const r = trace(['sh', '-c', script], { extra: ['--show-env'], env: { ...process.env, ...env, ...bigEnv() } });
+  assert.equal(r.code, 0, r.stderr);
+  return { r, summary: r.summary as DedupeSummary, envs: byFile(r, 'env') };
+}
+
+const envItems = (e: JsonExec) => (e.env_b64 ? e.env_b64.map((b) => Buffer.from(b, 'base64').toString()) : e.env!);
+const fileItems = (path: string) => readFileSync(path, 'latin1').split('\0').slice(0, -1);
+
+test('env dedupe: 61 execs with 512 KiB of inherited env under the default ring each show the whole env the command had, nothing lost, the env sent whole twice', (t) => {
+  if (!requireRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-envdedupe-'));
+  try {
+    const { r, summary, envs } = run(dir, {});
+    assert.equal(summary.lost_records, 0, r.stderr);
+    assert.deepEqual(summary.ring_drops, { exec: 0, chunk: 0, other: 0 });
+    assert.equal(summary.incomplete_execs, 0);
+    assert.equal(envs.length, N + 1);
+    for (let i = 0; i < N; i++) {
+      const e = envs[i]!;
+      assert.deepEqual(envItems(e), fileItems(join(dir, `env.${i}`)), `exec ${i}: the env the command had`);
+      assert.deepEqual(e.flags, [], `exec ${i}: no flag`);
+      assert.equal(e.lost_chunks, 0);
+    }
+    const changed = envs[N]!;
+    assert.deepEqual(envItems(changed), fileItems(join(dir, 'env.changed')));
+    assert.deepEqual(changed.env_diff!.added, { CHANGED: '1' }, 'a changed env shows in the diff');
+    assert.deepEqual(envs[1]!.env_diff, { added: {}, removed: [], changed: {} });
+    if (!summary.plan.includes('bpf_loop')) {
+      // unrolled plans (before 5.17) do not dedupe: every env is sent whole, as before
+      assert.equal(summary.env_dedupe.referenced, 0);
+      return;
+    }
+    // sh's own env (as execlens passed it), the env execs' (sh's order, sent once), the changed one
+    t.diagnostic(`env sent whole ${summary.env_dedupe.sent} of ${summary.execs} execs`);
+    assert.ok(summary.env_dedupe.sent <= 3, JSON.stringify(summary.env_dedupe));
+    assert.ok(summary.env_dedupe.referenced >= N - 1, JSON.stringify(summary.env_dedupe));
+    assert.equal(summary.env_dedupe.unresolved, 0);
+    assert.equal(summary.env_dedupe.sent + summary.env_dedupe.referenced, summary.execs);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('env dedupe off (EXECLENS_ENV_DEDUPE=0): every env sent whole, and the events show the same environments', (t) => {
+  if (!requireRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-envdedupe-'));
+  try {
+    const { summary, envs } = run(dir, { EXECLENS_ENV_DEDUPE: '0' });
+    assert.deepEqual(summary.env_dedupe, { sent: 0, referenced: 0, evicted: 0, unresolved: 0 });
+    for (let i = 0; i < 3; i++) assert.deepEqual(envItems(envs[i]!), fileItems(join(dir, `env.${i}`)));
+    assert.deepEqual(envItems(envs[N]!), fileItems(join(dir, 'env.changed')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
