@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { byFile, requireRoot, trace, type JsonExec, type JsonSummary } from '../helpers/trace.js';
+import { EXECLENS } from '../helpers/paths.js';
+import { byFile, requireRoot, STARTUP_MS, trace, waitFor, type JsonExec, type JsonSummary } from '../helpers/trace.js';
 
 // Env dedupe (bpf/lib/envhash.bpf.h, src/events/envcache.ts): a tree that execs many times with a big
 // inherited environment. Each exec is `env -0 > FILE`: FILE holds the environment the command really had,
@@ -77,6 +79,56 @@ test('env dedupe off (EXECLENS_ENV_DEDUPE=0): every env sent whole, and the even
     for (let i = 0; i < 3; i++) assert.deepEqual(envItems(envs[i]!), fileItems(join(dir, `env.${i}`)));
     assert.deepEqual(envItems(envs[N]!), fileItems(join(dir, 'env.changed')));
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('env dedupe: 40 execs with 1 MiB of env each while the reader is stopped fit the default 32 MiB ring: none lost, each env whole', async (t) => {
+  if (!requireRoot(t)) return;
+  // the bench's heavy workload, with the worst reader: stopped from the first exec of the storm to its end.
+  // Sent whole, 40 MiB of env overflow the ring (seen: 5 execs and ~300 chunks dropped with EXECLENS_ENV_DEDUPE=0)
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-envdedupe-'));
+  const out = join(dir, 'ev.jsonl');
+  const go = join(dir, 'go');
+  const done = join(dir, 'done');
+  const script =
+    `while [ ! -e ${go} ]; do sleep 0.05; done; v=$(head -c 65536 /dev/zero | tr '\\0' x); ` +
+    `for j in $(seq 16); do export BIG$j=$v; done; i=0; while [ $i -lt 40 ]; do /bin/true heavy $i; i=$((i+1)); done; : > ${done}`;
+  const tracer = spawn(EXECLENS, ['log', '--json', '-o', out, '--', 'sh', '-c', script], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  tracer.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  try {
+    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('"sleep"'), STARTUP_MS, 'the first exec');
+    process.kill(tracer.pid!, 'SIGSTOP');
+    writeFileSync(go, '');
+    await waitFor(() => existsSync(done), 120000, 'the storm to finish');
+    process.kill(tracer.pid!, 'SIGCONT');
+    const code = await new Promise<number | null>((res) =>
+      tracer.exitCode !== null ? res(tracer.exitCode) : tracer.on('exit', res),
+    );
+    assert.equal(code, 0, stderr);
+    const recs = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const summary = recs.at(-1) as unknown as DedupeSummary;
+    if (!summary.plan.includes('bpf_loop')) return t.skip('unrolled plan: env is sent whole (no dedupe before 5.17)');
+    assert.deepEqual(summary.ring_drops, { exec: 0, chunk: 0, other: 0 }, JSON.stringify(summary));
+    assert.equal(summary.lost_records, 0);
+    const heavy = (recs.filter((r) => r.type === 'exec') as unknown as JsonExec[]).filter((e) => e.argv[1] === 'heavy');
+    assert.equal(heavy.length, 40);
+    for (const e of heavy) {
+      assert.deepEqual(e.flags, [], `exec ${e.argv[2]}`);
+      assert.ok((e as JsonExec & { env_bytes: number }).env_bytes > 1 << 20, 'a whole MiB of env');
+    }
+    assert.ok(summary.env_dedupe.referenced >= 39, JSON.stringify(summary.env_dedupe));
+  } finally {
+    if (tracer.exitCode === null) {
+      process.kill(tracer.pid!, 'SIGCONT');
+      tracer.kill('SIGINT');
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 });
