@@ -120,6 +120,6 @@ export interface ExecEvent extends Pick<RawExec, (typeof EXEC_RECORD_FIELDS)[num
   unreadable: { argv: number[]; env: number[] };
   /** chunk records announced by the BPF side but not received */
   missingChunks: number;
-  /** while flags has ENV_REF (inside the Assembler only): the hash whose block is this exec's env */
+  /** while flags has ENV_REF (inside the Assembler only): the hash whose block is this exec's env; else 0 */
   envHash?: bigint;
 }

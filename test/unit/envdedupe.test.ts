@@ -81,7 +81,7 @@ test('env dedupe: an exec that carries only the hash gets the whole env sent ear
   for (const ev of evs) {
     assert.equal(ev.flags & ExecFlag.ENV_REF, 0, 'ENV_REF never reaches an output');
     assert.equal(ev.envTotal, ENV.length);
-    assert.equal(ev.envHash, undefined);
+    assert.equal(ev.envHash, 0n);
   }
   const st = asm.finish();
   assert.deepEqual(st.env, { sent: 1, referenced: 2, evicted: 0, unresolved: 0 });
