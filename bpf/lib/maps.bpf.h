@@ -102,8 +102,9 @@ struct {
  * Env blocks this tracer has sent whole, by hash (value unused): an exec whose env hashes to one of them sends
  * only the hash (EL_EXEC_ENV_REF). LRU: the kernel may forget a hash, then the next exec with that env sends it
  * whole again (harmless: userspace overwrites its copy). Userspace keeps every block it was sent, up to a byte
- * budget far above what ENV_SENT_MAX typical blocks take (src/events/envcache.ts); refs it cannot resolve are
- * counted and the exec's env marked lost, never guessed.
+ * budget far above what ENV_SENT_MAX typical blocks take (src/events/envcache.ts); before it drops one it
+ * deletes the hash here (and keeps the block a second longer for references already on their way). Refs it
+ * cannot resolve are counted and the exec's env marked lost, never guessed.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -3,7 +3,7 @@
  * record sequence gaps, chunks whose commit never came, malformed records.
  */
 import { cstr, decodeRecord, pathFromComponents, splitNul } from './decode.js';
-import { EnvCache, type EnvCacheStats } from './envcache.js';
+import { EnvCache, type EnvCacheStats, type EnvForget } from './envcache.js';
 import { ExecFlag, Field } from './layout.js';
 import {
   EXEC_RECORD_FIELDS,
@@ -53,8 +53,9 @@ export class Assembler {
   private ready: Assembled[] = [];
   readonly stats: AssemblyStats;
 
-  constructor(o: { envCacheBytes?: number; envRefWaitRecords?: number } = {}) {
-    this.envs = new EnvCache(o.envCacheBytes);
+  /** envForget: how the kernel is made to forget an env hash whose block the cache drops (eBPF) */
+  constructor(o: { envCacheBytes?: number; envRefWaitRecords?: number; envForget?: EnvForget | null } = {}) {
+    this.envs = new EnvCache(o.envCacheBytes, o.envForget ?? null);
     this.waitRecords = o.envRefWaitRecords ?? ENV_REF_WAIT_RECORDS;
     this.stats = {
       records: 0,
@@ -161,6 +162,7 @@ export class Assembler {
         this.stats.execs++;
         const ev = buildExec(r, p?.chunks ?? []);
         if (ev.missingChunks > 0) this.stats.incompleteExecs++;
+        this.envs.expire(r.tsNs);
         this.remember(ev, r);
         // the common case: the block is here already (no wait, no queue)
         if (ev.flags & ExecFlag.ENV_REF && this.held.length === 0) this.resolve(ev);

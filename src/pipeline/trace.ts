@@ -45,7 +45,7 @@ const PRUNE_MS = 200;
 const DRAIN_BYTES = 8 << 20;
 
 export class Pipeline {
-  private readonly asm = new Assembler();
+  private readonly asm: Assembler;
   private readonly tree = new ProcessTree();
   private readonly counts: RunCounts = newRunCounts();
   private readonly rawFd: number | null;
@@ -56,6 +56,13 @@ export class Pipeline {
   private launcherExeced = false;
 
   constructor(private readonly o: PipelineOptions) {
+    const { source } = o;
+    // env dedupe: a block the cache drops is first forgotten by the kernel (eBPF), which then sends it again
+    const budget = Number(process.env.EXECLENS_ENV_CACHE_BYTES); // tests: a small budget makes drops happen
+    this.asm = new Assembler({
+      envCacheBytes: budget > 0 ? budget : undefined,
+      envForget: source.forgetEnv ? { forget: (h) => source.forgetEnv!(h), nowNs: () => source.nowNs() } : null,
+    });
     this.rawFd = o.recordRaw ? openSync(o.recordRaw, 'w') : null;
   }
 

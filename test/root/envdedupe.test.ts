@@ -137,3 +137,35 @@ test('env dedupe: 40 execs with 1 MiB of env each while the reader is stopped fi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('env dedupe: when userspace drops a block for its budget the kernel forgets it and sends it whole again: every env right, none unresolved', (t) => {
+  if (!requireRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-envdedupe-'));
+  try {
+    // two 512 KiB envs in turn with room for one: each block pushes the other out (EXECLENS_ENV_CACHE_BYTES)
+    // (the sleeps give the reader time to drop a block before the next exec looks its hash up; without them
+    // the references on their way are served from the retired copy, as the second half checks)
+    const script = `i=0; while [ $i -lt 6 ]; do env -0 > ${dir}/env.a$i; sleep 0.2; ALT=1 env -0 > ${dir}/env.b$i; sleep 0.2; i=$((i+1)); done`;
+    const r = trace(['sh', '-c', script], {
+      extra: ['--show-env'],
+      env: { ...process.env, ...bigEnv(), EXECLENS_ENV_CACHE_BYTES: String(700 << 10) },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const summary = r.summary as DedupeSummary;
+    const envs = byFile(r, 'env');
+    assert.equal(envs.length, 12);
+    for (let i = 0; i < 6; i++) {
+      assert.deepEqual(envItems(envs[2 * i]!), fileItems(join(dir, `env.a${i}`)), `a${i}`);
+      assert.deepEqual(envItems(envs[2 * i + 1]!), fileItems(join(dir, `env.b${i}`)), `b${i}`);
+    }
+    if (!summary.plan.includes('bpf_loop')) return;
+    t.diagnostic(JSON.stringify(summary.env_dedupe));
+    assert.equal(summary.env_dedupe.unresolved, 0);
+    // sent again after each drop: sh's, then a and b in turn (every exec but the first sleep of each round)
+    assert.ok(summary.env_dedupe.sent >= 8, JSON.stringify(summary.env_dedupe));
+    assert.ok(summary.env_dedupe.evicted >= 6, JSON.stringify(summary.env_dedupe));
+    assert.equal(summary.incomplete_execs, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Assembler, type Assembled } from '../../src/events/assemble.js';
-import { EnvCache } from '../../src/events/envcache.js';
+import { EnvCache, RETIRE_GRACE_NS } from '../../src/events/envcache.js';
 import { CHUNK, EXEC, ExecFlag, Field, HDR, RecKind } from '../../src/events/layout.js';
 import type { ExecEvent } from '../../src/events/types.js';
 
@@ -172,4 +172,19 @@ test('EnvCache: keeps blocks up to its byte budget, drops the least recently use
   assert.equal(c.get(3n, 41), null, 'another length is another block');
   c.put(3n, [Buffer.from('c2')], 40);
   assert.equal(c.size, 2, 'a block sent again replaces its copy');
+});
+
+test('EnvCache: a dropped block is forgotten by the kernel first and still resolves references on their way for the grace period', () => {
+  const now = 5_000_000_000n;
+  const forgotten: bigint[] = [];
+  const c = new EnvCache(100, { forget: (h) => forgotten.push(h), nowNs: () => now });
+  c.put(1n, [Buffer.from('a')], 60);
+  c.put(2n, [Buffer.from('b')], 60);
+  assert.deepEqual(forgotten, [1n], 'the kernel is told to forget the dropped hash');
+  assert.ok(c.get(1n, 60), 'a reference made just before the delete still resolves');
+  c.expire(now + RETIRE_GRACE_NS - 1n);
+  assert.ok(c.get(1n, 60), 'within the grace period');
+  c.expire(now + RETIRE_GRACE_NS + 1n);
+  assert.equal(c.get(1n, 60), null, 'let go after it');
+  assert.equal(c.stats.evicted, 1);
 });

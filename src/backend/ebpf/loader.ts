@@ -95,6 +95,17 @@ export class LoadedTracer {
       throw new Error(`cannot follow pid ${tgid}: errno ${errno()}`);
   }
 
+  /**
+   * Make the kernel forget an env hash it sent whole (env dedupe): the next exec with that env sends it whole
+   * again. Userspace calls this before it drops its copy (src/events/envcache.ts). A hash the kernel already
+   * forgot (ENOENT) is no error.
+   */
+  forgetEnv(hash: bigint): void {
+    const key = Buffer.alloc(8);
+    key.writeBigUInt64LE(hash);
+    libbpf().mapDelete(this.mapFd('env_sent'), key);
+  }
+
   /** Sum of the per-CPU counters in the stats map. */
   readStats(nStats: number, ncpu: number): number[] {
     const fd = this.mapFd('stats');

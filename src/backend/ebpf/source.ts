@@ -49,6 +49,10 @@ export class EbpfSource implements TraceSource {
     return { child, rootPid: process.pid, unreportedChild: child.pid, doneEvent: 'exit', waitForTree: true };
   }
 
+  forgetEnv(hash: bigint): void {
+    this.tracer.forgetEnv(hash);
+  }
+
   /** CLOCK_BOOTTIME: bpf_ktime_get_boot_ns() */
   nowNs(): bigint {
     return bootTimeNs();
