@@ -49,6 +49,7 @@
 #include "lib/fds.bpf.h"
 #include "lib/argv.bpf.h"
 #include "lib/strsize.bpf.h"
+#include "lib/envhash.bpf.h"
 
 /* the exec phases and the process lifecycle */
 #include "exec/stash.bpf.h"

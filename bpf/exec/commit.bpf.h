@@ -52,10 +52,15 @@ static __always_inline int exec_commit(struct task_struct *t, __u32 old_tid, str
 	e->argv_len = emit_block(s, EL_SLOT_COMMIT, loop, EL_F_ARGV, BPF_CORE_READ(mm, arg_start),
 				 BPF_CORE_READ(mm, arg_end), &e->argv_total, EL_EXEC_ARGV_TRUNC,
 				 EL_EXEC_ARGV_FAULT);
-	if (cfg_capture_env)
-		e->env_len = emit_block(s, EL_SLOT_COMMIT, loop, EL_F_ENV, BPF_CORE_READ(mm, env_start),
-					BPF_CORE_READ(mm, env_end), &e->env_total,
-					EL_EXEC_ENV_TRUNC, EL_EXEC_ENV_FAULT);
+	s->env_new = 0;
+	if (cfg_capture_env) {
+		__u64 env_start = BPF_CORE_READ(mm, env_start), env_end = BPF_CORE_READ(mm, env_end);
+		/* bpf_loop programs only (lib/envhash.bpf.h): `loop` is a compile-time constant, so the unrolled
+		 * twin holds no bpf_loop call */
+		if (!(loop && cfg_env_dedupe && emit_env_deduped(s, EL_SLOT_COMMIT, env_start, env_end)))
+			e->env_len = emit_block(s, EL_SLOT_COMMIT, loop, EL_F_ENV, env_start, env_end,
+						&e->env_total, EL_EXEC_ENV_TRUNC, EL_EXEC_ENV_FAULT);
+	}
 	if (bprm) {
 		const char *fn = BPF_CORE_READ(bprm, filename);
 		const char *in = BPF_CORE_READ(bprm, interp);
@@ -77,7 +82,9 @@ static __always_inline int exec_commit(struct task_struct *t, __u32 old_tid, str
 	if (e->flags & EL_EXEC_ENV_TRUNC)
 		stat_inc(EL_ST_ENV_TRUNC);
 	e->ts_ns = bpf_ktime_get_boot_ns();
-	submit_exec(e);
+	/* the hash is remembered only once its record is in the ring (ordering: lib/envhash.bpf.h) */
+	if (submit_exec(e) == 0 && loop)
+		env_sent_commit(s);
 	return 0;
 }
 

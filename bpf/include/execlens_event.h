@@ -56,6 +56,10 @@ enum el_exec_flag {
 	EL_EXEC_CWD_DELETED = 1u << 15,   /* the cwd was removed (rmdir): its path is where it was */
 	EL_EXEC_ARGC_ZERO = 1u << 16,     /* the caller passed no argv (NULL, or argv[0] NULL): the new image's
 	                                     argv[0] "" is the kernel's own (5.18+, dcd46d897adb); none before */
+	EL_EXEC_ENV_REF = 1u << 17,       /* env not sent: it is the block of hash env_hash, which this tracer's
+	                                     kernel side sent whole earlier (bpf/lib/envhash.bpf.h); env_total
+	                                     is its length, env_len 0. Userspace puts the block back: never in
+	                                     an output */
 };
 
 enum el_syscall {
@@ -110,6 +114,9 @@ struct el_exec {
 	char old_comm[16];  /* before exec */
 	__u32 ns_pid;       /* pid as seen inside the process's own pid namespace */
 	__u32 ns_level;     /* depth of that namespace (0: the initial one) */
+	__u64 env_hash;     /* 0: env (if any) sent whole, nothing to remember (ptrace helper, unrolled plans,
+	                       failed execs). Else the env block's hash: with EL_EXEC_ENV_REF only the hash
+	                       came, without it the whole block came and userspace keeps it under this hash */
 	__u64 cgroup_id;    /* the task's cgroup v2 id at the exec: the inode of its /sys/fs/cgroup directory */
 };
 

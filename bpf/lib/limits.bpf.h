@@ -23,5 +23,6 @@
 #define RING_BYTES_DEFAULT (64 << 20)      /* events: the loader sets --ring-size */
 #define TRACED_MAX       65536             /* tgids followed at once (filter mode) */
 #define STASH_MAX        16384             /* execs between syscall entry and commit */
+#define ENV_SENT_MAX     1024              /* env hashes remembered as sent (lib/maps.bpf.h env_sent) */
 
 #endif

@@ -16,16 +16,21 @@ struct el_config {
 	__u32 capture_env;
 	__u32 capture_fds;
 	__u32 scratch_slots;  /* scratch buffers per CPU: 1, or EL_SCRATCH_SLOTS when programs may be preempted */
+	__u32 env_dedupe;     /* send an env block whole only the first time (bpf/lib/envhash.bpf.h; bpf_loop plans) */
+	__u32 env_seed;       /* the env hash's seed, random per tracer */
 };
 const volatile struct el_config cfg = {
 	.filter = 0, .sleepable = 0, .block_chunks = BLOCK_MAX_CHUNKS,
 	.capture_env = 1, .capture_fds = 1, .scratch_slots = 1,
+	.env_dedupe = 1, .env_seed = 0,
 };
 #define cfg_filter (cfg.filter)
 #define cfg_sleepable (cfg.sleepable)
 #define cfg_block_chunks (cfg.block_chunks)
 #define cfg_capture_env (cfg.capture_env)
 #define cfg_capture_fds (cfg.capture_fds)
+#define cfg_env_dedupe (cfg.env_dedupe)
+#define cfg_env_seed (cfg.env_seed)
 
 /* ---- maps ---- */
 struct {
@@ -61,6 +66,9 @@ struct scratch {
 	__u32 trunc;        /* loop-carried: walk ran out of depth */
 	__u32 nbad;         /* loop-carried: unreadable strings seen by emit_str_array */
 	__u32 bad[4];       /* the first of them, by index (marked after the loop: cheap to verify) */
+	__u64 lane[4];      /* loop-carried: the env hash's four lanes (bpf/lib/envhash.bpf.h) */
+	__u32 hfault;       /* loop-carried: the env hash pass could not read the block */
+	__u32 env_new;      /* this commit sends its env whole under e.env_hash: remember it once submitted */
 	struct el_chunk c;  /* chunk header; data follows it directly */
 	__u8 data[2 * CHUNK];
 	struct {            /* loop-carried: str_array_size() (lib/strsize.bpf.h) */
@@ -70,10 +78,10 @@ struct scratch {
 		__u32 idx;  /* its index in the array */
 		__u32 end;  /* 1: the array's NULL reached; 2: a read faulted */
 	} sz;
-	struct {            /* loop-carried: fds_next_step() (lib/fds.bpf.h) */
+	struct {            /* loop-carried: fds_find_step() (lib/fds.bpf.h) */
 		__u64 word; /* the bits of open_fds word wi not reported yet */
 		__u32 wi;
-		__u32 n;    /* fds reported */
+		__u32 n;    /* fds found */
 	} fdw;
 };
 
@@ -101,6 +109,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct scratch);
 } scratch SEC(".maps");
+
+/*
+ * Env blocks this tracer has sent whole, by hash (value unused): an exec whose env hashes to one of them sends
+ * only the hash (EL_EXEC_ENV_REF). LRU: the kernel may forget a hash, then the next exec with that env sends it
+ * whole again (harmless: userspace overwrites its copy). Userspace keeps every block it was sent, up to a byte
+ * budget far above what ENV_SENT_MAX typical blocks take (src/events/envcache.ts); before it drops one it
+ * deletes the hash here (and keeps the block a second longer for references already on their way). Refs it
+ * cannot resolve are counted and the exec's env marked lost, never guessed.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ENV_SENT_MAX);
+	__type(key, __u64);
+	__type(value, __u32);
+} env_sent SEC(".maps");
 
 /* per-CPU counters: not atomic (5.10 has no fetching atomics); see new_exec_id() */
 enum el_counter {

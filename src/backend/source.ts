@@ -68,6 +68,8 @@ export interface TraceSource {
   drain(onRecord: (rec: Uint8Array) => void, maxBytes: number): number;
   counters(): SourceCounters;
   bpfStats(): { name: string; runTimeNs: number; runCnt: number }[];
+  /** env dedupe (eBPF): make the kernel forget an env hash userspace drops its copy of (src/events/envcache.ts) */
+  forgetEnv?(hash: bigint): void;
   /** release everything the source holds (BPF links, programs, maps; the ptrace helper) */
   close(): Promise<void>;
 }

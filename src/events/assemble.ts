@@ -3,6 +3,7 @@
  * record sequence gaps, chunks whose commit never came, malformed records.
  */
 import { cstr, decodeRecord, pathFromComponents, splitNul } from './decode.js';
+import { EnvCache, type EnvCacheStats, type EnvForget } from './envcache.js';
 import { ExecFlag, Field } from './layout.js';
 import {
   EXEC_RECORD_FIELDS,
@@ -26,26 +27,115 @@ export interface AssemblyStats {
   seqGaps: number;
   /** exec ids with chunks but no commit when the trace ended */
   orphanExecs: number;
+  /** env dedupe (src/events/envcache.ts): blocks sent whole, references put back, blocks dropped, and
+   * references that found no block (their exec's env is lost: CHUNK_LOST, counted in incompleteExecs too) */
+  env: EnvCacheStats & { unresolved: number };
 }
 
 interface Pending {
   chunks: RawChunk[];
 }
 
+/**
+ * How many records may queue behind an env reference whose block has not come. The kernel side makes the
+ * block come first (bpf/lib/envhash.bpf.h: the hash is remembered only after its exec record is in the
+ * ring), so a wait is not expected; should one happen, the items behind it wait too (a process's execs and
+ * exits stay in order), up to this many, then the reference is given up and counted.
+ */
+export const ENV_REF_WAIT_RECORDS = 4096;
+
 export class Assembler {
   private readonly pending = new Map<bigint, Pending>();
   private readonly cpuSeq = new Map<number, { max: number; seen: number }>();
-  readonly stats: AssemblyStats = {
-    records: 0,
-    malformed: 0,
-    execs: 0,
-    incompleteExecs: 0,
-    seqGaps: 0,
-    orphanExecs: 0,
-  };
+  private readonly envs: EnvCache;
+  /** items held behind an env reference not resolved yet (first in, first out), and those ready meanwhile */
+  private readonly held: Assembled[] = [];
+  private ready: Assembled[] = [];
+  readonly stats: AssemblyStats;
 
-  /** Feed one ring record; returns an assembled item when one completes. */
+  /** envForget: how the kernel is made to forget an env hash whose block the cache drops (eBPF) */
+  constructor(o: { envCacheBytes?: number; envRefWaitRecords?: number; envForget?: EnvForget | null } = {}) {
+    this.envs = new EnvCache(o.envCacheBytes, o.envForget ?? null);
+    this.waitRecords = o.envRefWaitRecords ?? ENV_REF_WAIT_RECORDS;
+    this.stats = {
+      records: 0,
+      malformed: 0,
+      execs: 0,
+      incompleteExecs: 0,
+      seqGaps: 0,
+      orphanExecs: 0,
+      env: Object.assign(this.envs.stats, { unresolved: 0 }),
+    };
+  }
+
+  private readonly waitRecords: number;
+
+  /**
+   * Feed one ring record; returns an assembled item when one completes. Items held behind an unresolved env
+   * reference come out later, in order, from takeReady() (and flushHeld() at the end).
+   */
   push(rec: Uint8Array): Assembled | null {
+    const item = this.assemble(rec);
+    if (!item) return null;
+    if (this.held.length === 0 && !awaitsEnv(item)) return item;
+    this.held.push(item);
+    this.release(false);
+    return null;
+  }
+
+  /** items that came out of the wait for an env block (call after push) */
+  takeReady(): Assembled[] {
+    if (this.ready.length === 0) return NONE;
+    const r = this.ready;
+    this.ready = [];
+    return r;
+  }
+
+  /** at the end of a trace: every held item, references still unresolved counted and marked lost */
+  flushHeld(): Assembled[] {
+    this.release(true);
+    return this.takeReady();
+  }
+
+  /** move held items to ready up to the first reference still waiting (all of them when giving up) */
+  private release(giveUp: boolean): void {
+    while (this.held.length > 0) {
+      const head = this.held[0]!;
+      if (awaitsEnv(head) && !this.resolve(head.ev)) {
+        if (!giveUp && this.held.length - 1 <= this.waitRecords) return; // items behind it, within the bound
+        this.unresolved(head.ev);
+      }
+      this.ready.push(this.held.shift()!);
+    }
+  }
+
+  /** an ENV_REF exec's env from the cache; false: not there (yet) */
+  private resolve(ev: ExecEvent): boolean {
+    const env = this.envs.get(ev.envHash ?? 0n, ev.envTotal);
+    if (!env) return false;
+    ev.env = env;
+    ev.flags &= ~ExecFlag.ENV_REF;
+    ev.envHash = 0n;
+    return true;
+  }
+
+  private unresolved(ev: ExecEvent): void {
+    ev.flags = (ev.flags & ~ExecFlag.ENV_REF) | ExecFlag.CHUNK_LOST;
+    ev.env = null;
+    ev.envHash = 0n;
+    this.stats.env.unresolved++;
+    this.stats.incompleteExecs++;
+  }
+
+  /** a whole block that came with a hash: kept, if it came complete (else the kernel did not remember it) */
+  private remember(ev: ExecEvent, r: RawExec): void {
+    if (r.envHash === 0n || ev.flags & ExecFlag.ENV_REF || !ev.env) return;
+    if (ev.missingChunks > 0 || r.envLen !== r.envTotal) return;
+    if (ev.flags & (ExecFlag.CHUNK_LOST | ExecFlag.ENV_FAULT | ExecFlag.ENV_TRUNC)) return;
+    this.envs.put(r.envHash, ev.env, r.envTotal);
+  }
+
+  private assemble(rec: Uint8Array): Assembled | null {
     this.stats.records++;
     const r = decodeRecord(rec);
     if (!r) {
@@ -72,6 +162,10 @@ export class Assembler {
         this.stats.execs++;
         const ev = buildExec(r, p?.chunks ?? []);
         if (ev.missingChunks > 0) this.stats.incompleteExecs++;
+        this.envs.expire(r.tsNs);
+        this.remember(ev, r);
+        // the common case: the block is here already (no wait, no queue)
+        if (ev.flags & ExecFlag.ENV_REF && this.held.length === 0) this.resolve(ev);
         return { kind: 'exec', ev };
       }
       default:
@@ -93,6 +187,13 @@ export class Assembler {
     for (const { max, seen } of this.cpuSeq.values()) gaps += max + 1 - seen;
     return Math.max(0, gaps);
   }
+}
+
+const NONE: Assembled[] = [];
+
+/** an exec whose env is a reference not put back yet */
+function awaitsEnv(a: Assembled): a is { kind: 'exec'; ev: ExecEvent } {
+  return a.kind === 'exec' && (a.ev.flags & ExecFlag.ENV_REF) !== 0;
 }
 
 /** chunks of one exec grouped by field number, in one pass */
@@ -188,5 +289,8 @@ export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
     fds,
     unreadable: { argv: indexes(f[Field.ARGV_FAULT]), env: indexes(f[Field.ENV_FAULT]) },
     missingChunks: Math.max(0, r.nchunks - chunks.length),
+    // env dedupe: the Assembler puts the block back (EnvCache) and sets it to 0 (always present: one object
+    // shape for every event; neither `delete` nor a conditional spread, which cost the formatters their speed)
+    envHash: r.flags & ExecFlag.ENV_REF ? r.envHash : 0n,
   };
 }

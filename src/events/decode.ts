@@ -134,7 +134,9 @@ function decodeExec(rec: Uint8Array, v: RecordView, { cpu, seq }: Header): RawEx
   // records written before ns_pid existed (recorded runs of 2026-11) end at ns_pid
   if (rec.byteLength < EXEC.ns_pid) return null;
   const u32 = (o: number) => v.getUint32(o, true);
-  const hasNs = rec.byteLength >= EXEC.size;
+  // and before env_hash (recorded runs of 2026-12-03 and earlier): 0, i.e. the env came whole
+  const hasNs = rec.byteLength >= EXEC.ns_level + 4;
+  const hasEnvHash = rec.byteLength >= EXEC.env_hash + 8;
   return {
     kind: 'exec',
     cpu,
@@ -164,6 +166,7 @@ function decodeExec(rec: Uint8Array, v: RecordView, { cpu, seq }: Header): RawEx
     oldComm: cstr(rec.subarray(EXEC.old_comm, EXEC.old_comm + 16)),
     nsPid: hasNs ? u32(EXEC.ns_pid) : u32(EXEC.pid),
     nsLevel: hasNs ? u32(EXEC.ns_level) : 0,
+    envHash: hasEnvHash ? v.getBigUint64(EXEC.env_hash, true) : 0n,
     // (records of fixtures older than the field: unknown)
     cgroupId: rec.byteLength >= EXEC.cgroup_id + 8 ? v.getBigUint64(EXEC.cgroup_id, true) : 0n,
   };

@@ -43,6 +43,7 @@ export const ExecFlag = {
   EXE_TRUNC: 1 << 14,
   CWD_DELETED: 1 << 15,
   ARGC_ZERO: 1 << 16,
+  ENV_REF: 1 << 17,
 } as const;
 export type ExecFlagName = keyof typeof ExecFlag;
 
@@ -94,8 +95,9 @@ export const EXEC = {
   old_comm: 128,
   ns_pid: 144,
   ns_level: 148,
-  cgroup_id: 152,
-  size: 160,
+  env_hash: 152,
+  cgroup_id: 160,
+  size: 168,
 } as const;
 
 /** struct el_fork */
@@ -115,7 +117,9 @@ export const CONFIG = {
   capture_env: 12,
   capture_fds: 16,
   scratch_slots: 20,
-  size: 24,
+  env_dedupe: 24,
+  env_seed: 28,
+  size: 32,
 } as const;
 
 /** EL_SCRATCH_SLOTS: programs that use a scratch buffer (commit + four exit programs) */

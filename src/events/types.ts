@@ -31,6 +31,8 @@ export interface RawExec {
   /** pid in the process's own pid namespace, and that namespace's depth (0: initial) */
   nsPid: number;
   nsLevel: number;
+  /** the env block's hash (env dedupe, bpf/lib/envhash.bpf.h): 0 none; with ExecFlag.ENV_REF only the hash came */
+  envHash: bigint;
   /** cgroup v2 id at the exec (0: unknown) */
   cgroupId: bigint;
 }
@@ -124,4 +126,6 @@ export interface ExecEvent extends Pick<RawExec, (typeof EXEC_RECORD_FIELDS)[num
   unreadable: { argv: number[]; env: number[] };
   /** chunk records announced by the BPF side but not received */
   missingChunks: number;
+  /** while flags has ENV_REF (inside the Assembler only): the hash whose block is this exec's env; else 0 */
+  envHash?: bigint;
 }

@@ -38,6 +38,12 @@ export interface Summary {
   bpf: { name: string; runTimeNs: number; runCnt: number }[];
   /** execs the filters (pipeline/filter.ts) kept out of the output, by filter (snake_case names) */
   filteredOut?: Record<string, number>;
+  /**
+   * env dedupe (bpf/lib/envhash.bpf.h, src/events/envcache.ts): execs whose env came whole with a hash, execs
+   * whose env came as that hash only and was put back, blocks dropped for the byte budget, and references that
+   * found no block (those execs' env is lost: marked CHUNK_LOST, counted in incompleteExecs too)
+   */
+  envDedupe?: { sent: number; referenced: number; evicted: number; unresolved: number };
 }
 
 export interface TruncCounts {
@@ -108,6 +114,7 @@ export function buildSummary(p: {
     exitSignal: p.exit?.signal ?? null,
     tracerCpuS: (cpu.user + cpu.system) / 1e6,
     bpf: p.bpf,
+    envDedupe: { ...p.assembly.env },
   };
 }
 
@@ -149,6 +156,8 @@ export function summaryLine(s: Summary, stopped: string | null): string {
       : []),
   ];
   if (s.incompleteExecs) parts.push(`${s.incompleteExecs} execs incomplete`);
+  if (s.envDedupe?.unresolved)
+    parts.push(`${s.envDedupe.unresolved} env references unresolved (env lost, ${s.envDedupe.evicted} blocks evicted)`);
   const cut = Object.entries(s.truncated).filter(([, n]) => n > 0);
   if (cut.length) parts.push(`truncated: ${cut.map(([f, n]) => `${f} ${n}`).join(', ')}`);
   if (s.readFaults) parts.push(`${s.readFaults} read faults`);
@@ -194,6 +203,7 @@ export function summaryRecord(s: Summary, stoppedBy: string | null): Record<stri
     tracer_cpu_s: s.tracerCpuS,
     bpf: s.bpf.map((b) => ({ name: b.name, run_time_ns: b.runTimeNs, run_cnt: b.runCnt })),
     filtered_out: s.filteredOut ?? {},
+    env_dedupe: s.envDedupe ?? { sent: 0, referenced: 0, evicted: 0, unresolved: 0 },
     stopped_by: stoppedBy,
   };
 }

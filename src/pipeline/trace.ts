@@ -6,7 +6,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { CommandSpec, Started, TraceSource } from '../backend/source.js';
-import { Assembler } from '../events/assemble.js';
+import { Assembler, type Assembled } from '../events/assemble.js';
 import { ProcessTree } from '../events/tree.js';
 import { attachTree } from '../backend/attach-pids.js';
 import { EXIT } from '../exitcodes.js';
@@ -48,7 +48,7 @@ const PRUNE_MS = 200;
 const DRAIN_BYTES = 8 << 20;
 
 export class Pipeline {
-  private readonly asm = new Assembler();
+  private readonly asm: Assembler;
   private readonly tree = new ProcessTree();
   private readonly counts: RunCounts = newRunCounts();
   private readonly rawFd: number | null;
@@ -61,13 +61,25 @@ export class Pipeline {
   private attached = false;
 
   constructor(private readonly o: PipelineOptions) {
+    const { source } = o;
+    // env dedupe: a block the cache drops is first forgotten by the kernel (eBPF), which then sends it again
+    const budget = Number(process.env.EXECLENS_ENV_CACHE_BYTES); // tests: a small budget makes drops happen
+    this.asm = new Assembler({
+      envCacheBytes: budget > 0 ? budget : undefined,
+      envForget: source.forgetEnv ? { forget: (h) => source.forgetEnv!(h), nowNs: () => source.nowNs() } : null,
+    });
     this.rawFd = o.recordRaw ? openSync(o.recordRaw, 'w') : null;
   }
 
   private readonly onRecord = (rec: Uint8Array): void => {
     if (this.rawFd !== null) this.saveRaw(rec);
     const item = this.asm.push(rec);
-    if (!item) return;
+    if (item) this.onItem(item);
+    // execs (and what came after them) that waited for their env block (env dedupe: not expected)
+    for (const held of this.asm.takeReady()) this.onItem(held);
+  };
+
+  private onItem(item: Assembled): void {
     if (item.kind === 'fork') {
       this.tree.onFork(item.parentPid, item.childPid);
       this.counts.processes++;
@@ -83,7 +95,7 @@ export class Pipeline {
       this.launcherExeced = true;
       this.o.sink.exec({ ev: item.ev, diff, byLauncher });
     }
-  };
+  }
 
   private saveRaw(rec: Uint8Array): void {
     const len = Buffer.alloc(4);
@@ -184,6 +196,7 @@ export class Pipeline {
 
   private finish(): PipelineResult {
     const { source, sink, stop } = this.o;
+    for (const held of this.asm.flushHeld()) this.onItem(held);
     const summary = buildSummary({
       counts: this.counts,
       assembly: this.asm.finish(),

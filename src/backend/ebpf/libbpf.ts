@@ -27,6 +27,7 @@ interface LibbpfFns {
   /** the same call on a worker thread: detaching waits for an RCU grace period, so links go in parallel */
   linkDestroyAsync(link: Ptr): Promise<number>;
   mapFd(map: Ptr): number;
+  mapDelete(fd: number, key: Buffer): number;
   mapSetMaxEntries(map: Ptr, n: number): number;
   mapInitialValue(map: Ptr, size: Buffer): Ptr | null;
   mapLookup(fd: number, key: Buffer, value: Buffer): number;
@@ -86,6 +87,7 @@ export function libbpf(): LibbpfFns {
     mapInitialValue: f('void *bpf_map__initial_value(void *map, void *psize)'),
     mapLookup: f('int bpf_map_lookup_elem(int fd, void *key, void *value)'),
     mapUpdate: f('int bpf_map_update_elem(int fd, void *key, void *value, uint64_t flags)'),
+    mapDelete: f('int bpf_map_delete_elem(int fd, void *key)'),
     progGetInfo: f('int bpf_obj_get_info_by_fd(int fd, void *info, void *len)'),
     mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)'),
     munmap: libc.func('int munmap(void *addr, size_t len)'),

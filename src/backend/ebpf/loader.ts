@@ -4,6 +4,7 @@
  * loads and attaches. A refusal is recorded (stage, errno, program, libbpf
  * and verifier log head) and the next candidate is tried.
  */
+import { randomInt } from 'node:crypto';
 import { bpfObjectFile } from '../../paths.js';
 import { CONFIG } from '../../events/layout.js';
 import type { Candidate, HookSpec, LifecycleKind, LoadPlan, LoopKind } from '../../plan/plan.js';
@@ -92,6 +93,17 @@ export class LoadedTracer {
     // start time 0: the first program that sees the process records its own (bpf/lib/follow.bpf.h)
     if (libbpf().mapUpdate(this.mapFd('traced'), key, Buffer.alloc(8), 0n) !== 0)
       throw new Error(`cannot follow pid ${tgid}: errno ${errno()}`);
+  }
+
+  /**
+   * Make the kernel forget an env hash it sent whole (env dedupe): the next exec with that env sends it whole
+   * again. Userspace calls this before it drops its copy (src/events/envcache.ts). A hash the kernel already
+   * forgot (ENOENT) is no error.
+   */
+  forgetEnv(hash: bigint): void {
+    const key = Buffer.alloc(8);
+    key.writeBigUInt64LE(hash);
+    libbpf().mapDelete(this.mapFd('env_sent'), key);
   }
 
   /** Sum of the per-CPU counters in the stats map. */
@@ -185,6 +197,9 @@ function encodeConfig(c: TracerConfig): Buffer {
   b.writeUInt32LE(c.captureEnv ? 1 : 0, CONFIG.capture_env);
   b.writeUInt32LE(c.captureFds ? 1 : 0, CONFIG.capture_fds);
   b.writeUInt32LE(c.scratchSlots, CONFIG.scratch_slots);
+  // env dedupe (bpf/lib/envhash.bpf.h) is on; EXECLENS_ENV_DEDUPE=0 sends every env whole (a comparison)
+  b.writeUInt32LE(process.env.EXECLENS_ENV_DEDUPE === '0' ? 0 : 1, CONFIG.env_dedupe);
+  b.writeUInt32LE(randomInt(0x100000000), CONFIG.env_seed);
   return b;
 }
 

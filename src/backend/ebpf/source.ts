@@ -57,6 +57,10 @@ export class EbpfSource implements TraceSource {
     this.tracer.follow(pid);
   }
 
+  forgetEnv(hash: bigint): void {
+    this.tracer.forgetEnv(hash);
+  }
+
   /** CLOCK_BOOTTIME: bpf_ktime_get_boot_ns() */
   nowNs(): bigint {
     return bootTimeNs();
