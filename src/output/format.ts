@@ -54,11 +54,37 @@ function wallTime(tsNs: bigint, o: Pick<FormatOptions, 'bootToWallNs'>): Date {
   return new Date(Number((tsNs + o.bootToWallNs) / 1000000n));
 }
 
+/** the ISO time of the last millisecond asked for: execs come many to a millisecond, one Date for them all */
+let isoMs = NaN;
+let isoText = '';
+
+function isoTime(tsNs: bigint, o: Pick<FormatOptions, 'bootToWallNs'>): string {
+  const ms = Number((tsNs + o.bootToWallNs) / 1000000n);
+  if (ms !== isoMs) {
+    isoText = new Date(ms).toISOString();
+    isoMs = ms;
+  }
+  return isoText;
+}
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/** "HH:MM:SS." of the last second asked for (local time), made once per second */
+let clockSecond = -1n;
+let clockPrefix = '';
+
 export function clock(tsNs: bigint, o: Pick<FormatOptions, 'bootToWallNs'>): string {
-  const d = wallTime(tsNs, o);
-  const us = Number(((tsNs + o.bootToWallNs) / 1000n) % 1000000n);
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(us, 6)}`;
+  const wallUs = (tsNs + o.bootToWallNs) / 1000n;
+  // before the epoch a second and its milliseconds round apart: no cache there
+  const second = wallUs >= 0n ? wallUs / 1000000n : -1n;
+  if (second < 0n || second !== clockSecond) {
+    const d = wallTime(tsNs, o);
+    const prefix = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.`;
+    if (second < 0n) return `${prefix}${String(Number(wallUs % 1000000n)).padStart(6, '0')}`;
+    clockSecond = second;
+    clockPrefix = prefix;
+  }
+  return `${clockPrefix}${String(Number(wallUs % 1000000n)).padStart(6, '0')}`;
 }
 
 /** s.uuuuuu from ns, as strace prints times (microseconds, truncated) */
@@ -256,7 +282,7 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
   const rec: Record<string, unknown> = {
     type: 'exec',
     schema: JSON_SCHEMA_VERSION,
-    time: wallTime(ev.tsNs, o).toISOString(),
+    time: isoTime(ev.tsNs, o),
     t: Number(ev.tsNs - o.startNs) / 1e9,
     pid: ev.pid,
     tid: ev.tid,
