@@ -90,3 +90,28 @@ test('JSON: every record of these events validates against schema/exec-event.v2.
   assert.equal(toJsonRecord({ ev: cases[1]!, diff: null }, fmt).errno, 'EACCES');
   assert.equal(toJsonRecord({ ev: exec(), diff: null }, fmt).t, 0.5, 'seconds since the trace started');
 });
+
+test('text and JSON times: execs in the same second and millisecond, then in the next ones, each show their own time (the per-second and per-millisecond caches never go stale)', () => {
+  // bootToWallNs puts tsNs 0 at 2026-12-03T10:20:30.000Z
+  const o: FormatOptions = { ...fmt, bootToWallNs: BigInt(Date.UTC(2026, 11, 3, 10, 20, 30)) * 1000000n };
+  const at = (ns: bigint) => {
+    const ev = exec({ tsNs: ns });
+    const time = formatText({ ev, diff: null }, o, plain).split(' ')[0]!;
+    const d = new Date(Date.UTC(2026, 11, 3, 10, 20, 30) + Number(ns / 1000000n));
+    const local = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+    return { time, local, iso: toJsonRecord({ ev, diff: null }, o).time };
+  };
+  const steps: [bigint, string, string][] = [
+    [1000n, '.000001', '2026-12-03T10:20:30.000Z'],
+    [999999000n, '.999999', '2026-12-03T10:20:30.999Z'],
+    [1000000000n, '.000000', '2026-12-03T10:20:31.000Z'],
+    [1000500000n, '.000500', '2026-12-03T10:20:31.000Z'],
+    [61002000000n, '.002000', '2026-12-03T10:21:31.002Z'],
+    [500000n, '.000500', '2026-12-03T10:20:30.000Z'],
+  ];
+  for (const [ns, us, iso] of steps) {
+    const t = at(ns);
+    assert.equal(t.time, `${t.local}${us}`, `tsNs ${ns}`);
+    assert.equal(t.iso, iso, `tsNs ${ns}`);
+  }
+});
