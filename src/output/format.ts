@@ -54,17 +54,24 @@ function wallTime(tsNs: bigint, o: Pick<FormatOptions, 'bootToWallNs'>): Date {
   return new Date(Number((tsNs + o.bootToWallNs) / 1000000n));
 }
 
-/** the ISO time of the last millisecond asked for: execs come many to a millisecond, one Date for them all */
-let isoMs = NaN;
-let isoText = '';
+/**
+ * The ISO time: its "YYYY-MM-DDTHH:MM:SS." made once per second (execs come many to a second), the milliseconds
+ * appended. Only between the years 0 and 9999, where toISOString's layout has that fixed width.
+ */
+const ISO_LAST_MS = 253402300800000; // 10000-01-01T00:00:00Z
+let isoSecond = NaN;
+let isoPrefix = '';
 
 function isoTime(tsNs: bigint, o: Pick<FormatOptions, 'bootToWallNs'>): string {
   const ms = Number((tsNs + o.bootToWallNs) / 1000000n);
-  if (ms !== isoMs) {
-    isoText = new Date(ms).toISOString();
-    isoMs = ms;
+  if (!(ms >= 0 && ms < ISO_LAST_MS)) return new Date(ms).toISOString();
+  const msPart = ms % 1000;
+  const second = ms - msPart;
+  if (second !== isoSecond) {
+    isoPrefix = new Date(second).toISOString().slice(0, 20);
+    isoSecond = second;
   }
-  return isoText;
+  return `${isoPrefix}${msPart < 10 ? '00' : msPart < 100 ? '0' : ''}${msPart}Z`;
 }
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
@@ -215,7 +222,8 @@ export function jsonStrings(list: Buffer[] | null): { v: string[] | null; b64?: 
   if (!list) return { v: null };
   let valid = true;
   const v = list.map((b) => {
-    const s = b.toString('utf8');
+    // toString() without arguments goes straight to the UTF-8 decoder (no encoding lookup)
+    const s = b.toString();
     // the lossy decoder's U+FFFD is the only sign of a bad byte: check (once) only where it shows up
     if (valid && s.includes('\ufffd') && !isUtf8(b)) valid = false;
     return s;

@@ -61,7 +61,7 @@ export function shellQuote(arg: Uint8Array | string): string {
   if (!high) return singleQuote(asBuffer(b).toString('latin1'));
   if (!isUtf8(b)) return dollarQuote(b);
   // the decoder this used (and the output it made) drops a leading BOM; toString keeps it
-  return singleQuote(startsWithBom(b) ? utf8.decode(b) : asBuffer(b).toString('utf8'));
+  return singleQuote(startsWithBom(b) ? utf8.decode(b) : asBuffer(b).toString());
 }
 
 function singleQuote(s: string): string {
@@ -117,5 +117,6 @@ export function shellJoin(args: readonly (Uint8Array | string)[]): string {
 
 /** Lossy text for display where quoting is not wanted (invalid bytes -> U+FFFD). */
 export function lossy(b: Uint8Array): string {
-  return asBuffer(b).toString('utf8');
+  // toString() without arguments goes straight to the UTF-8 decoder (no encoding lookup)
+  return asBuffer(b).toString();
 }
