@@ -5,15 +5,7 @@
 import { cstr, decodeRecord, pathFromComponents, splitNul } from './decode.js';
 import { EnvCache, type EnvCacheStats, type EnvForget } from './envcache.js';
 import { ExecFlag, Field } from './layout.js';
-import {
-  EXEC_RECORD_FIELDS,
-  type ExecEvent,
-  type FdInfo,
-  type RawExec,
-  type RawFork,
-  type RawExit,
-  type RawChunk,
-} from './types.js';
+import { type ExecEvent, type FdInfo, type RawExec, type RawFork, type RawExit, type RawChunk } from './types.js';
 
 export type Assembled = { kind: 'exec'; ev: ExecEvent } | RawFork | RawExit;
 
@@ -274,12 +266,31 @@ export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
   const fds: FdInfo[] = [];
   for (const c of f[Field.FDS] ?? []) if (c.fd) fds.push(c.fd); // decoded with the record
   fds.sort((a, b) => a.fd - b.fd);
-  const kept = Object.fromEntries(EXEC_RECORD_FIELDS.map((k) => [k, r[k]])) as Pick<
-    RawExec,
-    (typeof EXEC_RECORD_FIELDS)[number]
-  >;
+  // the record's own fields named one by one: a spread of Object.fromEntries cost ~26 us per exec, most of
+  // buildExec (the compiler checks the list against EXEC_RECORD_FIELDS through ExecEvent)
   return {
-    ...kept,
+    execId: r.execId,
+    tsNs: r.tsNs,
+    enterTsNs: r.enterTsNs,
+    pid: r.pid,
+    tid: r.tid,
+    ppid: r.ppid,
+    ret: r.ret,
+    flags: r.flags,
+    syscall: r.syscall,
+    atFd: r.atFd,
+    atFlags: r.atFlags,
+    uid: r.uid,
+    gid: r.gid,
+    euid: r.euid,
+    egid: r.egid,
+    comm: r.comm,
+    oldComm: r.oldComm,
+    nsPid: r.nsPid,
+    nsLevel: r.nsLevel,
+    cgroupId: r.cgroupId,
+    argvTotal: r.argvTotal,
+    envTotal: r.envTotal,
     filename: filename ? cstr(filename) : bprmFile ? cstr(bprmFile) : filenameRaw ? cstr(filenameRaw) : null,
     argv,
     env: envBlock ? splitNul(envBlock) : emptyEnv(r) ? [] : null,

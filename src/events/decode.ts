@@ -38,11 +38,18 @@ function dv(rec: Uint8Array): RecordView {
   return reader.at(rec);
 }
 
-/** A copy of bytes [start, end) of rec, in one allocation from Node's pool. */
+/** A copy of bytes [start, end) of rec, in one allocation from Node's pool (no view allocated per copy). */
 function copyOut(rec: Uint8Array, start: number, end: number): Buffer {
   const out = Buffer.allocUnsafe(end - start);
-  out.set(new Uint8Array(rec.buffer, rec.byteOffset + start, end - start));
+  if (rec instanceof Buffer) rec.copy(out, 0, start, end);
+  else out.set(new Uint8Array(rec.buffer, rec.byteOffset + start, end - start));
   return out;
+}
+
+/** the index of the first NUL in rec[start, end), or end */
+function nulAt(rec: Uint8Array, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (rec[i] === 0) return i;
+  return end;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -59,7 +66,7 @@ function decodeFd(rec: Uint8Array, v: RecordView, len: number): FdInfo | null {
     dev: v.getUint32(at + FD.dev, true),
     mode: v.getUint16(at + FD.mode, true),
     cloexec: v.getUint32(at + FD.cloexec, true) !== 0,
-    path: pathLen > 0 ? pathFromComponents(Buffer.from(rec.buffer, rec.byteOffset + at + FD.size, pathLen)) : EMPTY,
+    path: pathLen > 0 ? pathOfComponents(rec, at + FD.size, at + FD.size + pathLen, false) : EMPTY,
   };
 }
 
@@ -71,38 +78,42 @@ export const CUT_MARK = Buffer.from('\u2026');
  * out of depth before the root, so the path starts with CUT_MARK instead of the root's "/".
  */
 export function pathFromComponents(b: Buffer, cut = false): Buffer {
-  // component boundaries, leaf first
-  const starts: number[] = [];
-  const ends: number[] = [];
+  return pathOfComponents(b, 0, b.length, cut);
+}
+
+const SLASH = 0x2f;
+
+/**
+ * pathFromComponents of bytes [start, end) of b: two passes over the bytes (count, then copy the components
+ * from the last one, the root's child, to the first, the leaf), no arrays, no view of the input.
+ */
+function pathOfComponents(b: Uint8Array, start: number, end: number, cut: boolean): Buffer {
   let total = 0;
-  let start = 0;
-  for (let i = 0; i <= b.length; i++) {
-    if (i === b.length || b[i] === 0) {
-      if (i > start) {
-        starts.push(start);
-        ends.push(i);
-        total += i - start + 1;
-      }
-      start = i + 1;
-    }
+  let prev = 0;
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    // a component starts where a non-NUL byte follows a NUL (or the start): one "/" for each
+    if (c !== 0) total += prev === 0 ? 2 : 1;
+    prev = c;
   }
-  if (starts.length === 0) return cut ? Buffer.from(CUT_MARK) : Buffer.from('/');
+  if (total === 0) return Buffer.from(cut ? CUT_MARK : ROOT);
   const out = Buffer.allocUnsafe(total + (cut ? CUT_MARK.length : 0));
   let o = cut ? CUT_MARK.copy(out, 0) : 0;
-  for (let k = starts.length - 1; k >= 0; k--) {
-    out[o++] = 0x2f;
-    o += b.copy(out, o, starts[k], ends[k]);
+  let i = end;
+  while (i > start) {
+    // skip NULs backwards to a component's last byte, then find its first
+    while (i > start && b[i - 1] === 0) i--;
+    if (i === start) break;
+    const e = i;
+    while (i > start && b[i - 1] !== 0) i--;
+    out[o++] = SLASH;
+    for (let k = i; k < e; k++) out[o++] = b[k]!;
   }
   return out;
 }
+const ROOT = Buffer.from('/');
 
-/** the header every record starts with: kind, CPU and that CPU's sequence number */
-interface Header {
-  cpu: number;
-  seq: number;
-}
-
-function decodeChunk(rec: Uint8Array, v: RecordView, { cpu, seq }: Header): RawChunk | null {
+function decodeChunk(rec: Uint8Array, v: RecordView, cpu: number, seq: number): RawChunk | null {
   if (rec.byteLength < CHUNK.size) return null;
   const len = v.getUint32(CHUNK.len, true);
   if (CHUNK.size + len > rec.byteLength) return null;
@@ -130,11 +141,11 @@ function decodeChunk(rec: Uint8Array, v: RecordView, { cpu, seq }: Header): RawC
   };
 }
 
-function decodeExec(rec: Uint8Array, v: RecordView, { cpu, seq }: Header): RawExec | null {
+function decodeExec(rec: Uint8Array, v: RecordView, cpu: number, seq: number): RawExec | null {
   // records written before ns_pid existed (recorded runs of 2026-11) end at ns_pid
   if (rec.byteLength < EXEC.ns_pid) return null;
-  const u32 = (o: number) => v.getUint32(o, true);
-  // and before env_hash (recorded runs of 2026-12-03 and earlier): 0, i.e. the env came whole
+  // records from before ns_pid/ns_level, and before env_hash (recorded runs of 2026-12-03 and earlier): the
+  // caller's pid, and 0 (the env came whole)
   const hasNs = rec.byteLength >= EXEC.ns_level + 4;
   const hasEnvHash = rec.byteLength >= EXEC.env_hash + 8;
   return {
@@ -144,28 +155,28 @@ function decodeExec(rec: Uint8Array, v: RecordView, { cpu, seq }: Header): RawEx
     execId: v.getBigUint64(EXEC.exec_id, true),
     tsNs: v.getBigUint64(EXEC.ts_ns, true),
     enterTsNs: v.getBigUint64(EXEC.enter_ts_ns, true),
-    pid: u32(EXEC.pid),
-    tid: u32(EXEC.tid),
-    ppid: u32(EXEC.ppid),
+    pid: v.getUint32(EXEC.pid, true),
+    tid: v.getUint32(EXEC.tid, true),
+    ppid: v.getUint32(EXEC.ppid, true),
     ret: v.getInt32(EXEC.ret, true),
-    flags: u32(EXEC.flags),
-    syscall: u32(EXEC.syscall),
+    flags: v.getUint32(EXEC.flags, true),
+    syscall: v.getUint32(EXEC.syscall, true),
     atFd: v.getInt32(EXEC.at_fd, true),
-    atFlags: u32(EXEC.at_flags),
-    uid: u32(EXEC.uid),
-    gid: u32(EXEC.gid),
-    euid: u32(EXEC.euid),
-    egid: u32(EXEC.egid),
-    argvLen: u32(EXEC.argv_len),
-    envLen: u32(EXEC.env_len),
-    argvTotal: u32(EXEC.argv_total),
-    envTotal: u32(EXEC.env_total),
-    nfds: u32(EXEC.nfds),
-    nchunks: u32(EXEC.nchunks),
-    comm: cstr(rec.subarray(EXEC.comm, EXEC.comm + 16)),
-    oldComm: cstr(rec.subarray(EXEC.old_comm, EXEC.old_comm + 16)),
-    nsPid: hasNs ? u32(EXEC.ns_pid) : u32(EXEC.pid),
-    nsLevel: hasNs ? u32(EXEC.ns_level) : 0,
+    atFlags: v.getUint32(EXEC.at_flags, true),
+    uid: v.getUint32(EXEC.uid, true),
+    gid: v.getUint32(EXEC.gid, true),
+    euid: v.getUint32(EXEC.euid, true),
+    egid: v.getUint32(EXEC.egid, true),
+    argvLen: v.getUint32(EXEC.argv_len, true),
+    envLen: v.getUint32(EXEC.env_len, true),
+    argvTotal: v.getUint32(EXEC.argv_total, true),
+    envTotal: v.getUint32(EXEC.env_total, true),
+    nfds: v.getUint32(EXEC.nfds, true),
+    nchunks: v.getUint32(EXEC.nchunks, true),
+    comm: copyOut(rec, EXEC.comm, nulAt(rec, EXEC.comm, EXEC.comm + 16)),
+    oldComm: copyOut(rec, EXEC.old_comm, nulAt(rec, EXEC.old_comm, EXEC.old_comm + 16)),
+    nsPid: hasNs ? v.getUint32(EXEC.ns_pid, true) : v.getUint32(EXEC.pid, true),
+    nsLevel: hasNs ? v.getUint32(EXEC.ns_level, true) : 0,
     envHash: hasEnvHash ? v.getBigUint64(EXEC.env_hash, true) : 0n,
     // (records of fixtures older than the field: unknown)
     cgroupId: rec.byteLength >= EXEC.cgroup_id + 8 ? v.getBigUint64(EXEC.cgroup_id, true) : 0n,
@@ -181,9 +192,9 @@ export function decodeRecord(rec: Uint8Array): RawRecord | null {
   const seq = v.getUint32(HDR.seq, true) + v.getUint32(HDR.seq + 4, true) * 0x100000000;
   switch (kind) {
     case RecKind.CHUNK:
-      return decodeChunk(rec, v, { cpu, seq });
+      return decodeChunk(rec, v, cpu, seq);
     case RecKind.EXEC:
-      return decodeExec(rec, v, { cpu, seq });
+      return decodeExec(rec, v, cpu, seq);
     case RecKind.FORK:
       if (rec.byteLength < FORK.size) return null;
       return {
@@ -212,7 +223,7 @@ export function decodeRecord(rec: Uint8Array): RawRecord | null {
 /** Bytes up to the first NUL (a copy). */
 export function cstr(b: Uint8Array): Buffer {
   const i = b.indexOf(0);
-  return Buffer.from(i < 0 ? b : b.subarray(0, i));
+  return copyOut(b, 0, i < 0 ? b.length : i);
 }
 
 /** Split a NUL-separated block into strings; a final unterminated piece is kept. */

@@ -18,10 +18,14 @@ export function fdType(fd: FdInfo): string {
 }
 
 /** Path as /proc/PID/fd would show it: pipe:[ino], socket:[ino], anon_inode:[x] or the file path. */
+/** a closed fd's path: one shared empty buffer, not one per fd (it cannot be written to) */
+const NO_PATH = Buffer.alloc(0);
+
 export function fdPath(fd: FdInfo): Buffer {
   const t = fdType(fd);
-  if (t === 'closed') return Buffer.alloc(0);
-  if (t === 'fifo' && (fd.path.length === 0 || fd.path.equals(Buffer.from('/'))))
+  if (t === 'closed') return NO_PATH;
+  // a pipe has no path, or "/" (the pipefs root)
+  if (t === 'fifo' && (fd.path.length === 0 || (fd.path.length === 1 && fd.path[0] === 0x2f)))
     return Buffer.from(`pipe:[${fd.ino}]`);
   if (t === 'socket') return Buffer.from(`socket:[${fd.ino}]`);
   if (t === 'anon') return Buffer.from(`anon_inode:${fd.path.toString('latin1').replace(/^\//, '')}`, 'latin1');

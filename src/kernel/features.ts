@@ -4,9 +4,17 @@
  */
 import { FACTS_PATH, factsKey, readFacts, writeFacts, type SlowFacts } from './facts-cache.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { btfFuncNames } from './btf.js';
 import os from 'node:os';
+
+/**
+ * node:zlib only when /proc/config.gz is read, i.e. when the per-boot facts cache misses: loading it costs
+ * 3-10 ms of every start-up otherwise. require() keeps probeKernel synchronous.
+ */
+function gunzipSync(b: Buffer): Buffer {
+  return (createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib')).gunzipSync(b);
+}
 
 /** bumped when a recorded fact is added or changes meaning (2: ia32Emulation, CONFIG_IA32_EMULATION_DEFAULT_DISABLED) */
 export const FEATURES_SCHEMA = 2;

@@ -54,11 +54,44 @@ function wallTime(tsNs: bigint, o: Pick<FormatOptions, 'bootToWallNs'>): Date {
   return new Date(Number((tsNs + o.bootToWallNs) / 1000000n));
 }
 
+/**
+ * The ISO time: its "YYYY-MM-DDTHH:MM:SS." made once per second (execs come many to a second), the milliseconds
+ * appended. Only between the years 0 and 9999, where toISOString's layout has that fixed width.
+ */
+const ISO_LAST_MS = 253402300800000; // 10000-01-01T00:00:00Z
+let isoSecond = NaN;
+let isoPrefix = '';
+
+function isoTime(tsNs: bigint, o: Pick<FormatOptions, 'bootToWallNs'>): string {
+  const ms = Number((tsNs + o.bootToWallNs) / 1000000n);
+  if (!(ms >= 0 && ms < ISO_LAST_MS)) return new Date(ms).toISOString();
+  const msPart = ms % 1000;
+  const second = ms - msPart;
+  if (second !== isoSecond) {
+    isoPrefix = new Date(second).toISOString().slice(0, 20);
+    isoSecond = second;
+  }
+  return `${isoPrefix}${msPart < 10 ? '00' : msPart < 100 ? '0' : ''}${msPart}Z`;
+}
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/** "HH:MM:SS." of the last second asked for (local time), made once per second */
+let clockSecond = -1n;
+let clockPrefix = '';
+
 export function clock(tsNs: bigint, o: Pick<FormatOptions, 'bootToWallNs'>): string {
-  const d = wallTime(tsNs, o);
-  const us = Number(((tsNs + o.bootToWallNs) / 1000n) % 1000000n);
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(us, 6)}`;
+  const wallUs = (tsNs + o.bootToWallNs) / 1000n;
+  // before the epoch a second and its milliseconds round apart: no cache there
+  const second = wallUs >= 0n ? wallUs / 1000000n : -1n;
+  if (second < 0n || second !== clockSecond) {
+    const d = wallTime(tsNs, o);
+    const prefix = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.`;
+    if (second < 0n) return `${prefix}${String(Number(wallUs % 1000000n)).padStart(6, '0')}`;
+    clockSecond = second;
+    clockPrefix = prefix;
+  }
+  return `${clockPrefix}${String(Number(wallUs % 1000000n)).padStart(6, '0')}`;
 }
 
 /** s.uuuuuu from ns, as strace prints times (microseconds, truncated) */
@@ -204,7 +237,8 @@ export function jsonStrings(list: Buffer[] | null): { v: string[] | null; b64?: 
   if (!list) return { v: null };
   let valid = true;
   const v = list.map((b) => {
-    const s = b.toString('utf8');
+    // toString() without arguments goes straight to the UTF-8 decoder (no encoding lookup)
+    const s = b.toString();
     // the lossy decoder's U+FFFD is the only sign of a bad byte: check (once) only where it shows up
     if (valid && s.includes('\ufffd') && !isUtf8(b)) valid = false;
     return s;
@@ -271,7 +305,7 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
   const rec: Record<string, unknown> = {
     type: 'exec',
     schema: JSON_SCHEMA_VERSION,
-    time: wallTime(ev.tsNs, o).toISOString(),
+    time: isoTime(ev.tsNs, o),
     t: Number(ev.tsNs - o.startNs) / 1e9,
     pid: ev.pid,
     tid: ev.tid,

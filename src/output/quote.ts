@@ -4,15 +4,31 @@
  * (control characters, quotes mixed with them, bytes that are not UTF-8) uses
  * bash/zsh/ksh $'...' with \xHH escapes: lossless, never dropped.
  */
+import * as nodeBuffer from 'node:buffer';
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function isUtf8(b: Uint8Array): boolean {
+/** Node's own check (18.14+, 19.4+): no string made, no exception thrown for a bad byte */
+const nativeIsUtf8 = (nodeBuffer as { isUtf8?: (b: Uint8Array) => boolean }).isUtf8;
+
+function decoderAccepts(b: Uint8Array): boolean {
   try {
     utf8.decode(b);
     return true;
   } catch {
     return false;
   }
+}
+
+/** ASCII (the common case) needs no decoder: a byte loop answers */
+export function isUtf8(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i]! >= 0x80) return nativeIsUtf8 ? nativeIsUtf8(b) : decoderAccepts(b);
+  return true;
+}
+
+/** a UTF-8 byte order mark at the start, which the TextDecoder drops (its ignoreBOM is off) */
+function startsWithBom(b: Uint8Array): boolean {
+  return b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
 }
 
 /** bytes that may stay bare: the SAFE set, as a table for a byte loop */
@@ -43,15 +59,13 @@ export function shellQuote(arg: Uint8Array | string): string {
   // a control character is one byte below 0x20 or 0x7f in UTF-8 too (multi-byte sequences are all >= 0x80)
   if (ctl) return dollarQuote(b);
   if (!high) return singleQuote(asBuffer(b).toString('latin1'));
-  try {
-    return singleQuote(utf8.decode(b));
-  } catch {
-    return dollarQuote(b); // not UTF-8
-  }
+  if (!isUtf8(b)) return dollarQuote(b);
+  // the decoder this used (and the output it made) drops a leading BOM; toString keeps it
+  return singleQuote(startsWithBom(b) ? utf8.decode(b) : asBuffer(b).toString());
 }
 
 function singleQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
+  return s.includes("'") ? `'${s.replace(/'/g, `'\\''`)}'` : `'${s}'`;
 }
 
 function dollarQuote(b: Uint8Array): string {
@@ -103,5 +117,6 @@ export function shellJoin(args: readonly (Uint8Array | string)[]): string {
 
 /** Lossy text for display where quoting is not wanted (invalid bytes -> U+FFFD). */
 export function lossy(b: Uint8Array): string {
-  return asBuffer(b).toString('utf8');
+  // toString() without arguments goes straight to the UTF-8 decoder (no encoding lookup)
+  return asBuffer(b).toString();
 }

@@ -124,3 +124,37 @@ test('text: an exec whose entry was not seen (no comm before it, e.g. --successf
   const ev = exec({ oldComm: B(''), comm: B('echo'), flags: ExecFlag.NO_ENTRY });
   assert.match(formatText({ ev, diff: null }, fmt, plain), /^\S+ 42<7> echo ok \/bin\/echo /);
 });
+
+test('text and JSON times: execs in the same second and millisecond, then in the next ones, each show their own time (the per-second caches of both never go stale)', () => {
+  // bootToWallNs puts tsNs 0 at 2026-12-03T10:20:30.000Z
+  const o: FormatOptions = { ...fmt, bootToWallNs: BigInt(Date.UTC(2026, 11, 3, 10, 20, 30)) * 1000000n };
+  const at = (ns: bigint) => {
+    const ev = exec({ tsNs: ns });
+    const time = formatText({ ev, diff: null }, o, plain).split(' ')[0]!;
+    const d = new Date(Date.UTC(2026, 11, 3, 10, 20, 30) + Number(ns / 1000000n));
+    const local = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+    return { time, local, iso: toJsonRecord({ ev, diff: null }, o).time };
+  };
+  const steps: [bigint, string, string][] = [
+    [1000n, '.000001', '2026-12-03T10:20:30.000Z'],
+    [999999000n, '.999999', '2026-12-03T10:20:30.999Z'],
+    [1000000000n, '.000000', '2026-12-03T10:20:31.000Z'],
+    [1000500000n, '.000500', '2026-12-03T10:20:31.000Z'],
+    [61002000000n, '.002000', '2026-12-03T10:21:31.002Z'],
+    [500000n, '.000500', '2026-12-03T10:20:30.000Z'],
+  ];
+  for (const [ns, us, iso] of steps) {
+    const t = at(ns);
+    assert.equal(t.time, `${t.local}${us}`, `tsNs ${ns}`);
+    assert.equal(t.iso, iso, `tsNs ${ns}`);
+  }
+  // in order and out of order, across years: what a Date says
+  for (let i = 0; i < 200; i++) {
+    const ms = Math.floor(Math.random() * 4e12);
+    const rec = toJsonRecord(
+      { ev: exec({ tsNs: BigInt(ms) * 1000000n + 123456n }), diff: null },
+      { ...fmt, bootToWallNs: 0n },
+    );
+    assert.equal(rec.time, new Date(ms).toISOString());
+  }
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { shellJoin, shellQuote } from '../../src/output/quote.js';
+import { isUtf8, shellJoin, shellQuote } from '../../src/output/quote.js';
 
 /** What bash makes of a quoted word: the bytes of "$1" after parsing. */
 function bashRoundTrip(words: Buffer[]): Buffer[] {
@@ -40,4 +40,34 @@ test('quoted words paste back into bash as the same bytes', () => {
     Buffer.from('*?[]{}|&;<>()!#~'),
   ];
   assert.deepEqual(bashRoundTrip(words), words);
+});
+
+test('isUtf8 agrees with a fatal TextDecoder on ASCII, multi-byte, overlong, surrogate, out-of-range and cut sequences', () => {
+  const dec = new TextDecoder('utf-8', { fatal: true });
+  const ref = (b: Uint8Array) => {
+    try {
+      dec.decode(b);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const cases = [
+    [],
+    [0x61, 0x62],
+    [0x00, 0x7f],
+    [0xc3, 0xa9],
+    [0xe2, 0x82, 0xac],
+    [0xf0, 0x9f, 0x98, 0x80],
+    [0xc0, 0xaf],
+    [0xe0, 0x80, 0xaf],
+    [0xed, 0xa0, 0x80],
+    [0xf4, 0x90, 0x80, 0x80],
+    [0xe2, 0x82],
+    [0x61, 0xff],
+    [0xef, 0xbb, 0xbf, 0x61],
+  ];
+  for (const c of cases) assert.equal(isUtf8(Buffer.from(c)), ref(Buffer.from(c)), `bytes ${c.join(',')}`);
+  // a leading BOM is dropped when quoted, as the decoder this used always did
+  assert.equal(shellQuote(Buffer.from([0xef, 0xbb, 0xbf, 0x20, 0xc3, 0xa9])), `' é'`);
 });

@@ -72,3 +72,28 @@ test('refusals: a damaged file is no memory, not an error; the key names boot, k
   assert.match(k!, /^boot-1\|6\.18\.0\|.*x\.o\|3\|\d+$/);
   assert.equal(refusalKey('boot-1', '6.18.0', join(d, 'missing.o')), null);
 });
+
+test('refusals: two objects used in turn (a checkout and a package) each keep their record, the latest at the top; a file of the one-record layout is still read', () => {
+  const f = join(mkdtempSync(join(tmpdir(), 'execlens-refusals-')), 'refusals.json');
+  writeRefusals(f, 'A', [fentryEperm, tpOk]);
+  writeRefusals(f, 'B', [fentryEperm, tpOk]);
+  assert.equal(readRefusals(f, 'A').get('fentry')?.errno, 1, "B's record did not replace A's");
+  assert.equal(readRefusals(f, 'B').get('fentry')?.errno, 1);
+  const top = JSON.parse(readFileSync(f, 'utf8')) as { key: string; others: { key: string }[] };
+  assert.equal(top.key, 'B', 'the latest record stays where a one-record reader looks');
+  assert.deepEqual(
+    top.others.map((o) => o.key),
+    ['A'],
+  );
+  // A's usual run (its refusal skipped) finds its record among the others and writes nothing
+  const text = readFileSync(f, 'utf8');
+  writeRefusals(f, 'A', [{ ...fentryEperm, cached: '2026-11-30T00:00:00Z' }, tpOk]);
+  assert.equal(readFileSync(f, 'utf8'), text, 'not rewritten');
+  // at most 7 others, the oldest dropped first
+  for (const k of ['C', 'D', 'E', 'F', 'G', 'H', 'I', 'J']) writeRefusals(f, k, [fentryEperm, tpOk]);
+  assert.equal(readRefusals(f, 'A').size, 0, 'the oldest record is gone');
+  assert.equal(readRefusals(f, 'C').size, 1);
+  const old = join(mkdtempSync(join(tmpdir(), 'execlens-refusals-')), 'refusals.json');
+  writeFileSync(old, JSON.stringify({ key: 'K', refused: { fentry: { ...fentryEperm, at: 'x' } } }));
+  assert.equal(readRefusals(old, 'K').size, 1);
+});

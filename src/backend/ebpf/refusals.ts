@@ -23,6 +23,31 @@ export interface RefusalRecord {
   key: string;
   /** candidate id -> the attempt that was refused, and when */
   refused: Record<string, Attempt & { at: string }>;
+  /**
+   * the records of other objects (another checkout, the npm package beside a checkout), newest first: two
+   * installs used in turn would otherwise overwrite each other's record and each run try the refused
+   * candidates again. The latest record stays at the top, as before, for readers that know only it.
+   */
+  others?: { key: string; refused: Record<string, Attempt & { at: string }> }[];
+}
+
+/** records of other objects kept beside the latest one */
+const MAX_OTHERS = 7;
+
+function readRecord(path: string): RefusalRecord | null {
+  try {
+    const r = JSON.parse(readFileSync(path, 'utf8')) as RefusalRecord;
+    return typeof r === 'object' && r !== null ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+/** the refused candidates recorded under key, in the latest record or among the others */
+function refusedUnder(r: RefusalRecord | null, key: string): Record<string, Attempt & { at: string }> | null {
+  if (!r) return null;
+  const rec = r.key === key ? r : Array.isArray(r.others) ? r.others.find((o) => o?.key === key) : undefined;
+  return rec && typeof rec.refused === 'object' && rec.refused !== null ? rec.refused : null;
 }
 
 export function refusalKey(bootId: string, release: string, objectPath: string): string | null {
@@ -44,13 +69,7 @@ export function currentKey(objectPath: string, release: string): string | null {
 
 /** candidate ids refused earlier with this key (empty when there is no valid record) */
 export function readRefusals(path: string, key: string): Map<string, Attempt & { at: string }> {
-  try {
-    const r = JSON.parse(readFileSync(path, 'utf8')) as RefusalRecord;
-    if (r.key !== key || typeof r.refused !== 'object') return new Map();
-    return new Map(Object.entries(r.refused));
-  } catch {
-    return new Map();
-  }
+  return new Map(Object.entries(refusedUnder(readRecord(path), key) ?? {}));
 }
 
 /** Is this failed attempt a lasting refusal of the candidate itself (not of a lifecycle program or an optional hook)? */
@@ -65,7 +84,8 @@ export function isLasting(a: Attempt): boolean {
  * Best effort: a read-only /run just means no memory.
  */
 export function writeRefusals(path: string, key: string, attempts: readonly Attempt[], now = new Date()): void {
-  const before = readRefusals(path, key);
+  const file = readRecord(path);
+  const before = new Map(Object.entries(refusedUnder(file, key) ?? {}));
   const refused = Object.fromEntries(before);
   for (const a of attempts) {
     if (a.cached) continue;
@@ -75,10 +95,19 @@ export function writeRefusals(path: string, key: string, attempts: readonly Atte
   }
   const same = Object.keys(refused).length === before.size && [...before].every(([id, r]) => refused[id] === r);
   if (same) return;
+  const others = [
+    ...(file && typeof file.key === 'string' && typeof file.refused === 'object'
+      ? [{ key: file.key, refused: file.refused }]
+      : []),
+    ...(Array.isArray(file?.others) ? file.others : []),
+  ]
+    .filter((o) => o && typeof o.key === 'string' && o.key !== key)
+    .slice(0, MAX_OTHERS);
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     const tmp = `${path}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify({ key, refused } satisfies RefusalRecord) + '\n', { mode: 0o644 });
+    const record: RefusalRecord = others.length ? { key, refused, others } : { key, refused };
+    writeFileSync(tmp, JSON.stringify(record) + '\n', { mode: 0o644 });
     renameSync(tmp, path);
   } catch {
     /* no memory this time */
