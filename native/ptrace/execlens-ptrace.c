@@ -309,19 +309,42 @@ static void proc_comm(pid_t pid, char comm[16])
 	}
 }
 
-/* the cgroup v2 id of pid: the inode of its directory under /sys/fs/cgroup, what bpf_get_current_cgroup_id()
- * gives the BPF side; 0 when there is no cgroup v2 line or the directory is gone */
+/* where cgroup v2 is mounted: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid); "" without it */
+static const char *cgroup2_mount(void)
+{
+	static char mnt[256];
+	static int done;
+	char line[1024], dev[256], dir[256], type[64];
+	if (done)
+		return mnt;
+	done = 1;
+	FILE *f = fopen("/proc/self/mounts", "re");
+	if (!f)
+		return mnt;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%255s %255s %63s", dev, dir, type) == 3 && !strcmp(type, "cgroup2")) {
+			snprintf(mnt, sizeof(mnt), "%s", dir);
+			break;
+		}
+	fclose(f);
+	return mnt;
+}
+
+/* the cgroup v2 id of pid: the inode of its cgroup's directory, what bpf_get_current_cgroup_id() gives the BPF
+ * side; 0 when there is no cgroup v2 (line or mount) or the directory is gone */
 static uint64_t proc_cgroup_id(pid_t pid)
 {
-	char path[64], tmp[4096], dir[4200];
+	char path[64], tmp[4096], dir[4400];
 	struct stat st;
+	if (!*cgroup2_mount())
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
 	if (read_file(path, tmp, sizeof(tmp)) <= 0)
 		return 0;
 	for (char *line = strtok(tmp, "\n"); line; line = strtok(NULL, "\n")) {
 		if (strncmp(line, "0::", 3))
 			continue;
-		snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s", line + 3);
+		snprintf(dir, sizeof(dir), "%s%s", cgroup2_mount(), line + 3);
 		return stat(dir, &st) == 0 ? (uint64_t)st.st_ino : 0;
 	}
 	return 0;

@@ -118,6 +118,7 @@ function runFlags(cmd: Command): Command {
       .option('--filename <regex>', 'write only execs whose file name (as passed) matches', regexArg)
       .option('--argv <regex>', 'write only execs with an argument (argv[0] too) that matches', regexArg)
       .option('--uid <n>', 'write only execs whose real uid (after the exec) is N', uidArg)
+      .option('--collect-cgroup', "add each exec's cgroup v2 path (and container id) to every format")
       .option(
         '-p, --pid <pid,...>',
         'trace running processes and what they start from then on (eBPF; repeatable)',
@@ -141,6 +142,7 @@ function runArgs(cmd: string[], opts: CommonOpts & Record<string, unknown>): Omi
     backend: backendOf(opts.backend as string | undefined),
     recordRaw: (opts.recordRaw as string | undefined) ?? null,
     pids: parsePids((opts.pid as string[] | undefined) ?? []),
+    collectCgroup: opts.collectCgroup === true,
     filters: {
       result: opts.successfulOnly === true ? 'successful' : opts.failedOnly === true ? 'failed' : undefined,
       comm: opts.comm as RegExp | undefined,

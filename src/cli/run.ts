@@ -36,6 +36,8 @@ export interface RunOptions {
   filters?: ExecFilters;
   /** -p: trace these running processes (and what they start from now on) instead of a command */
   pids?: number[];
+  /** --collect-cgroup: each exec's cgroup v2 path and container id, in every format */
+  collectCgroup?: boolean;
 }
 
 /** what a sink may need to know of the run it writes */
@@ -158,6 +160,7 @@ async function traceWith(o: RunOptions, hooks: RunHooks, ringBytes: number, stop
       sink: filter ?? sink,
       cmd,
       attach: pids.length ? pids : null,
+      collectCgroup: o.collectCgroup === true,
       baseline,
       stop,
       startNs,

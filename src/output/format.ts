@@ -2,6 +2,7 @@
  * ExecEvent -> one text line or one JSON Lines record (schema in
  * docs/json-schema.md and schema/exec-event.v2.json).
  */
+import type { CgroupInfo } from '../events/cgroup.js';
 import type { EnvDiff } from '../events/envdiff.js';
 import { bytes, envEntry, isEmptyDiff } from '../events/envdiff.js';
 import { fdFlags, fdPath, fdType } from '../events/fdinfo.js';
@@ -41,6 +42,8 @@ export interface ExecContext {
   diff: EnvDiff | null;
   /** the exec that starts the traced command: the comm before it is execlens's launcher, not the user's */
   byLauncher?: boolean;
+  /** --collect-cgroup: the exec's cgroup v2 path and container id */
+  cgroup?: CgroupInfo;
 }
 
 const FLAG_NAMES = Object.keys(ExecFlag) as ExecFlagName[];
@@ -190,6 +193,12 @@ function argvText(ev: ExecEvent, p: Palette): string {
   return `${marked(ev.argv, ev.unreadable.argv, p)} ${p.dim('(argc 0: argv[0] supplied by the kernel)')}`;
 }
 
+/** `cgroup: PATH` (`?` when it could not be resolved), and the container's short id as docker ps shows it */
+function cgroupText(g: CgroupInfo, p: Palette): string {
+  const path = `${p.dim('cgroup:')} ${g.path === null ? '?' : shellQuote(Buffer.from(g.path))}`;
+  return g.containerId ? `${path} ${p.dim('container:')} ${g.containerId.slice(0, 12)}` : path;
+}
+
 export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsNs: bigint | null = null): string {
   const { ev } = c;
   const ok = ev.ret === 0;
@@ -213,6 +222,7 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsN
   if (ev.interpreter && ev.interpreter.length) fields.push(p.dim(`#!${shellJoin(ev.interpreter)}`));
   fields.push(`argv: ${argvText(ev, p)}`);
   if (ev.cwd) fields.push(`${p.dim('cwd:')} ${shellQuote(ev.cwd)}`);
+  if (c.cgroup) fields.push(cgroupText(c.cgroup, p));
   if (o.fullEnv && ev.env)
     fields.push(`${p.dim('env:')} ${ev.env.length ? marked(ev.env, ev.unreadable.env, p) : p.dim('(empty)')}`);
   else if (c.diff && !isEmptyDiff(c.diff)) fields.push(`${p.dim('env:')} ${envDiffWords(c.diff).join(' ')}`);
@@ -359,5 +369,9 @@ export function toJsonRecord(c: ExecContext, o: FormatOptions): Record<string, u
   rec.exe = exe.v;
   if (exe.b64) rec.exe_b64 = exe.b64;
   if (o.showCmdline) rec.cmdline = reconstructCmdline(c.ev);
+  if (c.cgroup) {
+    rec.cgroup = c.cgroup.path;
+    rec.container_id = c.cgroup.containerId;
+  }
   return rec;
 }

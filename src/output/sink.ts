@@ -3,6 +3,7 @@
  * two; a new format (Perfetto, compile_commands.json, the TUI) is one more module implementing this.
  * Sinks write bytes through a Writer (src/output/writer.ts) and batch until flush().
  */
+import type { CgroupInfo } from '../events/cgroup.js';
 import type { EnvDiff } from '../events/envdiff.js';
 import type { ExecEvent, RawExit, RawFork } from '../events/types.js';
 import type { Summary } from '../pipeline/summary.js';
@@ -13,6 +14,8 @@ export interface ExecItem {
   diff: EnvDiff | null;
   /** the exec that starts the traced command: the comm before it is execlens's launcher, not the user's */
   byLauncher?: boolean;
+  /** --collect-cgroup: the exec's cgroup v2 path and container id */
+  cgroup?: CgroupInfo;
 }
 
 export interface Sink {

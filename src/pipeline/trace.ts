@@ -9,6 +9,7 @@ import type { CommandSpec, Started, TraceSource } from '../backend/source.js';
 import { Assembler, type Assembled } from '../events/assemble.js';
 import { ProcessTree } from '../events/tree.js';
 import { attachTree } from '../backend/attach-pids.js';
+import { CgroupNames } from '../events/cgroup.js';
 import { EXIT } from '../exitcodes.js';
 import type { Sink } from '../output/sink.js';
 import type { StopSignals } from './stop.js';
@@ -21,6 +22,8 @@ export interface PipelineOptions {
   cmd: CommandSpec | null;
   /** -p: processes that already run, traced with their descendants until all are gone */
   attach?: number[] | null;
+  /** --collect-cgroup: resolve each exec's cgroup id to its path (and container id) */
+  collectCgroup?: boolean;
   /** the diff baseline of the tree's root: the environment and cwd the command was given (ours) */
   baseline: { env: Buffer[]; cwd: Buffer | null };
   stop: StopSignals;
@@ -59,6 +62,7 @@ export class Pipeline {
   private launcherExeced = false;
   /** -p: the run ends when the attached processes and their descendants are gone */
   private attached = false;
+  private readonly cgroups: CgroupNames | null;
 
   constructor(private readonly o: PipelineOptions) {
     const { source } = o;
@@ -69,6 +73,7 @@ export class Pipeline {
       envForget: source.forgetEnv ? { forget: (h) => source.forgetEnv!(h), nowNs: () => source.nowNs() } : null,
     });
     this.rawFd = o.recordRaw ? openSync(o.recordRaw, 'w') : null;
+    this.cgroups = o.collectCgroup ? new CgroupNames() : null;
   }
 
   private readonly onRecord = (rec: Uint8Array): void => {
@@ -93,7 +98,8 @@ export class Pipeline {
       // nothing of the tree runs before the launcher has exec'd the command: the run's first exec is that one
       const byLauncher = this.launched && !this.launcherExeced;
       this.launcherExeced = true;
-      this.o.sink.exec({ ev: item.ev, diff, byLauncher });
+      const cgroup = this.cgroups?.resolve(item.ev.cgroupId);
+      this.o.sink.exec(cgroup ? { ev: item.ev, diff, byLauncher, cgroup } : { ev: item.ev, diff, byLauncher });
     }
   }
 

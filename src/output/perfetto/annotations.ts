@@ -71,6 +71,10 @@ export function execAnnotations(x: ExecItem): Annotation[] {
   if (ev.ret !== 0) out.push(str('errno', errnoName(ev.ret)));
   out.push(int('pid', ev.pid), int('ppid', ev.ppid), str('comm', lossy(ev.comm)));
   out.push(str('syscall', SYSCALL_NAMES[ev.syscall] ?? 'unknown'));
+  if (x.cgroup) {
+    out.push(str('cgroup', x.cgroup.path ?? '?'));
+    if (x.cgroup.containerId) out.push(str('container_id', x.cgroup.containerId));
+  }
   const flags: string[] = flagNames(ev.flags);
   if (ev.missingChunks) flags.push('CHUNK_LOST');
   if (flags.length) out.push(strArray('flags', flags));

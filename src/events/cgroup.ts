@@ -1,0 +1,92 @@
+/**
+ * --collect-cgroup: an exec's cgroup v2 id (bpf_get_current_cgroup_id(), the inode of the cgroup's directory)
+ * as its path in the cgroup v2 tree (as /proc/PID/cgroup's `0::` line shows it), and the container id when the path names one. The ids are resolved by
+ * walking the cgroup tree: once at the start, again when an id is not known yet (a cgroup made since), at most
+ * every RESCAN_MS, so a cgroup already removed costs one walk, not one per exec.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const RESCAN_MS = 250;
+
+export interface CgroupInfo {
+  /** e.g. /system.slice/docker-<id>.scope; null: not resolved (removed before it was seen, or no cgroup v2) */
+  path: string | null;
+  /** a 64-hex container id in the path (docker, containerd, CRI-O, podman), or null */
+  containerId: string | null;
+}
+
+/** the container runtimes' cgroup names: docker-ID.scope, /docker/ID, cri-containerd-ID.scope, crio-ID.scope, libpod-ID.scope */
+const CONTAINER_ID = /(?:^|[/-])([0-9a-f]{64})(?:\.scope)?(?:\/|$)/;
+
+export function containerIdOf(path: string): string | null {
+  let id: string | null = null;
+  // the innermost one (a container inside a container's cgroup)
+  for (const part of path.split('/')) {
+    const m = CONTAINER_ID.exec(`/${part}`);
+    if (m) id = m[1]!;
+  }
+  return id;
+}
+
+/**
+ * Where cgroup v2 is mounted: /sys/fs/cgroup on a unified system, /sys/fs/cgroup/unified on a hybrid one (v1
+ * controllers beside it, as on this project's CI hosts); null without cgroup v2.
+ */
+export function cgroup2Mount(mounts = '/proc/self/mounts'): string | null {
+  try {
+    for (const l of readFileSync(mounts, 'utf8').split('\n')) {
+      const f = l.split(' ');
+      if (f[2] === 'cgroup2' && f[1]) return f[1].replace(/\\040/g, ' ');
+    }
+  } catch {
+    /* no /proc */
+  }
+  return null;
+}
+
+export class CgroupNames {
+  private readonly byId = new Map<bigint, string>();
+  private lastScan = -Infinity;
+  scans = 0;
+
+  constructor(
+    private readonly root: string | null = cgroup2Mount(),
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private scan(): void {
+    this.lastScan = this.now();
+    this.scans++;
+    const root = this.root;
+    if (root === null) return;
+    const walk = (rel: string): void => {
+      const dir = join(root, rel);
+      let ino: bigint;
+      try {
+        ino = statSync(dir, { bigint: true }).ino;
+      } catch {
+        return; // removed meanwhile
+      }
+      this.byId.set(ino, rel === '' ? '/' : `/${rel}`);
+      let entries;
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) if (e.isDirectory()) walk(rel === '' ? e.name : `${rel}/${e.name}`);
+    };
+    walk('');
+  }
+
+  resolve(id: bigint): CgroupInfo {
+    if (id === 0n) return { path: null, containerId: null };
+    let path = this.byId.get(id);
+    if (path === undefined && this.now() - this.lastScan >= RESCAN_MS) {
+      this.scan();
+      path = this.byId.get(id);
+    }
+    return path === undefined ? { path: null, containerId: null } : { path, containerId: containerIdOf(path) };
+  }
+}

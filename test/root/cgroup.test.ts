@@ -1,0 +1,81 @@
+/**
+ * --collect-cgroup on both backends: an exec inside a cgroup v2 made by the test (named as docker names its
+ * scopes) carries that cgroup's path and the container id in JSON, text and Perfetto's annotations; without
+ * the flag, no such field.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXECLENS } from '../helpers/paths.js';
+import { byFile, requireRoot, trace } from '../helpers/trace.js';
+import { cgroup2Mount } from '../../src/events/cgroup.js';
+
+const mount = cgroup2Mount();
+const ID = 'feed'.repeat(16);
+
+function withCgroup(t: TestContext, fn: (procs: string, rel: string) => void): void {
+  const rel = `/execlens-test-${process.pid}/docker-${ID}.scope`;
+  const dir = join(mount!, rel);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    // a matrix guest may have cgroup2 mounted read-only
+    t.skip(`cannot make a cgroup here: ${(e as Error).message}`);
+    return;
+  }
+  try {
+    fn(join(dir, 'cgroup.procs'), rel);
+  } finally {
+    // the shell moved in has exited: the cgroups are empty again
+    for (let i = 0; i < 50; i++) {
+      try {
+        rmdirSync(dir);
+        rmdirSync(join(dir, '..'));
+        break;
+      } catch {
+        spawnSync('sleep', ['0.1']);
+      }
+    }
+  }
+}
+
+for (const backend of ['ebpf', 'ptrace'] as const) {
+  test(
+    `${backend}: --collect-cgroup gives an exec in a cgroup made by the test its path and container id (JSON, text); without it no cgroup field`,
+    { skip: mount ? false : 'no cgroup v2 mounted' },
+    (t) => {
+      if (!requireRoot(t)) return;
+      withCgroup(t, (procs, rel) => {
+        const script = `echo $$ > ${procs}; /bin/true in-cgroup`;
+        const r = trace(['/bin/sh', '-c', script], { extra: ['--backend', backend, '--collect-cgroup'] });
+        assert.equal(r.code, 0, r.stderr);
+        const [inside] = byFile(r, 'true');
+        const rec = inside as unknown as { cgroup: string | null; container_id: string | null };
+        assert.equal(rec.cgroup, rel);
+        assert.equal(rec.container_id, ID);
+        // the shell itself exec'd before it moved: the test's own cgroup, as /proc says
+        const own = readFileSync('/proc/self/cgroup', 'utf8').match(/^0::(.*)$/m)![1];
+        const sh = byFile(r, 'sh')[0] as unknown as { cgroup: string | null };
+        assert.equal(sh.cgroup, own);
+
+        const text = spawnSync(
+          EXECLENS,
+          ['log', '--backend', backend, '--collect-cgroup', '-o', '-', '--', '/bin/sh', '-c', script],
+          {
+            encoding: 'utf8',
+            env: { ...process.env, NO_COLOR: '1' },
+          },
+        );
+        assert.equal(text.status, 0, text.stderr);
+        const line = text.stdout.split('\n').find((l) => l.includes(' ok /bin/true argv: /bin/true in-cgroup'));
+        assert.ok(line, text.stdout);
+        assert.ok(line.includes(` cgroup: ${rel} container: ${ID.slice(0, 12)}`), line);
+
+        const plain = trace(['/bin/true'], { extra: ['--backend', backend] });
+        assert.ok(!('cgroup' in (plain.execs[0] as object)), 'no cgroup field without the flag');
+      });
+    },
+  );
+}
