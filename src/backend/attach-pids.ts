@@ -5,6 +5,7 @@
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { EXIT, ExeclensError } from '../exitcodes.js';
+import { splitNul } from '../events/decode.js';
 
 export interface AttachedProcess {
   pid: number;
@@ -48,15 +49,7 @@ export function childrenOf(pid: number, proc = '/proc'): number[] {
 
 function readEnv(pid: number, proc: string): Buffer[] | null {
   try {
-    const b = readFileSync(`${proc}/${pid}/environ`);
-    const items: Buffer[] = [];
-    let s = 0;
-    for (let i = 0; i < b.length; i++)
-      if (b[i] === 0) {
-        items.push(b.subarray(s, i));
-        s = i + 1;
-      }
-    return items;
+    return splitNul(readFileSync(`${proc}/${pid}/environ`));
   } catch {
     return null;
   }
