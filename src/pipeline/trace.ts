@@ -3,7 +3,7 @@
  * execs) -> ProcessTree (the tree, env diffs) -> Sink. Runs the command (or traces the whole system) until
  * it and every process it started are gone (as strace -f), or a signal asks to stop.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { CommandSpec, Started, TraceSource } from '../backend/source.js';
 import { Assembler, type Assembled } from '../events/assemble.js';
@@ -228,11 +228,25 @@ export class Pipeline {
 
 /** processes that exited without an exit record reaching us (e.g. lost in a full ring) */
 function pruneDead(tree: ProcessTree): void {
-  for (const pid of tree.livePids()) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      tree.onExit(pid);
-    }
+  for (const pid of tree.livePids()) if (!running(pid)) tree.onExit(pid);
+}
+
+/**
+ * Not gone and not a zombie. A zombie has exited: its parent has not reaped it yet (a process that -p attached
+ * to after it exited, whose exit no record will ever report; or a parent that never waits), and kill(pid, 0)
+ * still succeeds on it.
+ */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat[stat.lastIndexOf(')') + 2];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
   }
 }
