@@ -135,12 +135,7 @@ async function traceWith(o: RunOptions, hooks: RunHooks, ringBytes: number, stop
         `-p needs the eBPF backend: the ${source.plan} backend cannot attach to running processes yet`,
         EXIT.USAGE,
       );
-    if (!o.quiet)
-      if (pids.length)
-        say(
-          `tracing pid ${pids.join(', ')} and what ${pids.length > 1 ? 'they start' : 'it starts'} from now on; Ctrl-C to detach`,
-        );
-      else if (!cmd) say('tracing every exec on the system; Ctrl-C to stop');
+    if (!o.quiet && !cmd && !pids.length) say('tracing every exec on the system; Ctrl-C to stop');
     const startNs = source.nowNs();
     const baseline = { env, cwd: ownCwd() };
     const ctx: RunContext = {
@@ -160,6 +155,13 @@ async function traceWith(o: RunOptions, hooks: RunHooks, ringBytes: number, stop
       sink: filter ?? sink,
       cmd,
       attach: pids.length ? pids : null,
+      // said once the processes are followed, not before: what they exec after this line is seen
+      onAttached: o.quiet
+        ? undefined
+        : () =>
+            say(
+              `tracing pid ${pids.join(', ')} and what ${pids.length > 1 ? 'they start' : 'it starts'} from now on; Ctrl-C to detach`,
+            ),
       collectCgroup: o.collectCgroup === true,
       baseline,
       stop,

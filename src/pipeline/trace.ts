@@ -22,6 +22,8 @@ export interface PipelineOptions {
   cmd: CommandSpec | null;
   /** -p: processes that already run, traced with their descendants until all are gone */
   attach?: number[] | null;
+  /** -p: every process of `attach` and its descendants is followed now (what they exec from here on is seen) */
+  onAttached?: () => void;
   /** --collect-cgroup: resolve each exec's cgroup id to its path (and container id) */
   collectCgroup?: boolean;
   /** the diff baseline of the tree's root: the environment and cwd the command was given (ours) */
@@ -124,6 +126,7 @@ export class Pipeline {
       if (!follow) throw new Error('this backend cannot follow running processes');
       for (const p of attachTree(this.o.attach, follow)) this.tree.addRunning(p.pid, p.ppid, p.env, p.cwd);
       this.attached = true;
+      this.o.onAttached?.();
       return;
     }
     if (!cmd) {
