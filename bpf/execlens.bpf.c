@@ -45,6 +45,7 @@
 #include "lib/user.bpf.h"
 #include "lib/task.bpf.h"
 #include "lib/follow.bpf.h"
+#include "lib/select.bpf.h"
 #include "lib/path.bpf.h"
 #include "lib/fds.bpf.h"
 #include "lib/argv.bpf.h"

@@ -17,14 +17,24 @@ static __always_inline int exec_commit(struct task_struct *t, __u32 old_tid, str
 	struct mm_struct *mm;
 	__u64 entry_open = 0, entry_cloexec = 0;
 
+	__u32 unwanted;
+
 	if (!is_traced_or_child(t, tgid))
 		return 0;
+	st = bpf_map_lookup_elem(&stashes, &old_tid);
+	/* refused at the entry, or (no entry seen: lifecycle-only, an ia32 exec on a tracepoint plan) here */
+	unwanted = st ? st->unwanted : exec_unwanted(t);
+	if (unwanted) {
+		stat_inc(unwanted);
+		if (st)
+			bpf_map_delete_elem(&stashes, &old_tid);
+		return 0;
+	}
 	s = get_scratch(EL_SLOT_COMMIT);
 	if (!s)
 		return 0;
 	e = &s->e;
 	__builtin_memset(e, 0, sizeof(*e));
-	st = bpf_map_lookup_elem(&stashes, &old_tid);
 	if (st) {
 		exec_from_stash(e, st, 0);
 		entry_open = st->open_fds;

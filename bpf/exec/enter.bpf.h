@@ -17,6 +17,13 @@ static __always_inline int exec_enter(__u32 syscall, __s32 at_fd, const char *fi
 
 	if (!is_traced_or_child(cur_task(), tgid))
 		return 0;
+	st.unwanted = exec_unwanted(cur_task());
+	if (st.unwanted) {
+		/* stashed all the same: the path that commits the exec counts it, exactly once */
+		if (bpf_map_update_elem(&stashes, &tid, &st, BPF_ANY))
+			stat_inc(EL_ST_STASH_FULL);
+		return 0;
+	}
 	st.exec_id = new_exec_id();
 	st.ts = bpf_ktime_get_boot_ns();
 	st.argv = argv;

@@ -56,6 +56,13 @@ static __always_inline int exec_exit(long ret, __u32 slot, bool loop)
 	st = bpf_map_lookup_elem(&stashes, &tid);
 	if (!st)
 		return 0;
+	if (st->unwanted) {
+		stat_inc(st->unwanted);
+		if (ret != 0)
+			stat_inc(EL_ST_SKIP_FAILED);
+		bpf_map_delete_elem(&stashes, &tid);
+		return 0;
+	}
 	if (ret == 0)
 		return exec_commit_missed(st, tgid, &tid);
 	s = get_scratch(slot);

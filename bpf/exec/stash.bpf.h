@@ -23,6 +23,8 @@ struct stash {
 	__u32 nchunks;
 	__u32 ns_pid;       /* the caller's pid in its pid namespace (for a failed exec's record) */
 	__u32 ns_level;
+	__u32 unwanted;     /* lib/select.bpf.h: the stat of the filter that refused this exec (0: wanted); nothing
+	                       else is filled in, and the commit only counts it (once, whichever path commits) */
 	char comm[16];
 };
 

@@ -73,6 +73,8 @@ enum el_syscall {
 /* argv_total/env_total: the size could not be measured (a failed exec cut at the capture limit on an
  * unrolled plan, or a read that faulted while measuring): JSON argv_bytes/env_bytes null */
 #define EL_SIZE_UNKNOWN 0xffffffffu
+/* el_config.uid_only: no --uid */
+#define EL_ANY_UID 0xffffffffu
 
 struct rec_hdr {
 	__u32 kind;     /* enum el_rec_kind */
@@ -158,6 +160,9 @@ enum el_stat {
 	EL_ST_TRACE_FULL = 7,     /* traced-process map full: a child could not be followed */
 	EL_ST_EXECS = 8,          /* execs committed */
 	EL_ST_TRACE_STALE = 9,    /* a followed pid found naming another process (its exit unseen): dropped */
+	EL_ST_SKIP_UID = 10,      /* execs not copied: another real uid than --uid's */
+	EL_ST_SKIP_CGROUP = 11,   /* execs not copied: outside --cgroup's cgroup */
+	EL_ST_SKIP_FAILED = 12,   /* of those two, the execs that failed */
 	EL_ST_MAX = 16,
 };
 

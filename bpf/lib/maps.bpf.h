@@ -18,11 +18,14 @@ struct el_config {
 	__u32 scratch_slots;  /* scratch buffers per CPU: 1, or EL_SCRATCH_SLOTS when programs may be preempted */
 	__u32 env_dedupe;     /* send an env block whole only the first time (bpf/lib/envhash.bpf.h; bpf_loop plans) */
 	__u32 env_seed;       /* the env hash's seed, random per tracer */
+	__u32 uid_only;       /* --uid: copy only execs of this real uid (EL_ANY_UID: every uid) */
+	__u32 cgroup_only;    /* --cgroup: copy only execs in the cgroup v2 of cgroup_only[0] or below it */
 };
 const volatile struct el_config cfg = {
 	.filter = 0, .sleepable = 0, .block_chunks = BLOCK_MAX_CHUNKS,
 	.capture_env = 1, .capture_fds = 1, .scratch_slots = 1,
 	.env_dedupe = 1, .env_seed = 0,
+	.uid_only = EL_ANY_UID, .cgroup_only = 0,
 };
 #define cfg_filter (cfg.filter)
 #define cfg_sleepable (cfg.sleepable)
@@ -31,6 +34,8 @@ const volatile struct el_config cfg = {
 #define cfg_capture_fds (cfg.capture_fds)
 #define cfg_env_dedupe (cfg.env_dedupe)
 #define cfg_env_seed (cfg.env_seed)
+#define cfg_uid_only (cfg.uid_only)
+#define cfg_cgroup_only (cfg.cgroup_only)
 
 /* ---- maps ---- */
 struct {
@@ -137,6 +142,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
+
+/* --cgroup: the cgroup v2 directory the loader put here (an fd), tested by bpf_current_task_under_cgroup (4.8) */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_only SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

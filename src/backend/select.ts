@@ -8,6 +8,7 @@ import { readCapEff } from '../kernel/features.js';
 import type { Overrides } from '../plan/plan.js';
 import { missingCapabilities } from './preflight.js';
 import type { TraceSource } from './source.js';
+import type { KernelSelect } from './ebpf/open.js';
 
 export type BackendKind = 'ebpf' | 'ptrace' | 'auto';
 
@@ -17,6 +18,8 @@ export interface BackendOptions {
   overrides: Overrides;
   ringBytes: number;
   captureFds: boolean;
+  /** filters the eBPF backend does in the kernel (the ptrace backend leaves them to userspace) */
+  select?: KernelSelect;
   verbose: boolean;
   /** one line on stderr */
   say: (line: string) => void;
@@ -49,6 +52,7 @@ export async function openBackend(o: BackendOptions): Promise<TraceSource> {
       overrides: o.overrides,
       ringBytes: o.ringBytes,
       captureFds: o.captureFds,
+      select: o.select,
       say: o.verbose ? o.say : null,
     });
   } catch (e) {

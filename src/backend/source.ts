@@ -3,6 +3,7 @@
  * record layout (bpf/include/execlens_event.h): the eBPF backend from the BPF
  * ring buffer, the ptrace backend from its helper's pipe.
  */
+import type { FilterName } from '../pipeline/filter.js';
 import type { ChildProcess } from 'node:child_process';
 import type { CommandBytes } from './execspec.js';
 
@@ -52,6 +53,10 @@ export interface SourceCounters {
    * missed. System-wide counts: an upper bound for the traced tree.
    */
   programMisses: Record<string, number>;
+  /** execs the source's own filters dropped (filtersInKernel), by filter name */
+  filteredOut?: Record<string, number>;
+  /** of those, the execs that failed */
+  filteredOutFailed?: number;
 }
 
 export interface TraceSource {
@@ -59,6 +64,8 @@ export interface TraceSource {
   readonly plan: string;
   /** false: the source cannot see a failed exec (a plan with no syscall hook, --successful-only) */
   readonly seesFailedExecs: boolean;
+  /** the filters the source applies itself, before anything is copied (eBPF: --uid, --cgroup) */
+  readonly filtersInKernel?: readonly FilterName[];
   /** now, on the clock the source stamps its records with (ns) */
   nowNs(): bigint;
   start(cmd: CommandSpec): Started;

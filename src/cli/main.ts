@@ -117,7 +117,15 @@ function runFlags(cmd: Command): Command {
       .option('--comm <regex>', 'write only execs whose comm (after the exec) matches', regexArg)
       .option('--filename <regex>', 'write only execs whose file name (as passed) matches', regexArg)
       .option('--argv <regex>', 'write only execs with an argument (argv[0] too) that matches', regexArg)
-      .option('--uid <n>', 'write only execs whose real uid (after the exec) is N', uidArg)
+      .option(
+        '--uid <n>',
+        'write only execs whose real uid is N (eBPF: in the kernel, the others are not copied)',
+        uidArg,
+      )
+      .option(
+        '--cgroup <path>',
+        'write only execs in this cgroup v2 or below it (/sys/fs/cgroup/X or /X as --collect-cgroup shows it)',
+      )
       .option('--collect-cgroup', "add each exec's cgroup v2 path (and container id) to every format")
       .option(
         '-p, --pid <pid,...>',
@@ -149,6 +157,7 @@ function runArgs(cmd: string[], opts: CommonOpts & Record<string, unknown>): Omi
       filename: opts.filename as RegExp | undefined,
       argv: opts.argv as RegExp | undefined,
       uid: opts.uid as number | undefined,
+      cgroup: opts.cgroup as string | undefined,
     },
   };
 }

@@ -12,7 +12,9 @@ import { EXIT, ExeclensError } from '../exitcodes.js';
 import type { Sink } from '../output/sink.js';
 import { destinationOf, makeWriter, type Destination, type Writer } from '../output/writer.js';
 import type { Overrides } from '../plan/plan.js';
-import { FilterSink, hasFilters, type ExecFilters } from '../pipeline/filter.js';
+import { resolveCgroupArg } from '../events/cgroup.js';
+import { addCounts, FilterSink, hasFilters, leftForUserspace, type ExecFilters } from '../pipeline/filter.js';
+import type { KernelSelect } from '../backend/ebpf/open.js';
 import { signalExit, StopSignals } from '../pipeline/stop.js';
 import { summaryLine, type Summary } from '../pipeline/summary.js';
 import { Pipeline, type PipelineResult } from '../pipeline/trace.js';
@@ -91,6 +93,14 @@ export function commandOf(o: Pick<RunOptions, 'command' | 'user'>, env: Buffer[]
   return { path: resolveCommand(argv[0]!, envValue(env, 'PATH')), argv, env, creds: resolveUser(o.user, process.env) };
 }
 
+/** --cgroup's PATH checked and made the path /proc/PID/cgroup shows; what the eBPF backend does in the kernel */
+function resolveFilters(f: ExecFilters): { filters: ExecFilters; select: KernelSelect } {
+  if (f.cgroup === undefined) return { filters: f, select: { uid: f.uid } };
+  const c = resolveCgroupArg(f.cgroup);
+  if (typeof c === 'string') throw new ExeclensError(c, EXIT.USAGE);
+  return { filters: { ...f, cgroup: c.path }, select: { uid: f.uid, cgroupDir: c.dir } };
+}
+
 export async function runTrace(o: RunOptions, hooks: RunHooks): Promise<number> {
   const ringBytes = ringBytesFor(o.ringMiB);
   const stop = new StopSignals();
@@ -110,6 +120,7 @@ async function traceWith(o: RunOptions, hooks: RunHooks, ringBytes: number, stop
     throw new ExeclensError('-p traces running processes: give -p PID or a command (-- CMD), not both', EXIT.USAGE);
   for (const pid of pids)
     if (!existsSync(`/proc/${pid}`)) throw new ExeclensError(`-p ${pid}: no such process`, EXIT.USAGE);
+  const { filters, select } = resolveFilters(o.filters ?? {});
   const dest = destinationOf(o.output, cmd !== null);
   // the output first: a file that cannot be written stops everything before anything is loaded or run
   const writer = makeWriter(dest);
@@ -121,6 +132,7 @@ async function traceWith(o: RunOptions, hooks: RunHooks, ringBytes: number, stop
       overrides: o.overrides,
       ringBytes,
       captureFds: o.captureFds,
+      select,
       verbose: o.verbose,
       say,
     });
@@ -149,7 +161,8 @@ async function traceWith(o: RunOptions, hooks: RunHooks, ringBytes: number, stop
       baseline,
     };
     const sink = hooks.makeSink(ctx);
-    const filter = o.filters && hasFilters(o.filters) ? new FilterSink(sink, o.filters) : null;
+    const mine = leftForUserspace(filters, source.filtersInKernel ?? []);
+    const filter = hasFilters(mine) ? new FilterSink(sink, mine) : null;
     const pipeline = new Pipeline({
       source,
       sink: filter ?? sink,
@@ -171,7 +184,7 @@ async function traceWith(o: RunOptions, hooks: RunHooks, ringBytes: number, stop
       onStartError: (e) => say(`${o.command[0]}: ${e.message}`),
     });
     const result = await pipeline.run();
-    if (filter) result.summary.filteredOut = { ...filter.dropped };
+    if (filter) result.summary.filteredOut = addCounts(result.summary.filteredOut, filter.dropped);
     return report(o, hooks, dest, result);
   } finally {
     await source?.close();

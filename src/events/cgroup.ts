@@ -90,3 +90,36 @@ export class CgroupNames {
     return path === undefined ? { path: null, containerId: null } : { path, containerId: containerIdOf(path) };
   }
 }
+
+/** `--cgroup PATH`: the cgroup as /proc/PID/cgroup names it (path) and its directory under the cgroup2 mount */
+export interface CgroupChoice {
+  path: string;
+  dir: string;
+}
+
+/**
+ * PATH as the user gives it: the directory itself (/sys/fs/cgroup/system.slice), or the path as
+ * --collect-cgroup and /proc/PID/cgroup show it (/system.slice, or system.slice). An error message when
+ * there is no cgroup v2 or no such cgroup.
+ */
+export function resolveCgroupArg(arg: string, mount = cgroup2Mount()): CgroupChoice | string {
+  if (mount === null) return `--cgroup ${arg}: no cgroup v2 is mounted here (cgroup2 in /proc/self/mounts)`;
+  const m = mount.replace(/\/+$/, '');
+  let path = arg === m || arg.startsWith(`${m}/`) ? arg.slice(m.length) : arg;
+  path = `/${path.split('/').filter(Boolean).join('/')}`;
+  const dir = path === '/' ? m : `${m}${path}`;
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    /* no such cgroup */
+  }
+  if (!isDir)
+    return `--cgroup ${arg}: no such cgroup (no directory ${dir}); --collect-cgroup shows the cgroups of a run`;
+  return { path, dir };
+}
+
+/** the cgroup path `path` is `want` or below it */
+export function isUnder(path: string, want: string): boolean {
+  return want === '/' || path === want || path.startsWith(`${want}/`);
+}

@@ -59,6 +59,9 @@ export const Stat = {
   TRACE_FULL: 7,
   EXECS: 8,
   TRACE_STALE: 9,
+  SKIP_UID: 10,
+  SKIP_CGROUP: 11,
+  SKIP_FAILED: 12,
   MAX: 16,
 } as const;
 
@@ -119,7 +122,9 @@ export const CONFIG = {
   scratch_slots: 20,
   env_dedupe: 24,
   env_seed: 28,
-  size: 32,
+  uid_only: 32,
+  cgroup_only: 36,
+  size: 40,
 } as const;
 
 /** EL_SCRATCH_SLOTS: programs that use a scratch buffer (commit + four exit programs) */

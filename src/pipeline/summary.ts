@@ -94,8 +94,12 @@ export function buildSummary(p: {
   bpf: Summary['bpf'];
 }): Summary {
   const cpu = process.cpuUsage();
+  // an exec the source's own filters dropped is an exec all the same (as one a FilterSink drops)
+  const skipped = Object.values(p.source.filteredOut ?? {}).reduce((a, b) => a + b, 0);
   return {
     ...p.counts,
+    execs: p.counts.execs + skipped,
+    failed: p.counts.failed + (p.source.filteredOutFailed ?? 0),
     failedTraced: p.failedTraced,
     unwritten: p.output.unwritten,
     outputFailed: p.output.failed,
@@ -115,6 +119,8 @@ export function buildSummary(p: {
     tracerCpuS: (cpu.user + cpu.system) / 1e6,
     bpf: p.bpf,
     envDedupe: { ...p.assembly.env },
+    // what the kernel did not copy (--uid, --cgroup on eBPF); a FilterSink adds what it drops
+    filteredOut: Object.fromEntries(Object.entries(p.source.filteredOut ?? {}).filter(([, n]) => n > 0)),
   };
 }
 

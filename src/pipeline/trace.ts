@@ -62,6 +62,8 @@ export class Pipeline {
   /** a command was launched (not system-wide), and its launcher's exec came */
   private launched = false;
   private launcherExeced = false;
+  /** the process the launcher forks from, whose child's first exec is the command's */
+  private rootPid = 0;
   /** -p: the run ends when the attached processes and their descendants are gone */
   private attached = false;
   private readonly cgroups: CgroupNames | null;
@@ -97,9 +99,11 @@ export class Pipeline {
     } else {
       const { diff } = this.tree.onExec(item.ev);
       countExec(this.counts, item.ev);
-      // nothing of the tree runs before the launcher has exec'd the command: the run's first exec is that one
-      const byLauncher = this.launched && !this.launcherExeced;
-      this.launcherExeced = true;
+      // nothing of the tree runs before the launcher has exec'd the command: the run's first exec is that one,
+      // unless --uid/--cgroup kept it in the kernel: the launcher's is a child of the root (the command's own
+      // later execs are too, and one of those is taken for it only when the first was kept out)
+      const byLauncher = this.launched && !this.launcherExeced && item.ev.ppid === this.rootPid;
+      if (byLauncher) this.launcherExeced = true;
       const cgroup = this.cgroups?.resolve(item.ev.cgroupId);
       this.o.sink.exec(cgroup ? { ev: item.ev, diff, byLauncher, cgroup } : { ev: item.ev, diff, byLauncher });
     }
@@ -136,6 +140,7 @@ export class Pipeline {
     const started: Started = this.o.source.start(cmd);
     this.tree.addRoot(started.rootPid, baseline.env, baseline.cwd);
     this.launched = true;
+    this.rootPid = started.rootPid;
     if (started.unreportedChild !== undefined) {
       this.tree.onFork(started.rootPid, started.unreportedChild);
       this.counts.processes++;

@@ -79,3 +79,40 @@ for (const backend of ['ebpf', 'ptrace'] as const) {
     },
   );
 }
+
+for (const backend of ['ebpf', 'ptrace'] as const) {
+  test(
+    `${backend}: --cgroup writes only the execs in a cgroup made by the test (given as --collect-cgroup shows it, or as its directory), counts the others; a cgroup that does not exist is a usage error (64)`,
+    { skip: mount ? false : 'no cgroup v2 mounted' },
+    (t) => {
+      if (!requireRoot(t)) return;
+      withCgroup(t, (procs, rel) => {
+        // sh and the first true run outside; the inner shell moves itself in, then its true and a failed exec
+        const script = `/bin/true outside; /bin/sh -c 'echo $$ > ${procs}; /bin/true inside; /nonexistent/in-cgroup 2>/dev/null; exit 0'`;
+        for (const given of [rel, join(mount!, rel)]) {
+          const r = trace(['/bin/sh', '-c', script], { extra: ['--backend', backend, '--cgroup', given] });
+          assert.equal(r.code, 0, r.stderr);
+          assert.deepEqual(
+            r.execs.map((e) => e.argv),
+            [['/bin/true', 'inside'], ['/nonexistent/in-cgroup']],
+            given,
+          );
+          // sh, true outside, the inner sh (it exec'd before it moved)
+          assert.deepEqual(r.summary!.filtered_out, { cgroup: 3 });
+          assert.equal(r.summary!.execs, 5);
+          assert.equal(r.summary!.failed, 1);
+        }
+        // a parent of the cgroup holds it too
+        const parent = trace(['/bin/sh', '-c', script], {
+          extra: ['--backend', backend, '--cgroup', rel.split('/').slice(0, 2).join('/')],
+        });
+        assert.equal(parent.execs.length, 2);
+      });
+      const bad = spawnSync(EXECLENS, ['log', '--backend', backend, '--cgroup', '/execlens-no-such', '--', 'true'], {
+        encoding: 'utf8',
+      });
+      assert.equal(bad.status, 64);
+      assert.match(bad.stderr, /^execlens: --cgroup \/execlens-no-such: no such cgroup/);
+    },
+  );
+}

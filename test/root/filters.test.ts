@@ -1,7 +1,12 @@
 /** The exec filters on real commands, both backends: what is written, the tree followed through what is not, the counts. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { byFile, requireRoot, trace as traceAny } from '../helpers/trace.js';
+import { readRawRecords } from '../../src/events/rawfile.js';
+import { RecKind } from '../../src/events/layout.js';
 
 /** sh -> (sh -> env B=2 -> true), a failed exec, echo as nobody */
 const SCRIPT =
@@ -76,6 +81,10 @@ for (const backend of ['ebpf', 'ptrace'] as const) {
         nobody.execs.map((e) => [e.filename, e.uid]),
         [['/bin/echo', 65534]],
       );
+      // every exec counted, the failed one among them, whether the kernel (eBPF) or userspace dropped it
+      assert.deepEqual(nobody.summary!.filtered_out, { uid: 6 });
+      assert.equal(nobody.summary!.execs, 7);
+      assert.equal(nobody.summary!.failed, 1);
       const both = trace(['--successful-only', '--comm', '^sh$']);
       assert.ok(
         both.execs.every((e) => e.comm === 'sh' && e.result === 0) && both.execs.length === 2,
@@ -84,3 +93,22 @@ for (const backend of ['ebpf', 'ptrace'] as const) {
     },
   );
 }
+
+test('--uid on eBPF is decided in the kernel: the ring carries one exec record (the kept one) and no chunk of the others', (t) => {
+  if (!requireRoot(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'execlens-uid-'));
+  try {
+    const raw = join(dir, 'raw');
+    const r = traceAny(['sh', '-c', SCRIPT], { extra: ['--uid', '65534', '--record-raw', raw] });
+    assert.equal(r.code, 0, r.stderr);
+    const kinds = readRawRecords(raw).map((b) => b.readUInt32LE(0));
+    const execRecords = kinds.filter((k) => k === RecKind.EXEC).length;
+    assert.equal(execRecords, 1, `exec records in the ring: ${execRecords}`);
+    // the kept exec's chunks only: its filename, argv, env, cwd, exe, fds (a handful, not seven execs' worth)
+    const chunks = kinds.filter((k) => k === RecKind.CHUNK).length;
+    assert.ok(chunks > 0 && chunks <= 12, `chunk records: ${chunks}`);
+    assert.deepEqual(r.summary!.filtered_out, { uid: 6 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

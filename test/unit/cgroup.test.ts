@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CgroupNames, cgroup2Mount, containerIdOf } from '../../src/events/cgroup.js';
+import { CgroupNames, cgroup2Mount, containerIdOf, isUnder, resolveCgroupArg } from '../../src/events/cgroup.js';
 
 const ID = 'c0ffee'.repeat(10) + 'abcd';
 
@@ -62,4 +62,31 @@ test('cgroup2Mount: the cgroup2 line of a mount table (unified or hybrid), null 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('resolveCgroupArg: the path as /proc shows it (with or without the leading /) or the directory under the mount give the same cgroup; a missing one or no cgroup v2 is a message', () => {
+  const mount = mkdtempSync(join(tmpdir(), 'execlens-cgmount-'));
+  try {
+    mkdirSync(join(mount, 'system.slice/nginx.service'), { recursive: true });
+    const want = { path: '/system.slice/nginx.service', dir: join(mount, 'system.slice/nginx.service') };
+    assert.deepEqual(resolveCgroupArg('/system.slice/nginx.service', mount), want);
+    assert.deepEqual(resolveCgroupArg('system.slice/nginx.service/', mount), want);
+    assert.deepEqual(resolveCgroupArg(join(mount, 'system.slice/nginx.service'), mount), want);
+    assert.deepEqual(resolveCgroupArg(mount, mount), { path: '/', dir: mount });
+    assert.match(
+      resolveCgroupArg('/nope', mount) as string,
+      /^--cgroup \/nope: no such cgroup \(no directory .*\/nope\)/,
+    );
+    writeFileSync(join(mount, 'system.slice/cgroup.procs'), '');
+    assert.match(
+      resolveCgroupArg('/system.slice/cgroup.procs', mount) as string,
+      /no such cgroup/,
+      'a file is no cgroup',
+    );
+    assert.match(resolveCgroupArg('/x', null) as string, /no cgroup v2 is mounted/);
+  } finally {
+    rmSync(mount, { recursive: true, force: true });
+  }
+  assert.ok(isUnder('/a/b', '/a') && isUnder('/a', '/a') && isUnder('/z', '/'));
+  assert.ok(!isUnder('/ab', '/a') && !isUnder('/a', '/a/b'));
 });

@@ -1,7 +1,7 @@
 /** The userspace exec filters: what each keeps, the first that drops an exec is counted, forks and exits pass. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FilterSink, hasFilters, rejectedBy } from '../../src/pipeline/filter.js';
+import { addCounts, FilterSink, hasFilters, leftForUserspace, rejectedBy } from '../../src/pipeline/filter.js';
 import { summaryLine, summaryRecord } from '../../src/pipeline/summary.js';
 import type { ExecItem, Sink } from '../../src/output/sink.js';
 import type { Summary } from '../../src/pipeline/summary.js';
@@ -63,4 +63,35 @@ test('FilterSink: passes kept execs, every fork and exit; the summary gets filte
   assert.equal(schemaErrors(rec), null);
   assert.match(summaryLine(summary!, null), /, 2 execs filtered out \(successful-only 1, comm 1\)\n$/);
   assert.deepEqual(summaryRecord(summaryOf(), null).filtered_out, {}, 'no filters: an empty count');
+});
+
+test("--cgroup: an exec in the cgroup or below it is kept, a sibling with the same prefix, a parent or an unknown cgroup dropped; --collect-cgroup's path is used when the item has one", () => {
+  const at = (id: bigint) => ({ ev: execEvent({ cgroupId: id }), diff: null });
+  const paths = new Map<bigint, string>([
+    [1n, '/'],
+    [2n, '/system.slice'],
+    [3n, '/system.slice/nginx.service'],
+    [4n, '/system.slice/nginx.service/worker'],
+    [5n, '/system.slice/nginx.service-helper'],
+  ]);
+  const of = (id: bigint) => paths.get(id) ?? null;
+  const f = { cgroup: '/system.slice/nginx.service' };
+  assert.equal(hasFilters(f), true);
+  assert.equal(rejectedBy(at(3n), f, of), null);
+  assert.equal(rejectedBy(at(4n), f, of), null, 'a child cgroup');
+  assert.equal(rejectedBy(at(5n), f, of), 'cgroup', 'a sibling whose name starts alike');
+  assert.equal(rejectedBy(at(2n), f, of), 'cgroup', 'the parent');
+  assert.equal(rejectedBy(at(99n), f, of), 'cgroup', 'an id no walk found');
+  assert.equal(rejectedBy(at(5n), { cgroup: '/' }, of), null, 'the root holds every cgroup');
+  const item = { ...at(99n), cgroup: { path: '/system.slice/nginx.service', containerId: null } };
+  assert.equal(rejectedBy(item, f, of), null);
+});
+
+test("leftForUserspace: what a source applies in the kernel is left out; addCounts adds the kernel's and the sink's counts, zeros left out", () => {
+  const f = { uid: 0, cgroup: '/a', comm: /x/ };
+  assert.deepEqual(Object.keys(leftForUserspace(f, ['uid', 'cgroup'])), ['comm']);
+  assert.deepEqual(leftForUserspace(f, []), f);
+  assert.equal(hasFilters(leftForUserspace({ uid: 0 }, ['uid'])), false);
+  assert.deepEqual(addCounts({ uid: 3, cgroup: 0 }, { uid: 1, comm: 2 }), { uid: 4, comm: 2 });
+  assert.deepEqual(addCounts(undefined, {}), {});
 });

@@ -28,6 +28,9 @@ export interface BpfUpOptions {
   ringBytes: number;
   /** argv/env block limit in 32 KiB chunks (64 = 2 MiB) */
   blockChunks: number;
+  /** --uid and --cgroup (an open fd of its directory), done in the kernel */
+  uidOnly?: number;
+  cgroupFd?: number;
   /** load the chosen programs once more with verifier statistics (doctor --verifier-stats) */
   verifierStats?: boolean;
   /**
@@ -65,7 +68,14 @@ export function bringUp(o: BpfUpOptions): BpfUp {
     const lo = {
       objectPath,
       plan,
-      config: { filter: o.filter, blockChunks: o.blockChunks, captureEnv: o.captureEnv, captureFds: o.captureFds },
+      config: {
+        filter: o.filter,
+        blockChunks: o.blockChunks,
+        captureEnv: o.captureEnv,
+        captureFds: o.captureFds,
+        uidOnly: o.uidOnly,
+        cgroupFd: o.cgroupFd,
+      },
       ringBytes: o.ringBytes,
       possibleCpus: features.possibleCpus,
     };

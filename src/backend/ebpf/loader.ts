@@ -24,6 +24,10 @@ export interface TracerConfig {
   captureFds: boolean;
   /** scratch buffers per CPU (LoadPlan.scratchSlots) */
   scratchSlots: number;
+  /** --uid: copy only execs of this real uid (bpf/lib/select.bpf.h) */
+  uidOnly?: number;
+  /** --cgroup: an open fd of the cgroup v2 directory; only execs in it or below are copied */
+  cgroupFd?: number;
 }
 
 /** A human reading of common refusals: the attach method's own, else what any method's refusal may mean. */
@@ -189,6 +193,9 @@ export function progInfo(fd: number): {
   };
 }
 
+/** EL_ANY_UID (bpf/include/execlens_event.h): no --uid */
+const ANY_UID = 0xffffffff;
+
 function encodeConfig(c: TracerConfig): Buffer {
   const b = Buffer.alloc(CONFIG.size);
   b.writeUInt32LE(c.filter ? 1 : 0, CONFIG.filter);
@@ -200,6 +207,8 @@ function encodeConfig(c: TracerConfig): Buffer {
   // env dedupe (bpf/lib/envhash.bpf.h) is on; EXECLENS_ENV_DEDUPE=0 sends every env whole (a comparison)
   b.writeUInt32LE(process.env.EXECLENS_ENV_DEDUPE === '0' ? 0 : 1, CONFIG.env_dedupe);
   b.writeUInt32LE(randomInt(0x100000000), CONFIG.env_seed);
+  b.writeUInt32LE(c.uidOnly ?? ANY_UID, CONFIG.uid_only);
+  b.writeUInt32LE(c.cgroupFd !== undefined ? 1 : 0, CONFIG.cgroup_only);
   return b;
 }
 
@@ -402,6 +411,19 @@ function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpe
     attempt.program = failingProgram(log);
     lb.objectClose(obj);
     return done({ attempt });
+  }
+  // before anything is attached: until the cgroup is in the map, no exec passes (bpf/lib/select.bpf.h)
+  if (o.config.cgroupFd !== undefined) {
+    const key = Buffer.alloc(4);
+    const fd = Buffer.alloc(4);
+    fd.writeUInt32LE(o.config.cgroupFd);
+    const m = lb.objectFindMap(obj, 'cgroup_only');
+    if (!m || lb.mapUpdate(lb.mapFd(m), key, fd, 0n) !== 0) {
+      attempt.errno = errno();
+      attempt.error = `cannot put the --cgroup directory in the map: ${lb.strerror(attempt.errno)}`;
+      lb.objectClose(obj);
+      return done({ attempt });
+    }
   }
   attempt.stage = 'attach';
   const links: { program: string; link: Ptr }[] = [];

@@ -3,7 +3,9 @@
  * same path doctor takes) and wrap the loaded tracer as a record source. Loaded on use: the ptrace backend
  * never loads this module, libbpf or koffi.
  */
+import { closeSync, openSync } from 'node:fs';
 import { EXIT, ExeclensError } from '../../exitcodes.js';
+import type { FilterName } from '../../pipeline/filter.js';
 import { probeKernel } from '../../kernel/features.js';
 import type { Overrides } from '../../plan/plan.js';
 import { checkPidNamespace, checkPrivileges, readPidNamespace } from '../preflight.js';
@@ -16,8 +18,16 @@ export interface EbpfOpenOptions {
   overrides: Overrides;
   ringBytes: number;
   captureFds: boolean;
+  /** --uid, --cgroup: done in the kernel (bpf/lib/select.bpf.h) */
+  select?: KernelSelect;
   /** -v: each attempt and the chosen plan on stderr */
   say: ((line: string) => void) | null;
+}
+
+export interface KernelSelect {
+  uid?: number;
+  /** the cgroup v2 directory */
+  cgroupDir?: string;
 }
 
 /** argv/env block limit in 32 KiB chunks (64 = 2 MiB) */
@@ -40,20 +50,33 @@ export function openEbpf(o: EbpfOpenOptions): TraceSource {
   const features = probeKernel('use');
   checkPrivileges(features);
   if (!o.systemWide) checkPidNamespace(readPidNamespace());
-  const up = bringUp({
-    features,
-    overrides: o.overrides,
-    filter: !o.systemWide,
-    captureEnv: true,
-    captureFds: o.captureFds,
-    ringBytes: o.ringBytes,
-    blockChunks: BLOCK_CHUNKS,
-    refusals: 'use',
-  });
+  const sel = o.select ?? {};
+  // the map keeps the cgroup once the fd is in it: ours is closed right after the load
+  const cgroupFd = sel.cgroupDir !== undefined ? openSync(sel.cgroupDir, 'r') : undefined;
+  let up: BpfUp;
+  try {
+    up = bringUp({
+      features,
+      overrides: o.overrides,
+      filter: !o.systemWide,
+      captureEnv: true,
+      captureFds: o.captureFds,
+      ringBytes: o.ringBytes,
+      blockChunks: BLOCK_CHUNKS,
+      refusals: 'use',
+      uidOnly: sel.uid,
+      cgroupFd,
+    });
+  } finally {
+    if (cgroupFd !== undefined) closeSync(cgroupFd);
+  }
   if (!up.tracer) throw new ExeclensError(refusalLine(up), up.plan.fatal ? EXIT.KERNEL_UNSUPPORTED : EXIT.BPF_REFUSED);
   if (o.say) explain(up, o.say);
   try {
-    return new EbpfSource(up.tracer, o.ringBytes, features.possibleCpus);
+    const inKernel: FilterName[] = [];
+    if (sel.uid !== undefined) inKernel.push('uid');
+    if (sel.cgroupDir !== undefined) inKernel.push('cgroup');
+    return new EbpfSource(up.tracer, o.ringBytes, features.possibleCpus, inKernel);
   } catch (e) {
     up.tracer.close();
     throw e;

@@ -7,6 +7,7 @@ import type { LoadedTracer } from './loader.js';
 import { Stat } from '../../events/layout.js';
 import { methodByKind } from '../../attach/registry.js';
 import { requireNativeHelper, sendSpec } from '../execspec.js';
+import type { FilterName } from '../../pipeline/filter.js';
 import { commandStdio, type CommandSpec, type SourceCounters, type Started, type TraceSource } from '../source.js';
 
 export class EbpfSource implements TraceSource {
@@ -18,6 +19,8 @@ export class EbpfSource implements TraceSource {
     private readonly tracer: LoadedTracer,
     ringBytes: number,
     private readonly ncpu: number,
+    /** --uid, --cgroup given to the kernel (bpf/lib/select.bpf.h) */
+    readonly filtersInKernel: readonly FilterName[] = [],
   ) {
     this.plan = `${tracer.candidate.id}+${tracer.lifecycle}${tracer.loops === 'bpf_loop' ? '+bpf_loop' : ''}`;
     // a failed exec is seen at the syscall's exit only: a plan that hooks no syscall never sees one
@@ -83,6 +86,8 @@ export class EbpfSource implements TraceSource {
           .filter((p) => p.recursionMisses > 0)
           .map((p) => [p.name, p.recursionMisses]),
       ),
+      filteredOut: { uid: k[Stat.SKIP_UID]!, cgroup: k[Stat.SKIP_CGROUP]! },
+      filteredOutFailed: k[Stat.SKIP_FAILED]!,
     };
   }
 
