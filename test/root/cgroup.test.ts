@@ -1,13 +1,15 @@
 /**
  * --collect-cgroup on both backends: an exec inside a cgroup v2 made by the test (named as docker names its
- * scopes) carries that cgroup's path and the container id in JSON, text and Perfetto's annotations; without
+ * scopes) carries that cgroup's path and the container id in JSON, text and Perfetto's annotations (decoded back); without
  * the flag, no such field.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodePerfetto } from '../helpers/perfetto.js';
 import { EXECLENS } from '../helpers/paths.js';
 import { byFile, requireRoot, trace } from '../helpers/trace.js';
 import { cgroup2Mount } from '../../src/events/cgroup.js';
@@ -43,7 +45,7 @@ function withCgroup(t: TestContext, fn: (procs: string, rel: string) => void): v
 
 for (const backend of ['ebpf', 'ptrace'] as const) {
   test(
-    `${backend}: --collect-cgroup gives an exec in a cgroup made by the test its path and container id (JSON, text); without it no cgroup field`,
+    `${backend}: --collect-cgroup gives an exec in a cgroup made by the test its path and container id (JSON, text, Perfetto annotations); without it no cgroup field`,
     { skip: mount ? false : 'no cgroup v2 mounted' },
     (t) => {
       if (!requireRoot(t)) return;
@@ -72,6 +74,36 @@ for (const backend of ['ebpf', 'ptrace'] as const) {
         const line = text.stdout.split('\n').find((l) => l.includes(' ok /bin/true argv: /bin/true in-cgroup'));
         assert.ok(line, text.stdout);
         assert.ok(line.includes(` cgroup: ${rel} container: ${ID.slice(0, 12)}`), line);
+
+        // Perfetto: the slice of the image annotated with both
+        const dir = mkdtempSync(join(tmpdir(), 'execlens-cg-pf-'));
+        try {
+          const file = join(dir, 'trace.pftrace');
+          const c = spawnSync(
+            EXECLENS,
+            [
+              'collect',
+              '-F',
+              'perfetto',
+              '--backend',
+              backend,
+              '--collect-cgroup',
+              '-o',
+              file,
+              '--',
+              '/bin/sh',
+              '-c',
+              script,
+            ],
+            { encoding: 'utf8' },
+          );
+          assert.equal(c.status, 0, c.stderr);
+          const slice = decodePerfetto(readFileSync(file)).slices.find((x) => x.name === 'true');
+          assert.ok(slice, 'a slice of /bin/true');
+          assert.deepEqual([slice.args.cgroup, slice.args.container_id], [rel, ID]);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
 
         const plain = trace(['/bin/true'], { extra: ['--backend', backend] });
         assert.ok(!('cgroup' in (plain.execs[0] as object)), 'no cgroup field without the flag');
