@@ -41,6 +41,8 @@ export type MatrixArgs =
       tests: TestSelection;
       saveFixtures: boolean;
       expectFail: boolean;
+      /** run the cells with the coverage build of the BPF object and report which BPF lines each one ran */
+      coverage: boolean;
     };
 
 const list = (s: string): string[] =>
@@ -102,6 +104,7 @@ interface RawOpts {
   testPattern?: string;
   saveFixtures?: boolean;
   expectFail?: boolean;
+  coverage?: boolean;
   report?: string;
   compare?: string;
   margin: number;
@@ -135,6 +138,10 @@ export function matrixCommand(): Command {
     .option('--tests <names>', 'root test files to run, e.g. log,lifecycle (default: all)')
     .option('--test-pattern <regex>', 'only the tests whose names match')
     .option('--save-fixtures', "save each cell's doctor features as a plan-choice test fixture")
+    .option(
+      '--coverage',
+      'BPF code coverage: each cell runs the coverage build and reports the lines and kernel-dependent branches it ran',
+    )
     .option('--expect-fail', 'exit 0 only when every cell failed (self-test of failure reporting)')
     .option(
       '--compare <results>',
@@ -180,5 +187,6 @@ export function parseMatrixArgs(
     tests: { files: list(o.tests ?? ''), pattern: o.testPattern || null },
     saveFixtures: o.saveFixtures === true,
     expectFail: o.expectFail === true,
+    coverage: o.coverage === true,
   };
 }

@@ -74,6 +74,30 @@ export async function bpfObject(clang: number, arch: Arch): Promise<string> {
   return obj;
 }
 
+/**
+ * The coverage build of a cell's BPF object (scripts/build-bpf-coverage.sh with the cell's clang, against its
+ * arch's BTF): the loadable object, the mapping object llvm-cov reads and the counters' layout.
+ */
+export async function bpfCoverageObject(
+  clang: number,
+  arch: Arch,
+): Promise<{ obj: string; mapping: string; layout: string; llvmBin: string }> {
+  const out = join(ROOT, `build/matrix/clang${clang}-${arch}-cov`);
+  const files = {
+    obj: join(out, 'execlens.bpf.o'),
+    mapping: join(out, 'execlens.bpf.covmap.o'),
+    layout: join(out, 'execlens.bpf.o.cov.json'),
+    llvmBin: `/usr/lib/llvm-${clang}/bin`,
+  };
+  if (existsSync(files.layout) && statSync(files.layout).mtimeMs >= newestBpfSource()) return files;
+  await aptEnsure([`clang-${clang}`, `llvm-${clang}`]);
+  const btf = arch === 'x86_64' ? {} : { VMLINUX_BTF: await foreignBtf(arch) };
+  await run(join(ROOT, 'scripts/build-bpf-coverage.sh'), [], {
+    env: { ...process.env, CLANG: `clang-${clang}`, ARCH: arch, OUT: out, LLVM_BIN: files.llvmBin, ...btf },
+  });
+  return files;
+}
+
 /** Debian kernel package of a cell: [unpacked dir, kernel release, vmlinuz] */
 export async function kernelPackage(suite: string, arch: Arch, flavour: string): Promise<[string, string, string]> {
   return (await run(join(ROOT, 'scripts/matrix-kernel.sh'), [suite, DEBIAN_ARCH[arch], flavour, CACHE]))

@@ -49,6 +49,16 @@ export interface CellResult {
   } | null;
   junit: string | null;
   doctor: unknown;
+  /**
+   * --coverage: the BPF lines the cell ran (llvm-cov's lcov totals of bpf/), each kernel-dependent branch's
+   * entry count (src/coverage/branches.ts), the counter dumps that made it, and where its report is
+   */
+  coverage?: {
+    lines: { hit: number; found: number };
+    branches: Record<string, number | null>;
+    dumps: number;
+    report: string;
+  } | null;
 }
 
 export const M = {
@@ -58,6 +68,8 @@ export const M = {
   doctorEnd: '===EXECLENS-DOCTOR-END===',
   junitBegin: '===EXECLENS-JUNIT-BEGIN===',
   junitEnd: '===EXECLENS-JUNIT-END===',
+  coverageBegin: '===EXECLENS-COVERAGE-BEGIN===',
+  coverageEnd: '===EXECLENS-COVERAGE-END===',
   testExit: '===EXECLENS-TEST-EXIT ',
 } as const;
 
@@ -80,6 +92,11 @@ function unpack(b64: string | null): string | null {
   }
 }
 
+function base64Block(b64: string | null): Buffer | null {
+  const clean = (b64 ?? '').replace(/[^A-Za-z0-9+/=]/g, '');
+  return clean ? Buffer.from(clean, 'base64') : null;
+}
+
 export interface ConsoleParse {
   booted: boolean;
   kernelRelease: string | null;
@@ -87,6 +104,8 @@ export interface ConsoleParse {
   testExit: number | null;
   doctor: unknown;
   junit: string | null;
+  /** --coverage: the guest's counter dumps, a .tar.gz */
+  coverageTar: Buffer | null;
 }
 
 export function parseConsole(text: string): ConsoleParse {
@@ -108,6 +127,7 @@ export function parseConsole(text: string): ConsoleParse {
     testExit: te ? Number(te[1]) : null,
     doctor,
     junit: unpack(between(text, M.junitBegin, M.junitEnd)),
+    coverageTar: base64Block(between(text, M.coverageBegin, M.coverageEnd)),
   };
 }
 

@@ -12,6 +12,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import {
   appendFileSync,
+  chmodSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -27,7 +28,17 @@ import { CommanderError } from 'commander';
 import { matrixCommand, parseMatrixArgs, type CompareSpec, type TestSelection } from './args.js';
 import { boot, killGuests } from './qemu.js';
 import { log } from './log.js';
-import { bpfObject, foreignUserspace, initramfs, kernelPackage, riscvQemu, ROOT, serially } from './prepare.js';
+import { cellCoverage, coverageSection, type CoverageBuild } from './coverage.js';
+import {
+  bpfCoverageObject,
+  bpfObject,
+  foreignUserspace,
+  initramfs,
+  kernelPackage,
+  riscvQemu,
+  ROOT,
+  serially,
+} from './prepare.js';
 import { compareVerifier, renderVerifierChanges, verifierChartSvg } from './verifier.js';
 import {
   junitCounts,
@@ -55,18 +66,29 @@ function selectedTestFiles(prefix: string, sel: TestSelection): string[] {
   return rootTestFiles(prefix).filter((f) => !sel.files.length || sel.files.some((n) => f.endsWith(`/${n}.test.js`)));
 }
 
+/** where a guest's tracers write their counter dumps (EXECLENS_COVERAGE), sent back on the console at the end */
+const GUEST_COUNTERS = '/run/bpf-counters';
+
 function payloadScript(
   obj: string,
   custom: string | null,
   sel: TestSelection,
   arch: Arch,
   helper: string | null,
+  coverage = false,
 ): string {
   const files = selectedTestFiles('dist/test/root/', sel);
   const tests = `${sel.pattern ? `--test-name-pattern='${sel.pattern.replace(/'/g, `'\\''`)}' ` : ''}${files.join(' ')}`;
   return `#!/bin/sh
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run TMPDIR=/run/tmp
 export EXECLENS_BPF_OBJECT=${obj} EXECLENS_REQUIRE_ROOT_TESTS=1 EXECLENS_IN_MATRIX=1
+${
+  coverage
+    ? `# tests run execlens as nobody too: its tracers write here as well
+export EXECLENS_COVERAGE=${GUEST_COUNTERS}
+mkdir -p ${GUEST_COUNTERS} && chmod 1777 ${GUEST_COUNTERS}`
+    : ''
+}
 ${arch === 'x86_64' ? `export EXECLENS_COMPAT_BINARY=${ROOT}/build/i386/busybox` : ''}
 ${
   helper
@@ -90,6 +112,13 @@ echo "${M.testExit}$?==="
 echo '${M.junitBegin}'
 [ -f /run/junit.xml ] && gzip -c /run/junit.xml | base64
 echo '${M.junitEnd}'
+${
+  coverage
+    ? `echo '${M.coverageBegin}'
+tar czf - -C ${GUEST_COUNTERS} . | base64
+echo '${M.coverageEnd}'`
+    : ''
+}
 `;
 }
 
@@ -155,6 +184,7 @@ async function runCell(
     append: string;
     saveFixtures: boolean;
     tests: TestSelection;
+    coverage: boolean;
   },
 ): Promise<CellResult> {
   const dir = join(o.outDir, cell.id.replace(/\//g, '_'));
@@ -176,20 +206,26 @@ async function runCell(
   try {
     const prep = await serially(async () => {
       t0 = Date.now(); // a cell's time starts with its own preparation, not with the wait for another's
-      const obj = await bpfObject(cell.clang, cell.arch);
-      if (cell.kernel === 'host') return { obj, guest: null };
+      const cov: CoverageBuild | null = o.coverage ? await bpfCoverageObject(cell.clang, cell.arch) : null;
+      const obj = cov ? cov.obj : await bpfObject(cell.clang, cell.arch);
+      if (cell.kernel === 'host') return { obj, cov, guest: null };
       const k = cell.kernel;
       const [kdir, kver, vmlinuz] = await kernelPackage(k.suite, cell.arch, k.flavour[cell.arch]!);
       base.kernelRelease = kver;
       const foreign = cell.arch === 'x86_64' ? null : await foreignUserspace(cell.arch);
       const payload = join(dir, 'payload.sh');
-      writeFileSync(payload, payloadScript(obj, o.custom, o.tests, cell.arch, foreign?.helper ?? null));
+      writeFileSync(payload, payloadScript(obj, o.custom, o.tests, cell.arch, foreign?.helper ?? null, cov !== null));
       const initrd = join(dir, 'initrd.gz');
       await initramfs(kdir, kver, payload, initrd, foreign);
       const qemu = cell.arch === 'riscv64' ? await riscvQemu() : undefined;
-      return { obj, guest: { kver, vmlinuz, initrd, qemu } };
+      return { obj, cov, guest: { kver, vmlinuz, initrd, qemu } };
     });
-    if (!prep.guest) return await runHost(prep.obj, base, t0, o.tests);
+    const say = (m: string) => log(`${cell.id}: ${m}`);
+    if (!prep.guest) {
+      const counters = prep.cov ? join(dir, 'bpf-counters') : null;
+      const r = await runHost(prep.obj, base, t0, o.tests, counters);
+      return prep.cov ? { ...r, coverage: cellCoverage(dir, prep.cov, null, say) } : r;
+    }
     const { kver, vmlinuz, initrd, qemu } = prep.guest;
     log(`${cell.id}: booting ${kver}`);
     const b = await boot({
@@ -208,6 +244,7 @@ async function runCell(
     log(`${cell.id}: ran under ${b.accel} (${b.accelReason})`);
     const r = verdict(base, b.console, b.timedOut, o.timeoutS, join(dir, 'console.log'), b.stalled);
     if (o.saveFixtures) saveFixture(r);
+    if (prep.cov) r.coverage = cellCoverage(dir, prep.cov, parseConsole(b.console).coverageTar, say);
     return r;
   } catch (e) {
     return {
@@ -224,8 +261,20 @@ async function runCell(
  * runner awaits (not spawnSync): guests of other cells keep being served meanwhile (their console pipes read,
  * their timeouts kept).
  */
-async function runHost(obj: string, base: CellResult, t0: number, sel: TestSelection): Promise<CellResult> {
-  const env = { ...process.env, EXECLENS_BPF_OBJECT: obj, EXECLENS_REQUIRE_ROOT_TESTS: '1' };
+async function runHost(
+  obj: string,
+  base: CellResult,
+  t0: number,
+  sel: TestSelection,
+  counters: string | null,
+): Promise<CellResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, EXECLENS_BPF_OBJECT: obj, EXECLENS_REQUIRE_ROOT_TESTS: '1' };
+  if (counters) {
+    // tests run execlens as nobody too: its tracers write their dumps here as well
+    mkdirSync(counters, { recursive: true, mode: 0o1777 });
+    chmodSync(counters, 0o1777);
+    env.EXECLENS_COVERAGE = counters;
+  }
   const doctor = JSON.parse(
     execFileSync(join(ROOT, 'bin/execlens'), ['doctor', '--json', '--verifier-stats'], { env, encoding: 'utf8' }),
   ) as unknown;
@@ -293,6 +342,7 @@ async function main(): Promise<void> {
     append: a.append,
     saveFixtures: a.saveFixtures,
     tests: a.tests,
+    coverage: a.coverage,
   };
   log(`${cells.length} cell(s), ${jobs} at a time: ${cells.map((c) => c.id).join(' ')}`);
   const results: CellResult[] = [];
@@ -330,6 +380,8 @@ function writeReports(results: CellResult[], outDir: string, compare: CompareSpe
   const title = `execlens: processed instructions per BPF program and matrix cell (log scale), ${when}`;
   writeFileSync(join(outDir, 'verifier.svg'), verifierChartSvg(results, title));
   let summary = renderSummary(results);
+  const cov = coverageSection(results, outDir);
+  if (cov) summary += `\n${cov}`;
   let ok = true;
   if (compare) {
     const changes = compareVerifier(readResults(compare.baseline), results, compare.marginPct);

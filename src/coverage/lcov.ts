@@ -64,3 +64,22 @@ export function formatTable(files: FileSummary[]): string {
   const rows = [...files, totals(files)].map((f) => `${f.file.padEnd(w)} ${cell(f.lines)} ${cell(f.functions)} ${cell(f.branches)}`);
   return [head, ...rows].join('\n') + '\n';
 }
+
+/**
+ * Lines found and hit counted from the DA records themselves, as lcov -a and genhtml count them (llvm-cov's own
+ * LF leaves out some lines it writes DA records for): the same count for a cell's tracefile and a merged one.
+ */
+export function daLines(text: string): Ratio {
+  const seen = new Map<string, number>();
+  let file = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('SF:')) file = line.slice(3);
+    else if (line.startsWith('DA:')) {
+      const [l, n] = line.slice(3).split(',');
+      const k = `${file}:${l}`;
+      seen.set(k, (seen.get(k) ?? 0) + Number(n));
+    }
+  }
+  return { found: seen.size, hit: [...seen.values()].filter((n) => n > 0).length };
+}

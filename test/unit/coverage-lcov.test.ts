@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatTable, relativiseLcov, summariseLcov, totals } from '../../src/coverage/lcov.js';
+import { daLines, formatTable, relativiseLcov, summariseLcov, totals } from '../../src/coverage/lcov.js';
 
 // the shape llvm-cov export -format=lcov and c8 write (geninfo's tracefile format)
 const LCOV = `TN:
@@ -61,4 +61,10 @@ test('the table has a row per file and a total, with percentages', () => {
   assert.match(t, /^bpf\/a\.bpf\.c +1\/2 \(50\.0%\) +1\/1 \(100\.0%\) +1\/2 \(50\.0%\)$/m);
   assert.match(t, /^TOTAL +1\/12 \(8\.3%\) +1\/3 \(33\.3%\) +1\/2 \(50\.0%\)$/m);
   assert.match(t, /^\/elsewhere\/b\.ts +0\/10 \(0\.0%\) +0\/2 \(0\.0%\) +0\/0 \(-\)$/m);
+});
+
+test('daLines: lines found and hit from the DA records, a line in two records of the same file counted once (hit if either ran)', () => {
+  const t =
+    'SF:a.h\nDA:1,0\nDA:2,3\nLF:1\nend_of_record\nSF:a.h\nDA:1,2\nend_of_record\nSF:b.h\nDA:1,0\nend_of_record\n';
+  assert.deepEqual(daLines(t), { found: 3, hit: 2 });
 });

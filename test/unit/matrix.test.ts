@@ -95,7 +95,10 @@ test('junit counts and merge (a failed cell becomes a failing test case)', () =>
   assert.match(merged, /message="no power-off within 900 s"/);
 });
 
-test('console parsing: boot line, doctor and junit blocks, exit codes', () => {
+/** bytes of a .tar.gz (any binary: the block is base64 of raw bytes, not of text) */
+const TAR = gzipSync(Buffer.from([0, 1, 2, 255, 254, 13, 10, 0]));
+
+test('console parsing: boot line, doctor, junit and coverage blocks, exit codes', () => {
   const doctor = {
     chosen: { candidate: 'kprobe', lifecycle: 'tp_btf' },
     programs: [{ name: 'btf_sched_exec', verifiedInsns: 241961, xlatedInsns: 1641 }],
@@ -123,6 +126,9 @@ test('console parsing: boot line, doctor and junit blocks, exit codes', () => {
     M.junitBegin,
     b64(JUNIT),
     M.junitEnd,
+    M.coverageBegin,
+    TAR.toString('base64').replace(/(.{76})/g, '$1\n'),
+    M.coverageEnd,
     'EXECLENS-GUEST: payload exit 0',
   ].join('\r\n');
   const p = parseConsole(consoleText);
@@ -132,12 +138,18 @@ test('console parsing: boot line, doctor and junit blocks, exit codes', () => {
   assert.equal(p.payloadExit, 0);
   assert.deepEqual(p.doctor, doctor);
   assert.equal(p.junit, JUNIT);
+  assert.deepEqual(
+    p.coverageTar,
+    TAR,
+    '--coverage: the counters archive, byte for byte (CR LF and line breaks dropped)',
+  );
   const plan = planOf(p.doctor);
   assert.equal(plan.plan, 'kprobe+tp_btf');
   assert.deepEqual(plan.refused, [{ candidate: 'fentry', error: 'Argument list too long', insns: 1000001 }]);
   const noBoot = parseConsole('qemu: could not load kernel');
   assert.equal(noBoot.booted, false);
   assert.equal(noBoot.doctor, null);
+  assert.equal(noBoot.coverageTar, null);
 });
 
 test('summary table: rows kernel × arch, columns clang, failures shown with reason', () => {
@@ -403,8 +415,10 @@ test('matrix args: lists, numbers and the test selection are parsed; defaults ar
       d.clangs.join() === '14' &&
       d.jobs === null &&
       d.payload === null &&
-      !d.expectFail,
+      !d.expectFail &&
+      !d.coverage,
   );
+  assert.equal((parseMatrixArgs(['--coverage']) as { coverage: boolean }).coverage, true);
   const r = parseMatrixArgs(['--report', 'a,b.json', '--out', '/tmp/x']);
   assert.deepEqual(r, {
     mode: 'report',
