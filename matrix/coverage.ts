@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { branchHits, branchTable } from '../src/coverage/branches.js';
 import { daLines, pct } from '../src/coverage/lcov.js';
+import { sourceReader } from '../src/coverage/report.js';
 import { ROOT } from './prepare.js';
 import type { CellResult } from './report.js';
 
@@ -19,17 +20,6 @@ export interface CoverageBuild {
   mapping: string;
   layout: string;
   llvmBin: string;
-}
-
-function sourceReader(): (file: string) => string[] | undefined {
-  const cache = new Map<string, string[] | undefined>();
-  return (file) => {
-    if (!cache.has(file)) {
-      const p = join(ROOT, file);
-      cache.set(file, existsSync(p) ? readFileSync(p, 'utf8').split('\n') : undefined);
-    }
-    return cache.get(file);
-  };
 }
 
 /**
@@ -84,7 +74,7 @@ export function cellCoverage(
   const lcov = readFileSync(join(out, 'bpf.lcov'), 'utf8');
   return {
     lines: daLines(lcov),
-    branches: branchHits(lcov, sourceReader()),
+    branches: branchHits(lcov, sourceReader(ROOT)),
     dumps,
     report: join(out, 'summary.txt'),
   };

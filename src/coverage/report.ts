@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { packageFile } from '../paths.js';
 import { formatTable, relativiseLcov, summariseLcov, type FileSummary } from './lcov.js';
 import { runTool, ToolError } from './llvm.js';
@@ -121,10 +121,14 @@ export function unreachedRegions(exp: CovExport, readSource: (file: string) => s
   return [...seen].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })).map(([k, text]) => `${k}  ${text}`);
 }
 
-function sourceReader(): (file: string) => string[] | undefined {
+/** a source file's lines by its repository path (relative to root), read once */
+export function sourceReader(root = '.'): (file: string) => string[] | undefined {
   const cache = new Map<string, string[] | undefined>();
   return (file) => {
-    if (!cache.has(file)) cache.set(file, existsSync(file) ? readFileSync(file, 'utf8').split('\n') : undefined);
+    if (!cache.has(file)) {
+      const p = isAbsolute(file) ? file : join(root, file);
+      cache.set(file, existsSync(p) ? readFileSync(p, 'utf8').split('\n') : undefined);
+    }
     return cache.get(file);
   };
 }

@@ -78,6 +78,17 @@ const ok = (r: SpawnSyncReturns<string>, what: string): SpawnSyncReturns<string>
   return r;
 };
 
+interface Lockfile {
+  packages: Record<string, { version?: string; dev?: boolean; link?: boolean }>;
+}
+
+/** name@version of every package the lockfile installs that is not a dev dependency (nor the project itself) */
+function runtimeDependencies(lock: Lockfile): string[] {
+  return Object.entries(lock.packages)
+    .filter(([path, p]) => path.startsWith('node_modules/') && !p.dev && !p.link && p.version)
+    .map(([path, p]) => `${path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)}@${p.version}`);
+}
+
 before(() => {
   if (!isRoot() || HOST_ONLY) return;
   work = mkdtempSync(join(tmpdir(), 'execlens-package-'));
@@ -89,6 +100,11 @@ before(() => {
   });
   assert.equal(p.status, 0, `npm pack: ${p.stderr}`);
   tarball = join(work, 'pack', p.stdout.trim().split('\n').pop()!);
+  // --offline resolves the package's dependencies from npm's cache: put every runtime dependency of the
+  // lockfile there (from the registry if missing), so the install does not depend on what earlier runs cached
+  const deps = runtimeDependencies(JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as Lockfile);
+  const c = spawnSync('npm', ['cache', 'add', ...deps], { encoding: 'utf8', timeout: 600_000 });
+  assert.equal(c.status, 0, `npm cache add: ${c.stderr}`);
   const b = spawnSync(join(ROOT, 'scripts/package-rootfs.sh'), [CACHE], { encoding: 'utf8', timeout: 600_000 });
   assert.equal(b.status, 0, `package-rootfs: ${b.stderr}`);
   base = b.stdout.trim();
