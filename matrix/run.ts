@@ -269,6 +269,9 @@ async function runHost(
   counters: string | null,
 ): Promise<CellResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, EXECLENS_BPF_OBJECT: obj, EXECLENS_REQUIRE_ROOT_TESTS: '1' };
+  // started from a test (node --test sets it in its children): the suite here would report to that runner
+  // over stdout instead of writing its JUnit
+  delete env.NODE_TEST_CONTEXT;
   if (counters) {
     // tests run execlens as nobody too: its tracers write their dumps here as well
     mkdirSync(counters, { recursive: true, mode: 0o1777 });

@@ -70,6 +70,37 @@ test(
   },
 );
 
+test(
+  "matrix --coverage on the host cell: a report of the cell's BPF lines, the merged lcov, and the branch table, where the plan's attach and lifecycle programs ran and the kprobe wrappers only if the plan is kprobe",
+  { skip: inGuest ? 'running inside a matrix guest' : false },
+  (t) => {
+    if (!requireRoot(t)) return;
+    const out = mkdtempSync(join(tmpdir(), 'execlens-matrix-cov-'));
+    const r = spawnSync(
+      'node',
+      [join(ROOT, 'dist/matrix/run.js'), '--out', out, '--kernel', 'host', '--coverage', '--tests', 'execveat'],
+      { encoding: 'utf8', timeout: 900_000 },
+    );
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    const [cell] = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as CellResult[];
+    assert.ok(cell!.counts && cell!.counts.tests > 0, `the tests ran and reported: ${JSON.stringify(cell!.counts)}`);
+    const cov = cell!.coverage!;
+    assert.ok(cov, `no coverage: ${r.stdout.slice(-1500)}`);
+    assert.ok(cov.dumps > 0 && cov.lines.hit > 0 && cov.lines.hit < cov.lines.found, JSON.stringify(cov.lines));
+    // the plan, e.g. raw_syscalls+tp_btf+bpf_loop: its attach method's and lifecycle's branches ran
+    const [attach, lifecycle] = cell!.plan!.split('+');
+    assert.ok((cov.branches[attach!] ?? 0) > 0, `${attach}: ${JSON.stringify(cov.branches)}`);
+    assert.ok((cov.branches[lifecycle!] ?? 0) > 0, `${lifecycle}: ${JSON.stringify(cov.branches)}`);
+    if (attach !== 'kprobe') assert.equal(cov.branches.kprobe, 0, 'in the object, never run');
+    assert.ok(existsSync(join(out, 'host_x86_64_clang14/coverage/bpf.lcov')), "the cell's report");
+    assert.ok(existsSync(join(out, 'coverage/bpf.lcov')), 'the merged lcov');
+    const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+    assert.match(summary, /^## BPF coverage$/m);
+    assert.match(summary, new RegExp(`^\\| \`${attach}\` [^|]+\\| ✓ \\d+ \\|$`, 'm'));
+    assert.match(summary, /^Reached by no cell: .*`commit-missed`/m);
+  },
+);
+
 // A KVM that cannot run the guest, without depending on this machine's KVM: the first attempt is a stand-in
 // (qemu.ts simulatedStall) that stalls the way the issue's machines did, and the cell must boot again under
 // TCG at once and pass. The payload is doctor only: the fallback is what is tested, not the suite.
