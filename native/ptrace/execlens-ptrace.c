@@ -5,6 +5,7 @@
  *
  *   execlens-ptrace [--no-seccomp] [--uid N --gid N] [--ctty]   (command spec on fd 4, records to fd 3)
  *   execlens-ptrace --exec [--uid N --gid N] [--ctty]           (command spec on fd 3)
+ *   execlens-ptrace --attach PID[,PID...]                        (records to fd 3)
  *
  * The command comes as bytes, never as strings on this command line: Node
  * decodes its own argv and environment as UTF-8 (lossy) and child_process
@@ -32,6 +33,11 @@
  *
  * --hold-enter / --hold-exit (execlens tui's breakpoints): every exec stop of that kind waits for
  * execlens's verdict on fd 5 (see hold() below); the other tracees run on meanwhile.
+ *
+ * --attach (execlens -p on this backend): seize processes that already run, every thread of each and the
+ * descendants they have, breadth first, as strace -p does (attach_tree below). No seccomp filter: one can only
+ * be installed by the process itself before it runs, so every syscall stops (--no-seccomp's path). A
+ * zero-length record says the walk is done; the end is when every tracee has gone (exit 0), or a detach.
  *
  * --ctty (execlens tui, whose command runs on a pty given as fds 0-2): the command starts a session of its
  * own with that terminal as its controlling one, as a login shell would, so the pty's Ctrl-C, job control
@@ -102,7 +108,8 @@ static void emit(const void *a, uint32_t alen, const void *b, uint32_t blen)
 {
 	uint32_t len = alen + blen;
 	fwrite(&len, 4, 1, out);
-	fwrite(a, 1, alen, out);
+	if (alen)
+		fwrite(a, 1, alen, out);
 	if (blen)
 		fwrite(b, 1, blen, out);
 }
@@ -1294,6 +1301,128 @@ static void detach_all(void)
 	}
 }
 
+/* ---- --attach: processes that already run ---- */
+
+/* the numbers in a /proc list file (children: space-separated), appended to *q */
+static void read_pids(const char *path, pid_t **q, size_t *n, size_t *cap)
+{
+	char buf[4096];
+	ssize_t len = read_file(path, buf, sizeof(buf) - 1);
+	if (len <= 0)
+		return;
+	buf[len] = 0;
+	for (char *p = buf, *end; *p; p = end) {
+		long v = strtol(p, &end, 10);
+		if (end == p) {
+			p++;
+			end = p;
+			continue;
+		}
+		if (*n == *cap) {
+			size_t c = *cap ? *cap * 2 : 64;
+			pid_t *m = realloc(*q, c * sizeof(*m));
+			if (!m)
+				return;
+			*q = m;
+			*cap = c;
+		}
+		(*q)[(*n)++] = (pid_t)v;
+	}
+}
+
+static int is_zombie(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	ssize_t n = read_file(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 1;
+	buf[n] = 0;
+	const char *paren = strrchr(buf, ')');
+	return !paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X';
+}
+
+/*
+ * Seize every thread of each process, then list its children, breadth first: a child forked after its parent
+ * was seized is traced by the kernel (TRACEFORK), one forked before is listed here. Each thread is interrupted,
+ * so that its first stop (PTRACE_EVENT_STOP) restarts it with syscall stops. Returns -1 when a process given on
+ * the command line cannot be seized; a descendant that is gone meanwhile is skipped.
+ */
+static int attach_tree(const pid_t *given, size_t ngiven, long opts)
+{
+	pid_t *q = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t i = 0; i < ngiven; i++) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			q = realloc(q, cap * sizeof(*q));
+			if (!q)
+				return -1;
+		}
+		q[n++] = given[i];
+	}
+	for (size_t i = 0; i < n; i++) {
+		pid_t pid = q[i];
+		int seen = 0;
+		for (size_t j = 0; j < i; j++)
+			seen |= q[j] == pid;
+		if (seen)
+			continue;
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		DIR *d = opendir(path);
+		if (!d) {
+			if (i < ngiven) {
+				fprintf(stderr, "execlens-ptrace: -p %d: no such process\n", pid);
+				free(q);
+				return -1;
+			}
+			continue;
+		}
+		pid_t *tids = NULL;
+		size_t nt = 0, ct = 0;
+		for (struct dirent *e; (e = readdir(d));) {
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			pid_t tid = (pid_t)atoi(e->d_name);
+			if (ptrace(PTRACE_SEIZE, tid, 0, opts)) {
+				/* a zombie (exited, not reaped yet) is gone: nothing of it to trace */
+				if (i < ngiven && tid == pid && !is_zombie(pid)) {
+					fprintf(stderr, "execlens-ptrace: -p %d: PTRACE_SEIZE: %s%s\n", pid, strerror(errno),
+						errno == EPERM ? " (traced already, or not allowed: kernel.yama.ptrace_scope)" : "");
+					closedir(d);
+					free(tids);
+					free(q);
+					return -1;
+				}
+				continue;
+			}
+			ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+			tracee_add(tid);
+			if (nt == ct) {
+				ct = ct ? ct * 2 : 16;
+				pid_t *m = realloc(tids, ct * sizeof(*m));
+				if (!m)
+					break;
+				tids = m;
+			}
+			tids[nt++] = tid;
+		}
+		closedir(d);
+		/* children of every thread (CONFIG_PROC_CHILDREN, 3.5+), listed once all its threads are seized */
+		for (size_t t = 0; t < nt; t++) {
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, tids[t]);
+			read_pids(path, &q, &n, &cap);
+		}
+		free(tids);
+	}
+	free(q);
+	/* the walk is done: a record of length 0 (src/backend/ptrace/source.ts) */
+	emit(NULL, 0, NULL, 0);
+	fflush(out);
+	return 0;
+}
+
 /* ---- the tracer loop ---- */
 
 static void resume(pid_t pid, int sig)
@@ -1330,6 +1459,7 @@ static void die_like(int sig)
 int main(int argc, char **argv)
 {
 	int uid = -1, gid = -1, exec_only = 0;
+	const char *attach_list = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--no-seccomp"))
 			use_seccomp = 0;
@@ -1341,18 +1471,21 @@ int main(int argc, char **argv)
 			hold_enter = 1;
 		else if (!strcmp(argv[i], "--hold-exit"))
 			hold_exit = 1;
+		else if (!strcmp(argv[i], "--attach") && i + 1 < argc)
+			attach_list = argv[++i];
 		else if (!strcmp(argv[i], "--uid") && i + 1 < argc)
 			uid = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--gid") && i + 1 < argc)
 			gid = atoi(argv[++i]);
 		else {
 			fprintf(stderr, "usage: execlens-ptrace [--no-seccomp] [--uid N --gid N] [--ctty] [--hold-enter] [--hold-exit]   (command spec on fd 4)\n"
-					"       execlens-ptrace --exec [--uid N --gid N] [--ctty]            (command spec on fd 3)\n");
+					"       execlens-ptrace --exec [--uid N --gid N] [--ctty]            (command spec on fd 3)\n"
+					"       execlens-ptrace --attach PID[,PID...]                        (records to fd 3)\n");
 			return EXIT_SETUP;
 		}
 	}
 	struct spec sp = {0};
-	if (read_spec(exec_only ? 3 : 4, &sp)) {
+	if (!attach_list && read_spec(exec_only ? 3 : 4, &sp)) {
 		fprintf(stderr, "execlens-ptrace: no valid command spec on fd %d\n", exec_only ? 3 : 4);
 		return EXIT_SETUP;
 	}
@@ -1382,7 +1515,29 @@ int main(int argc, char **argv)
 		perror("execlens-ptrace: signalfd");
 		return EXIT_SETUP;
 	}
-	pid_t root = fork();
+	pid_t root = -1;
+	if (attach_list) {
+		pid_t given[256];
+		size_t ngiven = 0;
+		for (char *p = (char *)attach_list, *end; *p && ngiven < 256; p = *end ? end + 1 : end) {
+			long v = strtol(p, &end, 10);
+			if (end == p || v <= 0 || (*end && *end != ',')) {
+				fprintf(stderr, "execlens-ptrace: --attach %s: not a list of pids\n", attach_list);
+				return EXIT_SETUP;
+			}
+			given[ngiven++] = (pid_t)v;
+		}
+		use_seccomp = 0;
+		/* no EXITKILL: if we die, the kernel detaches them and they run on */
+		long aopts = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
+			     PTRACE_O_TRACESYSGOOD;
+		if (attach_tree(given, ngiven, aopts)) {
+			detach_all();
+			return EXIT_SETUP;
+		}
+		goto trace;
+	}
+	root = fork();
 	if (root < 0) {
 		perror("execlens-ptrace: fork");
 		return EXIT_SETUP;
@@ -1405,6 +1560,7 @@ int main(int argc, char **argv)
 	tracee_add(root);
 	kill(root, SIGCONT);
 
+trace:;
 	int root_status = -1;
 	for (;;) {
 		fflush(out);
@@ -1505,6 +1661,9 @@ int main(int argc, char **argv)
 		resume(pid, sig);
 	}
 	fflush(out);
+	/* --attach: every tracee has gone */
+	if (attach_list)
+		return 0;
 	if (root_status < 0)
 		return EXIT_SETUP;
 	if (WIFSIGNALED(root_status))

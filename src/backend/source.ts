@@ -39,6 +39,8 @@ export interface Started {
   doneEvent: 'exit' | 'close';
   /** true: after the child ends, wait until every process of the tree is gone (eBPF); false: the child waited for them */
   waitForTree: boolean;
+  /** -p on a source that attaches by itself (ptrace): resolves once every process is traced */
+  attached?: Promise<void>;
 }
 
 export interface SourceCounters {
@@ -69,8 +71,13 @@ export interface TraceSource {
   /** now, on the clock the source stamps its records with (ns) */
   nowNs(): bigint;
   start(cmd: CommandSpec): Started;
-  /** follow a process that already runs (-p) and what it forks from now on; absent: the source cannot */
+  /** follow a process that already runs (-p) and what it forks from now on (eBPF: in the kernel's map) */
   follow?(pid: number): void;
+  /**
+   * -p on a source that attaches through a process of its own (ptrace: the helper seizes the processes and
+   * their descendants); the run ends when that process does
+   */
+  attachTo?(pids: readonly number[]): Started;
   /** hand every record available now to onRecord; returns how many */
   drain(onRecord: (rec: Uint8Array) => void, maxBytes: number): number;
   counters(): SourceCounters;

@@ -129,7 +129,7 @@ function runFlags(cmd: Command): Command {
       .option('--collect-cgroup', "add each exec's cgroup v2 path (and container id) to every format")
       .option(
         '-p, --pid <pid,...>',
-        'trace running processes and what they start from then on (eBPF; repeatable)',
+        'trace running processes and what they start from then on (repeatable; ptrace: every syscall stops)',
         (v: string, prev: string[] = []) => [...prev, v],
       )
       .option('-q, --quiet', 'no summary line on stderr')

@@ -142,11 +142,8 @@ async function traceWith(o: RunOptions, hooks: RunHooks, ringBytes: number, stop
       say(`stopped by ${stop.signal} before tracing started`);
       return signalExit(stop.signal, 2);
     }
-    if (pids.length && !source.follow)
-      throw new ExeclensError(
-        `-p needs the eBPF backend: the ${source.plan} backend cannot attach to running processes yet`,
-        EXIT.USAGE,
-      );
+    if (pids.length && !source.follow && !source.attachTo)
+      throw new ExeclensError(`-p: the ${source.plan} backend cannot attach to running processes`, EXIT.USAGE);
     if (!o.quiet && !cmd && !pids.length) say('tracing every exec on the system; Ctrl-C to stop');
     const startNs = source.nowNs();
     const baseline = { env, cwd: ownCwd() };

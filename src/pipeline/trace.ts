@@ -124,13 +124,24 @@ export class Pipeline {
 
   /** start the command, or root the tree at ourselves when tracing the whole system */
   private start(): void {
-    const { cmd, baseline, stop } = this.o;
+    const { cmd, baseline } = this.o;
     if (this.o.attach?.length) {
-      const follow = this.o.source.follow?.bind(this.o.source);
-      if (!follow) throw new Error('this backend cannot follow running processes');
-      for (const p of attachTree(this.o.attach, follow)) this.tree.addRunning(p.pid, p.ppid, p.env, p.cwd);
-      this.attached = true;
-      this.o.onAttached?.();
+      const { source } = this.o;
+      if (source.follow) {
+        for (const p of attachTree(this.o.attach, source.follow.bind(source)))
+          this.tree.addRunning(p.pid, p.ppid, p.env, p.cwd);
+        this.attached = true;
+        this.o.onAttached?.();
+        return;
+      }
+      if (!source.attachTo) throw new Error('this backend cannot follow running processes');
+      // the source's own process attaches (ptrace); the tree's baselines come from /proc all the same, and the
+      // run ends with that process
+      const started = source.attachTo(this.o.attach);
+      for (const p of attachTree(this.o.attach, () => {})) this.tree.addRunning(p.pid, p.ppid, p.env, p.cwd);
+      void started.attached?.then(() => this.o.onAttached?.());
+      this.waitForTree = false;
+      this.watch(started);
       return;
     }
     if (!cmd) {
@@ -146,6 +157,12 @@ export class Pipeline {
       this.counts.processes++;
     }
     this.waitForTree = started.waitForTree;
+    this.watch(started);
+  }
+
+  /** the end of the process whose end is the run's (the command, or the ptrace helper) */
+  private watch(started: Started): void {
+    const { stop } = this.o;
     const child: ChildProcess = started.child;
     child.on(started.doneEvent, (code: number | null, signal: NodeJS.Signals | null) => {
       this.exit = { code, signal };

@@ -29,7 +29,7 @@ export interface HoldOptions {
 }
 
 export class PtraceSource implements TraceSource {
-  readonly plan: string;
+  plan: string;
   /** the tracee stops at every execve/execveat: failed ones too (--successful-only only filters them out) */
   readonly seesFailedExecs = true;
   private readonly queue: Buffer[] = [];
@@ -38,6 +38,8 @@ export class PtraceSource implements TraceSource {
   private readonly helperPath: string;
   private holds: HoldOptions | null = null;
   private holdSocket: Duplex | null = null;
+  /** -p: called at the helper's zero-length record, once every process is seized */
+  private onAttached: (() => void) | null = null;
 
   constructor(private readonly useSeccomp: boolean) {
     this.plan = useSeccomp ? 'ptrace+seccomp' : 'ptrace';
@@ -77,6 +79,24 @@ export class PtraceSource implements TraceSource {
     return { child, rootPid: child.pid ?? 0, doneEvent: 'close', waitForTree: false };
   }
 
+  /**
+   * -p: the helper seizes the processes, every thread, and their descendants (no seccomp filter can be put in
+   * a process that runs already: every syscall stops, as with strace -p). Its stdio is not the user's terminal
+   * input; the run ends when every tracee is gone and the helper exits 0.
+   */
+  attachTo(pids: readonly number[]): Started {
+    this.plan = 'ptrace';
+    const child = spawn(this.helperPath, ['--attach', pids.join(',')], {
+      stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
+    });
+    this.helper = child;
+    (child.stdio[3] as Readable).on('data', (b: Buffer) => {
+      this.queue.push(b);
+    });
+    const attached = new Promise<void>((res) => (this.onAttached = res));
+    return { child, rootPid: child.pid ?? 0, doneEvent: 'close', waitForTree: false, attached };
+  }
+
   /** hold messages: u32 length, u32 pid, u32 stage, u32 filename length, filename, argv items NUL-terminated */
   private readHolds(sock: Duplex, onHold: (h: Hold) => void): void {
     this.holdSocket = sock;
@@ -113,6 +133,12 @@ export class PtraceSource implements TraceSource {
     let n = 0;
     while (i + 4 <= data.length && i < maxBytes) {
       const len = data.readUInt32LE(i);
+      if (len === 0) {
+        // -p: the helper's walk is done (native/ptrace/execlens-ptrace.c attach_tree)
+        this.onAttached?.();
+        i += 4;
+        continue;
+      }
       if (i + 4 + len > data.length) break;
       const rec = data.subarray(i + 4, i + 4 + len);
       if (len >= EXEC.size && rec.readUInt32LE(HDR.kind) === RecKind.EXEC)
@@ -146,7 +172,8 @@ export class PtraceSource implements TraceSource {
   }
 
   close(): Promise<void> {
-    // the helper set PTRACE_O_EXITKILL: if it goes, the tracees go with it
+    // the helper detaches from every tracee at SIGTERM (with a command, PTRACE_O_EXITKILL: if the helper
+    // dies, the tracees go with it; with -p they run on)
     if (this.helper && this.helper.exitCode === null && this.helper.signalCode === null) this.helper.kill('SIGTERM');
     return Promise.resolve();
   }
