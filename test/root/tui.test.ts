@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EXECLENS } from '../helpers/paths.js';
 import { haveTmux, Tmux } from '../helpers/tmux.js';
 import { requireRoot, waitFor, STARTUP_MS } from '../helpers/trace.js';
@@ -158,9 +159,13 @@ test("tui on ptrace: a breakpoint stops the tracee at the exec, r resumes it, it
 
 test('tui on ptrace: D detaches the tracee stopped and runs the --debugger template on it in the pane', async () => {
   assert.ok(haveTmux(), 'tmux is needed (scripts/setup.sh installs it)');
-  const dbg = 'echo debugger on {{PID}}; grep State /proc/{{PID}}/status; kill -CONT {{PID}}; sleep 1';
+  // the template (a script: the status bar names it whole) stays in the pane until the test has read it
   const tm = new Tmux(
-    `${EXECLENS} tui --backend ptrace -b 'sysexit:argv:^/bin/echo hi' --debugger '${dbg}' -- sh -c '/bin/echo hi; exit 6'`,
+    `${EXECLENS} tui --backend ptrace -b 'sysexit:argv:^/bin/echo hi' --debugger "sh $D/dbg.sh {{PID}}" -- sh -c '/bin/echo hi; exit 6'`,
+  );
+  writeFileSync(
+    join(tm.dir, 'dbg.sh'),
+    'echo debugger on $1; grep State /proc/$1/status; kill -CONT $1\nwhile [ ! -e "$(dirname "$0")/dbg-done" ]; do sleep 0.1; done\n',
   );
   try {
     await tm.waitScreen(/1 STOPPED \(b\)/, STARTUP_MS);
@@ -169,8 +174,9 @@ test('tui on ptrace: D detaches the tracee stopped and runs the --debugger templ
     tm.keys('D');
     const s = await tm.waitScreen(/^State:\s+T \(stopped\)$/m);
     assert.match(s, /^debugger on \d+$/m);
-    // the template ends (sleep 1): back to the command's pane, which has finished meanwhile
-    await tm.waitScreen(/sleep 1: exit 0/);
+    writeFileSync(join(tm.dir, 'dbg-done'), '');
+    // the template ends: back to the command's pane, which has finished meanwhile
+    await tm.waitScreen(/dbg\.sh \d+: exit 0/);
     tm.keys('q');
     assert.equal(await tm.exitCode(), 6);
     assertTerminalRestored(tm);
