@@ -19,13 +19,14 @@ struct el_config {
 	__u32 env_dedupe;     /* send an env block whole only the first time (bpf/lib/envhash.bpf.h; bpf_loop plans) */
 	__u32 env_seed;       /* the env hash's seed, random per tracer */
 	__u32 uid_only;       /* --uid: copy only execs of this real uid (EL_ANY_UID: every uid) */
-	__u32 cgroup_only;    /* --cgroup: copy only execs in the cgroup v2 of cgroup_only[0] or below it */
+	__u32 cgroup_level;   /* --cgroup: the cgroup's depth in the v2 tree (the root's is 0) */
+	__u64 cgroup_id;      /* --cgroup: copy only execs in this cgroup v2 (its directory's inode) or below it; 0: off */
 };
 const volatile struct el_config cfg = {
 	.filter = 0, .sleepable = 0, .block_chunks = BLOCK_MAX_CHUNKS,
 	.capture_env = 1, .capture_fds = 1, .scratch_slots = 1,
 	.env_dedupe = 1, .env_seed = 0,
-	.uid_only = EL_ANY_UID, .cgroup_only = 0,
+	.uid_only = EL_ANY_UID, .cgroup_level = 0, .cgroup_id = 0,
 };
 #define cfg_filter (cfg.filter)
 #define cfg_sleepable (cfg.sleepable)
@@ -35,7 +36,8 @@ const volatile struct el_config cfg = {
 #define cfg_env_dedupe (cfg.env_dedupe)
 #define cfg_env_seed (cfg.env_seed)
 #define cfg_uid_only (cfg.uid_only)
-#define cfg_cgroup_only (cfg.cgroup_only)
+#define cfg_cgroup_level (cfg.cgroup_level)
+#define cfg_cgroup_id (cfg.cgroup_id)
 
 /* ---- maps ---- */
 struct {
@@ -142,14 +144,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
-
-/* --cgroup: the cgroup v2 directory the loader put here (an fd), tested by bpf_current_task_under_cgroup (4.8) */
-struct {
-	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} cgroup_only SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -98,7 +98,7 @@ function resolveFilters(f: ExecFilters): { filters: ExecFilters; select: KernelS
   if (f.cgroup === undefined) return { filters: f, select: { uid: f.uid } };
   const c = resolveCgroupArg(f.cgroup);
   if (typeof c === 'string') throw new ExeclensError(c, EXIT.USAGE);
-  return { filters: { ...f, cgroup: c.path }, select: { uid: f.uid, cgroupDir: c.dir } };
+  return { filters: { ...f, cgroup: c.path }, select: { uid: f.uid, cgroup: { id: c.id, level: c.level } } };
 }
 
 export async function runTrace(o: RunOptions, hooks: RunHooks): Promise<number> {

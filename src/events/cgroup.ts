@@ -95,6 +95,9 @@ export class CgroupNames {
 export interface CgroupChoice {
   path: string;
   dir: string;
+  /** its id (the directory's inode, as bpf_get_current_cgroup_id gives it) and depth (the root's 0) */
+  id: bigint;
+  level: number;
 }
 
 /**
@@ -108,15 +111,15 @@ export function resolveCgroupArg(arg: string, mount = cgroup2Mount()): CgroupCho
   let path = arg === m || arg.startsWith(`${m}/`) ? arg.slice(m.length) : arg;
   path = `/${path.split('/').filter(Boolean).join('/')}`;
   const dir = path === '/' ? m : `${m}${path}`;
-  let isDir = false;
+  let st;
   try {
-    isDir = statSync(dir).isDirectory();
+    st = statSync(dir, { bigint: true });
   } catch {
     /* no such cgroup */
   }
-  if (!isDir)
+  if (!st?.isDirectory())
     return `--cgroup ${arg}: no such cgroup (no directory ${dir}); --collect-cgroup shows the cgroups of a run`;
-  return { path, dir };
+  return { path, dir, id: st.ino, level: path === '/' ? 0 : path.split('/').length - 1 };
 }
 
 /** the cgroup path `path` is `want` or below it */

@@ -123,8 +123,9 @@ export const CONFIG = {
   env_dedupe: 24,
   env_seed: 28,
   uid_only: 32,
-  cgroup_only: 36,
-  size: 40,
+  cgroup_level: 36,
+  cgroup_id: 40,
+  size: 48,
 } as const;
 
 /** EL_SCRATCH_SLOTS: programs that use a scratch buffer (commit + four exit programs) */

@@ -64,15 +64,21 @@ test('cgroup2Mount: the cgroup2 line of a mount table (unified or hybrid), null 
   }
 });
 
-test('resolveCgroupArg: the path as /proc shows it (with or without the leading /) or the directory under the mount give the same cgroup; a missing one or no cgroup v2 is a message', () => {
+test('resolveCgroupArg: the path as /proc shows it (with or without the leading /) or the directory under the mount give the same cgroup, with its id (inode) and depth; a missing one or no cgroup v2 is a message', () => {
   const mount = mkdtempSync(join(tmpdir(), 'execlens-cgmount-'));
   try {
     mkdirSync(join(mount, 'system.slice/nginx.service'), { recursive: true });
-    const want = { path: '/system.slice/nginx.service', dir: join(mount, 'system.slice/nginx.service') };
+    const dir = join(mount, 'system.slice/nginx.service');
+    const want = { path: '/system.slice/nginx.service', dir, id: statSync(dir, { bigint: true }).ino, level: 2 };
     assert.deepEqual(resolveCgroupArg('/system.slice/nginx.service', mount), want);
     assert.deepEqual(resolveCgroupArg('system.slice/nginx.service/', mount), want);
     assert.deepEqual(resolveCgroupArg(join(mount, 'system.slice/nginx.service'), mount), want);
-    assert.deepEqual(resolveCgroupArg(mount, mount), { path: '/', dir: mount });
+    assert.deepEqual(resolveCgroupArg(mount, mount), {
+      path: '/',
+      dir: mount,
+      id: statSync(mount, { bigint: true }).ino,
+      level: 0,
+    });
     assert.match(
       resolveCgroupArg('/nope', mount) as string,
       /^--cgroup \/nope: no such cgroup \(no directory .*\/nope\)/,

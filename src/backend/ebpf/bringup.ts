@@ -28,9 +28,9 @@ export interface BpfUpOptions {
   ringBytes: number;
   /** argv/env block limit in 32 KiB chunks (64 = 2 MiB) */
   blockChunks: number;
-  /** --uid and --cgroup (an open fd of its directory), done in the kernel */
+  /** --uid and --cgroup (its id and depth), done in the kernel */
   uidOnly?: number;
-  cgroupFd?: number;
+  cgroup?: { id: bigint; level: number };
   /** load the chosen programs once more with verifier statistics (doctor --verifier-stats) */
   verifierStats?: boolean;
   /**
@@ -74,7 +74,7 @@ export function bringUp(o: BpfUpOptions): BpfUp {
         captureEnv: o.captureEnv,
         captureFds: o.captureFds,
         uidOnly: o.uidOnly,
-        cgroupFd: o.cgroupFd,
+        cgroup: o.cgroup,
       },
       ringBytes: o.ringBytes,
       possibleCpus: features.possibleCpus,

@@ -26,8 +26,8 @@ export interface TracerConfig {
   scratchSlots: number;
   /** --uid: copy only execs of this real uid (bpf/lib/select.bpf.h) */
   uidOnly?: number;
-  /** --cgroup: an open fd of the cgroup v2 directory; only execs in it or below are copied */
-  cgroupFd?: number;
+  /** --cgroup: only execs in this cgroup v2 (its id: the directory's inode; its depth, the root's 0) or below */
+  cgroup?: { id: bigint; level: number };
 }
 
 /** A human reading of common refusals: the attach method's own, else what any method's refusal may mean. */
@@ -208,7 +208,8 @@ function encodeConfig(c: TracerConfig): Buffer {
   b.writeUInt32LE(process.env.EXECLENS_ENV_DEDUPE === '0' ? 0 : 1, CONFIG.env_dedupe);
   b.writeUInt32LE(randomInt(0x100000000), CONFIG.env_seed);
   b.writeUInt32LE(c.uidOnly ?? ANY_UID, CONFIG.uid_only);
-  b.writeUInt32LE(c.cgroupFd !== undefined ? 1 : 0, CONFIG.cgroup_only);
+  b.writeUInt32LE(c.cgroup?.level ?? 0, CONFIG.cgroup_level);
+  b.writeBigUInt64LE(c.cgroup?.id ?? 0n, CONFIG.cgroup_id);
   return b;
 }
 
@@ -411,19 +412,6 @@ function tryOnce(o: LoadOptions, c: Candidate, lc: LifecycleKind, hooks: HookSpe
     attempt.program = failingProgram(log);
     lb.objectClose(obj);
     return done({ attempt });
-  }
-  // before anything is attached: until the cgroup is in the map, no exec passes (bpf/lib/select.bpf.h)
-  if (o.config.cgroupFd !== undefined) {
-    const key = Buffer.alloc(4);
-    const fd = Buffer.alloc(4);
-    fd.writeUInt32LE(o.config.cgroupFd);
-    const m = lb.objectFindMap(obj, 'cgroup_only');
-    if (!m || lb.mapUpdate(lb.mapFd(m), key, fd, 0n) !== 0) {
-      attempt.errno = errno();
-      attempt.error = `cannot put the --cgroup directory in the map: ${lb.strerror(attempt.errno)}`;
-      lb.objectClose(obj);
-      return done({ attempt });
-    }
   }
   attempt.stage = 'attach';
   const links: { program: string; link: Ptr }[] = [];

@@ -3,7 +3,6 @@
  * same path doctor takes) and wrap the loaded tracer as a record source. Loaded on use: the ptrace backend
  * never loads this module, libbpf or koffi.
  */
-import { closeSync, openSync } from 'node:fs';
 import { EXIT, ExeclensError } from '../../exitcodes.js';
 import type { FilterName } from '../../pipeline/filter.js';
 import { probeKernel } from '../../kernel/features.js';
@@ -26,8 +25,8 @@ export interface EbpfOpenOptions {
 
 export interface KernelSelect {
   uid?: number;
-  /** the cgroup v2 directory */
-  cgroupDir?: string;
+  /** the cgroup v2: its id (the directory's inode) and depth (the root's 0) */
+  cgroup?: { id: bigint; level: number };
 }
 
 /** argv/env block limit in 32 KiB chunks (64 = 2 MiB) */
@@ -51,31 +50,24 @@ export function openEbpf(o: EbpfOpenOptions): TraceSource {
   checkPrivileges(features);
   if (!o.systemWide) checkPidNamespace(readPidNamespace());
   const sel = o.select ?? {};
-  // the map keeps the cgroup once the fd is in it: ours is closed right after the load
-  const cgroupFd = sel.cgroupDir !== undefined ? openSync(sel.cgroupDir, 'r') : undefined;
-  let up: BpfUp;
-  try {
-    up = bringUp({
-      features,
-      overrides: o.overrides,
-      filter: !o.systemWide,
-      captureEnv: true,
-      captureFds: o.captureFds,
-      ringBytes: o.ringBytes,
-      blockChunks: BLOCK_CHUNKS,
-      refusals: 'use',
-      uidOnly: sel.uid,
-      cgroupFd,
-    });
-  } finally {
-    if (cgroupFd !== undefined) closeSync(cgroupFd);
-  }
+  const up = bringUp({
+    features,
+    overrides: o.overrides,
+    filter: !o.systemWide,
+    captureEnv: true,
+    captureFds: o.captureFds,
+    ringBytes: o.ringBytes,
+    blockChunks: BLOCK_CHUNKS,
+    refusals: 'use',
+    uidOnly: sel.uid,
+    cgroup: sel.cgroup,
+  });
   if (!up.tracer) throw new ExeclensError(refusalLine(up), up.plan.fatal ? EXIT.KERNEL_UNSUPPORTED : EXIT.BPF_REFUSED);
   if (o.say) explain(up, o.say);
   try {
     const inKernel: FilterName[] = [];
     if (sel.uid !== undefined) inKernel.push('uid');
-    if (sel.cgroupDir !== undefined) inKernel.push('cgroup');
+    if (sel.cgroup !== undefined) inKernel.push('cgroup');
     return new EbpfSource(up.tracer, o.ringBytes, features.possibleCpus, inKernel);
   } catch (e) {
     up.tracer.close();
