@@ -1303,31 +1303,44 @@ static void detach_all(void)
 
 /* ---- --attach: processes that already run ---- */
 
-/* the numbers in a /proc list file (children: space-separated), appended to *q */
+/* q[n++] = v, growing q */
+static int push_pid(pid_t **q, size_t *n, size_t *cap, pid_t v)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		pid_t *m = realloc(*q, c * sizeof(*m));
+		if (!m)
+			return -1;
+		*q = m;
+		*cap = c;
+	}
+	(*q)[(*n)++] = v;
+	return 0;
+}
+
+/* the numbers in a /proc list file (children: space-separated, any length), appended to *q */
 static void read_pids(const char *path, pid_t **q, size_t *n, size_t *cap)
 {
-	char buf[4096];
-	ssize_t len = read_file(path, buf, sizeof(buf) - 1);
-	if (len <= 0)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return;
-	buf[len] = 0;
-	for (char *p = buf, *end; *p; p = end) {
+	struct buf b = {0};
+	char chunk[4096];
+	for (ssize_t r; (r = read(fd, chunk, sizeof(chunk))) > 0;)
+		buf_put(&b, chunk, (size_t)r);
+	close(fd);
+	buf_put(&b, "", 1);
+	/* read whole to its end: no pid is cut in two */
+	for (char *p = b.p, *end; *p; p = end) {
 		long v = strtol(p, &end, 10);
 		if (end == p) {
-			p++;
-			end = p;
+			end = p + 1;
 			continue;
 		}
-		if (*n == *cap) {
-			size_t c = *cap ? *cap * 2 : 64;
-			pid_t *m = realloc(*q, c * sizeof(*m));
-			if (!m)
-				return;
-			*q = m;
-			*cap = c;
-		}
-		(*q)[(*n)++] = (pid_t)v;
+		if (v > 0)
+			push_pid(q, n, cap, (pid_t)v);
 	}
+	free(b.p);
 }
 
 static int is_zombie(pid_t pid)
@@ -1342,73 +1355,79 @@ static int is_zombie(pid_t pid)
 	return !paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X';
 }
 
+static int is_tracee(pid_t t)
+{
+	for (size_t i = 0; i < ntracees; i++)
+		if (tracees[i] == t)
+			return 1;
+	return 0;
+}
+
 /*
  * Seize every thread of each process, then list its children, breadth first: a child forked after its parent
- * was seized is traced by the kernel (TRACEFORK), one forked before is listed here. Each thread is interrupted,
- * so that its first stop (PTRACE_EVENT_STOP) restarts it with syscall stops. Returns -1 when a process given on
- * the command line cannot be seized; a descendant that is gone meanwhile is skipped.
+ * was seized is traced by the kernel (TRACEFORK), one forked before is listed here. A process's task directory
+ * is read again until a pass finds no thread not seized yet (a thread that exits during a read can make the
+ * listing skip another; one created meanwhile is traced by TRACECLONE or found by the next pass). Each thread
+ * is interrupted, so that its first stop (PTRACE_EVENT_STOP) restarts it with syscall stops. We and execlens
+ * (our parent) are left out with what we run: execlens stopped at every syscall while it waits for our records
+ * would stop us too (strace does not attach to itself either). Returns -1 when a process given on the command
+ * line cannot be seized; a descendant that is gone meanwhile is skipped.
  */
 static int attach_tree(const pid_t *given, size_t ngiven, long opts)
 {
+	pid_t self = getpid(), tracer = getppid();
 	pid_t *q = NULL;
 	size_t n = 0, cap = 0;
-	for (size_t i = 0; i < ngiven; i++) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			q = realloc(q, cap * sizeof(*q));
-			if (!q)
-				return -1;
-		}
-		q[n++] = given[i];
-	}
+	for (size_t i = 0; i < ngiven; i++)
+		if (push_pid(&q, &n, &cap, given[i]))
+			return -1;
 	for (size_t i = 0; i < n; i++) {
 		pid_t pid = q[i];
-		int seen = 0;
-		for (size_t j = 0; j < i; j++)
-			seen |= q[j] == pid;
+		int seen = pid == self || pid == tracer;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = q[j] == pid;
 		if (seen)
 			continue;
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/task", pid);
-		DIR *d = opendir(path);
-		if (!d) {
-			if (i < ngiven) {
-				fprintf(stderr, "execlens-ptrace: -p %d: no such process\n", pid);
-				free(q);
-				return -1;
-			}
-			continue;
-		}
 		pid_t *tids = NULL;
 		size_t nt = 0, ct = 0;
-		for (struct dirent *e; (e = readdir(d));) {
-			if (e->d_name[0] < '1' || e->d_name[0] > '9')
-				continue;
-			pid_t tid = (pid_t)atoi(e->d_name);
-			if (ptrace(PTRACE_SEIZE, tid, 0, opts)) {
-				/* a zombie (exited, not reaped yet) is gone: nothing of it to trace */
-				if (i < ngiven && tid == pid && !is_zombie(pid)) {
-					fprintf(stderr, "execlens-ptrace: -p %d: PTRACE_SEIZE: %s%s\n", pid, strerror(errno),
-						errno == EPERM ? " (traced already, or not allowed: kernel.yama.ptrace_scope)" : "");
-					closedir(d);
-					free(tids);
+		for (int more = 1; more;) {
+			more = 0;
+			DIR *d = opendir(path);
+			if (!d) {
+				if (i < ngiven && nt == 0) {
+					fprintf(stderr, "execlens-ptrace: -p %d: no such process\n", pid);
 					free(q);
 					return -1;
 				}
-				continue;
+				break;
 			}
-			ptrace(PTRACE_INTERRUPT, tid, 0, 0);
-			tracee_add(tid);
-			if (nt == ct) {
-				ct = ct ? ct * 2 : 16;
-				pid_t *m = realloc(tids, ct * sizeof(*m));
-				if (!m)
-					break;
-				tids = m;
+			for (struct dirent *e; (e = readdir(d));) {
+				if (e->d_name[0] < '1' || e->d_name[0] > '9')
+					continue;
+				pid_t tid = (pid_t)atoi(e->d_name);
+				if (is_tracee(tid))
+					continue;
+				if (ptrace(PTRACE_SEIZE, tid, 0, opts)) {
+					/* a zombie (exited, not reaped yet) is gone: nothing of it to trace */
+					if (i < ngiven && tid == pid && !is_zombie(pid)) {
+						fprintf(stderr, "execlens-ptrace: -p %d: PTRACE_SEIZE: %s%s\n", pid, strerror(errno),
+							errno == EPERM ? " (traced already, or not allowed: kernel.yama.ptrace_scope)" : "");
+						closedir(d);
+						free(tids);
+						free(q);
+						return -1;
+					}
+					continue;
+				}
+				ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+				tracee_add(tid);
+				push_pid(&tids, &nt, &ct, tid);
+				more = 1;
 			}
-			tids[nt++] = tid;
+			closedir(d);
 		}
-		closedir(d);
 		/* children of every thread (CONFIG_PROC_CHILDREN, 3.5+), listed once all its threads are seized */
 		for (size_t t = 0; t < nt; t++) {
 			snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, tids[t]);
@@ -1517,21 +1536,22 @@ int main(int argc, char **argv)
 	}
 	pid_t root = -1;
 	if (attach_list) {
-		pid_t given[256];
-		size_t ngiven = 0;
-		for (char *p = (char *)attach_list, *end; *p && ngiven < 256; p = *end ? end + 1 : end) {
+		pid_t *given = NULL;
+		size_t ngiven = 0, cgiven = 0;
+		for (char *p = (char *)attach_list, *end; *p; p = *end ? end + 1 : end) {
 			long v = strtol(p, &end, 10);
-			if (end == p || v <= 0 || (*end && *end != ',')) {
+			if (end == p || v <= 0 || (*end && *end != ',') || push_pid(&given, &ngiven, &cgiven, (pid_t)v)) {
 				fprintf(stderr, "execlens-ptrace: --attach %s: not a list of pids\n", attach_list);
 				return EXIT_SETUP;
 			}
-			given[ngiven++] = (pid_t)v;
 		}
 		use_seccomp = 0;
 		/* no EXITKILL: if we die, the kernel detaches them and they run on */
 		long aopts = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
 			     PTRACE_O_TRACESYSGOOD;
-		if (attach_tree(given, ngiven, aopts)) {
+		int bad = attach_tree(given, ngiven, aopts);
+		free(given);
+		if (bad) {
 			detach_all();
 			return EXIT_SETUP;
 		}

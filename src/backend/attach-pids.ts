@@ -67,7 +67,13 @@ function readCwd(pid: number, proc: string): Buffer | null {
  * Follow the given processes and their descendants, breadth first: follow(pid) first, then its children.
  * A pid that does not exist is a usage error (before anything is followed).
  */
-export function attachTree(pids: readonly number[], follow: (pid: number) => void, proc = '/proc'): AttachedProcess[] {
+export function attachTree(
+  pids: readonly number[],
+  follow: (pid: number) => void,
+  proc = '/proc',
+  /** left out with what they run: execlens itself, when -p names the shell it runs in */
+  skip: readonly number[] = [process.pid],
+): AttachedProcess[] {
   for (const pid of pids) {
     try {
       readFileSync(`${proc}/${pid}/stat`);
@@ -80,7 +86,7 @@ export function attachTree(pids: readonly number[], follow: (pid: number) => voi
   const queue: [number, number][] = pids.map((p) => [p, 0]);
   while (queue.length) {
     const [pid, ppid] = queue.shift()!;
-    if (seen.has(pid)) continue;
+    if (seen.has(pid) || skip.includes(pid)) continue;
     seen.add(pid);
     follow(pid);
     out.push({ pid, ppid, env: readEnv(pid, proc), cwd: readCwd(pid, proc) });

@@ -80,6 +80,40 @@ export class CgroupNames {
     walk('');
   }
 
+  /**
+   * An id under `rel` (a path as resolve gives them) found by walking that subtree now: --cgroup's cgroup is
+   * small, and an exec in a cgroup made since the last walk must not wait for the next one.
+   */
+  findUnder(id: bigint, rel: string): string | null {
+    if (this.root === null) return null;
+    const base = rel === '/' ? '' : rel.replace(/^\//, '');
+    const walk = (r: string, depth: number): string | null => {
+      let ino: bigint;
+      try {
+        ino = statSync(join(this.root!, r), { bigint: true }).ino;
+      } catch {
+        return null;
+      }
+      const path = r === '' ? '/' : `/${r}`;
+      this.byId.set(ino, path);
+      if (ino === id) return path;
+      if (depth > 64) return null;
+      let entries;
+      try {
+        entries = readdirSync(join(this.root!, r), { withFileTypes: true });
+      } catch {
+        return null;
+      }
+      for (const e of entries)
+        if (e.isDirectory()) {
+          const hit = walk(r === '' ? e.name : `${r}/${e.name}`, depth + 1);
+          if (hit) return hit;
+        }
+      return null;
+    };
+    return walk(base, 0);
+  }
+
   resolve(id: bigint): CgroupInfo {
     if (id === 0n) return { path: null, containerId: null };
     let path = this.byId.get(id);

@@ -78,7 +78,10 @@ export class FilterSink implements Sink {
   }
 
   exec(x: ExecItem): void {
-    const by = rejectedBy(x, this.filters, (id) => this.cgroups?.resolve(id).path ?? null);
+    const want = this.filters.cgroup;
+    const by = rejectedBy(x, this.filters, (id) =>
+      this.cgroups ? (this.cgroups.resolve(id).path ?? this.cgroups.findUnder(id, want!)) : null,
+    );
     if (by === null) this.inner.exec(x);
     else this.dropped[by] = (this.dropped[by] ?? 0) + 1;
   }

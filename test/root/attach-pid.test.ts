@@ -184,3 +184,21 @@ test('ptrace: -p of a process another tracer holds (strace): the helper says why
     if (pid) spawnSync('kill', ['-9', String(pid)]);
   }
 });
+
+for (const backend of ['ebpf', 'ptrace'] as const)
+  test(`${backend}: -p of the shell that runs execlens itself (-p $$): its execs are seen, execlens and its helper are left out (no deadlock), Ctrl-C ends it`, (t) => {
+    if (!requireRoot(t)) return;
+    const dir = mkdtempSync(join(tmpdir(), 'execlens-attach-self-'));
+    const out = join(dir, 'events.jsonl');
+    try {
+      const script = `${EXECLENS} log --backend ${backend} --json -q -o ${out} -p $$ 2>${dir}/err & t=$!
+        while ! grep -q . ${dir}/err 2>/dev/null && [ ! -s ${out} ]; do sleep 0.2; done; sleep 1
+        /bin/echo self-attached >/dev/null; sleep 1; kill -INT $t; wait $t; echo rc=$?`;
+      const r = spawnSync('/bin/sh', ['-c', script], { encoding: 'utf8', timeout: 600000 });
+      assert.match(r.stdout, /rc=130/, r.stderr);
+      const echo = execsIn(out).find((e) => e.filename === '/bin/echo');
+      assert.deepEqual(echo?.argv, ['/bin/echo', 'self-attached']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });

@@ -22,7 +22,7 @@ test('containerIdOf: docker, containerd, CRI-O and podman scope names and /docke
   assert.equal(containerIdOf(`/x/docker-${ID}x.scope`), null);
 });
 
-test('CgroupNames: an id is the inode of its directory, found by a walk; a new cgroup by a new walk, an unknown id walks again only after 250 ms', () => {
+test('CgroupNames: an id is the inode of its directory, found by a walk; a new cgroup by a new walk, an unknown id walks again only after 250 ms; findUnder walks one subtree at once', () => {
   const root = mkdtempSync(join(tmpdir(), 'execlens-cg-'));
   let now = 0;
   try {
@@ -41,6 +41,12 @@ test('CgroupNames: an id is the inode of its directory, found by a walk; a new c
     assert.equal(names.resolve(123456789n).path, null);
     assert.equal(names.scans, 2);
     assert.deepEqual(names.resolve(0n), { path: null, containerId: null });
+    // --cgroup: a cgroup made under the wanted one since the last walk is found at once, by a walk of that subtree
+    mkdirSync(join(root, 'a/b/new'));
+    assert.equal(names.resolve(ino('a/b/new')).path, null, 'within 250 ms of the last walk');
+    assert.equal(names.findUnder(ino('a/b/new'), '/a/b'), '/a/b/new');
+    assert.equal(names.resolve(ino('a/b/new')).path, '/a/b/new', 'remembered');
+    assert.equal(names.findUnder(ino(`docker-${ID}.scope`), '/a'), null, 'not under /a');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
