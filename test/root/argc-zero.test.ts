@@ -7,7 +7,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { release } from 'node:os';
 import { EXECLENS } from '../helpers/paths.js';
 import { byFile, requireRoot, trace } from '../helpers/trace.js';
 
@@ -17,10 +16,26 @@ const ARGC_ZERO = `import ctypes; ctypes.CDLL(None).execve(b"/bin/true", None, N
 // argv = [""], envp = NULL: the same image argv on 5.18+, but the caller's own ""
 const EMPTY_ARGV0 = `import ctypes; a = (ctypes.c_char_p * 2)(b"", None); ctypes.CDLL(None).execve(b"/bin/true", a, None)`;
 
-/** 5.18+: the kernel supplies argv[0] "" */
+/**
+ * Whether this kernel supplies argv[0] "": 5.18 does (dcd46d897adb), and so do older stable kernels that took it
+ * (Debian's 5.10 has it): not a version check. /proc/PID/cmdline of a process started with argc 0 tells.
+ */
 const kernelSupplies = (() => {
-  const [maj, min] = release().split('.').map(Number) as [number, number];
-  return maj > 5 || (maj === 5 && min >= 18);
+  const r = spawnSync(PY, [
+    '-c',
+    `import ctypes, os, sys, time
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.dup2(r, 0)
+    ctypes.CDLL(None).execve(b"/bin/cat", None, None)
+    os._exit(127)
+time.sleep(0.5)
+sys.stdout.write(repr(open(f"/proc/{pid}/cmdline", "rb").read()))
+os.kill(pid, 9)`,
+  ]);
+  // cat, given argv [""] by the kernel, waits on the pipe: its cmdline is that one empty string
+  return r.stdout.toString() === "b'\\x00'";
 })();
 
 for (const backend of ['ebpf', 'ptrace'] as const) {
