@@ -58,26 +58,37 @@ export class CgroupNames {
   private scan(): void {
     this.lastScan = this.now();
     this.scans++;
-    const root = this.root;
-    if (root === null) return;
-    const walk = (rel: string): void => {
-      const dir = join(root, rel);
-      let ino: bigint;
-      try {
-        ino = statSync(dir, { bigint: true }).ino;
-      } catch {
-        return; // removed meanwhile
+    this.walk('', null);
+  }
+
+  /**
+   * Remember the id of every cgroup at and below `rel` (relative to the mount, '' for the root); with `want`,
+   * stop at the cgroup of that id and return its path. A cgroup removed meanwhile is skipped.
+   */
+  private walk(rel: string, want: bigint | null): string | null {
+    if (this.root === null) return null;
+    const dir = join(this.root, rel);
+    let ino: bigint;
+    try {
+      ino = statSync(dir, { bigint: true }).ino;
+    } catch {
+      return null;
+    }
+    const path = rel === '' ? '/' : `/${rel}`;
+    this.byId.set(ino, path);
+    if (ino === want) return path;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return null;
+    }
+    for (const e of entries)
+      if (e.isDirectory()) {
+        const hit = this.walk(rel === '' ? e.name : `${rel}/${e.name}`, want);
+        if (hit !== null) return hit;
       }
-      this.byId.set(ino, rel === '' ? '/' : `/${rel}`);
-      let entries;
-      try {
-        entries = readdirSync(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) if (e.isDirectory()) walk(rel === '' ? e.name : `${rel}/${e.name}`);
-    };
-    walk('');
+    return null;
   }
 
   /**
@@ -85,33 +96,7 @@ export class CgroupNames {
    * small, and an exec in a cgroup made since the last walk must not wait for the next one.
    */
   findUnder(id: bigint, rel: string): string | null {
-    if (this.root === null) return null;
-    const base = rel === '/' ? '' : rel.replace(/^\//, '');
-    const walk = (r: string, depth: number): string | null => {
-      let ino: bigint;
-      try {
-        ino = statSync(join(this.root!, r), { bigint: true }).ino;
-      } catch {
-        return null;
-      }
-      const path = r === '' ? '/' : `/${r}`;
-      this.byId.set(ino, path);
-      if (ino === id) return path;
-      if (depth > 64) return null;
-      let entries;
-      try {
-        entries = readdirSync(join(this.root!, r), { withFileTypes: true });
-      } catch {
-        return null;
-      }
-      for (const e of entries)
-        if (e.isDirectory()) {
-          const hit = walk(r === '' ? e.name : `${r}/${e.name}`, depth + 1);
-          if (hit) return hit;
-        }
-      return null;
-    };
-    return walk(base, 0);
+    return this.walk(rel === '/' ? '' : rel.replace(/^\//, ''), id);
   }
 
   resolve(id: bigint): CgroupInfo {
