@@ -49,9 +49,10 @@ test(
   { skip },
   (t) => {
     if (!requireRoot(t)) return;
-    // the whole root suite (59 tests) under TCG: 651 s on 2026-12-02 with three other guests on the two cores
+    // the whole root suite under TCG: 651 s on 2026-12-02 (59 tests, three other guests on the two cores);
+    // 1848 s in CI and 2032 s here on 2026-12-03 (157 tests): an hour leaves room within CI's 90 minutes
     // (it was 25-45 min before the virtiofs cache fix, when every node start re-read its binary)
-    const r = matrix(['--kernel', 'bookworm', '--arch', 'x86_64', '--clang', '14', '--timeout', '2400'], 2400);
+    const r = matrix(['--kernel', 'bookworm', '--arch', 'x86_64', '--clang', '14', '--timeout', '3600'], 3600);
     const [cell] = r.results;
     assert.ok(cell, r.stderr);
     assert.equal(cell.id, 'bookworm/x86_64/clang14');
