@@ -30,6 +30,11 @@ mount -t proc proc $R/proc
 mount -t sysfs sys $R/sys
 mount -t devtmpfs dev $R/dev
 mkdir -p $R/dev/pts 2>/dev/null; mount -t devpts devpts $R/dev/pts 2>/dev/null
+# the links udev/systemd make on a real system (devtmpfs has none). Without /dev/fd an exec by fd fails with
+# ENOENT on kernels with TOMOYO in their LSM list (Debian's 5.10): tomoyo_find_next_domain() looks up
+# bprm->filename, which is "/dev/fd/N[/NAME]" for execveat(N, ...) and fexecve
+ln -s /proc/self/fd $R/dev/fd 2>/dev/null
+for i in 0:stdin 1:stdout 2:stderr; do ln -s "/proc/self/fd/${i%%:*}" "$R/dev/${i#*:}" 2>/dev/null; done
 mount -t bpf bpf $R/sys/fs/bpf 2>/dev/null
 mount -t tracefs tracefs $R/sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs $R/sys/kernel/debug 2>/dev/null
