@@ -40,8 +40,9 @@ test('every attach method of the plan traces the same workload the same way: arg
   assert.ok(chosenAt >= 0);
   const dir = mkdtempSync(join(tmpdir(), 'execlens-attach-'));
   try {
-    // execve with argv/env/cwd; a failed execve; execveat(fd, "", AT_EMPTY_PATH) (on Debian's 5.10 it fails
-    // even untraced: then the failure must be the same under every method)
+    // execve with argv/env/cwd; a failed execve; execveat(fd, "", AT_EMPTY_PATH) (Debian's 5.10 fails it
+    // with ENOENT, traced or not, where /dev/fd is missing: TOMOYO looks the name up; then the failure must be
+    // the same under every method)
     const script = [
       `cd ${dir}`,
       'ATTACH_TEST=1 /bin/echo "a b" c > /dev/null',

@@ -352,8 +352,9 @@ argv = (ctypes.c_char_p * 3)(b'fexecd', b'arg', None)
 envp = (ctypes.c_char_p * 2)(b'K=v', None)
 libc.syscall(nr, d, b'true', argv, envp, 0)
 sys.exit(100 + ctypes.get_errno())`;
-    // On the Debian 5.10 guests execveat fails with ENOENT even untraced, in both forms and for static
-    // binaries too (also seen by others on Debian 5.10: google/nsjail#180);
+    // On Debian's 5.10 without /dev/fd (a bare devtmpfs) execveat by fd fails with ENOENT even untraced, in both
+    // forms and for static binaries too: TOMOYO looks up bprm->filename, "/dev/fd/N/NAME" (also seen by
+    // others on Debian 5.10: google/nsjail#180);
     // there the tracer must still report the failed execveat, with its errno and argv.
     const plain = spawnSync(PY, ['-c', fexecve], { encoding: 'utf8' });
     const code = plain.status === 0 ? fexecve : byDirFd;
