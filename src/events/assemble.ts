@@ -37,8 +37,18 @@ interface Pending {
 export const ENV_REF_WAIT_RECORDS = 4096;
 
 export class Assembler {
+  /*
+   * Chunks wait here for their exec's commit record. A BPF program writes one exec's chunks and commit back to
+   * back on one CPU, so they mostly arrive together: the exec they belong to is kept out of the Map (curId,
+   * cur), which is used only when another CPU's records come in between (a BigInt-keyed Map lookup per record
+   * was ~7 % of decoding).
+   */
   private readonly pending = new Map<bigint, Pending>();
-  private readonly cpuSeq = new Map<number, { max: number; seen: number }>();
+  private curId: bigint | null = null;
+  private cur: RawChunk[] = [];
+  /** per-CPU sequence accounting: an array for the CPU numbers a machine has, a Map beyond (a bad record) */
+  private readonly cpuSeq: ({ max: number; seen: number } | undefined)[] = [];
+  private readonly cpuSeqFar = new Map<number, { max: number; seen: number }>();
   private readonly envs: EnvCache;
   /** items held behind an env reference not resolved yet (first in, first out), and those ready meanwhile */
   private readonly held: Assembled[] = [];
@@ -134,25 +144,17 @@ export class Assembler {
       this.stats.malformed++;
       return null;
     }
-    const s = this.cpuSeq.get(r.cpu);
-    if (s) {
-      if (r.seq > s.max) s.max = r.seq;
-      s.seen++;
-    } else {
-      this.cpuSeq.set(r.cpu, { max: r.seq, seen: 1 });
-    }
+    this.count(r.cpu, r.seq);
     switch (r.kind) {
       case 'chunk': {
-        let p = this.pending.get(r.execId);
-        if (!p) this.pending.set(r.execId, (p = { chunks: [] }));
-        p.chunks.push(r);
+        if (r.execId === this.curId) this.cur.push(r);
+        else this.collect(r);
         return null;
       }
       case 'exec': {
-        const p = this.pending.get(r.execId);
-        this.pending.delete(r.execId);
+        const chunks = this.takeChunks(r.execId);
         this.stats.execs++;
-        const ev = buildExec(r, p?.chunks ?? []);
+        const ev = buildExec(r, chunks);
         if (ev.missingChunks > 0) this.stats.incompleteExecs++;
         this.envs.expire(r.tsNs);
         this.remember(ev, r);
@@ -165,10 +167,47 @@ export class Assembler {
     }
   }
 
+  /** one more record seen of a CPU's sequence */
+  private count(cpu: number, seq: number): void {
+    const s = cpu < CPU_SLOTS ? this.cpuSeq[cpu] : this.cpuSeqFar.get(cpu);
+    if (s) {
+      if (seq > s.max) s.max = seq;
+      s.seen++;
+    } else if (cpu < CPU_SLOTS) this.cpuSeq[cpu] = { max: seq, seen: 1 };
+    else this.cpuSeqFar.set(cpu, { max: seq, seen: 1 });
+  }
+
+  /** a chunk of an exec other than the current one: the current one parked, this one's made current */
+  private collect(r: RawChunk): void {
+    if (this.curId !== null) this.pending.set(this.curId, { chunks: this.cur });
+    const earlier = this.pending.get(r.execId);
+    if (earlier) this.pending.delete(r.execId);
+    this.curId = r.execId;
+    this.cur = earlier?.chunks ?? [];
+    this.cur.push(r);
+  }
+
+  /** the chunks that came for an exec, now that its commit record is here */
+  private takeChunks(execId: bigint): RawChunk[] {
+    if (execId === this.curId) {
+      const c = this.cur;
+      this.curId = null;
+      this.cur = [];
+      return c;
+    }
+    if (this.pending.size === 0) return [];
+    const p = this.pending.get(execId);
+    if (!p) return [];
+    this.pending.delete(execId);
+    return p.chunks;
+  }
+
   /** Close the books at the end of a trace. */
   finish(): AssemblyStats {
-    this.stats.orphanExecs += this.pending.size;
+    this.stats.orphanExecs += this.pending.size + (this.curId !== null ? 1 : 0);
     this.pending.clear();
+    this.curId = null;
+    this.cur = [];
     this.stats.seqGaps = this.gapsSoFar();
     return this.stats;
   }
@@ -176,12 +215,16 @@ export class Assembler {
   /** records missing from the sequences so far (a live count: execlens tui's status bar) */
   gapsSoFar(): number {
     let gaps = 0;
-    for (const { max, seen } of this.cpuSeq.values()) gaps += max + 1 - seen;
+    for (const s of this.cpuSeq) if (s) gaps += s.max + 1 - s.seen;
+    for (const { max, seen } of this.cpuSeqFar.values()) gaps += max + 1 - seen;
     return Math.max(0, gaps);
   }
 }
 
 const NONE: Assembled[] = [];
+
+/** CPU numbers below this are counted in an array (NR_CPUS is at most 8,192 on the arches execlens runs on) */
+const CPU_SLOTS = 8192;
 
 /** an exec whose env is a reference not put back yet */
 function awaitsEnv(a: Assembled): a is { kind: 'exec'; ev: ExecEvent } {
@@ -241,6 +284,11 @@ function indexes(marks: RawChunk[] | undefined): number[] {
   return marks ? [...new Set(marks.map((c) => c.offset))].sort((a, b) => a - b) : [];
 }
 
+function ascending(fds: FdInfo[]): boolean {
+  for (let i = 1; i < fds.length; i++) if (fds[i - 1]!.fd > fds[i]!.fd) return false;
+  return true;
+}
+
 export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
   const f = byField(chunks);
   // A caller's string that could not be read at syscall entry (BPF cannot fault a page in: on riscv64, a page
@@ -265,7 +313,8 @@ export function buildExec(r: RawExec, chunks: RawChunk[]): ExecEvent {
   }
   const fds: FdInfo[] = [];
   for (const c of f[Field.FDS] ?? []) if (c.fd) fds.push(c.fd); // decoded with the record
-  fds.sort((a, b) => a.fd - b.fd);
+  // the kernel walks the fd table in order: sorted already, but for fds whose chunks came out of order
+  if (!ascending(fds)) fds.sort((a, b) => a.fd - b.fd);
   // the record's own fields named one by one: a spread of Object.fromEntries cost ~26 us per exec, most of
   // buildExec (the compiler checks the list against EXEC_RECORD_FIELDS through ExecEvent)
   return {

@@ -28,3 +28,14 @@ test('bench --only/--modes with a name that matches nothing exit 64 naming the k
   assert.equal(m.status, 64, m.stderr);
   assert.match(m.stderr, /^bench: --modes nope: no such name \(known: untraced, execlens/m);
 });
+
+test('bench --decode-only prints decode, text and JSON rates of the recorded fixture and runs no workload', () => {
+  const r = spawnSync('node', [join(ROOT, 'dist/bench/run.js'), '--decode-only'], { encoding: 'utf8', timeout: 120000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /^rep \d/m, 'no repetition started');
+  const rates = (JSON.parse(r.stdout) as { eventsPerSec: Record<string, number> }).eventsPerSec;
+  assert.deepEqual(Object.keys(rates), ['decode only', 'text', 'json']);
+  for (const [k, v] of Object.entries(rates)) assert.ok(Number.isFinite(v) && v > 1000, `${k}: ${v}`);
+  // formatting is work on top of decoding, never less
+  assert.ok(rates['decode only']! > rates.json!, JSON.stringify(rates));
+});

@@ -76,6 +76,48 @@ test('a dropped record shows up as a sequence gap and an incomplete exec', () =>
   assert.equal(st.incompleteExecs, 1);
 });
 
+test("two execs' records interleaved (two CPUs writing at once) assemble into the same events", () => {
+  const recs = readRawRecords(fixture('records/x86_64-tracepoint.bin'));
+  // the records of each exec (its chunks, then its commit), in the order recorded
+  const groups: Buffer[][] = [];
+  let cur: Buffer[] = [];
+  for (const r of recs) {
+    const kind = r.readUInt32LE(HDR.kind);
+    if (kind === 2 || kind === 1) cur.push(r);
+    if (kind === 1) {
+      groups.push(cur);
+      cur = [];
+    }
+  }
+  assert.equal(groups.length, 5);
+  // exec 1's and exec 2's records one by one, alternating, then the rest as recorded
+  const mixed: Buffer[] = [];
+  const [a, b] = [groups[0]!, groups[1]!];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) mixed.push(...[a[i], b[i]].filter((x) => x !== undefined));
+  for (const g of groups.slice(2)) mixed.push(...g);
+  const key = (e: ExecEvent) =>
+    JSON.stringify([s(e.filename), e.argv.map(s), e.env?.length, s(e.cwd), e.fds.map((f) => f.fd), e.missingChunks]);
+  const asm = new Assembler();
+  const got = mixed.flatMap((r) => {
+    const x = asm.push(r);
+    return x?.kind === 'exec' ? [key(x.ev)] : [];
+  });
+  assert.deepEqual(got.slice().sort(), execs().evs.map(key).sort());
+  assert.equal(asm.finish().orphanExecs, 0);
+  assert.equal(asm.stats.incompleteExecs, 0);
+});
+
+test('chunks whose commit never came are counted as orphans at the end', () => {
+  const recs = readRawRecords(fixture('records/x86_64-tracepoint.bin'));
+  const isExec = (r: Buffer) => r.readUInt32LE(HDR.kind) === 1;
+  // drop the commit records of the last two execs: their chunks wait until the end
+  const commits = recs.filter(isExec);
+  const drop = new Set(commits.slice(-2));
+  const asm = new Assembler();
+  for (const r of recs) if (!drop.has(r)) asm.push(r);
+  assert.equal(asm.finish().orphanExecs, 2);
+});
+
 test('fuzz: random and truncated records never throw and are counted as malformed', () => {
   const recs = readRawRecords(fixture('records/x86_64-tracepoint.bin'));
   const asm = new Assembler();
