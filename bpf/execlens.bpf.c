@@ -15,6 +15,7 @@
  *   kprobe       kprobe/<sym> (regs wrapper or       kretprobe/<sym>           kprobe+kretprobe on the same
  *                __se_sys_* direct args)
  *   raw_syscalls raw_tp/sys_enter (by number)        raw_tp/sys_exit           the same programs (by ABI)
+ *   x32 (x86_64)  fentry/kprobe on __x64_compat_sys_exec* (attach/x32.bpf.h); raw_syscalls by number
  *   tracepoint   tracepoint/syscalls/sys_enter_exec* sys_exit_exec*            (none: seen at sched_process_exec)
  *   lifecycle    tp_btf/sched_process_{exec,fork,exit}, or raw_tp/ the same
  *
@@ -64,6 +65,7 @@
 #include "attach/fentry.bpf.h"
 #include "attach/kprobe.bpf.h"
 #include "attach/compat.bpf.h"
+#include "attach/x32.bpf.h"
 #include "attach/tracepoint.bpf.h"
 #include "attach/raw_syscalls.bpf.h"
 #include "attach/lifecycle.bpf.h"

@@ -11,3 +11,16 @@ mkdir -p "$OUT"
 "$CC" -O2 -g -Wall -Wextra -I bpf/include -o "$OUT/execlens-ptrace.tmp" native/ptrace/execlens-ptrace.c ${NATIVE_LDFLAGS:-}
 mv "$OUT/execlens-ptrace.tmp" "$OUT/execlens-ptrace"
 echo "build-native: $OUT/execlens-ptrace ($("$CC" --version | head -n1))"
+
+# The x32 test program (test/root/x32.test.ts), where the compiler can target x32 (x86_64 with Debian's
+# libc6-dev-x32 and libx32gcc-12-dev): not part of the product, a static binary the test runs.
+if [ "$(uname -m)" = x86_64 ] && [ "$CC" = cc ] && [ -z "${NATIVE_LDFLAGS:-}" ]; then
+  if echo 'int main(void){return 0;}' | "$CC" -mx32 -static -x c - -o /dev/null 2>/dev/null; then
+    mkdir -p build/x32
+    "$CC" -mx32 -static -O2 -Wall -Wextra -o build/x32/x32-exec.tmp test/programs/x32-exec.c
+    mv build/x32/x32-exec.tmp build/x32/x32-exec
+    echo "build-native: build/x32/x32-exec (x32, static)"
+  else
+    echo "build-native: no x32 toolchain (apt: libc6-dev-x32 libx32gcc-12-dev): the x32 test will skip" >&2
+  fi
+fi

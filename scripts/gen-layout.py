@@ -121,7 +121,7 @@ def generate(obj):
     slots = {v["name"]: v["val"] for v in get(enums, "el_scratch_slot", "enum")["values"]}
     if "EL_SCRATCH_SLOTS" not in slots:
         die("enum el_scratch_slot has no EL_SCRATCH_SLOTS")
-    out += ["\n", "/** EL_SCRATCH_SLOTS: programs that use a scratch buffer (commit + four exit programs) */\n",
+    out += ["\n", "/** EL_SCRATCH_SLOTS: programs that use a scratch buffer (commit + the exit programs that can share a plan) */\n",
             f"export const SCRATCH_SLOTS = {slots['EL_SCRATCH_SLOTS']};\n"]
     sysc = sorted((v["val"], v["name"]) for v in get(enums, "el_syscall", "enum")["values"])
     if [v for v, _ in sysc] != list(range(len(sysc))):

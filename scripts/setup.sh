@@ -21,6 +21,8 @@ pkgs=(clang llvm libbpf-dev libbpf1 bpftool python3 file gcc libc6-dev
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
       debootstrap zsh fish man-db)
 pkgs+=(lcov)  # genhtml: the HTML report of npm run coverage (docs/coverage.md)
+# the x32 test program (scripts/build-native.sh, test/root/x32.test.ts): x86_64 only
+[ "$(uname -m)" = x86_64 ] && pkgs+=(libc6-dev-x32 libx32gcc-12-dev)
 need=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then

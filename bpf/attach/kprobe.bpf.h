@@ -16,14 +16,14 @@ int BPF_KPROBE(kprobe_execveat, struct pt_regs *regs) { return native_execveat(r
 SEC("kprobe/__se_sys_execve")
 int BPF_KPROBE(kprobe_direct_execve, const char *filename, __u64 argv, __u64 envp)
 {
-	return exec_enter(EL_SYS_EXECVE, EL_AT_FDCWD, filename, argv, envp, 0, false);
+	return exec_enter(EL_SYS_EXECVE, EL_AT_FDCWD, filename, argv, envp, 0, EL_ABI_NATIVE);
 }
 
 SEC("kprobe/__se_sys_execveat")
 int BPF_KPROBE(kprobe_direct_execveat, long fd, const char *filename, __u64 argv, __u64 envp,
 	       long flags)
 {
-	return exec_enter(EL_SYS_EXECVEAT, fd, filename, argv, envp, flags, false);
+	return exec_enter(EL_SYS_EXECVEAT, fd, filename, argv, envp, flags, EL_ABI_NATIVE);
 }
 
 /* also attached to the execveat symbol by the loader (one program, verified once) */

@@ -10,14 +10,14 @@ SEC("tracepoint/syscalls/sys_enter_execve")
 int tp_enter_execve(struct trace_event_raw_sys_enter *ctx)
 {
 	return exec_enter(EL_SYS_EXECVE, EL_AT_FDCWD, (const char *)ctx->args[0], ctx->args[1],
-			  ctx->args[2], 0, false);
+			  ctx->args[2], 0, EL_ABI_NATIVE);
 }
 
 SEC("tracepoint/syscalls/sys_enter_execveat")
 int tp_enter_execveat(struct trace_event_raw_sys_enter *ctx)
 {
 	return exec_enter(EL_SYS_EXECVEAT, (__s32)ctx->args[0], (const char *)ctx->args[1], ctx->args[2],
-			  ctx->args[3], (__u32)ctx->args[4], false);
+			  ctx->args[3], (__u32)ctx->args[4], EL_ABI_NATIVE);
 }
 
 /* also attached to sys_exit_execveat by the loader (one program, verified once) */

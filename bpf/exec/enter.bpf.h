@@ -8,8 +8,10 @@
 #define EXECLENS_ENTER_BPF_H
 
 static __always_inline int exec_enter(__u32 syscall, __s32 at_fd, const char *filename, __u64 argv,
-				      __u64 envp, __u32 at_flags, bool compat)
+				      __u64 envp, __u32 at_flags, enum el_abi abi)
 {
+	/* ia32, AArch32 and x32 alike pass arrays of 32-bit pointers */
+	bool compat = abi != EL_ABI_NATIVE;
 	__u64 pt = bpf_get_current_pid_tgid();
 	__u32 tgid = pt >> 32, tid = (__u32)pt;
 	struct stash st = {};
@@ -33,6 +35,8 @@ static __always_inline int exec_enter(__u32 syscall, __s32 at_fd, const char *fi
 	st.at_flags = at_flags;
 	st.syscall = syscall;
 	st.compat = compat;
+	if (abi == EL_ABI_X32)
+		st.flags |= EL_EXEC_X32;
 	bpf_get_current_comm(st.comm, sizeof(st.comm));
 	/* here, not in the exit program: there it doubled the verifier's work (201K -> 465K insns on 6.18) */
 	read_ns_pid((struct task_struct *)bpf_get_current_task(), &st.ns_pid, &st.ns_level);

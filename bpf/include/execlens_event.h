@@ -37,7 +37,7 @@ enum el_field {
 
 /* el_exec.flags */
 enum el_exec_flag {
-	EL_EXEC_COMPAT = 1u << 0,         /* 32-bit (ia32) syscall */
+	EL_EXEC_COMPAT = 1u << 0,         /* 32-bit pointers: an ia32/AArch32 syscall, or an x32 one (with EL_EXEC_X32) */
 	EL_EXEC_ARGV_TRUNC = 1u << 1,     /* argv longer than the capture limit */
 	EL_EXEC_ENV_TRUNC = 1u << 2,
 	EL_EXEC_ARGV_FAULT = 1u << 3,     /* a read of argv failed */
@@ -60,6 +60,15 @@ enum el_exec_flag {
 	                                     kernel side sent whole earlier (bpf/lib/envhash.bpf.h); env_total
 	                                     is its length, env_len 0. Userspace puts the block back: never in
 	                                     an output */
+	EL_EXEC_X32 = 1u << 18,           /* x86_64's x32 ABI (64-bit registers, 32-bit pointers; syscall number
+	                                     with __X32_SYSCALL_BIT): seen at syscall entry only (set with COMPAT) */
+};
+
+/* exec_enter's abi: how the caller's pointer arrays are laid out, and what the record says of it */
+enum el_abi {
+	EL_ABI_NATIVE = 0,
+	EL_ABI_COMPAT = 1, /* ia32, AArch32 */
+	EL_ABI_X32 = 2,
 };
 
 enum el_syscall {

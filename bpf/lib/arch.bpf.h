@@ -7,6 +7,7 @@
  *   COMPAT_ARG0..4(regs)   its syscall arguments in the user pt_regs (32-bit pointers)
  *   NR_EXECVE[AT], NR_COMPAT_EXECVE[AT]   syscall numbers (raw_syscalls plan)
  *   SYSCALL_NR(regs)       the syscall number in the user pt_regs (at sys_exit)
+ *   ARCH_HAS_X32           x86_64's x32 ABI: X32_SYM(sc), NR_X32_EXECVE[AT] (with __X32_SYSCALL_BIT)
  *   ARCH_TS_COMPAT         x86's thread_info.status bit set during an ia32 syscall
  *   COMPAT_TASK_SIZE_MAX   elsewhere: the largest address space of a 32-bit image
  *   ARCH_PAGE_SIZE         the user page size (fault_in_str touches the next page)
@@ -30,6 +31,18 @@
 #define NR_COMPAT_EXECVE 11     /* ia32 */
 #define NR_COMPAT_EXECVEAT 358
 #define SYSCALL_NR(regs) ((long)BPF_CORE_READ(regs, orig_ax))
+/*
+ * x32 (CONFIG_X86_X32_ABI, on at boot with syscall.x32=y on Debian): 64-bit syscall registers, 32-bit
+ * pointers; the syscall number carries __X32_SYSCALL_BIT (arch/x86/include/uapi/asm/unistd.h), which
+ * raw_syscalls sees in its id and in orig_ax, and the syscall tracepoints skip (they skip every compat
+ * syscall). The wrappers are __x64_compat_sys_exec* on 6.1 (seen in the kernel matrix), __x32_compat_sys_*
+ * on kernels before the x86 compat stubs were renamed: the loader sets the one the kernel has.
+ */
+#define ARCH_HAS_X32 1
+#define X32_SYM(sc) "__x64_compat_sys_" sc
+#define X32_SYSCALL_BIT 0x40000000
+#define NR_X32_EXECVE (X32_SYSCALL_BIT + 520)   /* arch/x86/entry/syscalls/syscall_64.tbl */
+#define NR_X32_EXECVEAT (X32_SYSCALL_BIT + 545)
 /* arch/x86/include/asm/thread_info.h: set for the length of an ia32 syscall */
 #define ARCH_TS_COMPAT 0x0002
 

@@ -108,7 +108,9 @@ enum el_scratch_slot {
 	EL_SLOT_EXIT_AT = 2,        /* fexit_execveat */
 	EL_SLOT_EXIT_COMPAT = 3,    /* fexit_compat_execve, kretprobe_compat_execve */
 	EL_SLOT_EXIT_COMPAT_AT = 4, /* fexit_compat_execveat */
-	EL_SCRATCH_SLOTS = 5,       /* slots per CPU when programs may be preempted */
+	EL_SLOT_EXIT_X32 = 5,       /* fexit_x32_execve (kretprobe_compat_execve serves x32 too: one program) */
+	EL_SLOT_EXIT_X32_AT = 6,    /* fexit_x32_execveat */
+	EL_SCRATCH_SLOTS = 7,       /* slots per CPU when programs may be preempted */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

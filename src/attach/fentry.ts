@@ -5,6 +5,7 @@
  */
 import type { PlanFacts } from '../plan/facts.js';
 import { compatHooks } from './compat.js';
+import { x32Hooks } from './x32.js';
 import { SYSCALLS, type AttachMethod, type Candidate, type HookSpec, type MethodPlan } from './method.js';
 
 /** first kernel with fentry (BPF trampolines with direct calls) per arch: x86_64 5.5, arm64 6.4, riscv64 6.8 */
@@ -50,6 +51,7 @@ function candidate(facts: PlanFacts, sleep: boolean): Candidate {
         },
       ]),
       ...compatHooks(facts, 'fentry'),
+      ...x32Hooks(facts, 'fentry'),
     ],
     why: sleep
       ? `fastest path; sleepable (${facts.sleepable.why})`

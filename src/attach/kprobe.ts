@@ -4,6 +4,7 @@
  */
 import type { PlanFacts } from '../plan/facts.js';
 import { compatHooks } from './compat.js';
+import { x32Hooks } from './x32.js';
 import { SYSCALLS, type AttachMethod, type HookSpec, type MethodPlan } from './method.js';
 
 /** the symbols to probe: the arch wrappers, or __se_sys_* (direct arguments) where there are none */
@@ -64,6 +65,7 @@ export const kprobe: AttachMethod = {
             },
           ]),
           ...compatHooks(facts, 'kprobe'),
+          ...x32Hooks(facts, 'kprobe'),
         ],
         why: t.direct
           ? `no syscall wrappers on this kernel: kprobe on ${t.target('execve')} with direct arguments`

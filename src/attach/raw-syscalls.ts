@@ -19,7 +19,9 @@ export const rawSyscalls: AttachMethod = {
 
   plan(facts: PlanFacts): MethodPlan {
     const c = facts.compat;
-    const abi = c.abi && c.kernelRuns !== false ? (`native+${c.abi}` as const) : ('native' as const);
+    const withCompat = c.abi && c.kernelRuns !== false ? (`native+${c.abi}` as const) : ('native' as const);
+    // x32 by number (bpf/attach/raw_syscalls.bpf.h): named where the kernel runs x32 programs
+    const abi = withCompat === 'native+ia32' && facts.x32.kernelRuns === true ? 'native+ia32+x32' : withCompat;
     return {
       rejected: [],
       candidates: [
@@ -47,7 +49,7 @@ export const rawSyscalls: AttachMethod = {
               optional: false,
             },
           ],
-          why: `raw syscall tracepoints (sys_enter/sys_exit, filtered by syscall number): ${abi === 'native' ? 'native ABI' : `native and ${c.abi}`}, detach at once; runs on every syscall while tracing`,
+          why: `raw syscall tracepoints (sys_enter/sys_exit, filtered by syscall number): ${abi === 'native' ? 'native ABI' : `native and ${abi.split('+').slice(1).join(' and ')}`}, detach at once; runs on every syscall while tracing`,
           blind: [],
         },
       ],

@@ -51,12 +51,18 @@ export const tracepoint: AttachMethod = {
           },
         ]),
         why: 'syscall tracepoints: stable everywhere, slower than fentry, native ABI only',
-        blind:
-          c.abi && c.kernelRuns !== false
+        blind: [
+          ...(c.abi && c.kernelRuns !== false
             ? [
                 `failed ${c.abi} (32-bit) execs: syscall tracepoints skip compat syscalls; successful ones are caught at sched_process_exec without the entry record (argv[0] as passed, execveat fd)`,
               ]
-            : [],
+            : []),
+          ...(facts.x32.kernelRuns === true
+            ? [
+                'failed x32 execs: syscall tracepoints skip x32 syscalls too; successful ones are caught at sched_process_exec without the entry record (and not flagged x32)',
+              ]
+            : []),
+        ],
         ...(reason !== null ? { forced: reason } : {}),
       });
     if (reason !== null) out.rejected.push({ id: 'tracepoint', reason });

@@ -155,6 +155,7 @@ export function formatDoctor(r: DoctorReport): string {
   L.push(...attachMethodLines(r.plan));
   L.push(`  sleepable  ${r.plan.sleepableWhy}`);
   L.push(`  compat     ${r.plan.compatWhy}`);
+  if (r.plan.arch === 'x86_64') L.push(`  x32        ${r.plan.x32Why}`);
   L.push(`  scratch    ${r.plan.scratchWhy}`);
   L.push(`  lifecycle  ${r.plan.lifecycleWhy}`);
   L.push(`  loops      ${r.plan.loopsWhy}`);

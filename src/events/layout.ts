@@ -44,6 +44,7 @@ export const ExecFlag = {
   CWD_DELETED: 1 << 15,
   ARGC_ZERO: 1 << 16,
   ENV_REF: 1 << 17,
+  X32: 1 << 18,
 } as const;
 export type ExecFlagName = keyof typeof ExecFlag;
 
@@ -128,8 +129,8 @@ export const CONFIG = {
   size: 48,
 } as const;
 
-/** EL_SCRATCH_SLOTS: programs that use a scratch buffer (commit + four exit programs) */
-export const SCRATCH_SLOTS = 5;
+/** EL_SCRATCH_SLOTS: programs that use a scratch buffer (commit + the exit programs that can share a plan) */
+export const SCRATCH_SLOTS = 7;
 
 /** enum el_syscall, by value */
 export const SYSCALL_NAMES = ['execve', 'execveat', 'unknown'] as const;

@@ -16,8 +16,11 @@ function gunzipSync(b: Buffer): Buffer {
   return (createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib')).gunzipSync(b);
 }
 
-/** bumped when a recorded fact is added or changes meaning (2: ia32Emulation, CONFIG_IA32_EMULATION_DEFAULT_DISABLED) */
-export const FEATURES_SCHEMA = 2;
+/**
+ * bumped when a recorded fact is added or changes meaning (2: ia32Emulation, CONFIG_IA32_EMULATION_DEFAULT_DISABLED;
+ * 3: x32Enabled, the __x64_compat_sys_exec* wrappers)
+ */
+export const FEATURES_SCHEMA = 3;
 
 /** kconfig options that matter to the plan (only these are recorded) */
 export const KCONFIG_KEYS = [
@@ -52,9 +55,17 @@ export function compatSymbols(arch: string): string[] {
 export function candidateSymbols(arch: string): string[] {
   const p = syscallPrefix(arch);
   const out = [`${p}sys_execve`, `${p}sys_execveat`, '__se_sys_execve', '__se_sys_execveat', ...compatSymbols(arch)];
-  if (arch === 'x86_64') out.push('__x32_compat_sys_execve', '__x32_compat_sys_execveat');
+  if (arch === 'x86_64') out.push(...X32_SYMBOLS);
   return out;
 }
+
+/**
+ * x86_64's x32 execve/execveat wrappers: `__x64_compat_sys_*` on 6.1 (seen in the kernel matrix's bookworm
+ * kernel booted with syscall.x32=y), `__x32_compat_sys_*` on kernels from before the compat stubs took the
+ * x64 prefix. Both are looked up; the plan hooks the pair the kernel has.
+ */
+export const X32_PREFIXES = ['__x64_compat_sys_', '__x32_compat_sys_'] as const;
+const X32_SYMBOLS = X32_PREFIXES.flatMap((p) => [`${p}execve`, `${p}execveat`]);
 
 export function syscallPrefix(arch: string): string {
   switch (arch) {
@@ -100,6 +111,12 @@ export interface KernelFeatures {
    * can turn IA32 emulation off in a kernel built with it. null: not x86_64 or unknown (fixtures from before).
    */
   ia32Emulation?: boolean | null;
+  /**
+   * x86_64: does the kernel run x32 programs this boot? Built in (CONFIG_X86_X32_ABI), then
+   * /sys/module/syscall/parameters/x32 (Debian builds it off by default: boot with syscall.x32=y).
+   * null: not x86_64 or unknown (fixtures from before).
+   */
+  x32Enabled?: boolean | null;
   euid: number;
   /** effective capability set (hex) from /proc/self/status */
   capEff: string | null;
@@ -279,6 +296,7 @@ export function probeKernel(cache: 'use' | 'refresh' | 'off' = 'off'): KernelFea
     unprivilegedBpfDisabled: readNum('/proc/sys/kernel/unprivileged_bpf_disabled'),
     lockdown: lockdownText ? (/\[(\w+)\]/.exec(lockdownText)?.[1] ?? null) : null,
     ia32Emulation: arch === 'x86_64' ? ia32Emulation(slow.kconfig, readText('/proc/cmdline')) : null,
+    x32Enabled: arch === 'x86_64' ? x32Enabled(slow.kconfig, readText('/sys/module/syscall/parameters/x32')) : null,
     euid: process.geteuid ? process.geteuid() : -1,
     capEff,
     possibleCpus: possibleCpus(),
@@ -293,6 +311,13 @@ export function ia32Emulation(kconfig: Record<string, string>, cmdline: string |
   if (arg !== undefined && /^(1|y|on|true)/i.test(arg)) return true;
   if (arg !== undefined && /^(0|n|off|false)/i.test(arg)) return false;
   return kconfig.CONFIG_IA32_EMULATION_DEFAULT_DISABLED !== 'y';
+}
+
+/** x32 on this boot: built in (kconfig), then the syscall.x32 parameter's file (Y/N), absent without x32 */
+export function x32Enabled(kconfig: Record<string, string>, param: string | null): boolean | null {
+  if (kconfig.CONFIG_X86_X32_ABI === undefined) return Object.keys(kconfig).length ? false : null;
+  if (param === null) return null;
+  return /^[Y1]/i.test(param.trim());
 }
 
 /** the facts that cost a gunzip and a BTF walk (cached per boot by probeKernel) */

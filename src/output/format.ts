@@ -181,7 +181,7 @@ function marked(list: Buffer[], unreadable: number[], p: Palette): string {
 }
 
 /** flags that describe the exec rather than warn about its capture (the text shows them elsewhere) */
-const NOT_WARNINGS = new Set<ExecFlagName>(['COMPAT', 'FAILED_PATH', 'NO_ENTRY', 'ARGC_ZERO']);
+const NOT_WARNINGS = new Set<ExecFlagName>(['COMPAT', 'X32', 'FAILED_PATH', 'NO_ENTRY', 'ARGC_ZERO']);
 
 /**
  * argc 0 (`execve(path, NULL, …)`): since 5.18 (dcd46d897adb) the new image gets argv[0] "" from the kernel,
@@ -215,7 +215,7 @@ export function formatText(c: ExecContext, o: FormatOptions, p: Palette, prevTsN
   const before = ok && !c.byLauncher && ev.oldComm.length ? ev.oldComm : ev.comm;
   fields.push(p.cyan(lossy(before) || '?'));
   fields.push(ok ? p.green('ok') : p.red(errnoName(ev.ret)));
-  if (ev.flags & ExecFlag.COMPAT) fields.push(p.magenta(COMPAT_LABEL));
+  if (ev.flags & ExecFlag.COMPAT) fields.push(p.magenta(ev.flags & ExecFlag.X32 ? '[x32]' : COMPAT_LABEL));
   fields.push(p.yellow(ev.filename ? shellQuote(ev.filename) : '?'));
   const at = execveatText(ev);
   if (at) fields.push(p.dim(at));

@@ -3,7 +3,8 @@
  * sleepable entry programs, compat (32-bit) hooks, scratch buffers per CPU, and the loop variant.
  */
 import { SCRATCH_SLOTS } from '../events/layout.js';
-import type { Choice, CompatChoice, KernelFacts, PlanFacts } from './facts.js';
+import { X32_PREFIXES } from '../kernel/features.js';
+import type { Choice, CompatChoice, KernelFacts, PlanFacts, X32Choice } from './facts.js';
 
 /** how the programs that copy argv/env/fds run their loops: bpf_loop callbacks (5.17+) or unrolled (every kernel) */
 export const LOOP_KINDS = ['bpf_loop', 'unrolled'] as const;
@@ -44,9 +45,38 @@ export function chooseCompat(k: KernelFacts): CompatChoice {
   } else if (k.sym(`${prefix}execve`) === false)
     r = c(false, `${prefix}execve not in ${k.symSource}: compat execs not hookable`);
   else r = c(true, `${abi} programs possible (${config}): hooking ${prefix}execve[at] (optional hooks)`);
-  if (f.arch === 'x86_64' && k.kc('CONFIG_X86_X32_ABI'))
-    r.why += '; x32 ABI is enabled but not hooked: x32 execs only seen at sched_process_exec';
   return r;
+}
+
+/**
+ * x32 hooks (x86_64): where the kernel runs x32 programs this boot and has their execve wrappers. raw_syscalls
+ * needs no hook of its own (it tells x32 by the number's __X32_SYSCALL_BIT); the syscall tracepoints never
+ * see x32 syscalls.
+ */
+export function chooseX32(k: KernelFacts): X32Choice {
+  const f = k.f;
+  const no = (why: string, kernelRuns: boolean | null): X32Choice => ({ ok: false, why, prefix: null, kernelRuns });
+  if (f.arch !== 'x86_64') return no(`${f.arch}: no x32 ABI`, null);
+  const built = k.kc('CONFIG_X86_X32_ABI');
+  if (built === false) return no('CONFIG_X86_X32_ABI is not set: the kernel runs no x32 programs', false);
+  if (f.x32Enabled === false)
+    return no(
+      'x32 ABI built in but off this boot (syscall.x32=N, Debian default): no x32 programs run; boot with syscall.x32=y to trace them',
+      false,
+    );
+  const runs = built === true && f.x32Enabled === true ? true : null;
+  const prefix = X32_PREFIXES.find((p) => k.sym(`${p}execve`) === true) ?? null;
+  if (!prefix)
+    return no(
+      `x32 ${runs ? 'ABI on' : 'ABI state unknown'}, but neither ${X32_PREFIXES.map((p) => `${p}execve`).join(' nor ')} is in ${k.symSource}: x32 execs hooked by raw_syscalls only`,
+      runs,
+    );
+  return {
+    ok: true,
+    why: `x32 programs possible (syscall.x32=y): hooking ${prefix}execve[at] (optional hooks)`,
+    prefix,
+    kernelRuns: runs,
+  };
 }
 
 /**

@@ -21,6 +21,14 @@ export interface CompatChoice extends Choice {
   kernelRuns: boolean | null;
 }
 
+/** x86_64's x32 ABI: its execs go through their own compat wrappers (64-bit registers, 32-bit pointers) */
+export interface X32Choice extends Choice {
+  /** the wrappers' prefix the kernel has (__x64_compat_sys_ or __x32_compat_sys_); null: none */
+  prefix: string | null;
+  /** false: the kernel runs no x32 programs (not built in, or off this boot); null: not x86_64 or unknown */
+  kernelRuns: boolean | null;
+}
+
 /** the questions every choice asks of the kernel */
 export class KernelFacts {
   constructor(readonly f: KernelFeatures) {}
@@ -65,12 +73,21 @@ export class PlanFacts extends KernelFacts {
     f: KernelFeatures,
     readonly sleepable: Choice,
     readonly compat: CompatChoice,
+    readonly x32: X32Choice = { ok: false, why: 'not x86_64', prefix: null, kernelRuns: null },
   ) {
     super(f);
   }
 
   /** a failed compat exec is invisible unless its wrappers are hooked (and the kernel runs 32-bit programs) */
   get compatBlindUnhooked(): string[] {
-    return this.compat.ok || this.compat.kernelRuns === false ? [] : ['failed compat (32-bit) execs'];
+    return [
+      ...(this.compat.ok || this.compat.kernelRuns === false ? [] : ['failed compat (32-bit) execs']),
+      ...this.x32BlindUnhooked,
+    ];
+  }
+
+  /** the same for x32: a failed x32 exec is invisible, a successful one is seen without its entry record */
+  get x32BlindUnhooked(): string[] {
+    return this.x32.ok || this.x32.kernelRuns !== true ? [] : ['failed x32 execs'];
   }
 }

@@ -9,7 +9,15 @@ import { ATTACH_KINDS, ATTACH_METHODS } from '../attach/registry.js';
 import { chooseLifecycle, LIFECYCLE_KINDS, type LifecycleKind } from '../attach/lifecycle.js';
 import type { Candidate, Rejected } from '../attach/method.js';
 import type { KernelFeatures } from '../kernel/features.js';
-import { chooseCompat, chooseLoops, chooseScratch, chooseSleepable, LOOP_KINDS, type LoopKind } from './choices.js';
+import {
+  chooseCompat,
+  chooseX32,
+  chooseLoops,
+  chooseScratch,
+  chooseSleepable,
+  LOOP_KINDS,
+  type LoopKind,
+} from './choices.js';
 import { KernelFacts, PlanFacts } from './facts.js';
 
 export type { Candidate, HookKind, HookSpec, Rejected } from '../attach/method.js';
@@ -45,6 +53,8 @@ export interface LoadPlan {
   loopsWhy: string;
   sleepableWhy: string;
   compatWhy: string;
+  /** x86_64's x32 ABI: hooked, or why not */
+  x32Why: string;
   /** scratch buffers per CPU: 1, or one per program that uses one when programs can be preempted */
   scratchSlots: number;
   scratchWhy: string;
@@ -81,6 +91,7 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
     loopsWhy: '',
     sleepableWhy: '',
     compatWhy: '',
+    x32Why: '',
     scratchSlots: 1,
     scratchWhy: '',
   };
@@ -88,7 +99,8 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
 
   const sleepable = chooseSleepable(k, o.noSleep === true);
   const compat = chooseCompat(k);
-  const facts = new PlanFacts(f, sleepable, compat);
+  const x32 = chooseX32(k);
+  const facts = new PlanFacts(f, sleepable, compat, x32);
   const candidates: Candidate[] = [];
   const rejected: Rejected[] = [];
   const successfulOnly = o.successfulOnly === true;
@@ -122,6 +134,7 @@ export function choosePlan(f: KernelFeatures, o: Overrides = {}): LoadPlan {
     loopsWhy: loops.why,
     sleepableWhy: sleepable.why,
     compatWhy: compat.why,
+    x32Why: x32.why,
     scratchSlots: scratch.slots,
     scratchWhy: scratch.why,
   };

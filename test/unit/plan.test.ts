@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { choosePlan, overridesFromEnv } from '../../src/plan/plan.js';
-import { ia32Emulation, type KernelFeatures } from '../../src/kernel/features.js';
+import { ia32Emulation, x32Enabled, type KernelFeatures } from '../../src/kernel/features.js';
+import { SCRATCH_SLOTS } from '../../src/events/layout.js';
 import { fixture } from '../helpers/paths.js';
 
 function features(name: string): KernelFeatures {
@@ -177,13 +178,18 @@ test('scratch buffers: one per CPU unless programs can be preempted (CONFIG_PREE
     return { ...base, kconfig };
   };
   const pre = choosePlan(withCfg('y'));
-  assert.equal(pre.scratchSlots, 5);
+  assert.equal(pre.scratchSlots, SCRATCH_SLOTS);
+  // a slot for the commit and for every exit program one plan can run (the fentry plan with ia32 and x32)
+  const exits = choosePlan(x32On())
+    .candidates.find((c) => c.id === 'fentry')!
+    .hooks.filter((h) => h.role === 'exit');
+  assert.equal(SCRATCH_SLOTS, new Set(exits.map((h) => h.program)).size + 1);
   assert.match(pre.scratchWhy, /CONFIG_PREEMPTION=y.*per CPU and program/);
   const none = choosePlan(withCfg(undefined));
   assert.equal(none.scratchSlots, 1);
   assert.match(none.scratchWhy, /not set/);
   const unknown = choosePlan({ ...base, kconfigSource: null });
-  assert.equal(unknown.scratchSlots, 5, 'without a kernel config, assume preemption');
+  assert.equal(unknown.scratchSlots, SCRATCH_SLOTS, 'without a kernel config, assume preemption');
 });
 
 test('loops: bpf_loop first where the kernel BTF has it (unrolled as fallback), unrolled only where it does not; version decides for feature sets without the field', () => {
@@ -355,4 +361,81 @@ test('--successful-only keeps the lifecycle override: raw_tp forced, raw_tp trie
   const p = choosePlan(features('host-6.18-firecracker-x86_64'), { successfulOnly: true, lifecycle: 'raw_tp' });
   assert.deepEqual(ids(p), ['lifecycle-only']);
   assert.deepEqual(p.lifecycle, ['raw_tp']);
+});
+
+/** Debian's bookworm generic kernel (CONFIG_X86_X32_ABI=y) booted with syscall.x32=y: its x32 wrappers are __x64_compat_sys_* (seen in the matrix guest's kallsyms) */
+function x32On(prefix = '__x64_compat_sys_'): KernelFeatures {
+  const f = features('matrix-6.1-generic_x86_64_clang14');
+  return {
+    ...f,
+    x32Enabled: true,
+    symbols: { ...f.symbols, [`${prefix}execve`]: true, [`${prefix}execveat`]: true },
+  };
+}
+
+test('x32 on this boot: fentry and kprobe hook the x32 wrappers (optional, never sleepable), raw_syscalls names x32, the tracepoint plan is blind to failed x32 execs', () => {
+  const p = choosePlan(x32On());
+  assert.equal(p.fatal, null);
+  assert.match(p.x32Why, /hooking __x64_compat_sys_execve\[at\]/);
+  const fe = p.candidates.find((c) => c.id === 'fentry')!;
+  const x32 = fe.hooks.filter((h) => h.abi === 'x32');
+  assert.deepEqual(
+    x32.map((h) => [h.program, h.kind, h.target, h.optional]),
+    [
+      ['fentry_x32_execve', 'fentry', '__x64_compat_sys_execve', true],
+      ['fexit_x32_execve', 'fexit', '__x64_compat_sys_execve', true],
+      ['fentry_x32_execveat', 'fentry', '__x64_compat_sys_execveat', true],
+      ['fexit_x32_execveat', 'fexit', '__x64_compat_sys_execveat', true],
+    ],
+  );
+  assert.deepEqual(fe.blind, [], 'hooked: nothing blind');
+  const kp = p.candidates.find((c) => c.id === 'kprobe')!;
+  assert.deepEqual(
+    kp.hooks.filter((h) => h.abi === 'x32').map((h) => [h.program, h.kind, h.target]),
+    [
+      ['kprobe_x32_execve', 'kprobe', '__x64_compat_sys_execve'],
+      ['kretprobe_compat_execve', 'kretprobe', '__x64_compat_sys_execve'],
+      ['kprobe_x32_execveat', 'kprobe', '__x64_compat_sys_execveat'],
+      ['kretprobe_compat_execve', 'kretprobe', '__x64_compat_sys_execveat'],
+    ],
+  );
+  const raw = p.candidates.find((c) => c.id === 'raw_syscalls')!;
+  assert.deepEqual(new Set(raw.hooks.map((h) => h.abi)), new Set(['native+ia32+x32']));
+  assert.match(raw.why, /native and ia32 and x32/);
+  const tp = p.candidates.find((c) => c.id === 'tracepoint')!;
+  assert.ok(
+    tp.blind.some((b) => /^failed x32 execs/.test(b)),
+    tp.blind.join('; '),
+  );
+});
+
+test('x32 wrappers under their older name (__x32_compat_sys_*) are the ones hooked', () => {
+  const p = choosePlan(x32On('__x32_compat_sys_'));
+  const fe = p.candidates.find((c) => c.id === 'fentry')!;
+  assert.deepEqual(
+    fe.hooks.filter((h) => h.abi === 'x32').map((h) => h.target),
+    ['__x32_compat_sys_execve', '__x32_compat_sys_execve', '__x32_compat_sys_execveat', '__x32_compat_sys_execveat'],
+  );
+});
+
+test('x32 built in but off this boot (Debian default), or not built: no x32 hooks, nothing blind, and the reason says how to turn it on', () => {
+  const off = choosePlan({ ...x32On(), x32Enabled: false });
+  assert.match(off.x32Why, /off this boot.*syscall\.x32=y/);
+  for (const c of off.candidates) {
+    assert.ok(!c.hooks.some((h) => h.abi === 'x32'), c.id);
+    assert.ok(!c.blind.some((b) => /x32/.test(b)), c.id);
+  }
+  assert.ok(!off.candidates.find((c) => c.id === 'raw_syscalls')!.hooks.some((h) => h.abi.includes('x32')));
+  const cloud = choosePlan(features('debian-6.1-cloud-amd64'));
+  assert.match(cloud.x32Why, /CONFIG_X86_X32_ABI is not set/);
+  assert.equal(choosePlan(features('matrix-6.1_arm64_clang14')).x32Why, 'aarch64: no x32 ABI');
+});
+
+test('x32Enabled: not built in is false; built in, the syscall.x32 parameter file says (Y/N); no file is unknown', () => {
+  assert.equal(x32Enabled({ CONFIG_BPF: 'y' }, null), false);
+  assert.equal(x32Enabled({}, null), null, 'no kconfig known');
+  const built = { CONFIG_X86_X32_ABI: 'y' };
+  assert.equal(x32Enabled(built, 'Y\n'), true);
+  assert.equal(x32Enabled(built, 'N\n'), false);
+  assert.equal(x32Enabled(built, null), null);
 });
