@@ -30,7 +30,10 @@ test('bench --only/--modes with a name that matches nothing exit 64 naming the k
 });
 
 test('bench --decode-only prints decode, text and JSON rates of the recorded fixture and runs no workload', () => {
-  const r = spawnSync('node', [join(ROOT, 'dist/bench/run.js'), '--decode-only'], { encoding: 'utf8', timeout: 120000 });
+  const r = spawnSync('node', [join(ROOT, 'dist/bench/run.js'), '--decode-only'], {
+    encoding: 'utf8',
+    timeout: 120000,
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /^rep \d/m, 'no repetition started');
   const rates = (JSON.parse(r.stdout) as { eventsPerSec: Record<string, number> }).eventsPerSec;
