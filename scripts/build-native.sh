@@ -15,9 +15,12 @@ echo "build-native: $OUT/execlens-ptrace ($("$CC" --version | head -n1))"
 # The x32 test program (test/root/x32.test.ts), where the compiler can target x32 (x86_64 with Debian's
 # libc6-dev-x32 and libx32gcc-12-dev): not part of the product, a static binary the test runs.
 if [ "$(uname -m)" = x86_64 ] && [ "$CC" = cc ] && [ -z "${NATIVE_LDFLAGS:-}" ]; then
-  if echo 'int main(void){return 0;}' | "$CC" -mx32 -static -x c - -o /dev/null 2>/dev/null; then
+  # the kernel headers' asm/ from the amd64 directory (its unistd.h picks the x32 numbers by __ILP32__):
+  # without gcc-multilib (which conflicts with the cross compilers) -mx32 has no asm/ of its own
+  x32flags=(-mx32 -static -idirafter /usr/include/x86_64-linux-gnu)
+  if printf '#include <sys/syscall.h>\nint main(void){return SYS_execveat;}\n' | "$CC" "${x32flags[@]}" -x c - -o /dev/null 2>/dev/null; then
     mkdir -p build/x32
-    "$CC" -mx32 -static -O2 -Wall -Wextra -o build/x32/x32-exec.tmp test/programs/x32-exec.c
+    "$CC" "${x32flags[@]}" -O2 -Wall -Wextra -o build/x32/x32-exec.tmp test/programs/x32-exec.c
     mv build/x32/x32-exec.tmp build/x32/x32-exec
     echo "build-native: build/x32/x32-exec (x32, static)"
   else

@@ -21,14 +21,22 @@ pkgs=(clang llvm libbpf-dev libbpf1 bpftool python3 file gcc libc6-dev
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
       debootstrap zsh fish man-db)
 pkgs+=(lcov)  # genhtml: the HTML report of npm run coverage (docs/coverage.md)
-# the x32 test program (scripts/build-native.sh, test/root/x32.test.ts): x86_64 only
-[ "$(uname -m)" = x86_64 ] && pkgs+=(libc6-dev-x32 libx32gcc-12-dev)
 need=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need[*]}"
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# the x32 test program (scripts/build-native.sh, test/root/x32.test.ts), x86_64 only, without the packages
+# they recommend: gcc-multilib conflicts with the arm64/riscv64 cross compilers above (apt removes those)
+if [ "$(uname -m)" = x86_64 ]; then
+  x32=()
+  for p in libc6-dev-x32 libx32gcc-12-dev; do dpkg -s "$p" >/dev/null 2>&1 || x32+=("$p"); done
+  if [ ${#x32[@]} -gt 0 ]; then
+    echo "setup: apt-get install --no-install-recommends ${x32[*]}"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${x32[@]}" >/dev/null
+  fi
 fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
