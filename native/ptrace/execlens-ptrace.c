@@ -84,6 +84,9 @@
 #define COMPAT_ARCH AUDIT_ARCH_I386
 #define COMPAT_NR_EXECVE 11
 #define COMPAT_NR_EXECVEAT 358
+/* x32 (arch/x86/entry/syscalls/syscall_64.tbl): the native audit arch, numbers with __X32_SYSCALL_BIT */
+#define X32_NR_EXECVE (0x40000000 + 520)
+#define X32_NR_EXECVEAT (0x40000000 + 545)
 #elif defined(__aarch64__)
 #define NATIVE_ARCH AUDIT_ARCH_AARCH64
 /* AArch32 tasks (CONFIG_COMPAT): the ARM EABI syscall numbers */
@@ -94,6 +97,12 @@
 #define NATIVE_ARCH AUDIT_ARCH_RISCV64
 #else
 #error "unsupported architecture"
+#endif
+#ifndef X32_NR_EXECVE
+/* no x32 here: the filter's x32 checks repeat the native ones (same verdict) */
+#define X32_NR_EXECVE __NR_execve
+#define X32_NR_EXECVEAT __NR_execveat
+#define NO_X32 1
 #endif
 
 static FILE *out;
@@ -717,12 +726,19 @@ static size_t read_proc_block(pid_t pid, const char *name, struct buf *b, uint32
 /* A syscall entry (seccomp or syscall stop). Returns 1 when it is an exec we now follow. */
 static int on_entry(pid_t tid, uint32_t arch, uint64_t nr, const uint64_t *args)
 {
-	int compat = 0, sc = -1;
+	int compat = 0, x32 = 0, sc = -1;
 	if (arch == NATIVE_ARCH) {
 		if (nr == __NR_execve)
 			sc = EL_SYS_EXECVE;
 		else if (nr == __NR_execveat)
 			sc = EL_SYS_EXECVEAT;
+#ifndef NO_X32
+		/* x32: the native registers, 32-bit pointers */
+		else if (nr == X32_NR_EXECVE || nr == X32_NR_EXECVEAT) {
+			sc = nr == X32_NR_EXECVE ? EL_SYS_EXECVE : EL_SYS_EXECVEAT;
+			compat = x32 = 1;
+		}
+#endif
 	}
 #ifdef COMPAT_ARCH
 	else if (arch == COMPAT_ARCH) {
@@ -751,6 +767,8 @@ static int on_entry(pid_t tid, uint32_t arch, uint64_t nr, const uint64_t *args)
 	p->at_flags = sc == EL_SYS_EXECVEAT ? (uint32_t)args[4] : 0;
 	if (compat)
 		p->flags |= EL_EXEC_COMPAT;
+	if (x32)
+		p->flags |= EL_EXEC_X32;
 	proc_comm(tid, p->comm);
 
 	int r = read_str(tid, fn, &p->filename, PATH_MAX);
@@ -864,13 +882,15 @@ static void emit_exit(pid_t pid, int status)
 
 static int install_filter(void)
 {
-	/* 0-4: native execve/execveat; 5-8: compat ones; 9: trace; 10: allow */
+	/* 0-6: native execve/execveat and x32's (the native audit arch); 7-10: compat ones; 11: trace; 12: allow */
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 0, 3),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 0, 5),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 5, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 4, 5),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 7, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 6, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, X32_NR_EXECVE, 5, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, X32_NR_EXECVEAT, 4, 5),
 #ifdef COMPAT_ARCH
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, COMPAT_ARCH, 0, 4),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),

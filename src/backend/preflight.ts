@@ -1,9 +1,10 @@
 /** Checks before loading anything: privileges and the command to run. */
-import { accessSync, constants, readlinkSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { EXIT, ExeclensError } from '../exitcodes.js';
 import type { KernelFeatures } from '../kernel/features.js';
 
+const CAP_SYS_RESOURCE = 24n;
 const CAP_SYS_ADMIN = 21n;
 const CAP_PERFMON = 38n;
 const CAP_BPF = 39n;
@@ -20,11 +21,52 @@ export function missingCapabilities(f: Pick<KernelFeatures, 'euid' | 'capEff'>):
   return missing;
 }
 
-export function checkPrivileges(f: Pick<KernelFeatures, 'euid' | 'capEff'>): void {
+/** RLIMIT_MEMLOCK's soft limit from /proc/self/limits ("Max locked memory"): bytes, Infinity, null if unknown */
+export function memlockLimit(limits: string | null): number | null {
+  const m = /^Max locked memory\s+(\S+)/m.exec(limits ?? '');
+  if (!m) return null;
+  return m[1] === 'unlimited' ? Infinity : Number(m[1]);
+}
+
+export function readLimits(): string | null {
+  try {
+    return readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Before 5.11 ("bpf: memcg-based memory accounting for bpf maps", 5.11) the kernel charges every BPF map to
+ * RLIMIT_MEMLOCK. libbpf raises the limit to infinity first, which takes CAP_SYS_RESOURCE (root has it); with
+ * CAP_BPF/CAP_PERFMON/CAP_SYS_ADMIN alone the limit stays as it is, 64 KiB by default before 5.16, and the
+ * ring map alone is refused with EPERM (seen in the Debian 5.10 matrix cell). What is missing then, or null.
+ */
+export function memlockShortfall(
+  f: Pick<KernelFeatures, 'euid' | 'capEff' | 'version'>,
+  limits: string | null,
+  ringBytes: number,
+): string | null {
+  const [maj, min] = f.version;
+  if (maj > 5 || (maj === 5 && min >= 11)) return null;
+  const eff = f.capEff ? BigInt(`0x${f.capEff}`) : f.euid === 0 ? -1n : 0n;
+  if (eff === -1n || ((eff >> CAP_SYS_RESOURCE) & 1n) === 1n) return null;
+  const limit = memlockLimit(limits);
+  if (limit === null || limit >= ringBytes) return null;
+  return `CAP_SYS_RESOURCE or an RLIMIT_MEMLOCK of at least the ring's ${ringBytes >> 20 || 1} MiB (it is ${Math.round(limit / 1024)} KiB: Linux ${maj}.${min} < 5.11 charges BPF maps to it)`;
+}
+
+export function checkPrivileges(f: Pick<KernelFeatures, 'euid' | 'capEff' | 'version'>, ringBytes: number): void {
   const missing = missingCapabilities(f);
   if (missing.length)
     throw new ExeclensError(
       `the eBPF backend needs root or CAP_SYS_ADMIN (CAP_BPF and CAP_PERFMON alone are not enough; missing ${missing.join(', ')}): run with sudo, or use --backend ptrace`,
+      EXIT.NO_PERMISSION,
+    );
+  const memlock = memlockShortfall(f, readLimits(), ringBytes);
+  if (memlock)
+    throw new ExeclensError(
+      `the eBPF backend needs ${memlock}: run with sudo, grant CAP_SYS_RESOURCE, raise the limit (ulimit -l unlimited; systemd LimitMEMLOCK=infinity), or use --backend ptrace`,
       EXIT.NO_PERMISSION,
     );
 }

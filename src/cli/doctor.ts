@@ -1,11 +1,12 @@
 /** `execlens doctor`: what the kernel offers, the plan and why, every refused attempt. */
 import { bringUp, type BpfUp } from '../backend/ebpf/bringup.js';
-import { missingCapabilities } from '../backend/preflight.js';
+import { memlockShortfall, missingCapabilities, readLimits } from '../backend/preflight.js';
 import { probeKernel } from '../kernel/features.js';
 import type { Overrides } from '../plan/plan.js';
 import type { ProgStats, VerifierStat } from '../backend/ebpf/loader.js';
 import { EXIT } from '../exitcodes.js';
 import { readCapEff } from '../kernel/features.js';
+import { DEFAULT_RING_MIB } from '../pipeline/summary.js';
 import { nativeHelperPath } from '../backend/execspec.js';
 import { existsSync } from 'node:fs';
 import { ATTACH_METHODS } from '../attach/registry.js';
@@ -39,11 +40,15 @@ export interface DoctorReport {
 
 export function doctorReport(overrides: Overrides, opts: { verifierStats?: boolean } = {}): DoctorReport {
   // the effective capabilities, not the uid: CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN without root is enough (as for log)
-  const missing = missingCapabilities({ euid: process.geteuid?.() ?? -1, capEff: readCapEff() });
+  const features = probeKernel('refresh');
+  const caps = missingCapabilities({ euid: process.geteuid?.() ?? -1, capEff: readCapEff() });
+  // what log's default ring would need (doctor's own trial loads use a 1 MiB ring)
+  const memlock = caps.length ? null : memlockShortfall(features, readLimits(), DEFAULT_RING_MIB << 20);
+  const missing = memlock ? [memlock] : caps;
   // without privileges: detection and the plan, no trial loads (the same bring-up path as log's)
   // doctor probes everything again and rewrites this boot's record (src/kernel/facts-cache.ts)
   const up = bringUp({
-    features: probeKernel('refresh'),
+    features,
     overrides,
     filter: true,
     captureEnv: true,

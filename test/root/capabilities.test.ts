@@ -8,17 +8,24 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { execlensForNobody, NOBODY } from '../helpers/nobody.js';
 import { requireRoot } from '../helpers/trace.js';
+import { probeKernel } from '../../src/kernel/features.js';
 
-const CAPS = '+bpf,+perfmon,+sys_admin';
-const asNobodyWithCaps = (args: string[]) =>
+/**
+ * Before 5.11 BPF maps are charged to RLIMIT_MEMLOCK, which only CAP_SYS_RESOURCE lets libbpf raise
+ * (src/backend/preflight.ts, memlockShortfall): there the fourth capability is needed too.
+ */
+const [MAJ, MIN] = probeKernel().version;
+const MEMLOCK_CHARGED = MAJ < 5 || (MAJ === 5 && MIN < 11);
+const CAPS = `+bpf,+perfmon,+sys_admin${MEMLOCK_CHARGED ? ',+sys_resource' : ''}`;
+const asNobodyWithCaps = (args: string[], caps = CAPS) =>
   spawnSync(
     'setpriv',
     [
       `--reuid=${NOBODY}`,
       `--regid=${NOBODY}`,
       '--clear-groups',
-      `--inh-caps=${CAPS}`,
-      `--ambient-caps=${CAPS}`,
+      `--inh-caps=${caps}`,
+      `--ambient-caps=${caps}`,
       execlensForNobody(),
       ...args,
     ],
@@ -31,7 +38,7 @@ const asNobodyWithCaps = (args: string[]) =>
   );
 
 test(
-  'doctor as uid 65534 with ambient CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN: nothing missing, a plan loads, auto would use eBPF (as log does)',
+  'doctor as uid 65534 with ambient CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (and CAP_SYS_RESOURCE before 5.11): nothing missing, a plan loads, auto would use eBPF (as log does)',
   { skip: existsSync('/usr/bin/setpriv') ? false : 'setpriv (util-linux) not installed' },
   (t) => {
     if (!requireRoot(t)) return;
@@ -52,5 +59,55 @@ test(
       /"argv":\["\/bin\/true","caps"\]/,
       'log traces with eBPF under the same capabilities (events on stderr)',
     );
+  },
+);
+
+test(
+  'before 5.11, as uid 65534 with CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN but a 64 KiB memlock limit: doctor names CAP_SYS_RESOURCE or RLIMIT_MEMLOCK and exits 77, log --backend ebpf the same, log falls back to ptrace',
+  {
+    skip: !existsSync('/usr/bin/setpriv')
+      ? 'setpriv (util-linux) not installed'
+      : !MEMLOCK_CHARGED
+        ? `Linux ${MAJ}.${MIN} charges BPF maps to the memory cgroup (5.11+), not to RLIMIT_MEMLOCK`
+        : false,
+  },
+  (t) => {
+    if (!requireRoot(t)) return;
+    const three = '+bpf,+perfmon,+sys_admin';
+    // prlimit: the limit the kernel gives a process before 5.16 (MLOCK_LIMIT), whatever this shell has
+    const run = (args: string[]) =>
+      spawnSync(
+        'prlimit',
+        [
+          '--memlock=65536:65536',
+          'setpriv',
+          `--reuid=${NOBODY}`,
+          `--regid=${NOBODY}`,
+          '--clear-groups',
+          `--inh-caps=${three}`,
+          `--ambient-caps=${three}`,
+          execlensForNobody(),
+          ...args,
+        ],
+        {
+          encoding: 'utf8',
+          cwd: '/',
+          env: { PATH: '/usr/bin:/bin', HOME: '/' },
+          timeout: 120000,
+        },
+      );
+    const d = run(['doctor']);
+    assert.equal(d.status, 77, d.stdout + d.stderr);
+    assert.match(
+      d.stdout,
+      /MISSING CAP_SYS_RESOURCE or an RLIMIT_MEMLOCK of at least the ring's 32 MiB \(it is 64 KiB/,
+    );
+    const l = run(['log', '--backend', 'ebpf', '--', '/bin/true']);
+    assert.equal(l.status, 77, l.stderr);
+    assert.match(l.stderr, /CAP_SYS_RESOURCE or an RLIMIT_MEMLOCK/);
+    const auto = run(['log', '--json', '--', '/bin/true', 'fell-back']);
+    assert.equal(auto.status, 0, auto.stderr);
+    assert.match(auto.stderr, /falling back to ptrace/);
+    assert.match(auto.stderr, /"argv":\["\/bin\/true","fell-back"\]/);
   },
 );

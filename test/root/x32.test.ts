@@ -40,15 +40,23 @@ test('doctor on a kernel that runs x32 programs names the x32 wrappers it hooks'
   );
 });
 
-for (const attach of [null, 'raw_syscalls', 'kprobe'] as const) {
+/** how each run traces: the default plan, each plan forced, and the ptrace backend (its seccomp filter) */
+const MODES = [
+  { name: 'default plan', extra: [] },
+  { name: '--attach raw_syscalls', extra: ['--attach', 'raw_syscalls'] },
+  { name: '--attach kprobe', extra: ['--attach', 'kprobe'] },
+  { name: 'ptrace backend', extra: ['--backend', 'ptrace'] },
+];
+
+for (const mode of MODES) {
   for (const syscall of ['execve', 'execveat'] as const) {
     test(
-      `an x32 program's failed ${syscall} is reported (ENOENT, argv, compat, X32) and its successful one has its entry record${attach ? ` (--attach ${attach})` : ' (default plan)'}`,
-      { skip: skip || (attach === 'kprobe' && !KPROBES ? 'CONFIG_KPROBES is not set here' : false) },
+      `an x32 program's failed ${syscall} is reported (ENOENT, argv, compat, X32) and its successful one has its entry record (${mode.name})`,
+      { skip: skip || (mode.name.includes('kprobe') && !KPROBES ? 'CONFIG_KPROBES is not set here' : false) },
       (t) => {
         if (!requireRoot(t)) return;
         const args = [...(syscall === 'execveat' ? ['-at'] : []), '/bin/true', 'x32-arg', 'two words'];
-        const r = trace([X32_BIN, ...args], { extra: attach ? ['--attach', attach] : [] });
+        const r = trace([X32_BIN, ...args], { extra: mode.extra });
         assert.equal(r.code, 0, r.stderr);
         const seen = JSON.stringify(r.execs.map((e) => [e.filename, e.errno, e.syscall, e.flags]));
         const failed = r.execs.find((e) => e.filename === '/nonexistent/x32');

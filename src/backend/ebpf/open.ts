@@ -47,7 +47,7 @@ function explain(up: BpfUp, say: (line: string) => void): void {
 /** the source, or an ExeclensError saying why eBPF cannot trace here (69 refused, 77 privileges, 78 kernel) */
 export function openEbpf(o: EbpfOpenOptions): TraceSource {
   const features = probeKernel('use');
-  checkPrivileges(features);
+  checkPrivileges(features, o.ringBytes);
   if (!o.systemWide) checkPidNamespace(readPidNamespace());
   const sel = o.select ?? {};
   const up = bringUp({
