@@ -16,7 +16,8 @@ export interface KernelBranch {
 }
 
 /** the program names of every copying program that has a bpf_loop twin (the unrolled one is the bare name) */
-const UNROLLED = /^(fexit|kretprobe|tp_exit|raw_sys_exit|btf_sched_exec|raw_sched_exec|fexit_compat|kretprobe_compat)(_\w+)?(?<!_loop)$/;
+const UNROLLED =
+  /^(fexit|kretprobe|tp_exit|raw_sys_exit|btf_sched_exec|raw_sched_exec|fexit_compat|kretprobe_compat|fexit_x32)(_\w+)?(?<!_loop)$/;
 
 export const KERNEL_BRANCHES: readonly KernelBranch[] = [
   { id: 'fentry', what: 'fentry entry (5.5; x86_64 5.5, arm64 6.0)', fn: /^fentry_execve(at)?$/ },
@@ -30,6 +31,9 @@ export const KERNEL_BRANCHES: readonly KernelBranch[] = [
   { id: 'compat-entry', what: 'ia32/AArch32 exec entry (fentry or kprobe on the compat wrapper)', fn: /^(fentry|kprobe)_compat_execve(at)?$/ },
   { id: 'compat-exit', what: 'ia32/AArch32 exec exit (fexit or kretprobe)', fn: /^(fexit|kretprobe)_compat_execve(at)?(_loop)?$/ },
   { id: 'compat-args', what: 'compat argument reading (32-bit pointers)', fn: /^compat_execve(at)?$/ },
+  { id: 'x32-entry', what: 'x32 exec entry (fentry or kprobe on the x32 wrapper)', fn: /^(fentry|kprobe)_x32_execve(at)?$/ },
+  { id: 'x32-exit', what: 'x32 exec exit (fexit)', fn: /^fexit_x32_execve(at)?(_loop)?$/ },
+  { id: 'x32-args', what: 'x32 argument reading (native registers, 32-bit pointers; raw_syscalls by number too)', fn: /^x32_execve(at)?$/ },
   { id: 'tp_btf', what: 'sched_process_* as tp_btf (5.5)', fn: /^btf_sched_(exec|fork|exit)(_loop)?$/ },
   { id: 'raw_tp', what: 'sched_process_* as raw_tp', fn: /^raw_sched_(exec|fork|exit)(_loop)?$/ },
   { id: 'bpf_loop', what: 'bpf_loop twins of the copying programs (5.17)', fn: /_loop$/ },
