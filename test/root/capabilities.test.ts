@@ -63,7 +63,7 @@ test(
 );
 
 test(
-  'before 5.11, as uid 65534 with CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN but a 64 KiB memlock limit: doctor names CAP_SYS_RESOURCE or RLIMIT_MEMLOCK and exits 77, log --backend ebpf the same, log falls back to ptrace',
+  'before 5.11, as uid 65534 with CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN but a 64 KiB memlock limit: doctor names CAP_SYS_RESOURCE or RLIMIT_MEMLOCK and exits 77, log (ebpf, the default) the same, --backend auto falls back to ptrace',
   {
     skip: !existsSync('/usr/bin/setpriv')
       ? 'setpriv (util-linux) not installed'
@@ -102,10 +102,10 @@ test(
       d.stdout,
       /MISSING CAP_SYS_RESOURCE or an RLIMIT_MEMLOCK of at least the ring's 32 MiB \(it is 64 KiB/,
     );
-    const l = run(['log', '--backend', 'ebpf', '--', '/bin/true']);
+    const l = run(['log', '--', '/bin/true']);
     assert.equal(l.status, 77, l.stderr);
     assert.match(l.stderr, /CAP_SYS_RESOURCE or an RLIMIT_MEMLOCK/);
-    const auto = run(['log', '--json', '--', '/bin/true', 'fell-back']);
+    const auto = run(['log', '--backend', 'auto', '--json', '--', '/bin/true', 'fell-back']);
     assert.equal(auto.status, 0, auto.stderr);
     assert.match(auto.stderr, /falling back to ptrace/);
     assert.match(auto.stderr, /"argv":\["\/bin\/true","fell-back"\]/);
