@@ -58,6 +58,10 @@ static __always_inline int exec_enter(__u32 syscall, __s32 at_fd, const char *fi
 		}
 	}
 
+	/* where a failed exec's strings could be unreadable at exit: their pages faulted in now */
+	fault_in_strs(argv, !compat);
+	fault_in_strs(envp, !compat);
+
 	if (bpf_map_update_elem(&stashes, &tid, &st, BPF_ANY))
 		stat_inc(EL_ST_STASH_FULL);
 	return 0;

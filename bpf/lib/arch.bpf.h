@@ -11,6 +11,8 @@
  *   ARCH_TS_COMPAT         x86's thread_info.status bit set during an ia32 syscall
  *   COMPAT_TASK_SIZE_MAX   elsewhere: the largest address space of a 32-bit image
  *   ARCH_PAGE_SIZE         the user page size (fault_in_str touches the next page)
+ *   ARCH_OLD_PTES_FAULT    a forked child's "old" page-table entries fault on first access (no hardware
+ *                          accessed bit): BPF's non-faulting reads fail on the caller's untouched pages
  *   PT_REGS_PARM1_CORE_SYSCALL   overridden where libbpf 1.1 reads the wrong register
  */
 #ifndef EXECLENS_ARCH_BPF_H
@@ -49,6 +51,8 @@
 #elif defined(__TARGET_ARCH_arm64)
 
 #define ARCH_HAS_COMPAT 1
+/* arm64 without FEAT_HAFDBS sets the access flag by a fault */
+#define ARCH_OLD_PTES_FAULT 1
 /* AArch32 syscall ABI: r0..r4 arrive in x0..x4; pointers are 32-bit */
 #define COMPAT_SYM(sc) "__arm64_compat_sys_" sc
 #define COMPAT_ARG0(regs) ((__u64)(__u32)BPF_CORE_READ(regs, regs[0]))
@@ -64,6 +68,8 @@
 
 #elif defined(__TARGET_ARCH_riscv)
 
+/* riscv64 with Svade (the accessed bit set by a page fault): seen in a 7.2 guest */
+#define ARCH_OLD_PTES_FAULT 1
 #define NR_EXECVE 221
 #define NR_EXECVEAT 281
 #define SYSCALL_NR(regs) ((long)BPF_CORE_READ(regs, a7))

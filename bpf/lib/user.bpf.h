@@ -53,4 +53,26 @@ static __always_inline long read_uptr(__u64 *out, __u64 arr, __u32 i, bool compa
 	return read_user(out, sizeof(*out), (const void *)(arr + (__u64)i * 8), may_sleep);
 }
 
+/*
+ * Fault in the pages of the strings of a native argv or envp (sleepable entry programs, on arches whose old
+ * page-table entries fault: compiled out elsewhere). A failed exec's strings are read from the caller at
+ * syscall exit by a program that cannot sleep; without this, on riscv64 the strings on pages the child had
+ * not touched since its fork came out unreadable (ARGV_FAULT/ENV_FAULT, the 7.2 parity test). The first
+ * STR_ARRAY_MAX strings, as many as the exit reads; a string longer than a page keeps only its first pages.
+ */
+static __always_inline void fault_in_strs(__u64 arr, bool may_sleep)
+{
+#ifdef ARCH_OLD_PTES_FAULT
+	if (!(may_sleep && cfg_sleepable) || !arr)
+		return;
+	for (__u32 i = 0; i < STR_ARRAY_MAX; i++) {
+		__u64 p = 0;
+
+		if (read_uptr(&p, arr, i, false, true) || !p)
+			break;
+		fault_in_str((const void *)p, true);
+	}
+#endif
+}
+
 #endif
