@@ -35,20 +35,21 @@ static __always_inline int compat_execveat(struct pt_regs *regs)
 #endif
 
 #ifdef ARCH_HAS_X32
-/* x32: the native registers (the 64-bit syscall convention), 32-bit pointers in argv/envp */
+/*
+ * x32: the native registers (the 64-bit syscall convention) at full width — the x32 stubs take filename, argv
+ * and envp as unsigned long (SC_X86_64_REGS_TO_ARGS) — and 32-bit pointers inside argv/envp (compat_uptr_t)
+ */
 static __always_inline int x32_execve(struct pt_regs *regs)
 {
-	return exec_enter(EL_SYS_EXECVE, EL_AT_FDCWD, (const char *)(__u64)(__u32)PT_REGS_PARM1_CORE_SYSCALL(regs),
-			  (__u32)PT_REGS_PARM2_CORE_SYSCALL(regs), (__u32)PT_REGS_PARM3_CORE_SYSCALL(regs), 0,
-			  EL_ABI_X32);
+	return exec_enter(EL_SYS_EXECVE, EL_AT_FDCWD, (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
+			  PT_REGS_PARM2_CORE_SYSCALL(regs), PT_REGS_PARM3_CORE_SYSCALL(regs), 0, EL_ABI_X32);
 }
 
 static __always_inline int x32_execveat(struct pt_regs *regs)
 {
 	return exec_enter(EL_SYS_EXECVEAT, (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs),
-			  (const char *)(__u64)(__u32)PT_REGS_PARM2_CORE_SYSCALL(regs),
-			  (__u32)PT_REGS_PARM3_CORE_SYSCALL(regs), (__u32)PT_REGS_PARM4_CORE_SYSCALL(regs),
-			  PT_REGS_PARM5_CORE_SYSCALL(regs), EL_ABI_X32);
+			  (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), PT_REGS_PARM3_CORE_SYSCALL(regs),
+			  PT_REGS_PARM4_CORE_SYSCALL(regs), PT_REGS_PARM5_CORE_SYSCALL(regs), EL_ABI_X32);
 }
 #endif
 

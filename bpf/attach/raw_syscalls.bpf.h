@@ -27,15 +27,15 @@ int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long id)
 {
 	if (!is_exec_nr(id))
 		return 0;
-#ifdef ARCH_HAS_X32
-	/* an x32 number is no other ABI's (the bit is set): no need to ask the task */
-	if (id == NR_X32_EXECVE)
-		return x32_execve(regs);
-	if (id == NR_X32_EXECVEAT)
-		return x32_execveat(regs);
-#endif
 	/* a compat number is another syscall natively (ia32 11 is munmap on x86_64): the ABI decides */
 	bool compat = task_compat(cur_task());
+#ifdef ARCH_HAS_X32
+	/* an x32 number from a 64-bit task (an ia32 int 0x80 with that number reaches here too, and gets ENOSYS) */
+	if (!compat && id == NR_X32_EXECVE)
+		return x32_execve(regs);
+	if (!compat && id == NR_X32_EXECVEAT)
+		return x32_execveat(regs);
+#endif
 #ifdef ARCH_HAS_COMPAT
 	if (compat)
 		return id == NR_COMPAT_EXECVE ? compat_execve(regs) :

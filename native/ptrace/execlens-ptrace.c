@@ -751,7 +751,8 @@ static int on_entry(pid_t tid, uint32_t arch, uint64_t nr, const uint64_t *args)
 #endif
 	if (sc < 0)
 		return 0;
-	uint64_t mask = compat ? 0xffffffffull : ~0ull;
+	/* ia32 registers are 32-bit; x32's are the native ones at full width (its arrays hold 32-bit pointers) */
+	uint64_t mask = compat && !x32 ? 0xffffffffull : ~0ull;
 	uint64_t fn = (sc == EL_SYS_EXECVE ? args[0] : args[1]) & mask;
 	uint64_t argv = (sc == EL_SYS_EXECVE ? args[1] : args[2]) & mask;
 	uint64_t envp = (sc == EL_SYS_EXECVE ? args[2] : args[3]) & mask;

@@ -19,7 +19,7 @@ export interface HookSpec {
   syscall: 'execve' | 'execveat' | 'any';
   /** ia32: x86_64's 32-bit ABI; aarch32: arm64's; x32: x86_64's ILP32 ABI; native+…: one program for all,
    * told apart by ABI (and x32 by its syscall numbers) */
-  abi: 'native' | 'ia32' | 'aarch32' | 'x32' | 'native+ia32' | 'native+aarch32' | 'native+ia32+x32';
+  abi: 'native' | 'ia32' | 'aarch32' | 'x32' | 'native+ia32' | 'native+aarch32' | 'native+x32' | 'native+ia32+x32';
   /** kernel function (fentry target / kprobe symbol); tracepoints: category/name */
   target: string;
   /** a failure to load/attach drops the hook (recorded) instead of the candidate */

@@ -21,7 +21,8 @@ export const rawSyscalls: AttachMethod = {
     const c = facts.compat;
     const withCompat = c.abi && c.kernelRuns !== false ? (`native+${c.abi}` as const) : ('native' as const);
     // x32 by number (bpf/attach/raw_syscalls.bpf.h): named where the kernel runs x32 programs
-    const abi = withCompat === 'native+ia32' && facts.x32.kernelRuns === true ? 'native+ia32+x32' : withCompat;
+    const abi =
+      facts.x32.kernelRuns === true ? (withCompat === 'native+ia32' ? 'native+ia32+x32' : 'native+x32') : withCompat;
     return {
       rejected: [],
       candidates: [

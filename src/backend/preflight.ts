@@ -21,11 +21,12 @@ export function missingCapabilities(f: Pick<KernelFeatures, 'euid' | 'capEff'>):
   return missing;
 }
 
-/** RLIMIT_MEMLOCK's soft limit from /proc/self/limits ("Max locked memory"): bytes, Infinity, null if unknown */
-export function memlockLimit(limits: string | null): number | null {
-  const m = /^Max locked memory\s+(\S+)/m.exec(limits ?? '');
+/** RLIMIT_MEMLOCK from /proc/self/limits ("Max locked memory"): soft and hard, bytes or Infinity; null if unknown */
+export function memlockLimits(limits: string | null): { soft: number; hard: number } | null {
+  const m = /^Max locked memory\s+(\S+)\s+(\S+)/m.exec(limits ?? '');
   if (!m) return null;
-  return m[1] === 'unlimited' ? Infinity : Number(m[1]);
+  const n = (v: string) => (v === 'unlimited' ? Infinity : Number(v));
+  return { soft: n(m[1]!), hard: n(m[2]!) };
 }
 
 export function readLimits(): string | null {
@@ -37,26 +38,48 @@ export function readLimits(): string | null {
 }
 
 /**
- * Before 5.11 ("bpf: memcg-based memory accounting for bpf maps", 5.11) the kernel charges every BPF map to
- * RLIMIT_MEMLOCK. libbpf raises the limit to infinity first, which takes CAP_SYS_RESOURCE (root has it); with
- * CAP_BPF/CAP_PERFMON/CAP_SYS_ADMIN alone the limit stays as it is, 64 KiB by default before 5.16, and the
- * ring map alone is refused with EPERM (seen in the Debian 5.10 matrix cell). What is missing then, or null.
+ * What the maps of one trace lock, roughly: the ring, then the traced-pid hash (~5 MiB) and the stash LRU
+ * (~3 MiB) whatever the machine, and the per-CPU scratch buffers (up to 7 × 66 KiB per CPU; bpftool map show
+ * on the 6.18 host: 33.7 MB ring, 5.2 MB traced, 3.0 MB stashes, 0.9 MB scratch for 2 CPUs).
  */
+export function memlockNeeded(ringBytes: number, cpus: number): number {
+  return ringBytes + (9 << 20) + cpus * (512 << 10);
+}
+
+/**
+ * Before 5.11 ("bpf: memcg-based memory accounting for bpf maps") the kernel charges every BPF map to
+ * RLIMIT_MEMLOCK. libbpf first sets it to unlimited (soft and hard), which needs CAP_SYS_RESOURCE unless the
+ * hard limit is unlimited already; without it the limit stays as it is — 64 KiB by default before 5.16 — and
+ * the ring map is refused with EPERM (seen in the Debian 5.10 matrix cell, as uid 65534 with CAP_BPF,
+ * CAP_PERFMON and CAP_SYS_ADMIN). Whether the kernel charges the limit: bpfMemcg (the helper of the same
+ * release libbpf's own probe looks for), else the version. What is missing, or null.
+ */
+/** what lets libbpf lift the limit itself */
+export const MEMLOCK_CAP = 'CAP_SYS_RESOURCE (with which libbpf raises the limit)';
+
 export function memlockShortfall(
-  f: Pick<KernelFeatures, 'euid' | 'capEff' | 'version'>,
+  f: Pick<KernelFeatures, 'euid' | 'capEff' | 'version' | 'bpfMemcg' | 'possibleCpus'>,
   limits: string | null,
   ringBytes: number,
 ): string | null {
   const [maj, min] = f.version;
-  if (maj > 5 || (maj === 5 && min >= 11)) return null;
+  const memcg = f.bpfMemcg ?? (maj > 5 || (maj === 5 && min >= 11));
+  if (memcg) return null;
   const eff = f.capEff ? BigInt(`0x${f.capEff}`) : f.euid === 0 ? -1n : 0n;
   if (eff === -1n || ((eff >> CAP_SYS_RESOURCE) & 1n) === 1n) return null;
-  const limit = memlockLimit(limits);
-  if (limit === null || limit >= ringBytes) return null;
-  return `CAP_SYS_RESOURCE or an RLIMIT_MEMLOCK of at least the ring's ${ringBytes >> 20 || 1} MiB (it is ${Math.round(limit / 1024)} KiB: Linux ${maj}.${min} < 5.11 charges BPF maps to it)`;
+  const l = memlockLimits(limits);
+  // libbpf raises the soft limit to an unlimited hard one without any capability
+  if (!l || l.hard === Infinity) return null;
+  const need = memlockNeeded(ringBytes, f.possibleCpus);
+  if (l.soft >= need) return null;
+  const kib = (b: number) => `${Math.round(b / 1024)} KiB`;
+  return `an RLIMIT_MEMLOCK of about ${Math.ceil(need / (1 << 20))} MiB (the ${ringBytes >> 20 || 1} MiB ring and the other maps; it is ${kib(l.soft)}, hard ${kib(l.hard)}: Linux ${maj}.${min} charges BPF maps to it, before 5.11)`;
 }
 
-export function checkPrivileges(f: Pick<KernelFeatures, 'euid' | 'capEff' | 'version'>, ringBytes: number): void {
+export function checkPrivileges(
+  f: Pick<KernelFeatures, 'euid' | 'capEff' | 'version' | 'bpfMemcg' | 'possibleCpus'>,
+  ringBytes: number,
+): void {
   const missing = missingCapabilities(f);
   if (missing.length)
     throw new ExeclensError(
@@ -66,7 +89,7 @@ export function checkPrivileges(f: Pick<KernelFeatures, 'euid' | 'capEff' | 'ver
   const memlock = memlockShortfall(f, readLimits(), ringBytes);
   if (memlock)
     throw new ExeclensError(
-      `the eBPF backend needs ${memlock}: run with sudo, grant CAP_SYS_RESOURCE, raise the limit (ulimit -l unlimited; systemd LimitMEMLOCK=infinity), or use --backend ptrace`,
+      `the eBPF backend needs ${MEMLOCK_CAP} or ${memlock}: run with sudo, grant CAP_SYS_RESOURCE, raise the limit (ulimit -l unlimited; systemd LimitMEMLOCK=infinity), or use --backend ptrace`,
       EXIT.NO_PERMISSION,
     );
 }

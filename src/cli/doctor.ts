@@ -1,6 +1,6 @@
 /** `execlens doctor`: what the kernel offers, the plan and why, every refused attempt. */
 import { bringUp, type BpfUp } from '../backend/ebpf/bringup.js';
-import { memlockShortfall, missingCapabilities, readLimits } from '../backend/preflight.js';
+import { MEMLOCK_CAP, memlockShortfall, missingCapabilities, readLimits } from '../backend/preflight.js';
 import { probeKernel } from '../kernel/features.js';
 import type { Overrides } from '../plan/plan.js';
 import type { ProgStats, VerifierStat } from '../backend/ebpf/loader.js';
@@ -31,6 +31,8 @@ export interface DoctorReport {
   } | null;
   programs: ProgStats[];
   missingCapabilities: string[];
+  /** before 5.11, without CAP_SYS_RESOURCE: what RLIMIT_MEMLOCK log's default ring needs (null: enough, or charged elsewhere) */
+  memlock: string | null;
   objectPath: string;
   /** what `log --backend auto` would use here, and why */
   backend: { auto: 'ebpf' | 'ptrace'; why: string; ptraceHelper: string | null };
@@ -44,7 +46,7 @@ export function doctorReport(overrides: Overrides, opts: { verifierStats?: boole
   const caps = missingCapabilities({ euid: process.geteuid?.() ?? -1, capEff: readCapEff() });
   // what log's default ring would need (doctor's own trial loads use a 1 MiB ring)
   const memlock = caps.length ? null : memlockShortfall(features, readLimits(), DEFAULT_RING_MIB << 20);
-  const missing = memlock ? [memlock] : caps;
+  const missing = memlock ? ['CAP_SYS_RESOURCE'] : caps;
   // without privileges: detection and the plan, no trial loads (the same bring-up path as log's)
   // doctor probes everything again and rewrites this boot's record (src/kernel/facts-cache.ts)
   const up = bringUp({
@@ -81,6 +83,7 @@ export function doctorReport(overrides: Overrides, opts: { verifierStats?: boole
       : null,
     programs: t ? t.progStats() : [],
     missingCapabilities: missing,
+    memlock,
     objectPath: up.objectPath,
     backend: autoBackend(missing, t !== undefined),
     verifier: up.verifier ?? null,
@@ -137,7 +140,7 @@ export function formatDoctor(r: DoctorReport): string {
     `JIT         bpf_jit_enable=${f.jit ?? '?'}; unprivileged_bpf_disabled=${f.unprivilegedBpfDisabled ?? '?'}; lockdown=${f.lockdown ?? '?'}`,
   );
   L.push(
-    `privileges  euid ${f.euid}, CapEff ${f.capEff ?? '?'}${r.missingCapabilities.length ? `; MISSING ${r.missingCapabilities.join(', ')}` : ''}`,
+    `privileges  euid ${f.euid}, CapEff ${f.capEff ?? '?'}${r.missingCapabilities.length ? `; MISSING ${r.memlock ? `${MEMLOCK_CAP} or ${r.memlock}` : r.missingCapabilities.join(', ')}` : ''}`,
   );
   if (f.symbols)
     L.push(

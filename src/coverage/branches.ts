@@ -32,7 +32,7 @@ export const KERNEL_BRANCHES: readonly KernelBranch[] = [
   { id: 'compat-exit', what: 'ia32/AArch32 exec exit (fexit or kretprobe)', fn: /^(fexit|kretprobe)_compat_execve(at)?(_loop)?$/ },
   { id: 'compat-args', what: 'compat argument reading (32-bit pointers)', fn: /^compat_execve(at)?$/ },
   { id: 'x32-entry', what: 'x32 exec entry (fentry or kprobe on the x32 wrapper)', fn: /^(fentry|kprobe)_x32_execve(at)?$/ },
-  { id: 'x32-exit', what: 'x32 exec exit (fexit)', fn: /^fexit_x32_execve(at)?(_loop)?$/ },
+  { id: 'x32-exit', what: 'x32 exec exit (fexit; the kretprobe exit is compat-exit\'s program)', fn: /^fexit_x32_execve(at)?(_loop)?$/ },
   { id: 'x32-args', what: 'x32 argument reading (native registers, 32-bit pointers; raw_syscalls by number too)', fn: /^x32_execve(at)?$/ },
   { id: 'tp_btf', what: 'sched_process_* as tp_btf (5.5)', fn: /^btf_sched_(exec|fork|exit)(_loop)?$/ },
   { id: 'raw_tp', what: 'sched_process_* as raw_tp', fn: /^raw_sched_(exec|fork|exit)(_loop)?$/ },

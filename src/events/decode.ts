@@ -232,9 +232,11 @@ export function decodeRecord(rec: Uint8Array): RawRecord | null {
   }
 }
 
-/** Bytes up to the first NUL (a copy). */
+/**
+ * Bytes up to the first NUL, as a view of b, not a copy: every caller passes a chunk's data, which
+ * decodeChunk copied out of the ring already (an exact-length copy: the view keeps nothing more alive).
+ */
 export function cstr(b: Uint8Array): Buffer {
-  // a view, not a copy: every caller passes a chunk's data, which decodeChunk copied out of the ring already
   let i = 0;
   while (i < b.length && b[i] !== 0) i++;
   return Buffer.from(b.buffer, b.byteOffset, i);

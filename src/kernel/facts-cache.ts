@@ -11,7 +11,10 @@ import { dirname } from 'node:path';
 import { VERSION } from '../version.js';
 import type { KernelFeatures } from './features.js';
 
-export type SlowFacts = Pick<KernelFeatures, 'kconfigSource' | 'kconfig' | 'symbols' | 'symbolsSource' | 'bpfLoop'>;
+export type SlowFacts = Pick<
+  KernelFeatures,
+  'kconfigSource' | 'kconfig' | 'symbols' | 'symbolsSource' | 'bpfLoop' | 'bpfMemcg'
+>;
 
 /** EXECLENS_FACTS_CACHE: another file (tests use their own) */
 export const FACTS_PATH = process.env.EXECLENS_FACTS_CACHE ?? '/run/execlens/kernel-facts.json';

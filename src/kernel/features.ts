@@ -35,6 +35,8 @@ export const KCONFIG_KEYS = [
   'CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS',
   'CONFIG_IA32_EMULATION',
   'CONFIG_X86_X32_ABI',
+  // its name before 5.18 (83a44a4f47ad renamed it)
+  'CONFIG_X86_X32',
   'CONFIG_COMPAT',
   'CONFIG_BPF_LSM',
   'CONFIG_ARCH_HAS_SYSCALL_WRAPPER',
@@ -96,6 +98,11 @@ export interface KernelFeatures {
   symbolsSource?: 'btf' | 'btf+kallsyms' | 'kallsyms' | null;
   /** the bpf_loop helper (5.17+) is in the kernel's BTF; null/absent: unknown (no BTF, or a feature set recorded before this field) */
   bpfLoop?: boolean | null;
+  /**
+   * BPF maps are charged to the memory cgroup, not to RLIMIT_MEMLOCK (5.11): the bpf_ktime_get_coarse_ns helper
+   * of the same release is in the kernel's BTF, the proxy libbpf's own probe uses. null/absent: unknown.
+   */
+  bpfMemcg?: boolean | null;
   tracefs: string | null;
   bpffs: boolean;
   /** syscall tracepoints present in tracefs (null: tracefs not available) */
@@ -180,15 +187,17 @@ export function lookupSymbols(
   arch: string,
   kprobesPossible: boolean,
   compatPossible: boolean,
-): Pick<KernelFeatures, 'symbols' | 'symbolsSource' | 'bpfLoop'> {
+): Pick<KernelFeatures, 'symbols' | 'symbolsSource' | 'bpfLoop' | 'bpfMemcg'> {
   const names = candidateSymbols(arch);
   let fromBtf: Record<string, boolean> | null = null;
   let bpfLoop: boolean | null = null;
+  let bpfMemcg: boolean | null = null;
   try {
     // the bpf_loop helper's implementation is a FUNC in BTF like any other kernel function
-    const all = btfFuncNames(readFileSync(VMLINUX_BTF), [...names, 'bpf_loop']);
+    const all = btfFuncNames(readFileSync(VMLINUX_BTF), [...names, 'bpf_loop', 'bpf_ktime_get_coarse_ns']);
     if (all) {
       bpfLoop = all.bpf_loop === true;
+      bpfMemcg = all.bpf_ktime_get_coarse_ns === true;
       fromBtf = Object.fromEntries(names.map((n) => [n, all[n] === true]));
     }
   } catch {
@@ -196,18 +205,19 @@ export function lookupSymbols(
   }
   if (!fromBtf) {
     const ks = readKallsyms(names);
-    return { symbols: ks, symbolsSource: ks ? 'kallsyms' : null, bpfLoop };
+    return { symbols: ks, symbolsSource: ks ? 'kallsyms' : null, bpfLoop, bpfMemcg };
   }
   const btf = fromBtf;
   const p = syscallPrefix(arch);
   const needed = [`${p}sys_execve`, `${p}sys_execveat`, ...(compatPossible ? compatSymbols(arch) : [])];
-  if (!kprobesPossible || needed.every((n) => btf[n])) return { symbols: btf, symbolsSource: 'btf', bpfLoop };
+  if (!kprobesPossible || needed.every((n) => btf[n])) return { symbols: btf, symbolsSource: 'btf', bpfLoop, bpfMemcg };
   const ks = readKallsyms(names);
-  if (!ks) return { symbols: btf, symbolsSource: 'btf', bpfLoop };
+  if (!ks) return { symbols: btf, symbolsSource: 'btf', bpfLoop, bpfMemcg };
   return {
     symbols: Object.fromEntries(names.map((n) => [n, btf[n] === true || ks[n] === true])),
     symbolsSource: 'btf+kallsyms',
     bpfLoop,
+    bpfMemcg,
   };
 }
 
@@ -313,11 +323,16 @@ export function ia32Emulation(kconfig: Record<string, string>, cmdline: string |
   return kconfig.CONFIG_IA32_EMULATION_DEFAULT_DISABLED !== 'y';
 }
 
-/** x32 on this boot: built in (kconfig), then the syscall.x32 parameter's file (Y/N), absent without x32 */
+/**
+ * x32 on this boot. Debian's kernels carry a patch (never upstream) that builds x32 in but off unless
+ * booted with syscall.x32=y, and shows the state in /sys/module/syscall/parameters/x32 (Y/N): where that file
+ * is, it decides (and says x32 is built in). Without it, x32 is on wherever it is built in: CONFIG_X86_X32_ABI,
+ * CONFIG_X86_X32 before 5.18.
+ */
 export function x32Enabled(kconfig: Record<string, string>, param: string | null): boolean | null {
-  if (kconfig.CONFIG_X86_X32_ABI === undefined) return Object.keys(kconfig).length ? false : null;
-  if (param === null) return null;
-  return /^[Y1]/i.test(param.trim());
+  if (param !== null) return /^[Y1]/i.test(param.trim());
+  if (!Object.keys(kconfig).length) return null;
+  return kconfig.CONFIG_X86_X32_ABI === 'y' || kconfig.CONFIG_X86_X32 === 'y';
 }
 
 /** the facts that cost a gunzip and a BTF walk (cached per boot by probeKernel) */

@@ -57,23 +57,28 @@ export function chooseX32(k: KernelFacts): X32Choice {
   const f = k.f;
   const no = (why: string, kernelRuns: boolean | null): X32Choice => ({ ok: false, why, prefix: null, kernelRuns });
   if (f.arch !== 'x86_64') return no(`${f.arch}: no x32 ABI`, null);
-  const built = k.kc('CONFIG_X86_X32_ABI');
-  if (built === false) return no('CONFIG_X86_X32_ABI is not set: the kernel runs no x32 programs', false);
+  // CONFIG_X86_X32 before 5.18 (83a44a4f47ad renamed it CONFIG_X86_X32_ABI)
+  const abi = k.kc('CONFIG_X86_X32_ABI');
+  const built = abi === true || k.kc('CONFIG_X86_X32') === true ? true : abi;
   if (f.x32Enabled === false)
     return no(
-      'x32 ABI built in but off this boot (syscall.x32=N, Debian default): no x32 programs run; boot with syscall.x32=y to trace them',
+      built === false
+        ? 'CONFIG_X86_X32_ABI is not set: the kernel runs no x32 programs'
+        : 'x32 ABI built in but off this boot (syscall.x32=N, Debian default): no x32 programs run; boot with syscall.x32=y to trace them',
       false,
     );
-  const runs = built === true && f.x32Enabled === true ? true : null;
+  if (built === false && f.x32Enabled !== true)
+    return no('CONFIG_X86_X32_ABI is not set: the kernel runs no x32 programs', false);
+  const runs = f.x32Enabled === true ? true : null;
   const prefix = X32_PREFIXES.find((p) => k.sym(`${p}execve`) === true) ?? null;
   if (!prefix)
     return no(
-      `x32 ${runs ? 'ABI on' : 'ABI state unknown'}, but neither ${X32_PREFIXES.map((p) => `${p}execve`).join(' nor ')} is in ${k.symSource}: x32 execs hooked by raw_syscalls only`,
+      `x32 ${runs ? 'programs run here' : 'ABI state unknown'}, but neither ${X32_PREFIXES.map((p) => `${p}execve`).join(' nor ')} is in ${k.symSource}: x32 execs seen by raw_syscalls (by number) only`,
       runs,
     );
   return {
     ok: true,
-    why: `x32 programs possible (syscall.x32=y): hooking ${prefix}execve[at] (optional hooks)`,
+    why: `x32 programs ${runs ? 'run on this kernel' : 'may run (state unknown)'}: hooking ${prefix}execve[at] (optional hooks)`,
     prefix,
     kernelRuns: runs,
   };

@@ -409,13 +409,27 @@ test('x32 on this boot: fentry and kprobe hook the x32 wrappers (optional, never
   );
 });
 
-test('x32 wrappers under their older name (__x32_compat_sys_*) are the ones hooked', () => {
-  const p = choosePlan(x32On('__x32_compat_sys_'));
-  const fe = p.candidates.find((c) => c.id === 'fentry')!;
+test('5.10 with x32 built in under its old option name (CONFIG_X86_X32, before 5.18) hooks the x32 wrappers under their old name (__x32_compat_sys_*)', () => {
+  const f = features('matrix-5.10_x86_64_clang14');
+  const p = choosePlan({
+    ...f,
+    kconfig: { ...f.kconfig, CONFIG_X86_X32: 'y' },
+    x32Enabled: true,
+    symbols: { ...f.symbols, __x32_compat_sys_execve: true, __x32_compat_sys_execveat: true },
+  });
+  assert.match(p.x32Why, /run on this kernel: hooking __x32_compat_sys_execve\[at\]/);
+  const kp = p.candidates.find((c) => c.id === 'kprobe')!;
   assert.deepEqual(
-    fe.hooks.filter((h) => h.abi === 'x32').map((h) => h.target),
+    kp.hooks.filter((h) => h.abi === 'x32').map((h) => h.target),
     ['__x32_compat_sys_execve', '__x32_compat_sys_execve', '__x32_compat_sys_execveat', '__x32_compat_sys_execveat'],
   );
+});
+
+test('x32 on with IA32 emulation off: raw_syscalls still names x32 (it takes x32 by number)', () => {
+  const p = choosePlan({ ...x32On(), ia32Emulation: false });
+  const raw = p.candidates.find((c) => c.id === 'raw_syscalls')!;
+  assert.deepEqual(new Set(raw.hooks.map((h) => h.abi)), new Set(['native+x32']));
+  assert.match(raw.why, /native and x32/);
 });
 
 test('x32 built in but off this boot (Debian default), or not built: no x32 hooks, nothing blind, and the reason says how to turn it on', () => {
@@ -431,11 +445,12 @@ test('x32 built in but off this boot (Debian default), or not built: no x32 hook
   assert.equal(choosePlan(features('matrix-6.1_arm64_clang14')).x32Why, 'aarch64: no x32 ABI');
 });
 
-test('x32Enabled: not built in is false; built in, the syscall.x32 parameter file says (Y/N); no file is unknown', () => {
-  assert.equal(x32Enabled({ CONFIG_BPF: 'y' }, null), false);
-  assert.equal(x32Enabled({}, null), null, 'no kconfig known');
-  const built = { CONFIG_X86_X32_ABI: 'y' };
-  assert.equal(x32Enabled(built, 'Y\n'), true);
-  assert.equal(x32Enabled(built, 'N\n'), false);
-  assert.equal(x32Enabled(built, null), null);
+test("x32Enabled: Debian's syscall.x32 parameter file decides where it exists; without it x32 is on wherever it is built in (either option name); no kconfig and no file is unknown", () => {
+  assert.equal(x32Enabled({ CONFIG_BPF: 'y' }, null), false, 'not built in');
+  assert.equal(x32Enabled({}, null), null, 'nothing known');
+  assert.equal(x32Enabled({ CONFIG_X86_X32_ABI: 'y' }, 'Y\n'), true);
+  assert.equal(x32Enabled({ CONFIG_X86_X32_ABI: 'y' }, 'N\n'), false, "Debian's default");
+  assert.equal(x32Enabled({ CONFIG_X86_X32_ABI: 'y' }, null), true, 'upstream: built in is on');
+  assert.equal(x32Enabled({ CONFIG_X86_X32: 'y' }, null), true, 'the option before 5.18');
+  assert.equal(x32Enabled({}, 'Y\n'), true, 'the file alone says it is built in');
 });
