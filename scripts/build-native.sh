@@ -11,6 +11,10 @@ mkdir -p "$OUT"
 "$CC" -O2 -g -Wall -Wextra -I bpf/include -o "$OUT/execlens-ptrace.tmp" native/ptrace/execlens-ptrace.c ${NATIVE_LDFLAGS:-}
 mv "$OUT/execlens-ptrace.tmp" "$OUT/execlens-ptrace"
 echo "build-native: $OUT/execlens-ptrace ($("$CC" --version | head -n1))"
+# test programs beside it (test/root/*.test.ts find them next to the helper): built with the same compiler, so
+# a guest of another arch, which has no compiler, has them too; not part of the package (build/native is not)
+mkdir -p "$OUT/test"
+"$CC" -O2 -Wall -Wextra -o "$OUT/test/efault-exec" test/programs/efault-exec.c ${NATIVE_LDFLAGS:-}
 
 # The x32 test program (test/root/x32.test.ts), where the compiler can target x32 (x86_64 with Debian's
 # libc6-dev-x32 and libx32gcc-12-dev): not part of the product, a static binary the test runs.

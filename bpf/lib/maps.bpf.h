@@ -157,9 +157,16 @@ struct {
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-	/* atomic (BPF_XADD, every kernel): a preempting program may count here too */
+	__u64 one = 1;
+
+	/*
+	 * atomic (BPF_XADD, every kernel): a preempting program may count here too. Written out, not
+	 * __sync_fetch_and_add: clang >= 20 (-mcpu=v3 by default) emits a fetch-add for it even when its result is
+	 * unused, which 5.10 refuses ("BPF_STX uses reserved fields": BPF atomics came in 5.12; seen in the
+	 * kernel matrix with clang 22 on Debian 5.10, every program refused)
+	 */
 	if (v)
-		__sync_fetch_and_add(v, 1);
+		asm volatile("lock *(u64 *)(%0 + 0) += %1" : : "r"(v), "r"(one) : "memory");
 }
 
 static __always_inline __u64 next_counter(__u32 idx)

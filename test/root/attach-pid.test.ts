@@ -22,7 +22,13 @@ function execsIn(file: string): JsonExec[] {
     .filter((r) => r.type === 'exec');
 }
 
-async function waitFor(what: string, ok: () => boolean, ms = 60000): Promise<void> {
+/**
+ * The tracer's start-up is part of each wait: under TCG on 5.10 (unrolled programs, ~900K instructions to
+ * verify) with other guests beside it, a minute was not always enough (arm64 bullseye, 2026-12-04)
+ */
+const WAIT_MS = process.env.EXECLENS_IN_MATRIX === '1' ? 600000 : 60000;
+
+async function waitFor(what: string, ok: () => boolean, ms = WAIT_MS): Promise<void> {
   const end = Date.now() + ms;
   while (!ok()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -101,9 +101,13 @@ test(
         assert.equal(failed?.errno, 'ENOENT');
         assert.deepEqual(failed?.argv, ['/nonexistent/cmd', ...big].slice(0, 128), `${name}: failed exec argv`);
         assert.equal(failed?.truncated.argv, true, `${name}: more strings than the limit is marked`);
-        // its real size: measured again past the capture limit where bpf_loop exists, unknown (null) where not
+        // its real size: measured again past the capture limit where bpf_loop exists, unknown (null) where not;
+        // on riscv64 the strings past the first 128 may sit on pages the caller never touched since its fork,
+        // which the measuring exit program cannot fault in (docs/limits.md): measured, or unknown
         const passed = ['/nonexistent/cmd', ...big].reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
-        assert.equal(failed?.argv_bytes, name === 'bpf_loop' ? passed : null, `${name}: failed exec argv_bytes`);
+        if (name === 'bpf_loop' && (process.arch as string) === 'riscv64')
+          assert.ok([passed, null].includes(failed?.argv_bytes ?? null), `${name}: failed exec argv_bytes`);
+        else assert.equal(failed?.argv_bytes, name === 'bpf_loop' ? passed : null, `${name}: failed exec argv_bytes`);
       }
       assert.deepEqual(loop.execs.map(shape), unrolled.execs.map(shape));
     } finally {
