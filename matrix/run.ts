@@ -22,7 +22,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { cpus } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { expandCells, type Arch, type Cell } from './cells.js';
 import { CommanderError } from 'commander';
 import { matrixCommand, parseMatrixArgs, type CompareSpec, type TestSelection } from './args.js';
@@ -93,7 +93,9 @@ ${arch === 'x86_64' ? `export EXECLENS_COMPAT_BINARY=${ROOT}/build/i386/busybox`
 ${
   helper
     ? `# the arch's ptrace helper where the checkout has the host's (tests that copy the install or reset the env find it there)
-mount --bind ${helper} ${ROOT}/build/native/execlens-ptrace || echo "EXECLENS-GUEST: cannot bind ${helper} over the host helper"`
+mount --bind ${helper} ${ROOT}/build/native/execlens-ptrace || echo "EXECLENS-GUEST: cannot bind ${helper} over the host helper"
+# and the test programs built with it (scripts/build-native.sh)
+mount --bind ${dirname(helper)}/test ${ROOT}/build/native/test || echo "EXECLENS-GUEST: cannot bind the arch's test programs"`
     : ''
 }
 mkdir -p /run/tmp
