@@ -17,10 +17,12 @@ import { probeKernel } from '../../src/kernel/features.js';
 const [MAJ, MIN] = probeKernel().version;
 const MEMLOCK_CHARGED = MAJ < 5 || (MAJ === 5 && MIN < 11);
 const CAPS = `+bpf,+perfmon,+sys_admin${MEMLOCK_CHARGED ? ',+sys_resource' : ''}`;
-const asNobodyWithCaps = (args: string[], caps = CAPS) =>
+/** execlens as uid 65534 with these ambient capabilities; `limit`: run under prlimit with that memlock limit */
+const asNobodyWithCaps = (args: string[], caps = CAPS, limit?: string) =>
   spawnSync(
-    'setpriv',
+    limit ? 'prlimit' : 'setpriv',
     [
+      ...(limit ? [`--memlock=${limit}`, 'setpriv'] : []),
       `--reuid=${NOBODY}`,
       `--regid=${NOBODY}`,
       '--clear-groups',
@@ -75,27 +77,7 @@ test(
     if (!requireRoot(t)) return;
     const three = '+bpf,+perfmon,+sys_admin';
     // prlimit: the limit the kernel gives a process before 5.16 (MLOCK_LIMIT), whatever this shell has
-    const run = (args: string[]) =>
-      spawnSync(
-        'prlimit',
-        [
-          '--memlock=65536:65536',
-          'setpriv',
-          `--reuid=${NOBODY}`,
-          `--regid=${NOBODY}`,
-          '--clear-groups',
-          `--inh-caps=${three}`,
-          `--ambient-caps=${three}`,
-          execlensForNobody(),
-          ...args,
-        ],
-        {
-          encoding: 'utf8',
-          cwd: '/',
-          env: { PATH: '/usr/bin:/bin', HOME: '/' },
-          timeout: 120000,
-        },
-      );
+    const run = (args: string[]) => asNobodyWithCaps(args, three, '65536:65536');
     const d = run(['doctor']);
     assert.equal(d.status, 77, d.stdout + d.stderr);
     assert.match(
